@@ -1,0 +1,83 @@
+import type { FastifyRequest } from 'fastify';
+import type { Db } from '../db/db.js';
+import { hashToken, sameHash } from '../security/tokens.js';
+import { errors } from './errors.js';
+
+/** Who is calling: the admin, or a token limited to one tenant. */
+export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenantId: string; tokenId: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+interface CacheEntry {
+  principal: Principal | null;
+  expires: number;
+}
+
+/**
+ * Resolves bearer tokens. The admin token's hash comes from config; tenant
+ * tokens are looked up by hash in `api_tokens`. Lookups are cached for
+ * `ttlMs` so publishing is not one extra query per event; a revoked token
+ * stops working within that time.
+ */
+export class Authenticator {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly adminTokenHash: string,
+    private readonly ttlMs = 10_000,
+  ) {}
+
+  async authenticate(req: FastifyRequest): Promise<Principal> {
+    const header = req.headers.authorization;
+    const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!m?.[1]) throw errors.unauthorized();
+    const hash = hashToken(m[1]);
+    if (sameHash(hash, this.adminTokenHash)) return { kind: 'admin' };
+    const now = Date.now();
+    const hit = this.cache.get(hash);
+    if (hit && hit.expires > now) {
+      if (!hit.principal) throw errors.unauthorized();
+      return hit.principal;
+    }
+    const res = await this.db.query<{ id: string; tenant_id: string }>(
+      `select id, tenant_id from api_tokens where token_hash = $1 and revoked_at is null`,
+      [hash],
+      'token_lookup',
+    );
+    const row = res.rows[0];
+    const principal: Principal | null = row ? { kind: 'tenant', tenantId: row.tenant_id, tokenId: row.id } : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { principal, expires: now + this.ttlMs });
+    if (!principal) throw errors.unauthorized();
+    return principal;
+  }
+
+  /** Forgets cached lookups (after a token is revoked or its tenant deleted). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+}
+
+/** Admin-only routes: a tenant token gets 403. */
+export function requireAdmin(req: FastifyRequest): void {
+  if (req.principal.kind !== 'admin') throw errors.forbidden('this route needs the admin token');
+}
+
+/**
+ * Tenant routes: a token of another tenant gets 404, exactly as if the
+ * tenant did not exist, so tokens cannot probe for other tenants.
+ */
+export function requireTenant(req: FastifyRequest, tenantId: string): void {
+  const p = req.principal;
+  if (p.kind === 'tenant' && p.tenantId !== tenantId) throw errors.notFound('tenant');
+}
+
+/** The actor recorded in the audit log. */
+export function actorOf(req: FastifyRequest): string {
+  return req.principal.kind === 'admin' ? 'admin' : `token:${req.principal.tokenId}`;
+}

@@ -1,0 +1,22 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { listAudit } from '../../store/audit.js';
+import { requireTenant } from '../auth.js';
+import { decodeCursor, pageOf } from '../pagination.js';
+import { AuditEntry, AuditQuery, TenantParams, page } from '../schemas.js';
+import type { App, AppContext } from '../server.js';
+
+export const auditRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
+  const app = instance as unknown as App;
+  app.get(
+    '/v1/tenants/:tenantId/audit-log',
+    { schema: { tags: ['audit log'], params: TenantParams, querystring: AuditQuery, response: { 200: page(AuditEntry) } } },
+    async (req) => {
+      requireTenant(req, req.params.tenantId);
+      const limit = req.query.limit ?? 50;
+      const before = decodeCursor(req.query.cursor, ['id'] as const);
+      if (before && !/^\d+$/.test(before.id)) return { data: [], nextCursor: null };
+      const rows = await listAudit(ctx.db, req.params.tenantId, { limit, before: before?.id, action: req.query.action });
+      return pageOf(rows, limit, (e) => ({ id: e.id }));
+    },
+  );
+};

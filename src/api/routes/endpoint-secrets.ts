@@ -1,0 +1,56 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { generateSecret, secretProblem } from '../../security/secrets.js';
+import { recordAudit } from '../../store/audit.js';
+import { getEndpoint, getEndpointForUpdate, saveEndpoint } from '../../store/endpoints.js';
+import { actorOf, requireTenant } from '../auth.js';
+import { errors } from '../errors.js';
+import { EndpointParams, SecretBody, SecretRotate } from '../schemas.js';
+import type { App, AppContext } from '../server.js';
+
+/** At most this many previous secrets keep signing at once (as Svix). */
+const MAX_OLD_SECRETS = 10;
+
+export const endpointSecretRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
+  const app = instance as unknown as App;
+  const tags = ['endpoints'];
+
+  app.get('/v1/tenants/:tenantId/endpoints/:endpointId/secret', { schema: { tags, params: EndpointParams, response: { 200: SecretBody } } }, async (req) => {
+    requireTenant(req, req.params.tenantId);
+    const e = await getEndpoint(ctx.db, req.params.tenantId, req.params.endpointId);
+    if (!e) throw errors.notFound('endpoint');
+    return { secret: e.secret };
+  });
+
+  /**
+   * Rotation: the new secret signs from now on; the previous one keeps
+   * signing beside it for `graceSeconds` (default 24 h), so receivers can
+   * switch without missing a delivery.
+   */
+  app.post(
+    '/v1/tenants/:tenantId/endpoints/:endpointId/secret/rotate',
+    { schema: { tags, params: EndpointParams, body: SecretRotate, response: { 200: SecretBody } } },
+    async (req) => {
+      const { tenantId, endpointId } = req.params;
+      requireTenant(req, tenantId);
+      const grace = req.body?.graceSeconds ?? 86_400;
+      return ctx.db.transaction(async (tx) => {
+        const cur = await getEndpointForUpdate(tx, tenantId, endpointId);
+        if (!cur) throw errors.notFound('endpoint');
+        const secret = req.body?.secret ?? generateSecret();
+        const problem = secretProblem(secret, cur.signature.scheme);
+        if (problem) throw errors.invalidField('secret', problem);
+        if (secret === cur.secret) throw errors.invalidField('secret', 'must differ from the current secret');
+        const now = Date.now();
+        const live = cur.oldSecrets.filter((o) => Date.parse(o.expiresAt) > now);
+        if (grace > 0) live.unshift({ secret: cur.secret, expiresAt: new Date(now + grace * 1000).toISOString() });
+        if (live.length > MAX_OLD_SECRETS) throw errors.conflict(`at most ${MAX_OLD_SECRETS} previous secrets may be in their grace period`);
+        await saveEndpoint(tx, { ...cur, secret, oldSecrets: live });
+        await recordAudit(tx, {
+          tenantId, actor: actorOf(req), action: 'endpoint.secret_rotated', targetType: 'endpoint', targetId: endpointId,
+          details: { graceSeconds: grace },
+        });
+        return { secret };
+      });
+    },
+  );
+};

@@ -1,0 +1,245 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import { DEFAULT_RETRY } from '../../delivery/schedule.js';
+import type { RetryPolicy, SignatureConfig } from '../../delivery/types.js';
+import { newId } from '../../ids.js';
+import { checkUrl } from '../../security/address-policy.js';
+import { generateSecret, secretProblem } from '../../security/secrets.js';
+import { recordAudit } from '../../store/audit.js';
+import { listDeliveriesOfEvent, recoverDeliveries } from '../../store/deliveries.js';
+import {
+  deleteEndpoint,
+  getEndpoint,
+  getEndpointForUpdate,
+  insertEndpoint,
+  listEndpoints,
+  saveEndpoint,
+  publicEndpoint,
+  type EndpointWithSecrets,
+} from '../../store/endpoints.js';
+import { publishEvent } from '../../store/events.js';
+import { getTenant } from '../../store/tenants.js';
+import { actorOf, requireTenant } from '../auth.js';
+import { errors } from '../errors.js';
+import { decodeCursor, pageOf } from '../pagination.js';
+import {
+  Endpoint,
+  EndpointCreate,
+  EndpointCreated,
+  EndpointParams,
+  EndpointPatch,
+  ErrorBody,
+  PageQuery,
+  Recover,
+  TenantParams,
+  TestEvent,
+  page,
+  type EndpointCreateBody,
+  type EndpointPatchBody,
+} from '../schemas.js';
+import type { App, AppContext } from '../server.js';
+
+/** Headers Herald sets itself or that would break HTTP framing: never accepted as static headers. */
+const RESERVED_HEADERS = new Set([
+  'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
+  'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'proxy-authorization', 'expect',
+]);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
+  const app = instance as unknown as App;
+  const tags = ['endpoints'];
+
+  function validUrl(raw: string): string {
+    const r = checkUrl(raw, { allowHttp: ctx.config.dev, policy: ctx.addressPolicy });
+    if (!r.ok) throw errors.invalidField('url', r.reason);
+    return r.url.toString();
+  }
+
+  function validHeaders(h: Record<string, string> | undefined, signature: SignatureConfig): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(h ?? {})) {
+      const lower = name.toLowerCase();
+      if (!TOKEN.test(name)) throw errors.invalidField(`headers.${name}`, 'is not a valid header name');
+      if (RESERVED_HEADERS.has(lower) || (signature.scheme === 'hmac-sha256' && lower === signature.header.toLowerCase())) {
+        throw errors.invalidField(`headers.${name}`, 'is set by Herald and cannot be overridden');
+      }
+      if (/[\r\n\0]/.test(value) || /[^\t\x20-\x7e\x80-\xff]/.test(value)) {
+        throw errors.invalidField(`headers.${name}`, 'holds characters not allowed in a header value');
+      }
+      out[lower] = value;
+    }
+    return out;
+  }
+
+  function validSignature(s: EndpointCreateBody['signature']): SignatureConfig {
+    if (!s || s.scheme === 'standard') return { scheme: 'standard' };
+    return { scheme: 'hmac-sha256', header: s.header, encoding: s.encoding ?? 'hex' };
+  }
+
+  function validRetry(r: EndpointCreateBody['retry']): RetryPolicy {
+    if (!r) return DEFAULT_RETRY;
+    if ('backoff' in r && r.maxSeconds < r.initialSeconds) throw errors.invalidField('retry.maxSeconds', 'must be at least initialSeconds');
+    return r;
+  }
+
+  function validTimeout(ms: number | undefined): number {
+    const t = ms ?? ctx.config.defaultTimeoutMs;
+    if (t > ctx.config.maxTimeoutMs) throw errors.invalidField('timeoutMs', `must be at most ${ctx.config.maxTimeoutMs}`);
+    return t;
+  }
+
+  function validSecret(secret: string, signature: SignatureConfig): string {
+    const problem = secretProblem(secret, signature.scheme);
+    if (problem) throw errors.invalidField('secret', problem);
+    return secret;
+  }
+
+  async function mustGet(tenantId: string, id: string): Promise<EndpointWithSecrets> {
+    const e = await getEndpoint(ctx.db, tenantId, id);
+    if (!e) throw errors.notFound('endpoint');
+    return e;
+  }
+
+  app.post(
+    '/v1/tenants/:tenantId/endpoints',
+    { schema: { tags, params: TenantParams, body: EndpointCreate, response: { 201: EndpointCreated, 400: ErrorBody } } },
+    async (req, reply) => {
+      const { tenantId } = req.params;
+      requireTenant(req, tenantId);
+      const b = req.body;
+      const signature = validSignature(b.signature);
+      const endpoint = {
+        id: b.id ?? newId('ep'),
+        tenantId,
+        url: validUrl(b.url),
+        description: b.description ?? '',
+        eventTypes: b.eventTypes ?? null,
+        disabled: b.disabled ?? false,
+        headers: validHeaders(b.headers, signature),
+        signature,
+        retry: validRetry(b.retry),
+        timeoutMs: validTimeout(b.timeoutMs),
+        secret: b.secret === undefined ? generateSecret() : validSecret(b.secret, signature),
+      };
+      const created = await ctx.db.transaction(async (tx) => {
+        if (!(await getTenant(tx, tenantId))) throw errors.notFound('tenant');
+        if (await getEndpoint(tx, tenantId, endpoint.id)) throw errors.conflict(`endpoint ${endpoint.id} already exists`);
+        const e = await insertEndpoint(tx, endpoint);
+        await recordAudit(tx, {
+          tenantId, actor: actorOf(req), action: 'endpoint.created', targetType: 'endpoint', targetId: e.id,
+          details: { url: e.url, eventTypes: e.eventTypes },
+        });
+        return e;
+      });
+      return reply.status(201).send({ ...publicEndpoint(created), secret: created.secret });
+    },
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/endpoints',
+    { schema: { tags, params: TenantParams, querystring: PageQuery, response: { 200: page(Endpoint) } } },
+    async (req) => {
+      requireTenant(req, req.params.tenantId);
+      const limit = req.query.limit ?? 50;
+      const after = decodeCursor(req.query.cursor, ['id'] as const);
+      const rows = await listEndpoints(ctx.db, req.params.tenantId, { limit, after: after?.id });
+      return pageOf(rows, limit, (e) => ({ id: e.id }));
+    },
+  );
+
+  app.get('/v1/tenants/:tenantId/endpoints/:endpointId', { schema: { tags, params: EndpointParams, response: { 200: Endpoint } } }, async (req) => {
+    requireTenant(req, req.params.tenantId);
+    return publicEndpoint(await mustGet(req.params.tenantId, req.params.endpointId));
+  });
+
+  app.patch(
+    '/v1/tenants/:tenantId/endpoints/:endpointId',
+    { schema: { tags, params: EndpointParams, body: EndpointPatch, response: { 200: Endpoint } } },
+    async (req) => {
+      const { tenantId, endpointId } = req.params;
+      requireTenant(req, tenantId);
+      const b: EndpointPatchBody = req.body;
+      return ctx.db.transaction(async (tx) => {
+        const cur = await getEndpointForUpdate(tx, tenantId, endpointId);
+        if (!cur) throw errors.notFound('endpoint');
+        const signature = b.signature ? validSignature(b.signature) : cur.signature;
+        if (b.signature) validSecret(cur.secret, signature);
+        const next: EndpointWithSecrets = {
+          ...cur,
+          url: b.url !== undefined ? validUrl(b.url) : cur.url,
+          description: b.description ?? cur.description,
+          eventTypes: b.eventTypes !== undefined ? b.eventTypes : cur.eventTypes,
+          disabled: b.disabled ?? cur.disabled,
+          disabledReason: b.disabled === false ? null : b.disabled === true && !cur.disabled ? 'disabled by user' : cur.disabledReason,
+          headers: b.headers !== undefined ? validHeaders(b.headers, signature) : validHeaders(cur.headers, signature),
+          signature,
+          retry: b.retry !== undefined ? validRetry(b.retry) : cur.retry,
+          timeoutMs: b.timeoutMs !== undefined ? validTimeout(b.timeoutMs) : cur.timeoutMs,
+        };
+        const saved = await saveEndpoint(tx, next);
+        const action = b.disabled === true && !cur.disabled ? 'endpoint.disabled' : b.disabled === false && cur.disabled ? 'endpoint.enabled' : 'endpoint.updated';
+        await recordAudit(tx, { tenantId, actor: actorOf(req), action, targetType: 'endpoint', targetId: endpointId, details: { changed: Object.keys(b) } });
+        return publicEndpoint(saved);
+      });
+    },
+  );
+
+  app.delete('/v1/tenants/:tenantId/endpoints/:endpointId', { schema: { tags, params: EndpointParams } }, async (req, reply) => {
+    const { tenantId, endpointId } = req.params;
+    requireTenant(req, tenantId);
+    const gone = await ctx.db.transaction(async (tx) => {
+      const ok = await deleteEndpoint(tx, tenantId, endpointId);
+      if (ok) await recordAudit(tx, { tenantId, actor: actorOf(req), action: 'endpoint.deleted', targetType: 'endpoint', targetId: endpointId });
+      return ok;
+    });
+    if (!gone) throw errors.notFound('endpoint');
+    return reply.status(204).send();
+  });
+
+  app.post(
+    '/v1/tenants/:tenantId/endpoints/:endpointId/test',
+    {
+      schema: {
+        tags,
+        params: EndpointParams,
+        body: Type.Optional(TestEvent),
+        response: { 202: Type.Object({ eventId: Type.String(), deliveryId: Type.String(), eventType: Type.String() }) },
+      },
+    },
+    async (req, reply) => {
+      const { tenantId, endpointId } = req.params;
+      requireTenant(req, tenantId);
+      const ep = await mustGet(tenantId, endpointId);
+      if (ep.disabled) throw errors.conflict('endpoint is disabled; enable it to send a test event');
+      const type = req.body?.eventType ?? 'herald.test';
+      const payload = req.body?.payload ?? { type, test: true, message: 'Test event sent from Herald', timestamp: new Date().toISOString() };
+      if (req.body?.payload) await ctx.payloads.check(type, payload);
+      const id = newId('evt');
+      await publishEvent(ctx.db, { tenantId, id, type, payloadJson: JSON.stringify(payload), onlyEndpointId: endpointId });
+      const [delivery] = await listDeliveriesOfEvent(ctx.db, tenantId, id);
+      if (!delivery) throw errors.conflict('endpoint could not be reached for a test event');
+      return reply.status(202).send({ eventId: id, deliveryId: delivery.id, eventType: type });
+    },
+  );
+
+  app.post(
+    '/v1/tenants/:tenantId/endpoints/:endpointId/recover',
+    { schema: { tags, params: EndpointParams, body: Recover, response: { 202: Type.Object({ recovered: Type.Integer() }) } } },
+    async (req, reply) => {
+      const { tenantId, endpointId } = req.params;
+      requireTenant(req, tenantId);
+      await mustGet(tenantId, endpointId);
+      if (req.body.until && Date.parse(req.body.until) <= Date.parse(req.body.since)) throw errors.invalidField('until', 'must be after since');
+      const recovered = await ctx.db.transaction(async (tx) => {
+        const n = await recoverDeliveries(tx, tenantId, endpointId, req.body.since, req.body.until);
+        await recordAudit(tx, {
+          tenantId, actor: actorOf(req), action: 'endpoint.recovered', targetType: 'endpoint', targetId: endpointId,
+          details: { since: req.body.since, until: req.body.until ?? null, recovered: n },
+        });
+        return n;
+      });
+      return reply.status(202).send({ recovered });
+    },
+  );
+};

@@ -1,0 +1,89 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import { newId } from '../../ids.js';
+import { listDeliveriesOfEvent } from '../../store/deliveries.js';
+import { getEvent, listEvents, publishEvent } from '../../store/events.js';
+import { getTenant } from '../../store/tenants.js';
+import { requireTenant } from '../auth.js';
+import { errors } from '../errors.js';
+import { decodeCursor, pageOf } from '../pagination.js';
+import { Delivery, ErrorBody, Event, EventAccepted, EventListQuery, EventParams, EventPublish, TenantParams, page } from '../schemas.js';
+import type { App, AppContext } from '../server.js';
+
+export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
+  const app = instance as unknown as App;
+  const tags = ['events'];
+
+  /**
+   * Publish: 202 once the event and its deliveries are committed. A
+   * client-supplied id makes the call idempotent per tenant: the same id
+   * again creates nothing and answers with the first event
+   * (`idempotent-replayed: true`), so a client may retry after a timeout.
+   */
+  app.post(
+    '/v1/tenants/:tenantId/events',
+    { schema: { tags, params: TenantParams, body: EventPublish, response: { 202: EventAccepted, 404: ErrorBody, 422: ErrorBody } } },
+    async (req, reply) => {
+      const { tenantId } = req.params;
+      requireTenant(req, tenantId);
+      const { type, payload } = req.body;
+      await ctx.payloads.check(type, payload);
+      const result = await publishEvent(ctx.db, { tenantId, id: req.body.id ?? newId('evt'), type, payloadJson: JSON.stringify(payload) });
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      else ctx.metrics.eventsPublished.inc();
+      const { replayed: _replayed, ...body } = result;
+      return reply.status(202).send(body);
+    },
+  );
+
+  app.get('/v1/tenants/:tenantId/events', { schema: { tags, params: TenantParams, querystring: EventListQuery, response: { 200: page(Event) } } }, async (req) => {
+    requireTenant(req, req.params.tenantId);
+    const limit = req.query.limit ?? 50;
+    const before = decodeCursor(req.query.cursor, ['createdAt', 'id'] as const);
+    const rows = await listEvents(ctx.db, req.params.tenantId, {
+      limit,
+      before,
+      type: req.query.type,
+      since: req.query.since,
+      until: req.query.until,
+    });
+    return pageOf(rows, limit, (e) => ({ createdAt: e.createdAt, id: e.id }));
+  });
+
+  app.get('/v1/tenants/:tenantId/events/:eventId', { schema: { tags, params: EventParams, response: { 200: Event } } }, async (req) => {
+    requireTenant(req, req.params.tenantId);
+    const e = await getEvent(ctx.db, req.params.tenantId, req.params.eventId);
+    if (!e) throw errors.notFound('event');
+    return e;
+  });
+
+  app.get(
+    '/v1/tenants/:tenantId/events/:eventId/deliveries',
+    { schema: { tags, params: EventParams, response: { 200: Type.Object({ data: Type.Array(Delivery) }) } } },
+    async (req) => {
+      requireTenant(req, req.params.tenantId);
+      const e = await getEvent(ctx.db, req.params.tenantId, req.params.eventId);
+      if (!e) throw errors.notFound('event');
+      return { data: await listDeliveriesOfEvent(ctx.db, req.params.tenantId, req.params.eventId) };
+    },
+  );
+
+  // A tenant that does not exist gets 404 on publish rather than a foreign-key error.
+  app.addHook('preHandler', async (req) => {
+    if (req.method !== 'POST' || !req.routeOptions.url?.endsWith('/events')) return;
+    const { tenantId } = req.params as { tenantId: string };
+    if (!(await tenantExists(tenantId))) throw errors.notFound('tenant');
+  });
+
+  const known = new Map<string, number>();
+  async function tenantExists(id: string): Promise<boolean> {
+    const until = known.get(id);
+    if (until && until > Date.now()) return true;
+    const ok = (await getTenant(ctx.db, id)) !== null;
+    if (ok) {
+      if (known.size > 10_000) known.clear();
+      known.set(id, Date.now() + 10_000);
+    }
+    return ok;
+  }
+};

@@ -1,0 +1,224 @@
+import { Type, type Static } from 'typebox';
+
+/**
+ * Route schemas: the single source of request validation, response
+ * serialization and the OpenAPI document.
+ */
+
+export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_:-]+$' });
+/** Event-type names: dot-separated segments of [A-Za-z0-9_-] (Standard Webhooks). */
+export const EventTypeName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' });
+/** Subscription patterns: an exact name, `prefix.*`, or `*`. */
+export const EventTypePattern = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$',
+});
+const Timestamp = Type.String({ format: 'date-time' });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
+});
+
+export const TenantParams = Type.Object({ tenantId: Id });
+export const EndpointParams = Type.Object({ tenantId: Id, endpointId: Id });
+export const EventParams = Type.Object({ tenantId: Id, eventId: Id });
+export const DeliveryParams = Type.Object({ tenantId: Id, deliveryId: Id });
+
+export const PageQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 250, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 512 })),
+});
+
+// --- tenants -----------------------------------------------------------------
+export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), updatedAt: Type.String() });
+export const TenantCreate = Type.Object(
+  { id: Type.Optional(Id), name: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+export const TenantPatch = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false });
+
+// --- event types -------------------------------------------------------------
+export const EventType = Type.Object({
+  name: Type.String(),
+  description: Nullable(Type.String()),
+  schema: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export const EventTypeCreate = Type.Object(
+  {
+    name: EventTypeName,
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    schema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema (draft 2020-12 subset ajv supports) that payloads must match' })),
+  },
+  { additionalProperties: false },
+);
+export const EventTypePatch = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    schema: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+  },
+  { additionalProperties: false },
+);
+
+// --- endpoints ---------------------------------------------------------------
+export const Signature = Type.Union([
+  Type.Object({ scheme: Type.Literal('standard') }, { additionalProperties: false }),
+  Type.Object(
+    {
+      scheme: Type.Literal('hmac-sha256'),
+      header: Type.String({ minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
+      encoding: Type.Optional(Type.Union([Type.Literal('hex'), Type.Literal('base64')])),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export const Retry = Type.Union([
+  Type.Object(
+    {
+      schedule: Type.Array(Type.Number({ minimum: 0, maximum: 7 * 24 * 3600 }), { maxItems: 50 }),
+      jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      backoff: Type.Literal('exponential'),
+      initialSeconds: Type.Number({ minimum: 0, maximum: 7 * 24 * 3600 }),
+      maxSeconds: Type.Number({ minimum: 0, maximum: 7 * 24 * 3600 }),
+      maxRetries: Type.Integer({ minimum: 0, maximum: 50 }),
+      factor: Type.Optional(Type.Number({ minimum: 1, maximum: 10 })),
+      jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    },
+    { additionalProperties: false },
+  ),
+]);
+const Headers = Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 4096 }), { maxProperties: 50 });
+export const Endpoint = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  url: Type.String(),
+  description: Type.String(),
+  eventTypes: Nullable(Type.Array(Type.String())),
+  disabled: Type.Boolean(),
+  disabledReason: Nullable(Type.String()),
+  headers: Type.Record(Type.String(), Type.String()),
+  signature: Type.Unknown(),
+  retry: Type.Unknown(),
+  timeoutMs: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export const EndpointCreated = Type.Intersect([Endpoint, Type.Object({ secret: Type.String() })]);
+const endpointFields = {
+  url: Type.String({ minLength: 1, maxLength: 2048 }),
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  eventTypes: Type.Optional(Nullable(Type.Array(EventTypePattern, { maxItems: 200 }))),
+  disabled: Type.Optional(Type.Boolean()),
+  headers: Type.Optional(Headers),
+  signature: Type.Optional(Signature),
+  retry: Type.Optional(Retry),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
+};
+export const EndpointCreate = Type.Object(
+  { ...endpointFields, id: Type.Optional(Id), secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) },
+  { additionalProperties: false },
+);
+export const EndpointPatch = Type.Object({ ...endpointFields, url: Type.Optional(endpointFields.url) }, { additionalProperties: false });
+export const SecretBody = Type.Object({ secret: Type.String() });
+export const SecretRotate = Type.Object(
+  {
+    secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600, default: 86_400 })),
+  },
+  { additionalProperties: false },
+);
+export const TestEvent = Type.Object(
+  { eventType: Type.Optional(EventTypeName), payload: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
+  { additionalProperties: false },
+);
+export const Recover = Type.Object({ since: Timestamp, until: Type.Optional(Timestamp) }, { additionalProperties: false });
+
+// --- events ------------------------------------------------------------------
+export const EventPublish = Type.Object(
+  { id: Type.Optional(Id), type: EventTypeName, payload: Type.Record(Type.String(), Type.Unknown()) },
+  { additionalProperties: false },
+);
+export const EventAccepted = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  createdAt: Type.String(),
+  deliveries: Type.Integer(),
+});
+export const Event = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  type: Type.String(),
+  payload: Type.Unknown(),
+  createdAt: Type.String(),
+});
+export const EventListQuery = Type.Object({
+  ...PageQuery.properties,
+  type: Type.Optional(EventTypeName),
+  since: Type.Optional(Timestamp),
+  until: Type.Optional(Timestamp),
+});
+
+// --- deliveries --------------------------------------------------------------
+export const DeliveryStatus = Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]);
+export const Delivery = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  eventId: Type.String(),
+  eventType: Type.String(),
+  endpointId: Type.String(),
+  status: DeliveryStatus,
+  attempts: Type.Integer(),
+  nextAttemptAt: Nullable(Type.String()),
+  lastAttemptAt: Nullable(Type.String()),
+  lastStatus: Nullable(Type.Integer()),
+  lastError: Nullable(Type.String()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export const Attempt = Type.Object({
+  id: Type.String(),
+  attemptNumber: Type.Integer(),
+  startedAt: Type.String(),
+  durationMs: Type.Integer(),
+  request: Type.Object({ url: Type.String(), headers: Type.Record(Type.String(), Type.String()) }),
+  response: Nullable(
+    Type.Object({ status: Type.Integer(), headers: Type.Record(Type.String(), Type.String()), body: Type.String(), bodyTruncated: Type.Boolean() }),
+  ),
+  error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+});
+/** A delivery with its attempts, oldest first (`attempts` stays the count). */
+export const DeliveryWithAttempts = Type.Intersect([Delivery, Type.Object({ attemptLog: Type.Array(Attempt) })]);
+export const DeliveryListQuery = Type.Object({
+  ...PageQuery.properties,
+  status: Type.Optional(DeliveryStatus),
+  endpointId: Type.Optional(Id),
+});
+
+// --- audit, tokens -----------------------------------------------------------
+export const AuditEntry = Type.Object({
+  id: Type.String(),
+  tenantId: Nullable(Type.String()),
+  actor: Type.String(),
+  action: Type.String(),
+  targetType: Nullable(Type.String()),
+  targetId: Nullable(Type.String()),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  createdAt: Type.String(),
+});
+export const AuditQuery = Type.Object({ ...PageQuery.properties, action: Type.Optional(Type.String({ maxLength: 100 })) });
+export const TokenCreate = Type.Object({ name: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
+export const TokenCreated = Type.Object({ id: Type.String(), tenantId: Type.String(), name: Type.String(), token: Type.String(), createdAt: Type.String() });
+
+export const page = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
+  Type.Object({ data: Type.Array(item), nextCursor: Nullable(Type.String()) });
+
+export type EndpointCreateBody = Static<typeof EndpointCreate>;
+export type EndpointPatchBody = Static<typeof EndpointPatch>;

@@ -1,0 +1,154 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/db.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { AddressPolicy } from '../security/address-policy.js';
+import { Authenticator } from './auth.js';
+import { ApiError } from './errors.js';
+import { PayloadValidator } from './payload-validator.js';
+import { auditRoutes } from './routes/audit-log.js';
+import { deliveryRoutes } from './routes/deliveries.js';
+import { endpointRoutes } from './routes/endpoints.js';
+import { endpointSecretRoutes } from './routes/endpoint-secrets.js';
+import { eventRoutes } from './routes/events.js';
+import { eventTypeRoutes } from './routes/event-types.js';
+import { healthRoutes } from './routes/health.js';
+import { tenantRoutes } from './routes/tenants.js';
+import { VERSION } from '../version.js';
+
+/** What every route plugin gets. */
+export interface AppContext {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  auth: Authenticator;
+  addressPolicy: AddressPolicy;
+  payloads: PayloadValidator;
+}
+
+export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/**
+ * Two validators: request bodies are checked strictly (a string is never
+ * taken for a number), while path and query strings are coerced to the
+ * declared types, as they can only ever be strings.
+ */
+function validators() {
+  const strict = addFormats(new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: true, removeAdditional: false }));
+  const coercing = addFormats(new Ajv({ allErrors: false, strict: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false }));
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema);
+}
+
+export interface ServerOptions {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  adminTokenHash: string;
+  addressPolicy: AddressPolicy;
+}
+
+export async function buildServer(o: ServerOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: o.logger,
+    bodyLimit: o.config.maxBodyBytes,
+    // One log line per request would cost more than publishing an event; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Tenant and event ids may hold ':'; Fastify must not read it as a route parameter separator.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  app.setValidatorCompiler(validators());
+
+  const ctx: AppContext = {
+    db: o.db,
+    config: o.config,
+    logger: o.logger,
+    metrics: o.metrics,
+    auth: new Authenticator(o.db, o.adminTokenHash),
+    addressPolicy: o.addressPolicy,
+    payloads: new PayloadValidator(o.db),
+  };
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof ApiError) {
+      return reply.status(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
+    }
+    if (err.validation) {
+      const details = err.validation.map((v) => {
+        const missing = (v.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
+        const path = [v.instancePath.replace(/^\//, '').replaceAll('/', '.'), missing.missingProperty ?? missing.additionalProperty]
+          .filter(Boolean)
+          .join('.');
+        const message = missing.additionalProperty ? 'is not a known field' : (v.message ?? 'is invalid');
+        return { field: path || err.validationContext || 'body', message };
+      });
+      const first = details[0]!;
+      return reply.status(400).send({
+        error: { code: 'validation_error', message: `${err.validationContext ?? 'body'}.${first.field}: ${first.message}`, details },
+      });
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send({ error: { code: 'payload_too_large', message: `request body exceeds ${o.config.maxBodyBytes} bytes` } });
+    }
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.status(415).send({ error: { code: 'unsupported_media_type', message: 'send JSON with content-type: application/json' } });
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      // Fastify's own client errors: malformed JSON, empty body, bad header...
+      return reply.status(err.statusCode).send({ error: { code: 'bad_request', message: err.message } });
+    }
+    if (isDatabaseUnavailable(err)) {
+      reply.header('retry-after', '1');
+      return reply.status(503).send({ error: { code: 'unavailable', message: 'database unavailable, retry later' } });
+    }
+    req.log.error({ err, url: req.url }, 'unhandled error');
+    return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Herald', version: VERSION, description: 'Webhook delivery service API' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  // Every /v1 route needs a token; health, metrics and the OpenAPI document do not.
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/v1/')) req.principal = await ctx.auth.authenticate(req);
+  });
+
+  await app.register(healthRoutes(ctx));
+  await app.register(tenantRoutes(ctx));
+  await app.register(eventTypeRoutes(ctx));
+  await app.register(endpointRoutes(ctx));
+  await app.register(endpointSecretRoutes(ctx));
+  await app.register(eventRoutes(ctx));
+  await app.register(deliveryRoutes(ctx));
+  await app.register(auditRoutes(ctx));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+/** Connection-level failures mean the database is down or restarting: 503, not 500. */
+function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  const code = e.code ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '53300'].includes(code) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '')
+  );
+}

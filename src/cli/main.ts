@@ -1,0 +1,110 @@
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Config, type ConfigInput } from '../config/config.js';
+import { migrate } from '../db/migrate.js';
+import { createLogger } from '../logger.js';
+import { openDb, resolveAdminToken, start, type Roles } from '../runtime.js';
+import { VERSION } from '../version.js';
+
+interface ServeFlags {
+  port?: string;
+  host?: string;
+  dev?: boolean;
+  databaseUrl?: string;
+  dataDir?: string;
+}
+
+function configFrom(flags: ServeFlags, embeddedDevDefault: boolean): Config {
+  const overrides: Partial<ConfigInput> = {
+    port: flags.port === undefined ? undefined : Number(flags.port),
+    host: flags.host,
+    databaseUrl: flags.databaseUrl,
+    dataDir: flags.dataDir,
+    dev: flags.dev,
+  };
+  // `--dev` is on by default only when serving on the embedded database
+  // (the `npm start` first run); HERALD_DEV=0 turns it off there too.
+  const embedded = !(flags.databaseUrl ?? process.env.DATABASE_URL);
+  if (embeddedDevDefault && embedded && flags.dev === undefined && !process.env.HERALD_DEV) overrides.dev = true;
+  return loadConfig(overrides);
+}
+
+async function run(roles: Roles, flags: ServeFlags): Promise<void> {
+  const config = configFrom(flags, roles.api && roles.worker);
+  const logger = createLogger(config.logLevel);
+  const admin = await resolveAdminToken(config);
+  const running = await start(config, logger, roles, admin.hash);
+  const lines = [`Herald ${VERSION} (${roles.api && roles.worker ? 'api + worker' : roles.api ? 'api' : 'worker'})`];
+  lines.push(`  database: ${config.databaseUrl ? redact(config.databaseUrl) : `embedded (PGlite) in ${config.dataDir}`}`);
+  if (running.url) lines.push(`  listening: ${running.url}`, `  openapi:   ${running.url}/openapi.json`);
+  if (running.url && admin.token && !config.databaseUrl) lines.push(`  admin token: ${admin.token}${admin.generated ? ' (generated; kept next to the data directory)' : ''}`);
+  if (config.dev) {
+    lines.push('', '  !!! DEV MODE: deliveries may go to http:// and private/loopback addresses.', '  !!! Never run like this in production (set HERALD_DEV=0).');
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+
+  let signalled = false;
+  const shutdown = (signal: string) => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    signalled = true;
+    logger.info({ signal }, 'shutting down: no new claims, finishing in-flight deliveries');
+    running.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+const program = new Command('herald').version(VERSION).description('Herald: self-hostable webhook delivery');
+
+function serverOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-p, --port <port>', 'API port (PORT)'))
+    .addOption(new Option('--host <host>', 'API interface (HERALD_HOST)'))
+    .addOption(new Option('--database-url <url>', 'PostgreSQL URL (DATABASE_URL); embedded PGlite when absent'))
+    .addOption(new Option('--data-dir <dir>', 'embedded database directory (HERALD_DATA_DIR)'))
+    .addOption(new Option('--dev', 'allow http:// and private addresses (HERALD_DEV=1)'))
+    .addOption(new Option('--no-dev', 'refuse http:// and private addresses even on the embedded database'));
+}
+
+serverOptions(program.command('serve').description('run the API and a worker in one process (default for npm start)')).action(
+  (flags: ServeFlags) => run({ api: true, worker: true }, flags),
+);
+serverOptions(program.command('api').description('run the API only')).action((flags: ServeFlags) => run({ api: true, worker: false }, flags));
+serverOptions(program.command('worker').description('run a delivery worker only')).action((flags: ServeFlags) =>
+  run({ api: false, worker: true }, flags),
+);
+serverOptions(program.command('migrate').description('apply database migrations and exit')).action(async (flags: ServeFlags) => {
+  const config = configFrom(flags, false);
+  const logger = createLogger(config.logLevel);
+  const db = await openDb(config, logger);
+  const { applied } = await migrate(db);
+  await db.close();
+  process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+});
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`herald: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`herald: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/**
+ * Herald's configuration: defaults here, overlaid by environment variables,
+ * then by command-line flags; validated once (errors name the bad key) and
+ * frozen. Every key and its unit is listed in the README's configuration table.
+ */
+const ConfigSchema = z
+  .object({
+    /** TCP port of the API. (Default: 8080) */
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    /** Interface the API binds to. (Default: 127.0.0.1) */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** PostgreSQL server URL; when unset Herald uses the embedded database. */
+    databaseUrl: z.string().url().optional(),
+    /** Directory of the embedded database (PGlite). (Default: ./.herald/data) */
+    dataDir: z.string().min(1).default('./.herald/data'),
+    /** Token with every right. Generated and kept in the data directory in embedded mode when unset. */
+    adminToken: z.string().min(24, 'must be at least 24 characters').optional(),
+    /** Allow http:// URLs and private/loopback addresses (local development only). */
+    dev: z.boolean().default(false),
+    /** CIDR subnets deliveries may reach even though they are private (e.g. "10.1.0.0/16"). */
+    allowSubnets: z.array(z.string().min(1)).default([]),
+    /** Deliveries in flight per worker process. (Default: 256) */
+    workerConcurrency: z.coerce.number().int().min(1).max(10_000).default(256),
+    /** Deliveries in flight per endpoint per worker process. (Default: 32) */
+    endpointConcurrency: z.coerce.number().int().min(1).max(10_000).default(32),
+    /** Deliveries claimed per claim statement. (Default: 100) */
+    claimBatchSize: z.coerce.number().int().min(1).max(1000).default(100),
+    /** How long a claimed delivery belongs to its worker, in seconds. (Default: 60) */
+    leaseSeconds: z.coerce.number().int().min(1).max(3600).default(60),
+    /** Largest per-endpoint HTTP timeout allowed, in milliseconds. (Default: 30000) */
+    maxTimeoutMs: z.coerce.number().int().min(100).max(300_000).default(30_000),
+    /** HTTP timeout of endpoints that do not set one, in milliseconds. (Default: 10000) */
+    defaultTimeoutMs: z.coerce.number().int().min(100).max(300_000).default(10_000),
+    /** Fallback poll interval when no notification arrives, in milliseconds. (Default: 2000) */
+    pollIntervalMs: z.coerce.number().int().min(10).max(60_000).default(2_000),
+    /** Largest accepted request body, in bytes. (Default: 1048576) */
+    maxBodyBytes: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+    /** Bytes of a receiver's response body kept with each attempt. (Default: 65536) */
+    responseBodyCapBytes: z.coerce.number().int().min(0).max(10 * 1024 * 1024).default(64 * 1024),
+    /** Upper bound on a delay asked for by `Retry-After`, in seconds. (Default: 3600) */
+    retryAfterMaxSeconds: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(3600),
+    /** Time allowed for in-flight deliveries to finish on SIGTERM, in milliseconds. (Default: 10000) */
+    shutdownTimeoutMs: z.coerce.number().int().min(0).max(600_000).default(10_000),
+    /** pino log level. (Default: info) */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    // A lease shorter than a send (plus time to record it) lets a second
+    // worker claim a delivery that is still being sent: duplicate deliveries
+    // in parallel (Svix PR #2181). Refuse such a configuration.
+    const needed = Math.ceil((c.maxTimeoutMs + 15_000) / 1000);
+    if (c.leaseSeconds < needed) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['leaseSeconds'],
+        message: `must be at least ${needed} s: the longest HTTP timeout (${c.maxTimeoutMs} ms) plus 15 s to record the result`,
+      });
+    }
+    if (c.defaultTimeoutMs > c.maxTimeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['defaultTimeoutMs'], message: 'must not exceed maxTimeoutMs' });
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Environment variable of each key. */
+export const ENV_KEYS: Record<keyof ConfigInput, string> = {
+  port: 'PORT',
+  host: 'HERALD_HOST',
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'HERALD_DATA_DIR',
+  adminToken: 'HERALD_ADMIN_TOKEN',
+  dev: 'HERALD_DEV',
+  allowSubnets: 'HERALD_ALLOW_SUBNETS',
+  workerConcurrency: 'HERALD_WORKER_CONCURRENCY',
+  endpointConcurrency: 'HERALD_ENDPOINT_CONCURRENCY',
+  claimBatchSize: 'HERALD_CLAIM_BATCH_SIZE',
+  leaseSeconds: 'HERALD_LEASE_SECONDS',
+  maxTimeoutMs: 'HERALD_MAX_TIMEOUT_MS',
+  defaultTimeoutMs: 'HERALD_DEFAULT_TIMEOUT_MS',
+  pollIntervalMs: 'HERALD_POLL_INTERVAL_MS',
+  maxBodyBytes: 'HERALD_MAX_BODY_BYTES',
+  responseBodyCapBytes: 'HERALD_RESPONSE_BODY_CAP_BYTES',
+  retryAfterMaxSeconds: 'HERALD_RETRY_AFTER_MAX_SECONDS',
+  shutdownTimeoutMs: 'HERALD_SHUTDOWN_TIMEOUT_MS',
+  logLevel: 'HERALD_LOG_LEVEL',
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof ConfigInput, unknown>> {
+  const out: Partial<Record<keyof ConfigInput, unknown>> = {};
+  for (const [key, name] of Object.entries(ENV_KEYS) as [keyof ConfigInput, string][]) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    if (key === 'dev') out.dev = /^(1|true|yes|on)$/i.test(raw);
+    else if (key === 'allowSubnets') out.allowSubnets = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    else out[key] = raw;
+  }
+  return out;
+}
+
+/**
+ * Builds the configuration from defaults, `env` and `overrides` (flags),
+ * in that order. Throws a ConfigError naming every bad key.
+ */
+export function loadConfig(overrides: Partial<ConfigInput> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const result = ConfigSchema.safeParse({ ...fromEnv(env), ...defined });
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      const key = String(i.path[0] ?? '');
+      const envName = ENV_KEYS[key as keyof ConfigInput];
+      return `  ${key}${envName ? ` (${envName})` : ''}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze({ ...result.data, allowSubnets: Object.freeze([...result.data.allowSubnets]) as string[] });
+}

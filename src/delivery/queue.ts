@@ -1,0 +1,282 @@
+import type { Db } from '../db/db.js';
+import { NOTIFY_CHANNEL } from '../store/events.js';
+import type { OldSecret, RetryPolicy, SignatureConfig } from './types.js';
+
+/** A delivery a worker has claimed, with what it needs to send it. */
+export interface ClaimedDelivery {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  eventType: string;
+  endpointId: string;
+  /** Attempts made before this one. */
+  attempts: number;
+  /** A manual retry: one attempt, never rescheduled. */
+  manual: boolean;
+  /** The exact bytes to POST (the stored payload, compact JSON). */
+  payload: string;
+  url: string;
+  headers: Record<string, string>;
+  signature: SignatureConfig;
+  retry: RetryPolicy;
+  timeoutMs: number;
+  secret: string;
+  oldSecrets: OldSecret[];
+  endpointDisabled: boolean;
+  /** Fencing token of the claim: results only apply while the row still carries it. */
+  leaseToken: string;
+}
+
+interface ClaimRow {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  event_type: string;
+  endpoint_id: string;
+  attempts: number;
+  manual: boolean;
+  payload: string;
+  url: string;
+  headers: Record<string, string>;
+  signature: SignatureConfig;
+  retry: RetryPolicy;
+  timeout_ms: number;
+  secret: string;
+  old_secrets: OldSecret[];
+  disabled: boolean;
+}
+
+/*
+ * Claim: one SKIP LOCKED pick over the partial index of pending rows, then
+ * an UPDATE that stamps the claim's token and moves next_attempt_at to the
+ * lease expiry. A worker that dies leaves rows that simply become due again
+ * when the lease ends; no separate "locked_at" sweep is needed, and the one
+ * index serves both fresh and expired claims. Endpoints this worker already
+ * has at its in-flight cap are skipped so a slow endpoint never fills the
+ * batch (fairness).
+ */
+const CLAIM_SQL = `
+with picked as (
+  select id from deliveries
+   where status = 'pending' and next_attempt_at <= now() and endpoint_id <> all ($3::text[])
+   order by next_attempt_at
+   limit $1
+   for update skip locked
+), claimed as (
+  update deliveries d
+     set lease_token = $2, next_attempt_at = now() + make_interval(secs => $4), updated_at = now()
+    from picked where d.id = picked.id
+  returning d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.manual
+)
+select c.*, e.type as event_type, e.payload::text as payload,
+       ep.url, ep.headers, ep.signature, ep.retry, ep.timeout_ms, ep.secret, ep.old_secrets, ep.disabled
+  from claimed c
+  join events e on e.tenant_id = c.tenant_id and e.id = c.event_id
+  join endpoints ep on ep.id = c.endpoint_id`;
+
+export async function claimDeliveries(
+  db: Db,
+  opts: { limit: number; leaseToken: string; leaseSeconds: number; skipEndpoints: string[] },
+): Promise<ClaimedDelivery[]> {
+  const res = await db.query<ClaimRow>(
+    CLAIM_SQL,
+    [opts.limit, opts.leaseToken, opts.skipEndpoints, opts.leaseSeconds],
+    'delivery_claim',
+  );
+  return res.rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    endpointId: r.endpoint_id,
+    attempts: r.attempts,
+    manual: r.manual,
+    payload: r.payload,
+    url: r.url,
+    headers: r.headers,
+    signature: r.signature,
+    retry: r.retry,
+    timeoutMs: r.timeout_ms,
+    secret: r.secret,
+    oldSecrets: r.old_secrets,
+    endpointDisabled: r.disabled,
+    leaseToken: opts.leaseToken,
+  }));
+}
+
+/** The outcome of one attempt, ready to be written. */
+export interface AttemptResult {
+  delivery: ClaimedDelivery;
+  attemptId: string;
+  /** New delivery state. */
+  status: 'pending' | 'succeeded' | 'failed';
+  /** Delay before the next attempt when status is pending. */
+  retryInMs: number | null;
+  startedAt: Date;
+  durationMs: number;
+  requestHeaders: Record<string, string>;
+  responseStatus: number | null;
+  responseHeaders: Record<string, string> | null;
+  responseBody: string | null;
+  responseBodyTruncated: boolean;
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** No HTTP request was made (e.g. the endpoint was disabled): nothing to put in the attempts table. */
+  skipped: boolean;
+  /** Whether this attempt uses up one of the retry policy's attempts (not when skipped or aborted by shutdown). */
+  counted: boolean;
+}
+
+/*
+ * Recording a batch of results is one statement: delivery state (only where
+ * the claim still owns the row: a worker whose lease expired cannot
+ * overwrite the newer owner's result), attempt rows (every HTTP request that
+ * was made is recorded, even a stale one), audit entries for final outcomes,
+ * and the `webhook.delivered` / `webhook.failed` meta events with their
+ * deliveries to endpoints that subscribed to them by name. Meta events are
+ * never produced for meta events, so there is no recursion.
+ */
+const RECORD_SQL = `
+with r as (
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::timestamptz[], $8::text[], $25::bool[])
+    as r(id, token, status, retry_in_ms, last_status, last_error, attempted_at, meta_payload, uncounted)
+), upd as (
+  update deliveries d
+     set status = r.status, attempts = d.attempts + case when r.uncounted then 0 else 1 end,
+         next_attempt_at = case when r.status = 'pending' then now() + r.retry_in_ms * interval '1 millisecond' end,
+         lease_token = null, manual = false, last_attempt_at = r.attempted_at, last_status = r.last_status,
+         last_error = r.last_error, updated_at = now()
+    from r where d.id = r.id and d.lease_token = r.token
+  returning d.id, d.tenant_id, d.event_id, d.endpoint_id, d.status, d.attempts, r.meta_payload
+), att as (
+  insert into attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_number, started_at, duration_ms,
+                        request_url, request_headers, response_status, response_headers, response_body,
+                        response_body_truncated, error_code, error_message)
+  select a.id, a.delivery_id, a.tenant_id, a.endpoint_id, a.event_id, a.attempt_number, a.started_at, a.duration_ms,
+         a.request_url, a.request_headers::jsonb, a.response_status, a.response_headers::jsonb, a.response_body,
+         a.truncated, a.error_code, a.error_message
+    from unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int[], $15::timestamptz[], $16::int[],
+                $17::text[], $18::text[], $19::int[], $20::text[], $21::text[], $22::bool[], $23::text[], $24::text[])
+      as a(id, delivery_id, tenant_id, endpoint_id, event_id, attempt_number, started_at, duration_ms, request_url,
+           request_headers, response_status, response_headers, response_body, truncated, error_code, error_message)
+  returning 1
+), final as (
+  select u.*, case when u.status = 'succeeded' then 'webhook.delivered' else 'webhook.failed' end as action
+    from upd u where u.status <> 'pending'
+), audit as (
+  insert into audit_log (tenant_id, actor, action, target_type, target_id, details)
+  select f.tenant_id, 'system', f.action, 'delivery', f.id,
+         jsonb_build_object('eventId', f.event_id, 'endpointId', f.endpoint_id, 'attempts', f.attempts)
+    from final f
+  returning 1
+), meta as (
+  select f.tenant_id, 'evt_' || replace(gen_random_uuid()::text, '-', '') as id, f.action as type, f.meta_payload
+    from final f
+   where f.meta_payload is not null
+     and exists (select 1 from endpoints ep where ep.tenant_id = f.tenant_id and not ep.disabled
+                    and herald_type_matches(ep.event_types, f.action))
+), meta_ev as (
+  insert into events (tenant_id, id, type, payload)
+  select m.tenant_id, m.id, m.type, m.meta_payload::json from meta m
+  returning tenant_id, id, type, created_at
+), meta_dl as (
+  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at)
+  select 'dlv_' || replace(gen_random_uuid()::text, '-', ''), ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at
+    from meta_ev ev join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled
+                                     and herald_type_matches(ep.event_types, ev.type)
+  returning 1
+)
+select (select count(*) from upd)::int as updated,
+       (select count(*) from att)::int as attempts,
+       (select count(*) from audit)::int as audited,
+       case when (select count(*) from meta_dl) > 0 then pg_notify('${NOTIFY_CHANNEL}', '') end as notified`;
+
+/** Strips NUL characters, which PostgreSQL text cannot hold (an unrecordable attempt would retry forever). */
+const clean = (s: string | null) => (s === null ? null : s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
+const cleanJson = (o: Record<string, string> | null) => (o === null ? null : clean(JSON.stringify(o)));
+
+/** Meta-event payload for a final outcome, or null for outcomes of meta events (no recursion). */
+function metaPayload(r: AttemptResult): string | null {
+  if (r.status === 'pending' || r.delivery.eventType.startsWith('webhook.')) return null;
+  return JSON.stringify({
+    type: r.status === 'succeeded' ? 'webhook.delivered' : 'webhook.failed',
+    timestamp: new Date().toISOString(),
+    data: {
+      deliveryId: r.delivery.id,
+      eventId: r.delivery.eventId,
+      eventType: r.delivery.eventType,
+      endpointId: r.delivery.endpointId,
+      attempts: r.delivery.attempts + 1,
+      lastStatus: r.responseStatus,
+      lastError: r.errorMessage,
+    },
+  });
+}
+
+export interface RecordOutcome {
+  /** Deliveries whose state was written (the others had lost their lease). */
+  updated: number;
+}
+
+export async function recordResults(db: Db, results: AttemptResult[]): Promise<RecordOutcome> {
+  const made = results.filter((r) => !r.skipped);
+  const res = await db.query<{ updated: number }>(
+    RECORD_SQL,
+    [
+      results.map((r) => r.delivery.id),
+      results.map((r) => r.delivery.leaseToken),
+      results.map((r) => r.status),
+      results.map((r) => r.retryInMs),
+      results.map((r) => r.responseStatus),
+      results.map((r) => clean(r.errorMessage ?? (r.responseStatus !== null && r.status !== 'succeeded' ? `HTTP ${r.responseStatus}` : null))),
+      results.map((r) => r.startedAt.toISOString()),
+      results.map(metaPayload),
+      made.map((r) => r.attemptId),
+      made.map((r) => r.delivery.id),
+      made.map((r) => r.delivery.tenantId),
+      made.map((r) => r.delivery.endpointId),
+      made.map((r) => r.delivery.eventId),
+      made.map((r) => r.delivery.attempts + 1),
+      made.map((r) => r.startedAt.toISOString()),
+      made.map((r) => r.durationMs),
+      made.map((r) => r.delivery.url),
+      made.map((r) => cleanJson(r.requestHeaders)),
+      made.map((r) => r.responseStatus),
+      made.map((r) => cleanJson(r.responseHeaders)),
+      made.map((r) => clean(r.responseBody)),
+      made.map((r) => r.responseBodyTruncated),
+      made.map((r) => r.errorCode),
+      made.map((r) => clean(r.errorMessage)),
+      results.map((r) => !r.counted),
+    ],
+    'delivery_record',
+  );
+  return { updated: Number(res.rows[0]?.updated ?? 0) };
+}
+
+/**
+ * Gives deliveries back (graceful shutdown): due now, for any worker. Only
+ * rows this claim still owns are touched.
+ */
+export async function releaseDeliveries(db: Db, items: { id: string; leaseToken: string }[]): Promise<number> {
+  if (items.length === 0) return 0;
+  const res = await db.query(
+    `with r as (select * from unnest($1::text[], $2::text[]) as r(id, token))
+     update deliveries d set lease_token = null, next_attempt_at = now(), updated_at = now()
+       from r where d.id = r.id and d.lease_token = r.token`,
+    [items.map((i) => i.id), items.map((i) => i.leaseToken)],
+  );
+  if (res.rowCount > 0) await db.query(`select pg_notify('${NOTIFY_CHANNEL}', '')`);
+  return res.rowCount;
+}
+
+/** When the next pending delivery falls due (null when none), so an idle worker sleeps exactly until then. */
+export async function nextDueAt(db: Db): Promise<Date | null> {
+  const res = await db.query<{ at: Date | null }>(
+    `select min(next_attempt_at) as at from deliveries where status = 'pending'`,
+    [],
+    'delivery_next_due',
+  );
+  const at = res.rows[0]?.at;
+  return at ? new Date(at) : null;
+}

@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import type { Db } from '../db/db.js';
+import { newId } from '../ids.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { NOTIFY_CHANNEL } from '../store/events.js';
+import { BatchWriter } from './batch-writer.js';
+import { type AttemptResult, type ClaimedDelivery, claimDeliveries, nextDueAt, recordResults, releaseDeliveries } from './queue.js';
+import { nextDelayMs, maxAttempts } from './schedule.js';
+import { send, type SendResult } from './sender.js';
+import { signatureHeaders, signingSecrets } from './signer.js';
+
+export interface WorkerOptions {
+  db: Db;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  metrics: Metrics;
+  /** Deliveries in flight at once. */
+  concurrency: number;
+  /** Deliveries in flight per endpoint. */
+  endpointConcurrency: number;
+  claimBatchSize: number;
+  leaseSeconds: number;
+  pollIntervalMs: number;
+  responseBodyCapBytes: number;
+  retryAfterMaxSeconds: number;
+  shutdownTimeoutMs: number;
+  /** `User-Agent` of deliveries. */
+  userAgent: string;
+}
+
+const STATES = { created: 'created', running: 'running', stopping: 'stopping', stopped: 'stopped' } as const;
+type State = (typeof STATES)[keyof typeof STATES];
+
+/**
+ * Claims due deliveries in batches and runs each through
+ * prepare → send → outcome; outcomes are written in batches by a
+ * BatchWriter. A slot is freed only once its outcome is written, so the
+ * lease always covers the send and the write.
+ */
+export class Worker {
+  private state: State = STATES.created;
+  private readonly id = randomUUID().slice(0, 8);
+  private claims = 0;
+  private readonly inFlight = new Map<string, ClaimedDelivery>();
+  private readonly perEndpoint = new Map<string, number>();
+  private readonly writer: BatchWriter<AttemptResult>;
+  private readonly abort = new AbortController();
+  private wake: (() => void) | null = null;
+  private woken = false;
+  private loopDone: Promise<void> | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.writer = new BatchWriter(async (batch) => {
+      const { updated } = await recordResults(o.db, batch);
+      if (updated < batch.length) o.metrics.lostLeases.inc(batch.length - updated);
+    }, 500);
+  }
+
+  get running(): boolean {
+    return this.state === STATES.running;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== STATES.created) throw new Error(`worker cannot start from state ${this.state}`);
+    this.state = STATES.running;
+    this.unlisten = await this.o.db.listen(NOTIFY_CHANNEL, () => this.notify(), () => this.notify());
+    this.loopDone = this.loop();
+  }
+
+  /** Cuts the current sleep short (a NOTIFY arrived, or a slot was freed). */
+  notify(): void {
+    this.woken = true;
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.woken = false;
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (this.state === STATES.running) {
+      const room = this.o.concurrency - this.inFlight.size;
+      if (room <= 0) {
+        await this.sleep(this.o.pollIntervalMs);
+        continue;
+      }
+      const want = Math.min(room, this.o.claimBatchSize);
+      let claimed: ClaimedDelivery[];
+      try {
+        claimed = await claimDeliveries(this.o.db, {
+          limit: want,
+          leaseToken: `${this.id}:${++this.claims}`,
+          leaseSeconds: this.o.leaseSeconds,
+          skipEndpoints: this.saturatedEndpoints(),
+        });
+        failures = 0;
+      } catch (err) {
+        // Database down or restarting: back off (jittered, capped) and try again.
+        failures++;
+        const delay = Math.min(10_000, 200 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random() / 2);
+        this.o.logger.warn({ err: (err as Error).message, retryInMs: Math.round(delay) }, 'claim failed');
+        await this.sleep(delay);
+        continue;
+      }
+      for (const d of claimed) this.dispatch(d);
+      if (claimed.length === want) continue; // probably more due right now
+      await this.sleep(await this.idleDelay());
+    }
+  }
+
+  /** How long to sleep when nothing more is due: until the next due time, at most the poll interval. */
+  private async idleDelay(): Promise<number> {
+    try {
+      const at = await nextDueAt(this.o.db);
+      if (!at) return this.o.pollIntervalMs;
+      return Math.max(5, Math.min(this.o.pollIntervalMs, at.getTime() - Date.now() + 5));
+    } catch {
+      return this.o.pollIntervalMs;
+    }
+  }
+
+  private saturatedEndpoints(): string[] {
+    const out: string[] = [];
+    for (const [id, n] of this.perEndpoint) if (n >= this.o.endpointConcurrency) out.push(id);
+    return out;
+  }
+
+  private dispatch(d: ClaimedDelivery): void {
+    this.inFlight.set(d.id, d);
+    this.perEndpoint.set(d.endpointId, (this.perEndpoint.get(d.endpointId) ?? 0) + 1);
+    this.o.metrics.inFlight.set(this.inFlight.size);
+    void this.process(d)
+      .then((result) => this.writer.add(result))
+      .catch((err) => this.o.logger.error({ err, deliveryId: d.id }, 'delivery outcome not recorded; lease will expire'))
+      .finally(() => {
+        this.inFlight.delete(d.id);
+        const n = (this.perEndpoint.get(d.endpointId) ?? 1) - 1;
+        if (n <= 0) this.perEndpoint.delete(d.endpointId);
+        else this.perEndpoint.set(d.endpointId, n);
+        this.o.metrics.inFlight.set(this.inFlight.size);
+        this.notify();
+      });
+  }
+
+  private async process(d: ClaimedDelivery): Promise<AttemptResult> {
+    if (d.endpointDisabled) return skipped(d, 'endpoint_disabled', 'endpoint is disabled');
+    const prepared = prepare(d, this.o.userAgent);
+    const startedAt = new Date();
+    const res = await send(
+      this.o.dispatcher,
+      { url: d.url, headers: prepared.headers, body: d.payload, timeoutMs: d.timeoutMs, signal: this.abort.signal },
+      this.o.responseBodyCapBytes,
+    );
+    this.o.metrics.attempts.inc({ outcome: res.ok ? 'success' : (res.errorCode ?? 'http_error') });
+    this.o.metrics.attemptDuration.observe(res.durationMs / 1000);
+    const result = outcome(d, prepared.headers, startedAt, res, this.o.retryAfterMaxSeconds * 1000);
+    if (result.status !== 'pending') this.o.metrics.finished.inc({ status: result.status });
+    this.o.logger.debug(
+      { deliveryId: d.id, eventId: d.eventId, endpointId: d.endpointId, status: res.status, error: res.errorCode, outcome: result.status },
+      'attempt',
+    );
+    return result;
+  }
+
+  /**
+   * Stops claiming, lets in-flight sends finish for up to
+   * `shutdownTimeoutMs`, aborts the rest, writes every outcome, and gives
+   * back any delivery whose outcome could not be written.
+   */
+  async stop(): Promise<void> {
+    if (this.state !== STATES.running) return;
+    this.state = STATES.stopping;
+    this.notify();
+    await this.loopDone;
+    await this.unlisten?.();
+    const deadline = Date.now() + this.o.shutdownTimeoutMs;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (this.inFlight.size > 0) {
+      const left = [...this.inFlight.values()];
+      this.abort.abort();
+      while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 10));
+      // Aborted sends were recorded as aborted attempts; make them due again now.
+      await this.writer.flush();
+      await releaseDeliveries(this.o.db, left.map((d) => ({ id: d.id, leaseToken: d.leaseToken }))).catch(() => 0);
+    }
+    await this.writer.flush();
+    this.state = STATES.stopped;
+  }
+}
+
+interface Prepared {
+  headers: Record<string, string>;
+}
+
+/** Headers of one attempt: static endpoint headers first, so Herald's own always win. */
+export function prepare(d: ClaimedDelivery, userAgent: string): Prepared {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(d.headers)) headers[k.toLowerCase()] = v;
+  Object.assign(
+    headers,
+    {
+      'content-type': 'application/json',
+      'user-agent': userAgent,
+      'webhook-id': d.eventId,
+      'webhook-timestamp': String(timestamp),
+    },
+    signatureHeaders(d.signature, signingSecrets(d.secret, d.oldSecrets), d.eventId, timestamp, d.payload),
+  );
+  return { headers };
+}
+
+/** Turns an HTTP result into the delivery's next state (the schedule and `Retry-After` decide when). */
+export function outcome(
+  d: ClaimedDelivery,
+  requestHeaders: Record<string, string>,
+  startedAt: Date,
+  res: SendResult,
+  retryAfterMaxMs: number,
+): AttemptResult {
+  const base = {
+    delivery: d,
+    attemptId: newId('att'),
+    startedAt,
+    durationMs: res.durationMs,
+    requestHeaders,
+    responseStatus: res.status,
+    responseHeaders: res.headers,
+    responseBody: res.body,
+    responseBodyTruncated: res.bodyTruncated,
+    errorCode: res.errorCode,
+    errorMessage: res.errorMessage,
+    skipped: false,
+    counted: res.errorCode !== 'aborted',
+  };
+  if (res.ok) return { ...base, status: 'succeeded', retryInMs: null };
+  // An aborted send (shutdown) is not the receiver's fault: the attempt is
+  // recorded, the delivery stays pending and is released for another worker.
+  if (res.errorCode === 'aborted') return { ...base, status: 'pending', retryInMs: 0 };
+  const made = d.attempts + 1;
+  const delay = d.manual || made >= maxAttempts(d.retry) ? null : nextDelayMs(d.retry, made, res.retryAfterMs, retryAfterMaxMs);
+  return delay === null ? { ...base, status: 'failed', retryInMs: null } : { ...base, status: 'pending', retryInMs: delay };
+}
+
+function skipped(d: ClaimedDelivery, code: string, message: string): AttemptResult {
+  return {
+    delivery: d,
+    attemptId: newId('att'),
+    status: 'failed',
+    retryInMs: null,
+    startedAt: new Date(),
+    durationMs: 0,
+    requestHeaders: {},
+    responseStatus: null,
+    responseHeaders: null,
+    responseBody: null,
+    responseBodyTruncated: false,
+    errorCode: code,
+    errorMessage: message,
+    skipped: true,
+    counted: false,
+  };
+}

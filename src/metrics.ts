@@ -1,0 +1,49 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one process; served at GET /metrics. */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly eventsPublished = new Counter({
+    name: 'herald_events_published_total',
+    help: 'Events accepted by the API (replays of an existing id not counted).',
+    registers: [this.registry],
+  });
+
+  readonly attempts = new Counter({
+    name: 'herald_delivery_attempts_total',
+    help: 'HTTP delivery attempts by outcome (success, http_error, or the network error code).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly finished = new Counter({
+    name: 'herald_deliveries_finished_total',
+    help: 'Deliveries that reached a final state.',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly attemptDuration = new Histogram({
+    name: 'herald_delivery_attempt_duration_seconds',
+    help: 'Duration of HTTP delivery attempts.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'herald_deliveries_in_flight',
+    help: 'Deliveries this worker holds right now.',
+    registers: [this.registry],
+  });
+
+  readonly lostLeases = new Counter({
+    name: 'herald_delivery_results_discarded_total',
+    help: 'Results not written because the lease had passed to another worker.',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_' });
+  }
+}

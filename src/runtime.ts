@@ -1,0 +1,109 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Config } from './config/config.js';
+import { ConfigError } from './config/config.js';
+import type { Db } from './db/db.js';
+import { migrate } from './db/migrate.js';
+import { PgDb } from './db/pg.js';
+import { PgliteDb } from './db/pglite.js';
+import { buildServer, type App } from './api/server.js';
+import { Worker } from './delivery/worker.js';
+import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { AddressPolicy } from './security/address-policy.js';
+import { createSafeDispatcher } from './security/safe-lookup.js';
+import { generateToken, hashToken } from './security/tokens.js';
+import { VERSION } from './version.js';
+
+export async function openDb(config: Config, logger: Logger): Promise<Db> {
+  if (config.databaseUrl) return new PgDb({ connectionString: config.databaseUrl, logger });
+  const dir = resolve(config.dataDir);
+  await mkdir(dir, { recursive: true });
+  return PgliteDb.open(dir);
+}
+
+/**
+ * The admin token: from config, or, in embedded mode only, generated on
+ * first start and kept (mode 0600) beside the database so it survives
+ * restarts. A PostgreSQL deployment must set HERALD_ADMIN_TOKEN.
+ */
+export async function resolveAdminToken(config: Config): Promise<{ token: string | null; hash: string; generated: boolean }> {
+  if (config.adminToken) return { token: config.adminToken, hash: hashToken(config.adminToken), generated: false };
+  if (config.databaseUrl) {
+    throw new ConfigError('invalid configuration:\n  adminToken (HERALD_ADMIN_TOKEN): required when DATABASE_URL is set');
+  }
+  const file = join(resolve(config.dataDir), '..', 'admin-token');
+  try {
+    const token = (await readFile(file, 'utf8')).trim();
+    if (token) return { token, hash: hashToken(token), generated: false };
+  } catch {
+    // first start
+  }
+  const token = generateToken();
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, token + '\n', { mode: 0o600 });
+  return { token, hash: hashToken(token), generated: true };
+}
+
+export interface Roles {
+  api: boolean;
+  worker: boolean;
+}
+
+export interface Running {
+  app: App | null;
+  worker: Worker | null;
+  url: string | null;
+  db: Db;
+  stop(): Promise<void>;
+}
+
+/** Starts the API and/or a worker over one database, as the CLI and the tests do. */
+export async function start(config: Config, logger: Logger, roles: Roles, adminTokenHash: string): Promise<Running> {
+  const db = await openDb(config, logger);
+  await migrate(db);
+  const metrics = new Metrics();
+  const addressPolicy = new AddressPolicy({ allowPrivate: config.dev, allowSubnets: [...config.allowSubnets] });
+  let worker: Worker | null = null;
+  const dispatcher = createSafeDispatcher({ policy: addressPolicy, connections: 64 });
+  if (roles.worker) {
+    worker = new Worker({
+      db,
+      dispatcher,
+      logger,
+      metrics,
+      concurrency: config.workerConcurrency,
+      endpointConcurrency: config.endpointConcurrency,
+      claimBatchSize: config.claimBatchSize,
+      leaseSeconds: config.leaseSeconds,
+      pollIntervalMs: config.pollIntervalMs,
+      responseBodyCapBytes: config.responseBodyCapBytes,
+      retryAfterMaxSeconds: config.retryAfterMaxSeconds,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      userAgent: `Herald/${VERSION}`,
+    });
+    await worker.start();
+  }
+  let app: App | null = null;
+  let url: string | null = null;
+  if (roles.api) {
+    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy });
+    url = await app.listen({ port: config.port, host: config.host });
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    app,
+    worker,
+    url,
+    db,
+    stop() {
+      stopping ??= (async () => {
+        await app?.close();
+        await worker?.stop();
+        await dispatcher.close().catch(() => undefined);
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}

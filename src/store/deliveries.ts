@@ -1,0 +1,162 @@
+import type { Queryable } from '../db/db.js';
+import { NOTIFY_CHANNEL } from './events.js';
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface Delivery {
+  id: string;
+  tenantId: string;
+  eventId: string;
+  eventType: string;
+  endpointId: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Attempt {
+  id: string;
+  attemptNumber: number;
+  startedAt: string;
+  durationMs: number;
+  request: { url: string; headers: Record<string, string> };
+  response: { status: number; headers: Record<string, string>; body: string; bodyTruncated: boolean } | null;
+  error: { code: string; message: string } | null;
+}
+
+interface DeliveryRow {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  event_type: string;
+  endpoint_id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date | null;
+  lease_token: string | null;
+  last_attempt_at: Date | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+function toDelivery(r: DeliveryRow): Delivery {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    endpointId: r.endpoint_id,
+    status: r.status,
+    attempts: r.attempts,
+    // While a worker holds the delivery the column is its lease expiry, not a due time.
+    nextAttemptAt: r.status === 'pending' && !r.lease_token ? iso(r.next_attempt_at) : null,
+    lastAttemptAt: iso(r.last_attempt_at),
+    lastStatus: r.last_status,
+    lastError: r.last_error,
+    createdAt: iso(r.created_at)!,
+    updatedAt: iso(r.updated_at)!,
+  };
+}
+
+const SELECT = `select d.*, e.type as event_type from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id`;
+
+export async function getDelivery(q: Queryable, tenantId: string, id: string): Promise<Delivery | null> {
+  const res = await q.query<DeliveryRow>(`${SELECT} where d.tenant_id = $1 and d.id = $2`, [tenantId, id]);
+  return res.rows[0] ? toDelivery(res.rows[0]) : null;
+}
+
+export async function listDeliveriesOfEvent(q: Queryable, tenantId: string, eventId: string): Promise<Delivery[]> {
+  const res = await q.query<DeliveryRow>(`${SELECT} where d.tenant_id = $1 and d.event_id = $2 order by d.id`, [tenantId, eventId]);
+  return res.rows.map(toDelivery);
+}
+
+/** Newest first, keyset-paginated on (created_at, id). */
+export async function listDeliveries(
+  q: Queryable,
+  tenantId: string,
+  opts: { limit: number; status?: DeliveryStatus; endpointId?: string; before?: { createdAt: string; id: string } },
+): Promise<Delivery[]> {
+  const res = await q.query<DeliveryRow>(
+    `${SELECT} where d.tenant_id = $1
+        and ($2::text is null or d.status = $2)
+        and ($3::text is null or d.endpoint_id = $3)
+        and ($4::timestamptz is null or (d.created_at, d.id) < ($4::timestamptz, $5::text))
+      order by d.created_at desc, d.id desc limit $6`,
+    [tenantId, opts.status ?? null, opts.endpointId ?? null, opts.before?.createdAt ?? null, opts.before?.id ?? null, opts.limit],
+  );
+  return res.rows.map(toDelivery);
+}
+
+interface AttemptRow {
+  id: string;
+  attempt_number: number;
+  started_at: Date;
+  duration_ms: number;
+  request_url: string;
+  request_headers: Record<string, string>;
+  response_status: number | null;
+  response_headers: Record<string, string> | null;
+  response_body: string | null;
+  response_body_truncated: boolean;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+export async function listAttempts(q: Queryable, tenantId: string, deliveryId: string): Promise<Attempt[]> {
+  const res = await q.query<AttemptRow>(
+    `select * from attempts where tenant_id = $1 and delivery_id = $2 order by attempt_number, started_at`,
+    [tenantId, deliveryId],
+  );
+  return res.rows.map((r) => ({
+    id: r.id,
+    attemptNumber: r.attempt_number,
+    startedAt: iso(r.started_at)!,
+    durationMs: r.duration_ms,
+    request: { url: r.request_url, headers: r.request_headers },
+    response:
+      r.response_status === null
+        ? null
+        : { status: r.response_status, headers: r.response_headers ?? {}, body: r.response_body ?? '', bodyTruncated: r.response_body_truncated },
+    error: r.error_code ? { code: r.error_code, message: r.error_message ?? '' } : null,
+  }));
+}
+
+/**
+ * Manual retry: a finished delivery gets one more attempt now, which is never
+ * rescheduled if it fails; a pending one is simply made due now. A delivery
+ * a worker holds at this moment is left alone (its attempt is under way).
+ */
+export async function retryDelivery(q: Queryable, tenantId: string, id: string): Promise<Delivery | null> {
+  await q.query(
+    `update deliveries set
+        manual = (status <> 'pending') or manual,
+        status = 'pending', next_attempt_at = now(), updated_at = now()
+      where tenant_id = $1 and id = $2 and lease_token is null
+      returning pg_notify('${NOTIFY_CHANNEL}', '')`,
+    [tenantId, id],
+  );
+  return getDelivery(q, tenantId, id);
+}
+
+/** Re-queues an endpoint's failed deliveries since a time (one attempt each); returns how many. */
+export async function recoverDeliveries(q: Queryable, tenantId: string, endpointId: string, since: string, until?: string): Promise<number> {
+  const res = await q.query<{ n: number }>(
+    `with r as (
+       update deliveries set status = 'pending', manual = true, next_attempt_at = now(), updated_at = now()
+        where tenant_id = $1 and endpoint_id = $2 and status = 'failed'
+          and created_at >= $3 and ($4::timestamptz is null or created_at < $4)
+        returning 1)
+     select count(*)::int as n, case when count(*) > 0 then pg_notify('${NOTIFY_CHANNEL}', '') end from r`,
+    [tenantId, endpointId, since, until ?? null],
+  );
+  return Number(res.rows[0]?.n ?? 0);
+}

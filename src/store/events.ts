@@ -1,0 +1,133 @@
+import type { Queryable } from '../db/db.js';
+
+export const NOTIFY_CHANNEL = 'herald_deliveries';
+
+export interface EventRecord {
+  id: string;
+  tenantId: string;
+  type: string;
+  payload: unknown;
+  createdAt: string;
+}
+
+export interface PublishResult {
+  id: string;
+  type: string;
+  createdAt: string;
+  /** Deliveries created for this event (one per matching endpoint). */
+  deliveries: number;
+  /** True when an event with this id already existed: nothing new was created. */
+  replayed: boolean;
+}
+
+interface PublishRow {
+  id: string;
+  type: string;
+  created_at: Date;
+  deliveries: number | string;
+}
+
+/**
+ * Publishing in one statement, hence one transaction: the event row, one
+ * delivery per matching enabled endpoint, and the NOTIFY that wakes workers
+ * (delivered only when the statement commits). An id that already exists in
+ * the tenant inserts nothing.
+ */
+const PUBLISH_SQL = `
+with ev as (
+  insert into events (tenant_id, id, type, payload) values ($1, $2, $3, $4::json)
+  on conflict (tenant_id, id) do nothing
+  returning tenant_id, id, type, created_at
+), dl as (
+  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at)
+  select 'dlv_' || replace(gen_random_uuid()::text, '-', ''), ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at
+    from ev join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled
+     and (($5::text is null and herald_type_matches(ep.event_types, ev.type)) or ep.id = $5)
+  returning 1
+)
+select ev.id, ev.type, ev.created_at, (select count(*) from dl)::int as deliveries,
+       case when (select count(*) from dl) > 0 then pg_notify('${NOTIFY_CHANNEL}', '') end as notified
+  from ev`;
+
+/**
+ * Publishes one event. `onlyEndpointId` sends it to that one endpoint
+ * whatever it subscribes to (the "send test event" button).
+ */
+export async function publishEvent(
+  q: Queryable,
+  e: { tenantId: string; id: string; type: string; payloadJson: string; onlyEndpointId?: string },
+): Promise<PublishResult> {
+  const res = await q.query<PublishRow>(
+    PUBLISH_SQL,
+    [e.tenantId, e.id, e.type, e.payloadJson, e.onlyEndpointId ?? null],
+    'event_publish',
+  );
+  const row = res.rows[0];
+  if (row) {
+    return { id: row.id, type: row.type, createdAt: new Date(row.created_at).toISOString(), deliveries: Number(row.deliveries), replayed: false };
+  }
+  const existing = await q.query<PublishRow>(
+    `select e.id, e.type, e.created_at, (select count(*) from deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id)::int as deliveries
+       from events e where e.tenant_id = $1 and e.id = $2`,
+    [e.tenantId, e.id],
+  );
+  const first = existing.rows[0];
+  if (!first) throw new Error(`event ${e.id} vanished between insert and read`);
+  return { id: first.id, type: first.type, createdAt: new Date(first.created_at).toISOString(), deliveries: Number(first.deliveries), replayed: true };
+}
+
+interface EventRow {
+  id: string;
+  tenant_id: string;
+  type: string;
+  payload: string;
+  created_at: Date;
+}
+
+const toEvent = (r: EventRow): EventRecord => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  type: r.type,
+  payload: JSON.parse(r.payload) as unknown,
+  createdAt: new Date(r.created_at).toISOString(),
+});
+
+export async function getEvent(q: Queryable, tenantId: string, id: string): Promise<EventRecord | null> {
+  const res = await q.query<EventRow>(
+    `select id, tenant_id, type, payload::text as payload, created_at from events where tenant_id = $1 and id = $2`,
+    [tenantId, id],
+  );
+  return res.rows[0] ? toEvent(res.rows[0]) : null;
+}
+
+export interface EventCursor {
+  createdAt: string;
+  id: string;
+}
+
+/** Newest first, keyset-paginated on (created_at, id). */
+export async function listEvents(
+  q: Queryable,
+  tenantId: string,
+  opts: { limit: number; before?: EventCursor; type?: string; since?: string; until?: string },
+): Promise<EventRecord[]> {
+  const res = await q.query<EventRow>(
+    `select id, tenant_id, type, payload::text as payload, created_at from events
+      where tenant_id = $1
+        and ($2::timestamptz is null or (created_at, id) < ($2::timestamptz, $3::text))
+        and ($4::text is null or type = $4)
+        and ($5::timestamptz is null or created_at >= $5)
+        and ($6::timestamptz is null or created_at < $6)
+      order by created_at desc, id desc limit $7`,
+    [
+      tenantId,
+      opts.before?.createdAt ?? null,
+      opts.before?.id ?? null,
+      opts.type ?? null,
+      opts.since ?? null,
+      opts.until ?? null,
+      opts.limit,
+    ],
+  );
+  return res.rows.map(toEvent);
+}

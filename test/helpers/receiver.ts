@@ -1,0 +1,87 @@
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+export type Respond = (req: Received, res: ServerResponse, n: number) => void | Promise<void>;
+
+/**
+ * A real HTTP receiver on loopback that records every request. `respond`
+ * decides the answer (default 200 "ok"); `n` counts requests to the same path.
+ */
+export class Receiver {
+  readonly received: Received[] = [];
+  private server: Server;
+  private waiters: { pred: () => boolean; resolve: () => void }[] = [];
+  respond: Respond = (_r, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  };
+
+  constructor() {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const r: Received = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+        this.received.push(r);
+        const n = this.received.filter((x) => x.path === r.path).length;
+        Promise.resolve(this.respond(r, res, n)).catch(() => res.destroy());
+        this.check();
+      });
+    });
+    this.server.keepAliveTimeout = 60_000;
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  url(path = '/hook'): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  at(path: string): Received[] {
+    return this.received.filter((r) => r.path === path);
+  }
+
+  /** Resolves once `pred` holds, or rejects after `timeoutMs`. */
+  waitFor(pred: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve: () => { clearTimeout(t); resolve(); } };
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (received ${this.received.length})`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
+  }
+
+  waitForCount(path: string, n: number, timeoutMs = 10_000): Promise<void> {
+    return this.waitFor(() => this.at(path).length >= n, timeoutMs, `${n} requests on ${path}`);
+  }
+
+  private check(): void {
+    for (const w of [...this.waiters]) {
+      if (w.pred()) {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        w.resolve();
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
