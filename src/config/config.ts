@@ -49,13 +49,14 @@ const ConfigSchema = z
   .superRefine((c, ctx) => {
     // A lease shorter than a send (plus time to record it) lets a second
     // worker claim a delivery that is still being sent: duplicate deliveries
-    // in parallel (Svix PR #2181). Refuse such a configuration.
-    const needed = Math.ceil((c.maxTimeoutMs + 15_000) / 1000);
+    // in parallel (Svix PR #2181). Refuse a lease that is not comfortably
+    // longer than the longest HTTP timeout: 1.5x, and at least 5 s more.
+    const needed = Math.ceil(Math.max(c.maxTimeoutMs * 1.5, c.maxTimeoutMs + 5_000) / 1000);
     if (c.leaseSeconds < needed) {
       ctx.addIssue({
         code: 'custom',
         path: ['leaseSeconds'],
-        message: `must be at least ${needed} s: the longest HTTP timeout (${c.maxTimeoutMs} ms) plus 15 s to record the result`,
+        message: `must be at least ${needed} s: comfortably longer than the longest HTTP timeout (maxTimeoutMs = ${c.maxTimeoutMs} ms)`,
       });
     }
     if (c.defaultTimeoutMs > c.maxTimeoutMs) {

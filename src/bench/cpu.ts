@@ -1,0 +1,133 @@
+/**
+ * CPU accounting of the processes in a scenario, from /proc (Linux): the
+ * cumulative user+system time of given pids, of all PostgreSQL server
+ * processes together, and of the whole machine. Where /proc is missing the
+ * figures are reported as unknown rather than guessed.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { nowMs } from './util.js';
+
+let tickMs: number | null = null;
+function clockTickMs(): number {
+  if (tickMs === null) {
+    try {
+      tickMs = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+      if (!Number.isFinite(tickMs) || tickMs <= 0) tickMs = 10;
+    } catch {
+      tickMs = 10;
+    }
+  }
+  return tickMs;
+}
+
+/** user+system CPU milliseconds of one process, null if unknown. */
+export function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (Number(fields[11]) + Number(fields[12])) * clockTickMs();
+  } catch {
+    return null;
+  }
+}
+
+/** Resident set size of one process in bytes, null if unknown. */
+export function processRssBytes(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Sum over every process named `postgres` (postmaster, backends, walwriter, checkpointer...). */
+function postgresCpuMs(): number | null {
+  try {
+    let total = 0;
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
+      } catch {
+        continue;
+      }
+      total += processCpuMs(Number(d)) ?? 0;
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+/** Busy and total CPU milliseconds of the whole machine (all cores). */
+function machineCpuMs(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    return { busy: (total - idle) * clockTickMs(), total: total * clockTickMs() };
+  } catch {
+    return null;
+  }
+}
+
+interface Snapshot {
+  at: number;
+  procs: Map<string, number | null>;
+  postgres: number | null;
+  machine: { busy: number; total: number } | null;
+}
+
+/** CPU use over a window, in percent of one core (so 200% = two cores busy). */
+export interface CpuReport {
+  seconds: number;
+  /** Per named process. */
+  procs: Record<string, number | null>;
+  /** All PostgreSQL processes together. */
+  postgres: number | null;
+  /** The whole machine, percent of one core (at most cores × 100). */
+  machine: number | null;
+}
+
+export class CpuSampler {
+  private start: Snapshot | null = null;
+
+  constructor(private readonly pids: Record<string, number>) {}
+
+  private snap(): Snapshot {
+    const procs = new Map<string, number | null>();
+    for (const [name, pid] of Object.entries(this.pids)) procs.set(name, name === 'bench' ? selfCpuMs() : processCpuMs(pid));
+    return { at: nowMs(), procs, postgres: postgresCpuMs(), machine: machineCpuMs() };
+  }
+
+  begin(): void {
+    this.start = this.snap();
+  }
+
+  end(): CpuReport {
+    if (!this.start) throw new Error('CpuSampler.end before begin');
+    const a = this.start;
+    const b = this.snap();
+    const ms = b.at - a.at;
+    const pct = (x: number | null | undefined, y: number | null | undefined) =>
+      x === null || x === undefined || y === null || y === undefined || ms <= 0 ? null : ((y - x) / ms) * 100;
+    const procs: Record<string, number | null> = {};
+    for (const name of Object.keys(this.pids)) procs[name] = pct(a.procs.get(name), b.procs.get(name));
+    let machine: number | null = null;
+    if (a.machine && b.machine && b.machine.total > a.machine.total) {
+      // Busy share of all cores, expressed per core.
+      const cores = (b.machine.total - a.machine.total) / ms;
+      machine = ((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * cores * 100;
+    }
+    return { seconds: ms / 1000, procs, postgres: pct(a.postgres, b.postgres), machine };
+  }
+}
+
+function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** Admin connection: creates and drops one fresh database per scenario run. */
+export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Databases created and not yet dropped (dropped on exit, whatever happens). */
+const created = new Set<string>();
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+export async function serverVersion(): Promise<string> {
+  return withClient(ADMIN_URL, async (c) => (await c.query<{ version: string }>('select version()')).rows[0]?.version ?? 'unknown');
+}
+
+/** Server settings that decide write throughput, for the report. */
+export async function serverSettings(): Promise<Record<string, string>> {
+  return withClient(ADMIN_URL, async (c) => {
+    const names = ['synchronous_commit', 'fsync', 'shared_buffers', 'max_connections', 'wal_level'];
+    const r = await c.query<{ name: string; setting: string; unit: string | null }>(
+      'select name, setting, unit from pg_settings where name = any($1)',
+      [names],
+    );
+    return Object.fromEntries(r.rows.map((x) => [x.name, x.unit ? `${x.setting} (${x.unit})` : x.setting]));
+  });
+}
+
+export interface BenchDb {
+  name: string;
+  url: string;
+}
+
+export async function createBenchDb(): Promise<BenchDb> {
+  const name = `herald_bench_${randomBytes(5).toString('hex')}`;
+  await withClient(ADMIN_URL, (c) => c.query(`create database ${pg.escapeIdentifier(name)}`));
+  created.add(name);
+  const u = new URL(ADMIN_URL);
+  u.pathname = '/' + name;
+  return { name, url: u.toString() };
+}
+
+export async function dropBenchDb(name: string): Promise<void> {
+  await withClient(ADMIN_URL, (c) => c.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`));
+  created.delete(name);
+}
+
+export async function dropAllBenchDbs(): Promise<void> {
+  for (const name of [...created]) await dropBenchDb(name).catch(() => undefined);
+}
+
+/** A connection to a bench database for checks (never used on Herald's hot path). */
+export class BenchDbProbe {
+  private constructor(private readonly c: pg.Client) {}
+
+  static async open(url: string): Promise<BenchDbProbe> {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+    await c.connect();
+    return new BenchDbProbe(c);
+  }
+
+  async deliveryCounts(): Promise<{ pending: number; succeeded: number; failed: number; attempts: number }> {
+    const r = await this.c.query<{ pending: number; succeeded: number; failed: number; attempts: number }>(
+      `select count(*) filter (where status = 'pending')::int as pending,
+              count(*) filter (where status = 'succeeded')::int as succeeded,
+              count(*) filter (where status = 'failed')::int as failed,
+              (select count(*) from attempts)::int as attempts
+         from deliveries`,
+    );
+    const row = r.rows[0];
+    return row ?? { pending: 0, succeeded: 0, failed: 0, attempts: 0 };
+  }
+
+  /** Cumulative counters of this database: transactions, WAL position, row writes of the deliveries table. */
+  async counters(): Promise<DbCounters> {
+    const r = await this.c.query<{
+      xact: string;
+      wal: string;
+      upd: string;
+      hot: string;
+      ins: string;
+    }>(
+      `select (select xact_commit + xact_rollback from pg_stat_database where datname = current_database())::text as xact,
+              pg_current_wal_lsn()::text as wal,
+              coalesce((select n_tup_upd from pg_stat_user_tables where relname = 'deliveries'), 0)::text as upd,
+              coalesce((select n_tup_hot_upd from pg_stat_user_tables where relname = 'deliveries'), 0)::text as hot,
+              coalesce((select sum(n_tup_ins) from pg_stat_user_tables), 0)::text as ins`,
+    );
+    const row = r.rows[0];
+    if (!row) throw new Error('no counters');
+    return { xact: Number(row.xact), wal: row.wal, updates: Number(row.upd), hotUpdates: Number(row.hot), inserts: Number(row.ins) };
+  }
+
+  async walBytesBetween(a: string, b: string): Promise<number> {
+    const r = await this.c.query<{ d: string }>('select pg_wal_lsn_diff($2::pg_lsn, $1::pg_lsn)::text as d', [a, b]);
+    return Number(r.rows[0]?.d ?? 0);
+  }
+
+  /** Statistics are flushed by backends at most once a second (and at transaction end when idle). */
+  async clearSnapshot(): Promise<void> {
+    await this.c.query('select pg_stat_clear_snapshot()');
+  }
+
+  async close(): Promise<void> {
+    await this.c.end().catch(() => undefined);
+  }
+}
+
+export interface DbCounters {
+  xact: number;
+  wal: string;
+  updates: number;
+  hotUpdates: number;
+  inserts: number;
+}

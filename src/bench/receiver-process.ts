@@ -1,0 +1,111 @@
+/**
+ * The bench's webhook receiver, run as its own process so it never shares
+ * an event loop with the load generator. A bare node:http server on
+ * 127.0.0.1 (port 0) that answers 200 with an empty body as soon as the
+ * request body has been read, counts requests and notes each arrival time
+ * and `webhook-id`. The parent talks to it over IPC; the process exits when
+ * the parent goes away.
+ */
+import http from 'node:http';
+import type { ReceiverHello, ReceiverReply, ReceiverRequest } from './receiver-protocol.js';
+
+if (!process.send) {
+  process.stderr.write('receiver-process must be started by the bench (needs an IPC channel)\n');
+  process.exit(2);
+}
+
+const now = () => performance.timeOrigin + performance.now();
+/** Bounds on what is kept per reset, so a runaway sender cannot exhaust memory. */
+const MAX_TRACKED = 2_000_000;
+
+let count = 0;
+let duplicates = 0;
+let firstAt = 0;
+let lastAt = 0;
+let seen = new Set<string>();
+let record = false;
+let ids: string[] = [];
+let times: number[] = [];
+
+const server = http.createServer((req, res) => {
+  const at = now();
+  count++;
+  if (firstAt === 0) firstAt = at;
+  lastAt = at;
+  const raw = req.headers['webhook-id'];
+  const id = typeof raw === 'string' ? raw : '';
+  if (seen.size < MAX_TRACKED) {
+    const key = `${req.url ?? ''} ${id}`;
+    if (seen.has(key)) duplicates++;
+    else seen.add(key);
+  }
+  if (record && ids.length < MAX_TRACKED) {
+    ids.push(id);
+    times.push(at);
+  }
+  req.on('end', () => {
+    res.writeHead(200, { 'content-length': '0' });
+    res.end();
+  });
+  req.resume();
+});
+// Keep client connections open across the whole bench (undici's default keep-alive is shorter).
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
+server.requestTimeout = 0;
+
+const send = (m: ReceiverReply | ReceiverHello) => process.send?.(m);
+
+process.on('message', (m: ReceiverRequest) => {
+  switch (m.type) {
+    case 'reset':
+      count = 0;
+      duplicates = 0;
+      firstAt = 0;
+      lastAt = 0;
+      seen = new Set();
+      record = m.record;
+      ids = [];
+      times = [];
+      send({ seq: m.seq, type: 'ok' });
+      break;
+    case 'stats': {
+      const cpu = process.cpuUsage();
+      send({
+        seq: m.seq,
+        type: 'stats',
+        stats: {
+          count,
+          distinct: seen.size,
+          duplicates,
+          firstAt,
+          lastAt,
+          cpuUserUs: cpu.user,
+          cpuSystemUs: cpu.system,
+          rssBytes: process.memoryUsage.rss(),
+        },
+      });
+      break;
+    }
+    case 'arrivals':
+      send({ seq: m.seq, type: 'arrivals', arrivals: { ids, times } });
+      break;
+    case 'clock':
+      send({ seq: m.seq, type: 'clock', now: now() });
+      break;
+  }
+});
+
+// The bench is gone (finished or crashed): do not linger.
+process.on('disconnect', () => process.exit(0));
+// Hard cap on the lifetime of this helper, whatever happens to the parent.
+setTimeout(() => process.exit(3), 6 * 3600_000).unref();
+
+server.on('error', (err) => {
+  send({ type: 'error', message: err.message });
+  process.exit(1);
+});
+server.listen(0, '127.0.0.1', () => {
+  const addr = server.address();
+  send({ type: 'ready', port: typeof addr === 'object' && addr ? addr.port : 0 });
+});

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { spawnHerald, type HeraldProcess } from './children.js';
+import { createBenchDb, dropBenchDb, type BenchDb } from './db.js';
+import { HeraldClient } from './herald-client.js';
+import { freePort } from './util.js';
+
+/** One fresh database and the environment Herald processes of a scenario run share. */
+export interface Stack {
+  db: BenchDb;
+  env: Record<string, string>;
+  token: string;
+  procs: HeraldProcess[];
+  start(role: 'api' | 'worker' | 'serve', nodeArgs?: string[]): Promise<HeraldProcess>;
+  client(proc: HeraldProcess, connections: number): HeraldClient;
+  /** Stops every Herald process (SIGTERM, graceful) and drops the database. */
+  close(): Promise<void>;
+}
+
+export async function openStack(): Promise<Stack> {
+  const db = await createBenchDb();
+  const token = 'bench_' + randomBytes(24).toString('base64url');
+  const port = await freePort();
+  const env: Record<string, string> = {
+    DATABASE_URL: db.url,
+    PORT: String(port),
+    HERALD_HOST: '127.0.0.1',
+    HERALD_ADMIN_TOKEN: token,
+    HERALD_DEV: '1',
+    HERALD_LOG_LEVEL: process.env.HERALD_LOG_LEVEL ?? 'warn',
+  };
+  const procs: HeraldProcess[] = [];
+  const clients: HeraldClient[] = [];
+  return {
+    db,
+    env,
+    token,
+    procs,
+    async start(role, nodeArgs) {
+      const p = await spawnHerald(role, { env, nodeArgs });
+      procs.push(p);
+      return p;
+    },
+    client(proc, connections) {
+      if (!proc.url) throw new Error(`herald ${proc.role} has no API`);
+      const c = new HeraldClient(proc.url, token, connections);
+      clients.push(c);
+      return c;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close()));
+      // Workers first (they write outcomes through the database), then the rest.
+      for (const p of procs.filter((x) => x.role === 'worker')) await p.stop();
+      await Promise.all(procs.map((p) => p.stop()));
+      await dropBenchDb(db.name);
+    },
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * Scenario 1, sustained delivery: a backlog of N events × E endpoints is
+ * published while no worker runs, then one `herald worker` process drains
+ * it. Throughput is what the receiver sees, first to last arrival; the run
+ * also waits until every delivery is recorded as succeeded in PostgreSQL.
+ */
+import { mkdirSync } from 'node:fs';
+import { CpuSampler, processRssBytes, type CpuReport } from './cpu.js';
+import { BenchDbProbe } from './db.js';
+import type { Receiver } from './receiver.js';
+import { openStack } from './stack.js';
+import { nowMs, payloadOfSize, progress, sleep, fmtInt } from './util.js';
+
+export interface SustainedOptions {
+  run: number;
+  receiver: Receiver;
+  events: number;
+  endpoints: number;
+  publishers: number;
+  /** Give up on the delivery phase after this long. */
+  timeoutMs: number;
+  /** Run the worker under --cpu-prof, writing the profile here. */
+  cpuProfDir?: string;
+}
+
+export interface SustainedResult {
+  events: number;
+  endpoints: number;
+  expected: number;
+  publishSeconds: number;
+  publishEventsPerSec: number;
+  received: number;
+  duplicates: number;
+  /** First to last arrival at the receiver. */
+  deliverySeconds: number;
+  deliveriesPerSec: number;
+  /** Worker start to every delivery recorded as succeeded. */
+  recordedSeconds: number;
+  recordedPerSec: number;
+  succeeded: number;
+  attempts: number;
+  cpu: CpuReport;
+  workerRssMb: number | null;
+  /** Database work per delivery over the drain. */
+  dbXactPerSec: number;
+  deliveriesPerXact: number;
+  walBytesPerDelivery: number;
+  hotUpdatePct: number;
+  profileFile: string | null;
+}
+
+export async function runSustained(o: SustainedOptions): Promise<SustainedResult> {
+  const stack = await openStack();
+  let probe: BenchDbProbe | null = null;
+  try {
+    const api = await stack.start('api');
+    const client = stack.client(api, o.publishers);
+    const tenant = `bench_s${o.run}`;
+    await client.createTenant(tenant, 'bench sustained');
+    for (let i = 0; i < o.endpoints; i++) await client.createEndpoint(tenant, `${o.receiver.url}/ep/${i}`);
+    await o.receiver.reset(false);
+
+    // --- publish the backlog (no worker yet) -------------------------------
+    const expected = o.events * o.endpoints;
+    let next = 0;
+    let created = 0;
+    const t0 = nowMs();
+    let lastLog = t0;
+    const lane = async () => {
+      while (next < o.events) {
+        const i = next++;
+        const body = JSON.stringify({
+          id: `evt_s${o.run}_${i}`,
+          type: 'bench.sustained',
+          payload: payloadOfSize(1024, { seq: i, sentAt: Date.now() }),
+        });
+        created += await client.publishRaw(tenant, body);
+        if (nowMs() - lastLog > 2000) {
+          lastLog = nowMs();
+          progress(`  run ${o.run} sustained: published ${fmtInt(i + 1)}/${fmtInt(o.events)} events`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: o.publishers }, lane));
+    const publishSeconds = (nowMs() - t0) / 1000;
+    if (created !== expected) throw new Error(`publishing created ${created} deliveries, expected ${expected}`);
+    progress(
+      `  run ${o.run} sustained: backlog of ${fmtInt(expected)} deliveries published in ${publishSeconds.toFixed(1)} s ` +
+        `(${fmtInt(o.events / publishSeconds)} events/s, ${fmtInt(expected / publishSeconds)} deliveries/s written)`,
+    );
+
+    probe = await BenchDbProbe.open(stack.db.url);
+    await sleep(1100); // let the statistics collector catch up before the baseline snapshot
+    await probe.clearSnapshot();
+    const before = await probe.counters();
+
+    // --- drain it with one worker process -----------------------------------
+    let profileFile: string | null = null;
+    const nodeArgs: string[] = [];
+    if (o.cpuProfDir) {
+      mkdirSync(o.cpuProfDir, { recursive: true });
+      const name = `herald-worker-run${o.run}-${Date.now()}.cpuprofile`;
+      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=${name}`);
+      profileFile = `${o.cpuProfDir}/${name}`;
+    }
+    const workerStart = nowMs();
+    const worker = await stack.start('worker', nodeArgs);
+    const sampler = new CpuSampler({ worker: worker.pid, receiver: o.receiver.pid, api: api.pid, bench: process.pid });
+    const deadline = workerStart + o.timeoutMs;
+    let sampling = false;
+    let lastProgress = nowMs();
+    let stats = await o.receiver.stats();
+    let workerRss: number | null = null;
+    for (;;) {
+      stats = await o.receiver.stats();
+      if (!sampling && stats.count > 0) {
+        sampler.begin();
+        sampling = true;
+      }
+      if (stats.distinct >= expected) break;
+      if (worker.child.exitCode !== null) throw new Error(`worker exited during the run\n${worker.tail()}`);
+      if (nowMs() > deadline) {
+        throw new Error(`sustained run ${o.run}: only ${stats.distinct}/${expected} deliveries arrived within ${o.timeoutMs / 1000} s\n${worker.tail()}`);
+      }
+      if (nowMs() - lastProgress > 2000) {
+        lastProgress = nowMs();
+        workerRss = processRssBytes(worker.pid) ?? workerRss;
+        const secs = stats.firstAt ? (stats.lastAt - stats.firstAt) / 1000 : 0;
+        progress(
+          `  run ${o.run} sustained: ${fmtInt(stats.distinct)}/${fmtInt(expected)} delivered` +
+            (secs > 0 ? ` (${fmtInt((stats.count - 1) / secs)}/s so far)` : ''),
+        );
+      }
+      await sleep(100);
+    }
+    if (!sampling) sampler.begin();
+    const cpu = sampler.end();
+    workerRss = processRssBytes(worker.pid) ?? workerRss;
+    const deliverySeconds = (stats.lastAt - stats.firstAt) / 1000;
+
+    // --- wait until PostgreSQL has every outcome ----------------------------
+    let counts = await probe.deliveryCounts();
+    const recordDeadline = nowMs() + 60_000;
+    while (counts.succeeded + counts.failed < expected) {
+      if (nowMs() > recordDeadline) throw new Error(`only ${counts.succeeded + counts.failed}/${expected} outcomes recorded 60 s after the last arrival`);
+      await sleep(50);
+      counts = await probe.deliveryCounts();
+    }
+    const recordedSeconds = (nowMs() - workerStart) / 1000;
+    await sleep(1100);
+    await probe.clearSnapshot();
+    const after = await probe.counters();
+    const wal = await probe.walBytesBetween(before.wal, after.wal);
+    // Stats end with the data; let the receiver settle before reading duplicates.
+    const final = await o.receiver.stats();
+
+    await worker.stop(); // graceful: writes the CPU profile when enabled
+    const xact = after.xact - before.xact;
+    const upd = after.updates - before.updates;
+    return {
+      events: o.events,
+      endpoints: o.endpoints,
+      expected,
+      publishSeconds,
+      publishEventsPerSec: o.events / publishSeconds,
+      received: final.count,
+      duplicates: final.duplicates,
+      deliverySeconds,
+      deliveriesPerSec: (stats.count - 1) / deliverySeconds,
+      recordedSeconds,
+      recordedPerSec: expected / recordedSeconds,
+      succeeded: counts.succeeded,
+      attempts: counts.attempts,
+      cpu,
+      workerRssMb: workerRss === null ? null : workerRss / 1024 / 1024,
+      dbXactPerSec: xact / recordedSeconds,
+      deliveriesPerXact: expected / Math.max(1, xact),
+      walBytesPerDelivery: wal / expected,
+      hotUpdatePct: upd > 0 ? ((after.hotUpdates - before.hotUpdates) / upd) * 100 : 0,
+      profileFile,
+    };
+  } finally {
+    await probe?.close();
+    await stack.close();
+  }
+}

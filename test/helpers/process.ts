@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/herald.js', import.meta.url));
+
+/** A `herald` CLI process (the compiled build, as users run it). */
+export class HeraldProcess {
+  output = '';
+  private exited: Promise<number | null>;
+
+  private constructor(readonly child: ChildProcess) {
+    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  /** Starts `herald <command>` and waits until it has printed its banner. */
+  static async start(command: string, env: Record<string, string>, timeoutMs = 20_000): Promise<HeraldProcess> {
+    const child = spawn(process.execPath, [BIN, command], {
+      env: { PATH: process.env.PATH ?? '', HERALD_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const p = new HeraldProcess(child);
+    const until = Date.now() + timeoutMs;
+    while (!/^Herald /m.test(p.output)) {
+      if (child.exitCode !== null) throw new Error(`herald ${command} exited ${child.exitCode}: ${p.output}`);
+      if (Date.now() > until) {
+        child.kill('SIGKILL');
+        throw new Error(`herald ${command} did not start: ${p.output}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return p;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Exit code, or null when killed by a signal. */
+  wait(): Promise<number | null> {
+    return this.exited;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `herald` to completion (for config errors and `migrate`). */
+export function runHerald(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
