@@ -159,6 +159,8 @@ with r as (
                 $17::text[], $18::text[], $19::int[], $20::text[], $21::text[], $22::bool[], $23::text[], $24::text[])
       as a(id, delivery_id, tenant_id, endpoint_id, event_id, attempt_number, started_at, duration_ms, request_url,
            request_headers, response_status, response_headers, response_body, truncated, error_code, error_message)
+   -- the endpoint (and with it the delivery) may have been deleted while the request was in flight
+   where exists (select 1 from deliveries d where d.id = a.delivery_id)
   returning 1
 ), final as (
   select u.*, case when u.status = 'succeeded' then 'webhook.delivered' else 'webhook.failed' end as action
