@@ -147,3 +147,27 @@ describe('delivery', () => {
     }
   });
 });
+
+describe('fairness', () => {
+  it('keeps delivering to healthy endpoints while another endpoint hangs', async () => {
+    const small = await startHerald({ endpointConcurrency: 4, workerConcurrency: 16 });
+    const slow = await new Receiver().listen();
+    slow.respond = () => undefined; // never answers
+    try {
+      const t = await small.api.tenant();
+      await small.api.endpoint(t, { url: slow.url('/hang'), timeoutMs: 3_000, eventTypes: ['jam.*'], retry: { schedule: [] } });
+      await small.api.endpoint(t, { url: receiver.url('/healthy'), eventTypes: ['ok.*'] });
+      for (let i = 0; i < 30; i++) await small.api.publish(t, 'jam.x', { i });
+      const start = Date.now();
+      for (let i = 0; i < 30; i++) await small.api.publish(t, 'ok.x', { i });
+      await receiver.waitForCount('/healthy', 30, 10_000);
+      // healthy deliveries did not wait for the hanging endpoint's 3 s timeouts
+      expect(receiver.at('/healthy').at(-1)!.at - start).toBeLessThan(2_500);
+      // and the hanging endpoint never had more than its cap in flight
+      expect(slow.received.length).toBeLessThanOrEqual(4);
+    } finally {
+      await small.stop();
+      await slow.close();
+    }
+  });
+});

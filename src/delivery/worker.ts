@@ -122,8 +122,20 @@ export class Worker {
         await this.sleep(delay);
         continue;
       }
-      for (const d of claimed) this.dispatch(d);
-      if (claimed.length === want) continue; // probably more due right now
+      // A batch may hold more deliveries for one endpoint than its in-flight
+      // cap allows: give the excess back at once (another worker, or this one
+      // when a slot frees, takes them) rather than hold them past the lease.
+      const excess: ClaimedDelivery[] = [];
+      for (const d of claimed) {
+        if ((this.perEndpoint.get(d.endpointId) ?? 0) >= this.o.endpointConcurrency) excess.push(d);
+        else this.dispatch(d);
+      }
+      if (excess.length > 0) {
+        await releaseDeliveries(this.o.db, excess.map((d) => ({ id: d.id, leaseToken: d.leaseToken }))).catch((err: Error) =>
+          this.o.logger.warn({ err: err.message }, 'could not release excess deliveries; their lease will expire'),
+        );
+      }
+      if (claimed.length === want && excess.length === 0) continue; // probably more due right now
       await this.sleep(await this.idleDelay());
     }
   }
