@@ -81,6 +81,12 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
       retryAfterMaxSeconds: config.retryAfterMaxSeconds,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       userAgent: `Herald/${VERSION}`,
+      health: {
+        circuitBreakerFailures: config.circuitBreakerFailures,
+        circuitBreakerCooldownSeconds: config.circuitBreakerCooldownSeconds,
+        disableAfterFailures: config.endpointDisableAfterFailures,
+        disableAfterSeconds: config.endpointDisableAfterSeconds,
+      },
     });
     await worker.start();
   }

@@ -1,10 +1,23 @@
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/db.js';
+import { isPortalToken, portalSigningKey, verifyPortalToken, type PortalClaims } from '../security/portal-tokens.js';
 import { hashToken, sameHash } from '../security/tokens.js';
 import { errors } from './errors.js';
 
-/** Who is calling: the admin, or a token limited to one tenant. */
-export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenantId: string; tokenId: string };
+/**
+ * Who is calling: the admin, or a token limited to one tenant. A portal link's
+ * token is a tenant principal too (tokenId `portal:<link id>`), with its claims.
+ */
+export type Principal =
+  | { kind: 'admin' }
+  | {
+      kind: 'tenant';
+      tenantId: string;
+      tokenId: string;
+      /** `read` tokens may only read. */
+      role: 'manage' | 'read';
+      portal?: PortalClaims;
+    };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,17 +38,27 @@ interface CacheEntry {
  */
 export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
+  /** Signs and checks portal tokens (security/portal-tokens.ts). */
+  readonly portalKey: Buffer;
 
   constructor(
     private readonly db: Db,
     private readonly adminTokenHash: string,
     private readonly ttlMs = 10_000,
-  ) {}
+  ) {
+    this.portalKey = portalSigningKey(adminTokenHash);
+  }
 
   async authenticate(req: FastifyRequest): Promise<Principal> {
     const header = req.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!m?.[1]) throw errors.unauthorized();
+    if (isPortalToken(m[1])) {
+      // Signed and expiring: checked without a query. Expired or tampered = 401.
+      const r = verifyPortalToken(this.portalKey, m[1]);
+      if (!r.ok) throw errors.unauthorized();
+      return { kind: 'tenant', tenantId: r.claims.tenantId, tokenId: `portal:${r.claims.id}`, role: 'manage', portal: r.claims };
+    }
     const hash = hashToken(m[1]);
     if (sameHash(hash, this.adminTokenHash)) return { kind: 'admin' };
     const now = Date.now();
@@ -44,13 +67,13 @@ export class Authenticator {
       if (!hit.principal) throw errors.unauthorized();
       return hit.principal;
     }
-    const res = await this.db.query<{ id: string; tenant_id: string }>(
-      `select id, tenant_id from api_tokens where token_hash = $1 and revoked_at is null`,
+    const res = await this.db.query<{ id: string; tenant_id: string; role: 'manage' | 'read' }>(
+      `select id, tenant_id, role from api_tokens where token_hash = $1 and revoked_at is null`,
       [hash],
       'token_lookup',
     );
     const row = res.rows[0];
-    const principal: Principal | null = row ? { kind: 'tenant', tenantId: row.tenant_id, tokenId: row.id } : null;
+    const principal: Principal | null = row ? { kind: 'tenant', tenantId: row.tenant_id, tokenId: row.id, role: row.role } : null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { principal, expires: now + this.ttlMs });
     if (!principal) throw errors.unauthorized();
@@ -60,6 +83,17 @@ export class Authenticator {
   /** Forgets cached lookups (after a token is revoked or its tenant deleted). */
   invalidate(): void {
     this.cache.clear();
+  }
+}
+
+/**
+ * Read-only tokens may only read: any other method is refused (403) before
+ * the route runs, so no route can forget the check.
+ */
+export function enforceRole(req: FastifyRequest): void {
+  const p = req.principal;
+  if (p.kind === 'tenant' && p.role === 'read' && req.method !== 'GET' && req.method !== 'HEAD') {
+    throw errors.forbidden('this token may read but not change anything');
   }
 }
 

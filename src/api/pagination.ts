@@ -10,6 +10,9 @@ export function decodeCursor<K extends string>(cursor: string | undefined, keys:
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
     for (const k of keys) if (typeof v[k] !== 'string') throw new Error('bad key');
+    // A timestamp key must be one this API wrote (toISOString), or PostgreSQL would reject it with a 500.
+    const at = v['createdAt'];
+    if (typeof at === 'string' && !(/^(?!0000)\d{4}-/.test(at) && new Date(at).toISOString() === at)) throw new Error('bad time');
     return v as Record<K, string>;
   } catch {
     throw errors.invalidField('cursor', 'is not a cursor this API returned');

@@ -1,6 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Db } from '../db/db.js';
+import type { Template } from '../delivery/envelope.js';
 import { getEventType } from '../store/event-types.js';
 import { errors } from './errors.js';
 
@@ -8,14 +9,15 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 interface Cached {
   validate: ValidateFunction | null;
+  envelope: Template | null;
   expires: number;
 }
 
 /**
- * Checks published payloads against their event type's JSON Schema.
- * Compiled validators are cached per type for a few seconds, so a schema
- * change applies within `ttlMs` on every API process without a query per
- * event.
+ * Checks published payloads against their event type's JSON Schema and
+ * knows each type's envelope template. Compiled validators are cached per
+ * type for a few seconds, so a schema change applies within `ttlMs` on
+ * every API process without a query per event.
  */
 export class PayloadValidator {
   private readonly ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
@@ -35,15 +37,25 @@ export class PayloadValidator {
     }
   }
 
-  async check(type: string, payload: unknown): Promise<void> {
+  private async load(type: string): Promise<Cached> {
     const now = Date.now();
     let hit = this.cache.get(type);
     if (!hit || hit.expires <= now) {
       const et = await getEventType(this.db, type);
-      hit = { validate: et?.schema ? this.compile(et.schema) : null, expires: now + this.ttlMs };
+      hit = { validate: et?.schema ? this.compile(et.schema) : null, envelope: et?.envelope ?? null, expires: now + this.ttlMs };
       if (this.cache.size > 5_000) this.cache.clear();
       this.cache.set(type, hit);
     }
+    return hit;
+  }
+
+  /** The envelope template of an event type, if it has one. */
+  async envelopeOf(type: string): Promise<Template | null> {
+    return (await this.load(type)).envelope;
+  }
+
+  async check(type: string, payload: unknown): Promise<void> {
+    const hit = await this.load(type);
     if (hit.validate && !hit.validate(payload)) {
       const details = (hit.validate.errors ?? []).map((e) => ({
         field: 'payload' + e.instancePath.replaceAll('/', '.'),

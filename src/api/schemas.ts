@@ -31,19 +31,13 @@ export const PageQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 512 })),
 });
 
-// --- tenants -----------------------------------------------------------------
-export const Tenant = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), updatedAt: Type.String() });
-export const TenantCreate = Type.Object(
-  { id: Type.Optional(Id), name: Type.String({ minLength: 1, maxLength: 200 }) },
-  { additionalProperties: false },
-);
-export const TenantPatch = Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false });
 
 // --- event types -------------------------------------------------------------
 export const EventType = Type.Object({
   name: Type.String(),
   description: Nullable(Type.String()),
   schema: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  envelope: Type.Unknown(),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -52,6 +46,7 @@ export const EventTypeCreate = Type.Object(
     name: EventTypeName,
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     schema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema (draft 2020-12 subset ajv supports) that payloads must match' })),
+    envelope: Type.Optional(Type.Unknown({ description: 'body template for events of this type; overrides the tenant envelope' })),
   },
   { additionalProperties: false },
 );
@@ -59,6 +54,7 @@ export const EventTypePatch = Type.Object(
   {
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     schema: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+    envelope: Type.Optional(Type.Unknown()),
   },
   { additionalProperties: false },
 );
@@ -141,6 +137,45 @@ export const TestEvent = Type.Object(
 );
 export const Recover = Type.Object({ since: Timestamp, until: Type.Optional(Timestamp) }, { additionalProperties: false });
 
+// --- tenants -----------------------------------------------------------------
+/** A body template; see src/delivery/envelope.ts for the placeholders. */
+export const Envelope = Type.Unknown({
+  description:
+    'JSON body template around the payload; string values {{payload}}, {{event.id}}, {{event.type}}, {{event.createdAt}}, {{event.timestamp}}, {{tenant.id}} are filled in',
+});
+export const TenantSettings = Type.Object(
+  {
+    envelope: Type.Optional(Envelope),
+    endpointDefaults: Type.Optional(
+      Type.Object(
+        {
+          signature: Type.Optional(Signature),
+          retry: Type.Optional(Retry),
+          timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
+          headers: Type.Optional(Headers),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const Tenant = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  settings: Type.Unknown(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export const TenantCreate = Type.Object(
+  { id: Type.Optional(Id), name: Type.String({ minLength: 1, maxLength: 200 }), settings: Type.Optional(TenantSettings) },
+  { additionalProperties: false },
+);
+export const TenantPatch = Type.Object(
+  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), settings: Type.Optional(TenantSettings) },
+  { additionalProperties: false },
+);
+
 // --- events ------------------------------------------------------------------
 export const EventPublish = Type.Object(
   { id: Type.Optional(Id), type: EventTypeName, payload: Type.Record(Type.String(), Type.Unknown()) },
@@ -214,8 +249,21 @@ export const AuditEntry = Type.Object({
   createdAt: Type.String(),
 });
 export const AuditQuery = Type.Object({ ...PageQuery.properties, action: Type.Optional(Type.String({ maxLength: 100 })) });
-export const TokenCreate = Type.Object({ name: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
-export const TokenCreated = Type.Object({ id: Type.String(), tenantId: Type.String(), name: Type.String(), token: Type.String(), createdAt: Type.String() });
+export const TokenRole = Type.Union([Type.Literal('manage'), Type.Literal('read')], {
+  description: 'manage: read, change and publish (default); read: GET requests only',
+});
+export const TokenCreate = Type.Object(
+  { name: Type.Optional(Type.String({ maxLength: 200 })), role: Type.Optional(TokenRole) },
+  { additionalProperties: false },
+);
+export const TokenCreated = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  name: Type.String(),
+  role: TokenRole,
+  token: Type.String(),
+  createdAt: Type.String(),
+});
 
 export const page = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
   Type.Object({ data: Type.Array(item), nextCursor: Nullable(Type.String()) });

@@ -8,9 +8,10 @@ import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { AddressPolicy } from '../security/address-policy.js';
-import { Authenticator } from './auth.js';
+import { Authenticator, enforceRole } from './auth.js';
 import { ApiError } from './errors.js';
 import { PayloadValidator } from './payload-validator.js';
+import { Publisher } from './publisher.js';
 import { auditRoutes } from './routes/audit-log.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { endpointRoutes } from './routes/endpoints.js';
@@ -18,7 +19,10 @@ import { endpointSecretRoutes } from './routes/endpoint-secrets.js';
 import { eventRoutes } from './routes/events.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { healthRoutes } from './routes/health.js';
+import { portalLinkRoutes } from './routes/portal-links.js';
+import { statsRoutes } from './routes/stats.js';
 import { tenantRoutes } from './routes/tenants.js';
+import { staticUi } from './static-ui.js';
 import { VERSION } from '../version.js';
 
 /** What every route plugin gets. */
@@ -30,6 +34,7 @@ export interface AppContext {
   auth: Authenticator;
   addressPolicy: AddressPolicy;
   payloads: PayloadValidator;
+  publisher: Publisher;
 }
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
@@ -68,6 +73,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   app.setValidatorCompiler(validators());
 
+  const payloads = new PayloadValidator(o.db);
   const ctx: AppContext = {
     db: o.db,
     config: o.config,
@@ -75,7 +81,8 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     metrics: o.metrics,
     auth: new Authenticator(o.db, o.adminTokenHash),
     addressPolicy: o.addressPolicy,
-    payloads: new PayloadValidator(o.db),
+    payloads,
+    publisher: new Publisher(o.db, payloads),
   };
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -106,6 +113,15 @@ export async function buildServer(o: ServerOptions): Promise<App> {
       // Fastify's own client errors: malformed JSON, empty body, bad header...
       return reply.status(err.statusCode).send({ error: { code: 'bad_request', message: err.message } });
     }
+    // Values the schemas let through but PostgreSQL refuses (NUL bytes, out-of-range
+    // dates and numbers, lone surrogates in jsonb) and id collisions are the client's doing.
+    const sqlState = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : '';
+    if (sqlState === '23505') {
+      return reply.status(409).send({ error: { code: 'conflict', message: 'a resource with this id already exists' } });
+    }
+    if (sqlState.startsWith('22')) {
+      return reply.status(400).send({ error: { code: 'validation_error', message: `a value in the request cannot be stored: ${err.message}` } });
+    }
     if (isDatabaseUnavailable(err)) {
       reply.header('retry-after', '1');
       return reply.status(503).send({ error: { code: 'unavailable', message: 'database unavailable, retry later' } });
@@ -127,8 +143,11 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   });
 
   // Every /v1 route needs a token; health, metrics and the OpenAPI document do not.
+  // Judged on the matched route too: the router decodes the path, so `/%761/...` reaches `/v1/...` routes.
   app.addHook('onRequest', async (req) => {
-    if (req.url.startsWith('/v1/')) req.principal = await ctx.auth.authenticate(req);
+    if (!(req.url.startsWith('/v1/') || req.routeOptions.url?.startsWith('/v1/'))) return;
+    req.principal = await ctx.auth.authenticate(req);
+    enforceRole(req);
   });
 
   await app.register(healthRoutes(ctx));
@@ -139,6 +158,10 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   await app.register(eventRoutes(ctx));
   await app.register(deliveryRoutes(ctx));
   await app.register(auditRoutes(ctx));
+  await app.register(statsRoutes(ctx));
+  await app.register(portalLinkRoutes(ctx));
+  // The web UI at `/` (packages/web/dist), after every API route so it never shadows one.
+  await app.register(staticUi());
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

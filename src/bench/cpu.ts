@@ -43,20 +43,31 @@ export function processRssBytes(pid: number): number | null {
   }
 }
 
-/** Sum over every process named `postgres` (postmaster, backends, walwriter, checkpointer...). */
-function postgresCpuMs(): number | null {
+const PG_AUX = /(checkpointer|background writer|walwriter|wal writer)/;
+
+/**
+ * CPU of the PostgreSQL processes working for the bench: backends connected
+ * to `database` plus the shared WAL writer, checkpointer and background
+ * writer; backends of other databases (other users of the server) are left
+ * out. Per pid, so backends
+ * that connect during a window are counted from zero.
+ */
+function postgresCpuMs(database: string): Map<number, number> | null {
   try {
-    let total = 0;
+    const out = new Map<number, number>();
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
       try {
         if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
+        const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        if (!cmd.includes(` ${database} `) && !PG_AUX.test(cmd)) continue;
       } catch {
         continue;
       }
-      total += processCpuMs(Number(d)) ?? 0;
+      const ms = processCpuMs(Number(d));
+      if (ms !== null) out.set(Number(d), ms);
     }
-    return total;
+    return out;
   } catch {
     return null;
   }
@@ -78,7 +89,7 @@ function machineCpuMs(): { busy: number; total: number } | null {
 interface Snapshot {
   at: number;
   procs: Map<string, number | null>;
-  postgres: number | null;
+  postgres: Map<number, number> | null;
   machine: { busy: number; total: number } | null;
 }
 
@@ -87,21 +98,27 @@ export interface CpuReport {
   seconds: number;
   /** Per named process. */
   procs: Record<string, number | null>;
-  /** All PostgreSQL processes together. */
+  /** PostgreSQL processes working for the bench database (see postgresCpuMs). */
   postgres: number | null;
   /** The whole machine, percent of one core (at most cores × 100). */
   machine: number | null;
+  /** Machine minus the processes above: other load on the machine during the window. */
+  other: number | null;
 }
 
 export class CpuSampler {
   private start: Snapshot | null = null;
 
-  constructor(private readonly pids: Record<string, number>) {}
+  constructor(
+    private readonly pids: Record<string, number>,
+    /** Database whose backends count as PostgreSQL CPU; false: do not measure PostgreSQL. */
+    private readonly pgDatabase: string | false,
+  ) {}
 
   private snap(): Snapshot {
     const procs = new Map<string, number | null>();
     for (const [name, pid] of Object.entries(this.pids)) procs.set(name, name === 'bench' ? selfCpuMs() : processCpuMs(pid));
-    return { at: nowMs(), procs, postgres: postgresCpuMs(), machine: machineCpuMs() };
+    return { at: nowMs(), procs, postgres: this.pgDatabase === false ? null : postgresCpuMs(this.pgDatabase), machine: machineCpuMs() };
   }
 
   begin(): void {
@@ -123,7 +140,18 @@ export class CpuSampler {
       const cores = (b.machine.total - a.machine.total) / ms;
       machine = ((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * cores * 100;
     }
-    return { seconds: ms / 1000, procs, postgres: pct(a.postgres, b.postgres), machine };
+    let postgres: number | null = null;
+    if (a.postgres && b.postgres) {
+      let used = 0;
+      for (const [pid, end] of b.postgres) used += end - (a.postgres.get(pid) ?? 0);
+      postgres = ms > 0 ? (used / ms) * 100 : null;
+    }
+    let other: number | null = null;
+    if (machine !== null) {
+      const ours = Object.values(procs).reduce<number>((x, y) => x + (y ?? 0), 0) + (postgres ?? 0);
+      other = Math.max(0, machine - ours);
+    }
+    return { seconds: ms / 1000, procs, postgres, machine, other };
   }
 }
 

@@ -24,7 +24,7 @@ export async function serverVersion(): Promise<string> {
 /** Server settings that decide write throughput, for the report. */
 export async function serverSettings(): Promise<Record<string, string>> {
   return withClient(ADMIN_URL, async (c) => {
-    const names = ['synchronous_commit', 'fsync', 'shared_buffers', 'max_connections', 'wal_level'];
+    const names = ['synchronous_commit', 'fsync', 'wal_sync_method', 'shared_buffers', 'max_connections', 'autovacuum'];
     const r = await c.query<{ name: string; setting: string; unit: string | null }>(
       'select name, setting, unit from pg_settings where name = any($1)',
       [names],

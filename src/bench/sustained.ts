@@ -74,7 +74,8 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
           type: 'bench.sustained',
           payload: payloadOfSize(1024, { seq: i, sentAt: Date.now() }),
         });
-        created += await client.publishRaw(tenant, body);
+        const n = await client.publishRaw(tenant, body); // not `created += await`: that reads `created` before awaiting
+        created += n;
         if (nowMs() - lastLog > 2000) {
           lastLog = nowMs();
           progress(`  run ${o.run} sustained: published ${fmtInt(i + 1)}/${fmtInt(o.events)} events`);
@@ -105,7 +106,7 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     }
     const workerStart = nowMs();
     const worker = await stack.start('worker', nodeArgs);
-    const sampler = new CpuSampler({ worker: worker.pid, receiver: o.receiver.pid, api: api.pid, bench: process.pid });
+    const sampler = new CpuSampler({ worker: worker.pid, receiver: o.receiver.pid, api: api.pid, bench: process.pid }, stack.db.name);
     const deadline = workerStart + o.timeoutMs;
     let sampling = false;
     let lastProgress = nowMs();

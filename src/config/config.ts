@@ -43,6 +43,14 @@ const ConfigSchema = z
     retryAfterMaxSeconds: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(3600),
     /** Time allowed for in-flight deliveries to finish on SIGTERM, in milliseconds. (Default: 10000) */
     shutdownTimeoutMs: z.coerce.number().int().min(0).max(600_000).default(10_000),
+    /** Consecutive failed attempts that open an endpoint's circuit (pause it); 0 = never. (Default: 20) */
+    circuitBreakerFailures: z.coerce.number().int().min(0).max(1_000_000).default(20),
+    /** How long an open circuit pauses an endpoint, in seconds. (Default: 30) */
+    circuitBreakerCooldownSeconds: z.coerce.number().int().min(1).max(86_400).default(30),
+    /** Consecutive failed attempts that disable an endpoint; 0 = never. (Default: 0) */
+    endpointDisableAfterFailures: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    /** Seconds of nothing but failures that disable an endpoint; 0 = never. (Default: 432000, 5 days) */
+    endpointDisableAfterSeconds: z.coerce.number().int().min(0).max(365 * 86_400).default(5 * 86_400),
     /** pino log level. (Default: info) */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -87,6 +95,10 @@ export const ENV_KEYS: Record<keyof ConfigInput, string> = {
   responseBodyCapBytes: 'HERALD_RESPONSE_BODY_CAP_BYTES',
   retryAfterMaxSeconds: 'HERALD_RETRY_AFTER_MAX_SECONDS',
   shutdownTimeoutMs: 'HERALD_SHUTDOWN_TIMEOUT_MS',
+  circuitBreakerFailures: 'HERALD_CIRCUIT_BREAKER_FAILURES',
+  circuitBreakerCooldownSeconds: 'HERALD_CIRCUIT_BREAKER_COOLDOWN_SECONDS',
+  endpointDisableAfterFailures: 'HERALD_ENDPOINT_DISABLE_AFTER_FAILURES',
+  endpointDisableAfterSeconds: 'HERALD_ENDPOINT_DISABLE_AFTER_SECONDS',
   logLevel: 'HERALD_LOG_LEVEL',
 };
 

@@ -1,5 +1,7 @@
 import type { Db } from '../db/db.js';
 import { NOTIFY_CHANNEL } from '../store/events.js';
+import { newId } from '../ids.js';
+import { renderEnvelope, type Template } from './envelope.js';
 import type { OldSecret, RetryPolicy, SignatureConfig } from './types.js';
 
 /** A delivery a worker has claimed, with what it needs to send it. */
@@ -13,8 +15,10 @@ export interface ClaimedDelivery {
   attempts: number;
   /** A manual retry: one attempt, never rescheduled. */
   manual: boolean;
-  /** The exact bytes to POST (the stored payload, compact JSON). */
+  /** The exact bytes to POST: the enveloped body, or the stored payload (compact JSON). */
   payload: string;
+  /** The tenant's envelope template, for the meta events this delivery's outcome may publish. */
+  tenantEnvelope: Template | null;
   url: string;
   headers: Record<string, string>;
   signature: SignatureConfig;
@@ -36,6 +40,7 @@ interface ClaimRow {
   attempts: number;
   manual: boolean;
   payload: string;
+  tenant_envelope: Template | null;
   url: string;
   headers: Record<string, string>;
   signature: SignatureConfig;
@@ -68,11 +73,12 @@ with picked as (
     from picked where d.id = picked.id
   returning d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.manual
 )
-select c.*, e.type as event_type, e.payload::text as payload,
+select c.*, e.type as event_type, coalesce(e.body, e.payload::text) as payload, t.settings -> 'envelope' as tenant_envelope,
        ep.url, ep.headers, ep.signature, ep.retry, ep.timeout_ms, ep.secret, ep.old_secrets, ep.disabled
   from claimed c
   join events e on e.tenant_id = c.tenant_id and e.id = c.event_id
-  join endpoints ep on ep.id = c.endpoint_id`;
+  join endpoints ep on ep.id = c.endpoint_id
+  join tenants t on t.id = c.tenant_id`;
 
 export async function claimDeliveries(
   db: Db,
@@ -92,6 +98,7 @@ export async function claimDeliveries(
     attempts: r.attempts,
     manual: r.manual,
     payload: r.payload,
+    tenantEnvelope: r.tenant_envelope,
     url: r.url,
     headers: r.headers,
     signature: r.signature,
@@ -138,8 +145,10 @@ export interface AttemptResult {
  */
 const RECORD_SQL = `
 with r as (
-  select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::timestamptz[], $8::text[], $25::bool[])
-    as r(id, token, status, retry_in_ms, last_status, last_error, attempted_at, meta_payload, uncounted)
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::timestamptz[], $8::text[], $25::bool[],
+                       $26::text[], $27::timestamptz[], $28::bool[], $29::bool[])
+    as r(id, token, status, retry_in_ms, last_status, last_error, attempted_at, meta_payload, uncounted, meta_id, meta_created_at,
+         failed_attempt, gone)
 ), upd as (
   update deliveries d
      set status = r.status, attempts = d.attempts + case when r.uncounted then 0 else 1 end,
@@ -147,7 +156,41 @@ with r as (
          lease_token = null, manual = false, last_attempt_at = r.attempted_at, last_status = r.last_status,
          last_error = r.last_error, updated_at = now()
     from r where d.id = r.id and d.lease_token = r.token
-  returning d.id, d.tenant_id, d.event_id, d.endpoint_id, d.status, d.attempts, r.meta_payload
+  returning d.id, d.tenant_id, d.event_id, d.endpoint_id, d.status, d.attempts, r.meta_payload, r.meta_id, r.meta_created_at,
+            r.failed_attempt, r.gone, r.attempted_at
+), health as (
+  -- per endpoint in this batch: did anything succeed, how many attempts failed, did it answer 410 Gone
+  select u.endpoint_id, bool_or(u.status = 'succeeded') as any_ok, count(*) filter (where u.failed_attempt) as fails,
+         bool_or(u.gone) as gone, min(u.attempted_at) filter (where u.failed_attempt) as first_fail
+    from upd u group by u.endpoint_id
+), ep_before as (
+  select e.id, e.disabled from endpoints e join health h on h.endpoint_id = e.id
+), ep_upd as (
+  -- Only endpoints whose health changes are written: a healthy endpoint's
+  -- successes cost no endpoint update.
+  update endpoints e set
+      consecutive_failures = case when h.any_ok then 0 else e.consecutive_failures + h.fails end,
+      failing_since = case when h.any_ok then null else coalesce(e.failing_since, h.first_fail) end,
+      circuit_open_until = case
+        when h.any_ok then null
+        when $30::int > 0 and e.consecutive_failures + h.fails >= $30::int then now() + make_interval(secs => $31::int)
+        else e.circuit_open_until end,
+      disabled = e.disabled or h.gone or (not h.any_ok and (
+        ($32::int > 0 and e.consecutive_failures + h.fails >= $32::int) or
+        ($33::int > 0 and coalesce(e.failing_since, h.first_fail) <= now() - make_interval(secs => $33::int)))),
+      disabled_reason = case
+        when e.disabled then e.disabled_reason
+        when h.gone then 'the receiver answered 410 Gone'
+        when not h.any_ok and $32::int > 0 and e.consecutive_failures + h.fails >= $32::int
+          then format('%s consecutive failed attempts', e.consecutive_failures + h.fails)
+        when not h.any_ok and $33::int > 0 and coalesce(e.failing_since, h.first_fail) <= now() - make_interval(secs => $33::int)
+          then format('only failures since %s', coalesce(e.failing_since, h.first_fail))
+        else e.disabled_reason end,
+      updated_at = case when h.gone or h.fails > 0 then now() else e.updated_at end
+    from health h
+   where e.id = h.endpoint_id
+     and (h.fails > 0 or h.gone or e.consecutive_failures > 0 or e.failing_since is not null or e.circuit_open_until is not null)
+  returning e.id, e.tenant_id, e.disabled, e.disabled_reason, e.circuit_open_until
 ), att as (
   insert into attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_number, started_at, duration_ms,
                         request_url, request_headers, response_status, response_headers, response_body,
@@ -172,14 +215,14 @@ with r as (
     from final f
   returning 1
 ), meta as (
-  select f.tenant_id, 'evt_' || replace(gen_random_uuid()::text, '-', '') as id, f.action as type, f.meta_payload
+  select f.tenant_id, f.meta_id as id, f.action as type, f.meta_payload, f.meta_created_at
     from final f
    where f.meta_payload is not null
      and exists (select 1 from endpoints ep where ep.tenant_id = f.tenant_id and not ep.disabled
                     and herald_type_matches(ep.event_types, f.action))
 ), meta_ev as (
-  insert into events (tenant_id, id, type, payload)
-  select m.tenant_id, m.id, m.type, m.meta_payload::json from meta m
+  insert into events (tenant_id, id, type, payload, created_at)
+  select m.tenant_id, m.id, m.type, m.meta_payload::json, m.meta_created_at from meta m
   returning tenant_id, id, type, created_at
 ), meta_dl as (
   insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at)
@@ -191,38 +234,76 @@ with r as (
 select (select count(*) from upd)::int as updated,
        (select count(*) from att)::int as attempts,
        (select count(*) from audit)::int as audited,
-       case when (select count(*) from meta_dl) > 0 then pg_notify('${NOTIFY_CHANNEL}', '') end as notified`;
+       case when (select count(*) from meta_dl) > 0 then pg_notify('${NOTIFY_CHANNEL}', '') end as notified,
+       (select coalesce(json_agg(json_build_object('endpointId', x.id, 'tenantId', x.tenant_id, 'reason', x.disabled_reason)), '[]')
+          from ep_upd x join ep_before b on b.id = x.id where x.disabled and not b.disabled)::text as newly_disabled,
+       (select coalesce(json_agg(x.id), '[]') from ep_upd x where x.circuit_open_until > now())::text as open_circuits`;
 
 /** Strips NUL characters, which PostgreSQL text cannot hold (an unrecordable attempt would retry forever). */
 const clean = (s: string | null) => (s === null ? null : s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
 const cleanJson = (o: Record<string, string> | null) => (o === null ? null : clean(JSON.stringify(o)));
 
-/** Meta-event payload for a final outcome, or null for outcomes of meta events (no recursion). */
-function metaPayload(r: AttemptResult): string | null {
+interface MetaEvent {
+  id: string;
+  createdAt: Date;
+  body: string;
+}
+
+/**
+ * The `webhook.delivered` / `webhook.failed` event a final outcome
+ * publishes (wrapped in the tenant's envelope template when it has one),
+ * or null for outcomes of meta events: no recursion.
+ */
+function metaEvent(r: AttemptResult): MetaEvent | null {
   if (r.status === 'pending' || r.delivery.eventType.startsWith('webhook.')) return null;
-  return JSON.stringify({
-    type: r.status === 'succeeded' ? 'webhook.delivered' : 'webhook.failed',
-    timestamp: new Date().toISOString(),
+  const type = r.status === 'succeeded' ? 'webhook.delivered' : 'webhook.failed';
+  const id = newId('evt');
+  const createdAt = new Date();
+  const payload = {
+    type,
+    timestamp: createdAt.toISOString(),
     data: {
       deliveryId: r.delivery.id,
       eventId: r.delivery.eventId,
       eventType: r.delivery.eventType,
       endpointId: r.delivery.endpointId,
-      attempts: r.delivery.attempts + 1,
+      attempts: r.delivery.attempts + (r.counted ? 1 : 0),
       lastStatus: r.responseStatus,
       lastError: r.errorMessage,
     },
-  });
+  };
+  const env = r.delivery.tenantEnvelope;
+  const body = env
+    ? renderEnvelope(env, { payload, eventId: id, eventType: type, createdAt, tenantId: r.delivery.tenantId })
+    : JSON.stringify(payload);
+  return { id, createdAt, body };
 }
 
 export interface RecordOutcome {
   /** Deliveries whose state was written (the others had lost their lease). */
   updated: number;
+  /** Endpoints this batch disabled (410 Gone, or failing for too long). */
+  newlyDisabled: { endpointId: string; tenantId: string; reason: string }[];
+  /** Endpoints whose circuit this batch opened or kept open. */
+  openCircuits: string[];
 }
 
-export async function recordResults(db: Db, results: AttemptResult[]): Promise<RecordOutcome> {
+/** Thresholds of endpoint health; 0 turns a rule off. */
+export interface HealthRules {
+  /** Consecutive failed attempts that open an endpoint's circuit. */
+  circuitBreakerFailures: number;
+  /** How long an open circuit stays open, in seconds. */
+  circuitBreakerCooldownSeconds: number;
+  /** Consecutive failed attempts that disable an endpoint. */
+  disableAfterFailures: number;
+  /** Seconds of nothing but failures that disable an endpoint. */
+  disableAfterSeconds: number;
+}
+
+export async function recordResults(db: Db, results: AttemptResult[], health: HealthRules): Promise<RecordOutcome> {
   const made = results.filter((r) => !r.skipped);
-  const res = await db.query<{ updated: number }>(
+  const metas = results.map(metaEvent);
+  const res = await db.query<{ updated: number; newly_disabled: string; open_circuits: string }>(
     RECORD_SQL,
     [
       results.map((r) => r.delivery.id),
@@ -232,7 +313,7 @@ export async function recordResults(db: Db, results: AttemptResult[]): Promise<R
       results.map((r) => r.responseStatus),
       results.map((r) => clean(r.errorMessage ?? (r.responseStatus !== null && r.status !== 'succeeded' ? `HTTP ${r.responseStatus}` : null))),
       results.map((r) => r.startedAt.toISOString()),
-      results.map(metaPayload),
+      metas.map((m) => m?.body ?? null),
       made.map((r) => r.attemptId),
       made.map((r) => r.delivery.id),
       made.map((r) => r.delivery.tenantId),
@@ -250,10 +331,23 @@ export async function recordResults(db: Db, results: AttemptResult[]): Promise<R
       made.map((r) => r.errorCode),
       made.map((r) => clean(r.errorMessage)),
       results.map((r) => !r.counted),
+      metas.map((m) => m?.id ?? null),
+      metas.map((m) => m?.createdAt.toISOString() ?? null),
+      results.map((r) => r.counted && r.status !== 'succeeded'),
+      results.map((r) => r.responseStatus === 410),
+      health.circuitBreakerFailures,
+      health.circuitBreakerCooldownSeconds,
+      health.disableAfterFailures,
+      health.disableAfterSeconds,
     ],
     'delivery_record',
   );
-  return { updated: Number(res.rows[0]?.updated ?? 0) };
+  const row = res.rows[0];
+  return {
+    updated: Number(row?.updated ?? 0),
+    newlyDisabled: JSON.parse(row?.newly_disabled ?? '[]') as RecordOutcome['newlyDisabled'],
+    openCircuits: JSON.parse(row?.open_circuits ?? '[]') as string[],
+  };
 }
 
 /**
@@ -270,6 +364,12 @@ export async function releaseDeliveries(db: Db, items: { id: string; leaseToken:
   );
   if (res.rowCount > 0) await db.query(`select pg_notify('${NOTIFY_CHANNEL}', '')`);
   return res.rowCount;
+}
+
+/** Endpoints whose circuit is open now: workers send nothing to them until it closes. */
+export async function openCircuits(db: Db): Promise<string[]> {
+  const res = await db.query<{ id: string }>(`select id from endpoints where circuit_open_until > now()`, [], 'endpoint_open_circuits');
+  return res.rows.map((r) => r.id);
 }
 
 /** When the next pending delivery falls due (null when none), so an idle worker sleeps exactly until then. */

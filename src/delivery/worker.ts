@@ -6,7 +6,17 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { NOTIFY_CHANNEL } from '../store/events.js';
 import { BatchWriter } from './batch-writer.js';
-import { type AttemptResult, type ClaimedDelivery, claimDeliveries, nextDueAt, recordResults, releaseDeliveries } from './queue.js';
+import { announceDisabled } from './endpoint-health.js';
+import {
+  type AttemptResult,
+  type ClaimedDelivery,
+  type HealthRules,
+  claimDeliveries,
+  nextDueAt,
+  openCircuits,
+  recordResults,
+  releaseDeliveries,
+} from './queue.js';
 import { nextDelayMs, maxAttempts } from './schedule.js';
 import { send, type SendResult } from './sender.js';
 import { signatureHeaders, signingSecrets } from './signer.js';
@@ -28,6 +38,8 @@ export interface WorkerOptions {
   shutdownTimeoutMs: number;
   /** `User-Agent` of deliveries. */
   userAgent: string;
+  /** Circuit breaker and auto-disable thresholds. */
+  health: HealthRules;
 }
 
 const STATES = { created: 'created', running: 'running', stopping: 'stopping', stopped: 'stopped' } as const;
@@ -51,12 +63,27 @@ export class Worker {
   private woken = false;
   private loopDone: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
+  /** Endpoints whose circuit is open, with when this worker last asked the database. */
+  private circuits = new Set<string>();
+  private circuitsReadAt = 0;
 
   constructor(private readonly o: WorkerOptions) {
     this.writer = new BatchWriter(async (batch) => {
-      const { updated } = await recordResults(o.db, batch);
-      if (updated < batch.length) o.metrics.lostLeases.inc(batch.length - updated);
+      const out = await recordResults(o.db, batch, o.health);
+      if (out.updated < batch.length) o.metrics.lostLeases.inc(batch.length - out.updated);
+      for (const id of out.openCircuits) this.circuits.add(id);
+      for (const d of out.newlyDisabled) {
+        o.logger.warn(d, 'endpoint disabled');
+        await announceDisabled(o.db, d).catch((err: Error) => o.logger.error({ err: err.message, ...d }, 'could not announce a disabled endpoint'));
+      }
     }, 500);
+  }
+
+  /** Open circuits, refreshed from the database every few seconds so all workers honour them. */
+  private async refreshCircuits(): Promise<void> {
+    if (this.o.health.circuitBreakerFailures <= 0 || Date.now() - this.circuitsReadAt < 5_000) return;
+    this.circuitsReadAt = Date.now();
+    this.circuits = new Set(await openCircuits(this.o.db));
   }
 
   get running(): boolean {
@@ -107,6 +134,7 @@ export class Worker {
       const want = Math.min(room, this.o.claimBatchSize);
       let claimed: ClaimedDelivery[];
       try {
+        await this.refreshCircuits();
         claimed = await claimDeliveries(this.o.db, {
           limit: want,
           leaseToken: `${this.id}:${++this.claims}`,
@@ -152,7 +180,7 @@ export class Worker {
   }
 
   private saturatedEndpoints(): string[] {
-    const out: string[] = [];
+    const out: string[] = [...this.circuits];
     for (const [id, n] of this.perEndpoint) if (n >= this.o.endpointConcurrency) out.push(id);
     return out;
   }
@@ -270,7 +298,9 @@ export function outcome(
   // recorded, the delivery stays pending and is released for another worker.
   if (res.errorCode === 'aborted') return { ...base, status: 'pending', retryInMs: 0 };
   const made = d.attempts + 1;
-  const delay = d.manual || made >= maxAttempts(d.retry) ? null : nextDelayMs(d.retry, made, res.retryAfterMs, retryAfterMaxMs);
+  // 410 Gone: the receiver says the endpoint is gone for good; it is disabled and nothing is retried.
+  const final = d.manual || res.status === 410 || made >= maxAttempts(d.retry);
+  const delay = final ? null : nextDelayMs(d.retry, made, res.retryAfterMs, retryAfterMaxMs);
   return delay === null ? { ...base, status: 'failed', retryInMs: null } : { ...base, status: 'pending', retryInMs: delay };
 }
 

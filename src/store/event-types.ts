@@ -1,9 +1,12 @@
 import type { Queryable } from '../db/db.js';
+import type { Template } from '../delivery/envelope.js';
 
 export interface EventType {
   name: string;
   description: string | null;
   schema: Record<string, unknown> | null;
+  /** Body template for events of this type; overrides the tenant's. */
+  envelope: Template | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -12,6 +15,7 @@ interface EventTypeRow {
   name: string;
   description: string | null;
   schema: Record<string, unknown> | null;
+  envelope: Template | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -20,6 +24,7 @@ const toEventType = (r: EventTypeRow): EventType => ({
   name: r.name,
   description: r.description,
   schema: r.schema,
+  envelope: r.envelope,
   createdAt: new Date(r.created_at).toISOString(),
   updatedAt: new Date(r.updated_at).toISOString(),
 });
@@ -27,11 +32,11 @@ const toEventType = (r: EventTypeRow): EventType => ({
 /** Inserts an event type; returns null when the name exists. */
 export async function insertEventType(
   q: Queryable,
-  e: { name: string; description?: string; schema?: Record<string, unknown> },
+  e: { name: string; description?: string; schema?: Record<string, unknown>; envelope?: Template },
 ): Promise<EventType | null> {
   const res = await q.query<EventTypeRow>(
-    `insert into event_types (name, description, schema) values ($1, $2, $3) on conflict (name) do nothing returning *`,
-    [e.name, e.description ?? null, e.schema === undefined ? null : JSON.stringify(e.schema)],
+    `insert into event_types (name, description, schema, envelope) values ($1, $2, $3, $4) on conflict (name) do nothing returning *`,
+    [e.name, e.description ?? null, e.schema === undefined ? null : JSON.stringify(e.schema), e.envelope === undefined ? null : JSON.stringify(e.envelope)],
   );
   return res.rows[0] ? toEventType(res.rows[0]) : null;
 }
@@ -39,12 +44,13 @@ export async function insertEventType(
 export async function updateEventType(
   q: Queryable,
   name: string,
-  patch: { description?: string; schema?: Record<string, unknown> | null },
+  patch: { description?: string; schema?: Record<string, unknown> | null; envelope?: Template | null },
 ): Promise<EventType | null> {
   const res = await q.query<EventTypeRow>(
     `update event_types set
        description = case when $2 then $3 else description end,
        schema = case when $4 then $5::jsonb else schema end,
+       envelope = case when $6 then $7::jsonb else envelope end,
        updated_at = now()
      where name = $1 returning *`,
     [
@@ -53,6 +59,8 @@ export async function updateEventType(
       patch.description ?? null,
       patch.schema !== undefined,
       patch.schema == null ? null : JSON.stringify(patch.schema),
+      patch.envelope !== undefined,
+      patch.envelope == null ? null : JSON.stringify(patch.envelope),
     ],
   );
   return res.rows[0] ? toEventType(res.rows[0]) : null;

@@ -35,7 +35,7 @@ interface PublishRow {
  */
 const PUBLISH_SQL = `
 with ev as (
-  insert into events (tenant_id, id, type, payload) values ($1, $2, $3, $4::json)
+  insert into events (tenant_id, id, type, payload, body, created_at) values ($1, $2, $3, $4::json, $6, $7)
   on conflict (tenant_id, id) do nothing
   returning tenant_id, id, type, created_at
 ), dl as (
@@ -55,11 +55,22 @@ select ev.id, ev.type, ev.created_at, (select count(*) from dl)::int as deliveri
  */
 export async function publishEvent(
   q: Queryable,
-  e: { tenantId: string; id: string; type: string; payloadJson: string; onlyEndpointId?: string },
+  e: {
+    tenantId: string;
+    id: string;
+    type: string;
+    /** The published payload, compact JSON. */
+    payloadJson: string;
+    /** The delivered body when an envelope template applied (null: the payload is the body). */
+    body: string | null;
+    /** Millisecond precision; the envelope's time fields were rendered from it. */
+    createdAt: Date;
+    onlyEndpointId?: string;
+  },
 ): Promise<PublishResult> {
   const res = await q.query<PublishRow>(
     PUBLISH_SQL,
-    [e.tenantId, e.id, e.type, e.payloadJson, e.onlyEndpointId ?? null],
+    [e.tenantId, e.id, e.type, e.payloadJson, e.onlyEndpointId ?? null, e.body, e.createdAt.toISOString()],
     'event_publish',
   );
   const row = res.rows[0];

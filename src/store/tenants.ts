@@ -1,8 +1,25 @@
 import type { Queryable } from '../db/db.js';
 
+import type { Template } from '../delivery/envelope.js';
+import type { RetryPolicy, SignatureConfig } from '../delivery/types.js';
+
+/** Per-tenant settings that let a platform keep the webhook contract its customers already verify. */
+export interface TenantSettings {
+  /** Body template wrapped around every published payload (see delivery/envelope.ts). */
+  envelope?: Template;
+  /** Values new endpoints of this tenant get when they do not set them. */
+  endpointDefaults?: {
+    signature?: SignatureConfig;
+    retry?: RetryPolicy;
+    timeoutMs?: number;
+    headers?: Record<string, string>;
+  };
+}
+
 export interface Tenant {
   id: string;
   name: string;
+  settings: TenantSettings;
   createdAt: string;
   updatedAt: string;
 }
@@ -10,6 +27,7 @@ export interface Tenant {
 interface TenantRow {
   id: string;
   name: string;
+  settings: TenantSettings;
   created_at: Date;
   updated_at: Date;
 }
@@ -17,15 +35,16 @@ interface TenantRow {
 const toTenant = (r: TenantRow): Tenant => ({
   id: r.id,
   name: r.name,
+  settings: r.settings ?? {},
   createdAt: new Date(r.created_at).toISOString(),
   updatedAt: new Date(r.updated_at).toISOString(),
 });
 
 /** Inserts a tenant; returns null when the id is taken. */
-export async function insertTenant(q: Queryable, id: string, name: string): Promise<Tenant | null> {
+export async function insertTenant(q: Queryable, id: string, name: string, settings: TenantSettings = {}): Promise<Tenant | null> {
   const res = await q.query<TenantRow>(
-    `insert into tenants (id, name) values ($1, $2) on conflict (id) do nothing returning *`,
-    [id, name],
+    `insert into tenants (id, name, settings) values ($1, $2, $3) on conflict (id) do nothing returning *`,
+    [id, name, JSON.stringify(settings)],
   );
   return res.rows[0] ? toTenant(res.rows[0]) : null;
 }
@@ -44,10 +63,10 @@ export async function listTenants(q: Queryable, opts: { limit: number; after?: s
   return res.rows.map(toTenant);
 }
 
-export async function updateTenant(q: Queryable, id: string, patch: { name?: string }): Promise<Tenant | null> {
+export async function updateTenant(q: Queryable, id: string, patch: { name?: string; settings?: TenantSettings }): Promise<Tenant | null> {
   const res = await q.query<TenantRow>(
-    `update tenants set name = coalesce($2, name), updated_at = now() where id = $1 returning *`,
-    [id, patch.name ?? null],
+    `update tenants set name = coalesce($2, name), settings = coalesce($3::jsonb, settings), updated_at = now() where id = $1 returning *`,
+    [id, patch.name ?? null, patch.settings === undefined ? null : JSON.stringify(patch.settings)],
   );
   return res.rows[0] ? toTenant(res.rows[0]) : null;
 }

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
-import { DEFAULT_RETRY } from '../../delivery/schedule.js';
-import type { RetryPolicy, SignatureConfig } from '../../delivery/types.js';
+import type { SignatureConfig } from '../../delivery/types.js';
 import { newId } from '../../ids.js';
-import { checkUrl } from '../../security/address-policy.js';
-import { generateSecret, secretProblem } from '../../security/secrets.js';
+import { generateSecret } from '../../security/secrets.js';
+import { EndpointSettings } from '../endpoint-settings.js';
 import { recordAudit } from '../../store/audit.js';
 import { listDeliveriesOfEvent, recoverDeliveries } from '../../store/deliveries.js';
 import {
@@ -17,7 +16,6 @@ import {
   publicEndpoint,
   type EndpointWithSecrets,
 } from '../../store/endpoints.js';
-import { publishEvent } from '../../store/events.js';
 import { getTenant } from '../../store/tenants.js';
 import { actorOf, requireTenant } from '../auth.js';
 import { errors } from '../errors.js';
@@ -39,61 +37,17 @@ import {
 } from '../schemas.js';
 import type { App, AppContext } from '../server.js';
 
-/** Headers Herald sets itself or that would break HTTP framing: never accepted as static headers. */
-const RESERVED_HEADERS = new Set([
-  'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
-  'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'proxy-authorization', 'expect',
-]);
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
 export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
   const app = instance as unknown as App;
   const tags = ['endpoints'];
 
-  function validUrl(raw: string): string {
-    const r = checkUrl(raw, { allowHttp: ctx.config.dev, policy: ctx.addressPolicy });
-    if (!r.ok) throw errors.invalidField('url', r.reason);
-    return r.url.toString();
-  }
-
-  function validHeaders(h: Record<string, string> | undefined, signature: SignatureConfig): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [name, value] of Object.entries(h ?? {})) {
-      const lower = name.toLowerCase();
-      if (!TOKEN.test(name)) throw errors.invalidField(`headers.${name}`, 'is not a valid header name');
-      if (RESERVED_HEADERS.has(lower) || (signature.scheme === 'hmac-sha256' && lower === signature.header.toLowerCase())) {
-        throw errors.invalidField(`headers.${name}`, 'is set by Herald and cannot be overridden');
-      }
-      if (/[\r\n\0]/.test(value) || /[^\t\x20-\x7e\x80-\xff]/.test(value)) {
-        throw errors.invalidField(`headers.${name}`, 'holds characters not allowed in a header value');
-      }
-      out[lower] = value;
-    }
-    return out;
-  }
-
-  function validSignature(s: EndpointCreateBody['signature']): SignatureConfig {
-    if (!s || s.scheme === 'standard') return { scheme: 'standard' };
-    return { scheme: 'hmac-sha256', header: s.header, encoding: s.encoding ?? 'hex' };
-  }
-
-  function validRetry(r: EndpointCreateBody['retry']): RetryPolicy {
-    if (!r) return DEFAULT_RETRY;
-    if ('backoff' in r && r.maxSeconds < r.initialSeconds) throw errors.invalidField('retry.maxSeconds', 'must be at least initialSeconds');
-    return r;
-  }
-
-  function validTimeout(ms: number | undefined): number {
-    const t = ms ?? ctx.config.defaultTimeoutMs;
-    if (t > ctx.config.maxTimeoutMs) throw errors.invalidField('timeoutMs', `must be at most ${ctx.config.maxTimeoutMs}`);
-    return t;
-  }
-
-  function validSecret(secret: string, signature: SignatureConfig): string {
-    const problem = secretProblem(secret, signature.scheme);
-    if (problem) throw errors.invalidField('secret', problem);
-    return secret;
-  }
+  const rules = new EndpointSettings(ctx.config, ctx.addressPolicy);
+  const validUrl = (raw: string) => rules.url(raw);
+  const validHeaders = (h: Record<string, string> | undefined, sig: SignatureConfig) => rules.headers(h, sig);
+  const validSignature = (sig: EndpointCreateBody['signature']) => rules.signature(sig);
+  const validRetry = (r: EndpointCreateBody['retry']) => rules.retry(r);
+  const validTimeout = (ms: number | undefined) => rules.timeout(ms);
+  const validSecret = (secret: string, sig: SignatureConfig) => rules.secret(secret, sig);
 
   async function mustGet(tenantId: string, id: string): Promise<EndpointWithSecrets> {
     const e = await getEndpoint(ctx.db, tenantId, id);
@@ -108,7 +62,9 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
       const { tenantId } = req.params;
       requireTenant(req, tenantId);
       const b = req.body;
-      const signature = validSignature(b.signature);
+      // the tenant's endpoint defaults fill what the request leaves out (a platform's webhook contract)
+      const defaults = (await ctx.publisher.settingsOf(tenantId)).endpointDefaults ?? {};
+      const signature = validSignature(b.signature ?? defaults.signature);
       const endpoint = {
         id: b.id ?? newId('ep'),
         tenantId,
@@ -116,10 +72,10 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
         description: b.description ?? '',
         eventTypes: b.eventTypes ?? null,
         disabled: b.disabled ?? false,
-        headers: validHeaders(b.headers, signature),
+        headers: validHeaders(b.headers ?? defaults.headers, signature),
         signature,
-        retry: validRetry(b.retry),
-        timeoutMs: validTimeout(b.timeoutMs),
+        retry: validRetry(b.retry ?? defaults.retry),
+        timeoutMs: validTimeout(b.timeoutMs ?? defaults.timeoutMs),
         secret: b.secret === undefined ? generateSecret() : validSecret(b.secret, signature),
       };
       const created = await ctx.db.transaction(async (tx) => {
@@ -214,9 +170,8 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
       if (ep.disabled) throw errors.conflict('endpoint is disabled; enable it to send a test event');
       const type = req.body?.eventType ?? 'herald.test';
       const payload = req.body?.payload ?? { type, test: true, message: 'Test event sent from Herald', timestamp: new Date().toISOString() };
-      if (req.body?.payload) await ctx.payloads.check(type, payload);
-      const id = newId('evt');
-      await publishEvent(ctx.db, { tenantId, id, type, payloadJson: JSON.stringify(payload), onlyEndpointId: endpointId });
+      // a payload of the caller's own must match the type's schema; the built-in sample need not
+      const { id } = await ctx.publisher.publish({ tenantId, type, payload, onlyEndpointId: endpointId, validate: req.body?.payload !== undefined });
       const [delivery] = await listDeliveriesOfEvent(ctx.db, tenantId, id);
       if (!delivery) throw errors.conflict('endpoint could not be reached for a test event');
       return reply.status(202).send({ eventId: id, deliveryId: delivery.id, eventType: type });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
+import { templateProblem, type Template } from '../../delivery/envelope.js';
 import { recordAudit } from '../../store/audit.js';
 import { getEventType, insertEventType, listEventTypes, updateEventType } from '../../store/event-types.js';
 import { actorOf, requireAdmin } from '../auth.js';
@@ -13,11 +14,18 @@ export const eventTypeRoutes = (ctx: AppContext): FastifyPluginAsync => async (i
   const tags = ['event types'];
   const Params = Type.Object({ name: EventTypeName });
 
+  function checkEnvelope(envelope: unknown): void {
+    if (envelope === undefined) return;
+    const problem = templateProblem(envelope);
+    if (problem) throw errors.invalidField('envelope', problem);
+  }
+
   app.post('/v1/event-types', { schema: { tags, body: EventTypeCreate, response: { 201: EventType, 409: ErrorBody } } }, async (req, reply) => {
     requireAdmin(req);
     if (req.body.schema) ctx.payloads.compile(req.body.schema);
+    checkEnvelope(req.body.envelope);
     const et = await ctx.db.transaction(async (tx) => {
-      const created = await insertEventType(tx, req.body);
+      const created = await insertEventType(tx, { ...req.body, envelope: req.body.envelope as Template | undefined });
       if (!created) throw errors.conflict(`event type ${req.body.name} already exists`);
       await recordAudit(tx, { tenantId: null, actor: actorOf(req), action: 'event_type.created', targetType: 'event_type', targetId: created.name });
       return created;
@@ -38,8 +46,9 @@ export const eventTypeRoutes = (ctx: AppContext): FastifyPluginAsync => async (i
   app.patch('/v1/event-types/:name', { schema: { tags, params: Params, body: EventTypePatch, response: { 200: EventType } } }, async (req) => {
     requireAdmin(req);
     if (req.body.schema) ctx.payloads.compile(req.body.schema);
+    if (req.body.envelope !== null) checkEnvelope(req.body.envelope);
     const et = await ctx.db.transaction(async (tx) => {
-      const updated = await updateEventType(tx, req.params.name, req.body);
+      const updated = await updateEventType(tx, req.params.name, { ...req.body, envelope: req.body.envelope as Template | null | undefined });
       if (!updated) throw errors.notFound('event type');
       await recordAudit(tx, { tenantId: null, actor: actorOf(req), action: 'event_type.updated', targetType: 'event_type', targetId: updated.name });
       return updated;

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
-import { newId } from '../../ids.js';
 import { listDeliveriesOfEvent } from '../../store/deliveries.js';
-import { getEvent, listEvents, publishEvent } from '../../store/events.js';
-import { getTenant } from '../../store/tenants.js';
+import { getEvent, listEvents } from '../../store/events.js';
 import { requireTenant } from '../auth.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
@@ -26,9 +24,7 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
     async (req, reply) => {
       const { tenantId } = req.params;
       requireTenant(req, tenantId);
-      const { type, payload } = req.body;
-      await ctx.payloads.check(type, payload);
-      const result = await publishEvent(ctx.db, { tenantId, id: req.body.id ?? newId('evt'), type, payloadJson: JSON.stringify(payload) });
+      const result = await ctx.publisher.publish({ tenantId, id: req.body.id, type: req.body.type, payload: req.body.payload });
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       else ctx.metrics.eventsPublished.inc();
       const { replayed: _replayed, ...body } = result;
@@ -68,22 +64,4 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
     },
   );
 
-  // A tenant that does not exist gets 404 on publish rather than a foreign-key error.
-  app.addHook('preHandler', async (req) => {
-    if (req.method !== 'POST' || !req.routeOptions.url?.endsWith('/events')) return;
-    const { tenantId } = req.params as { tenantId: string };
-    if (!(await tenantExists(tenantId))) throw errors.notFound('tenant');
-  });
-
-  const known = new Map<string, number>();
-  async function tenantExists(id: string): Promise<boolean> {
-    const until = known.get(id);
-    if (until && until > Date.now()) return true;
-    const ok = (await getTenant(ctx.db, id)) !== null;
-    if (ok) {
-      if (known.size > 10_000) known.clear();
-      known.set(id, Date.now() + 10_000);
-    }
-    return ok;
-  }
 };

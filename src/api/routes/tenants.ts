@@ -3,7 +3,9 @@ import { Type } from 'typebox';
 import { newId } from '../../ids.js';
 import { generateToken, hashToken } from '../../security/tokens.js';
 import { recordAudit } from '../../store/audit.js';
-import { deleteTenant, getTenant, insertTenant, listTenants, updateTenant } from '../../store/tenants.js';
+import { templateProblem } from '../../delivery/envelope.js';
+import { deleteTenant, getTenant, insertTenant, listTenants, updateTenant, type TenantSettings } from '../../store/tenants.js';
+import { EndpointSettings } from '../endpoint-settings.js';
 import { actorOf, requireAdmin, requireTenant } from '../auth.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
@@ -13,12 +15,32 @@ import type { App, AppContext } from '../server.js';
 export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
   const app = instance as unknown as App;
   const tags = ['tenants'];
+  const endpointRules = new EndpointSettings(ctx.config, ctx.addressPolicy);
+
+  /** Checks what JSON Schema cannot: the envelope's placeholders and the endpoint defaults' values. */
+  function validSettings(s: TenantSettings | undefined): TenantSettings | undefined {
+    if (!s) return s;
+    if (s.envelope !== undefined) {
+      const problem = templateProblem(s.envelope);
+      if (problem) throw errors.invalidField('settings.envelope', problem);
+    }
+    const d = s.endpointDefaults;
+    if (d) {
+      const prefix = 'settings.endpointDefaults.';
+      const signature = endpointRules.signature(d.signature);
+      if (d.headers) endpointRules.headers(d.headers, signature, prefix);
+      if (d.retry) endpointRules.retry(d.retry, prefix);
+      if (d.timeoutMs !== undefined) endpointRules.timeout(d.timeoutMs, prefix);
+    }
+    return s;
+  }
 
   app.post('/v1/tenants', { schema: { tags, body: TenantCreate, response: { 201: Tenant, 409: ErrorBody } } }, async (req, reply) => {
     requireAdmin(req);
     const id = req.body.id ?? newId('org');
+    const settings = validSettings(req.body.settings as TenantSettings | undefined);
     const tenant = await ctx.db.transaction(async (tx) => {
-      const t = await insertTenant(tx, id, req.body.name);
+      const t = await insertTenant(tx, id, req.body.name, settings);
       if (!t) throw errors.conflict(`tenant ${id} already exists`);
       await recordAudit(tx, { tenantId: id, actor: actorOf(req), action: 'tenant.created', targetType: 'tenant', targetId: id });
       return t;
@@ -47,12 +69,15 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
   app.patch('/v1/tenants/:tenantId', { schema: { tags, params: TenantParams, body: TenantPatch, response: { 200: Tenant } } }, async (req) => {
     requireTenant(req, req.params.tenantId);
     requireAdmin(req);
-    return ctx.db.transaction(async (tx) => {
-      const t = await updateTenant(tx, req.params.tenantId, req.body);
+    const settings = validSettings(req.body.settings as TenantSettings | undefined);
+    const updated = await ctx.db.transaction(async (tx) => {
+      const t = await updateTenant(tx, req.params.tenantId, { name: req.body.name, settings });
       if (!t) throw errors.notFound('tenant');
-      await recordAudit(tx, { tenantId: t.id, actor: actorOf(req), action: 'tenant.updated', targetType: 'tenant', targetId: t.id, details: req.body });
+      await recordAudit(tx, { tenantId: t.id, actor: actorOf(req), action: 'tenant.updated', targetType: 'tenant', targetId: t.id, details: { changed: Object.keys(req.body) } });
       return t;
     });
+    ctx.publisher.forget(updated.id);
+    return updated;
   });
 
   app.delete('/v1/tenants/:tenantId', { schema: { tags, params: TenantParams } }, async (req, reply) => {
@@ -67,6 +92,7 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
     });
     if (!gone) throw errors.notFound('tenant');
     ctx.auth.invalidate();
+    ctx.publisher.forget(req.params.tenantId);
     return reply.status(204).send();
   });
 
@@ -79,16 +105,17 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
       const token = generateToken();
       const id = newId('tok');
       const name = req.body?.name ?? '';
+      const role = req.body?.role ?? 'manage';
       const row = await ctx.db.transaction(async (tx) => {
         if (!(await getTenant(tx, req.params.tenantId))) throw errors.notFound('tenant');
         const r = await tx.query<{ created_at: Date }>(
-          `insert into api_tokens (id, tenant_id, name, token_hash) values ($1, $2, $3, $4) returning created_at`,
-          [id, req.params.tenantId, name, hashToken(token)],
+          `insert into api_tokens (id, tenant_id, name, token_hash, role) values ($1, $2, $3, $4, $5) returning created_at`,
+          [id, req.params.tenantId, name, hashToken(token), role],
         );
-        await recordAudit(tx, { tenantId: req.params.tenantId, actor: actorOf(req), action: 'token.created', targetType: 'token', targetId: id });
+        await recordAudit(tx, { tenantId: req.params.tenantId, actor: actorOf(req), action: 'token.created', targetType: 'token', targetId: id, details: { role } });
         return r.rows[0]!;
       });
-      return reply.status(201).send({ id, tenantId: req.params.tenantId, name, token, createdAt: new Date(row.created_at).toISOString() });
+      return reply.status(201).send({ id, tenantId: req.params.tenantId, name, role, token, createdAt: new Date(row.created_at).toISOString() });
     },
   );
 };

@@ -1,0 +1,72 @@
+import type { Config } from '../config/config.js';
+import { DEFAULT_RETRY } from '../delivery/schedule.js';
+import type { RetryPolicy, SignatureConfig } from '../delivery/types.js';
+import { checkUrl, type AddressPolicy } from '../security/address-policy.js';
+import { secretProblem } from '../security/secrets.js';
+import { errors } from './errors.js';
+import type { EndpointCreateBody } from './schemas.js';
+
+/** Headers Herald sets itself or that would break HTTP framing: never accepted as static headers. */
+const RESERVED_HEADERS = new Set([
+  'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
+  'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'proxy-authorization', 'expect',
+]);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Checks of endpoint settings that JSON Schema cannot express, shared by
+ * endpoint routes and tenant endpoint defaults. Each throws a 400 naming
+ * the field (under `prefix`, e.g. `settings.endpointDefaults.`).
+ */
+export class EndpointSettings {
+  constructor(
+    private readonly config: Config,
+    private readonly policy: AddressPolicy,
+  ) {}
+
+  url(raw: string): string {
+    const r = checkUrl(raw, { allowHttp: this.config.dev, policy: this.policy });
+    if (!r.ok) throw errors.invalidField('url', r.reason);
+    return r.url.toString();
+  }
+
+  headers(h: Record<string, string> | undefined, signature: SignatureConfig, prefix = ''): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(h ?? {})) {
+      const lower = name.toLowerCase();
+      const field = `${prefix}headers.${name}`;
+      if (!TOKEN.test(name)) throw errors.invalidField(field, 'is not a valid header name');
+      if (RESERVED_HEADERS.has(lower) || (signature.scheme === 'hmac-sha256' && lower === signature.header.toLowerCase())) {
+        throw errors.invalidField(field, 'is set by Herald and cannot be overridden');
+      }
+      if (/[\r\n\0]/.test(value) || /[^\t\x20-\x7e\x80-\xff]/.test(value)) {
+        throw errors.invalidField(field, 'holds characters not allowed in a header value');
+      }
+      out[lower] = value;
+    }
+    return out;
+  }
+
+  signature(s: EndpointCreateBody['signature']): SignatureConfig {
+    if (!s || s.scheme === 'standard') return { scheme: 'standard' };
+    return { scheme: 'hmac-sha256', header: s.header, encoding: s.encoding ?? 'hex' };
+  }
+
+  retry(r: EndpointCreateBody['retry'], prefix = ''): RetryPolicy {
+    if (!r) return DEFAULT_RETRY;
+    if ('backoff' in r && r.maxSeconds < r.initialSeconds) throw errors.invalidField(`${prefix}retry.maxSeconds`, 'must be at least initialSeconds');
+    return r;
+  }
+
+  timeout(ms: number | undefined, prefix = ''): number {
+    const t = ms ?? this.config.defaultTimeoutMs;
+    if (t > this.config.maxTimeoutMs) throw errors.invalidField(`${prefix}timeoutMs`, `must be at most ${this.config.maxTimeoutMs}`);
+    return t;
+  }
+
+  secret(secret: string, signature: SignatureConfig): string {
+    const problem = secretProblem(secret, signature.scheme);
+    if (problem) throw errors.invalidField('secret', problem);
+    return secret;
+  }
+}

@@ -1,0 +1,77 @@
+import type { Db } from '../db/db.js';
+import { renderEnvelope } from '../delivery/envelope.js';
+import { newId } from '../ids.js';
+import { publishEvent, type PublishResult } from '../store/events.js';
+import { getTenant, type TenantSettings } from '../store/tenants.js';
+import { errors } from './errors.js';
+import type { PayloadValidator } from './payload-validator.js';
+
+export interface PublishInput {
+  tenantId: string;
+  id?: string;
+  type: string;
+  payload: Record<string, unknown>;
+  /** Send to this endpoint alone, whatever it subscribes to (test events). */
+  onlyEndpointId?: string;
+  /** Check the payload against the event type's schema. (Default: true) */
+  validate?: boolean;
+}
+
+/**
+ * The publishing path shared by the events route and "send test event":
+ * tenant check, schema check, envelope, one-statement insert. Tenant
+ * settings are cached for a few seconds so publishing costs one statement.
+ */
+export class Publisher {
+  private readonly tenants = new Map<string, { settings: TenantSettings; expires: number }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly payloads: PayloadValidator,
+    private readonly ttlMs = 5_000,
+  ) {}
+
+  /** A tenant's settings; 404 when the tenant does not exist. */
+  async settingsOf(tenantId: string): Promise<TenantSettings> {
+    const now = Date.now();
+    const hit = this.tenants.get(tenantId);
+    if (hit && hit.expires > now) return hit.settings;
+    const t = await getTenant(this.db, tenantId);
+    if (!t) throw errors.notFound('tenant');
+    if (this.tenants.size > 10_000) this.tenants.clear();
+    this.tenants.set(tenantId, { settings: t.settings, expires: now + this.ttlMs });
+    return t.settings;
+  }
+
+  forget(tenantId: string): void {
+    this.tenants.delete(tenantId);
+  }
+
+  async publish(input: PublishInput): Promise<PublishResult> {
+    const settings = await this.settingsOf(input.tenantId);
+    if (input.validate !== false) await this.payloads.check(input.type, input.payload);
+    const envelope = (await this.payloads.envelopeOf(input.type)) ?? settings.envelope ?? null;
+    const id = input.id ?? newId('evt');
+    const createdAt = new Date();
+    const body = envelope
+      ? renderEnvelope(envelope, { payload: input.payload, eventId: id, eventType: input.type, createdAt, tenantId: input.tenantId })
+      : null;
+    return publishEvent(this.db, {
+      tenantId: input.tenantId,
+      id,
+      type: input.type,
+      payloadJson: JSON.stringify(input.payload),
+      body,
+      createdAt,
+      onlyEndpointId: input.onlyEndpointId,
+    }).catch(async (err: unknown) => {
+      // A foreign-key violation: the tenant may have been deleted (by another API process)
+      // since it was cached. Then it is a 404, not a 500.
+      if ((err as { code?: string }).code === '23503') {
+        this.forget(input.tenantId);
+        await this.settingsOf(input.tenantId);
+      }
+      throw err;
+    });
+  }
+}

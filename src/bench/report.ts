@@ -1,0 +1,305 @@
+/**
+ * Console table and docs/benchmarks.md. The markdown is regenerated on
+ * every run; the block between the `notes` markers is kept from the
+ * previous file, so hand-written analysis survives a re-run.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CpuReport } from './cpu.js';
+import type { LatencyResult } from './latency.js';
+import type { RawResult } from './raw-post.js';
+import type { SustainedResult } from './sustained.js';
+import { fmt1, fmtInt, fmtPct, median } from './util.js';
+
+export interface RawRun {
+  result: RawResult;
+  cpu: CpuReport;
+}
+
+export interface BenchResults {
+  date: Date;
+  machine: { cpuModel: string; cores: number; memGiB: number; os: string; node: string; pg: string; pgSettings: Record<string, string> };
+  knobs: Record<string, string>;
+  heraldConfig: Record<string, string>;
+  raw: RawRun[];
+  sustained: SustainedResult[];
+  latency: LatencyResult[];
+}
+
+const NOTES_START = '<!-- notes:start -->';
+const NOTES_END = '<!-- notes:end -->';
+
+const med = (xs: number[]) => median(xs.filter((x) => Number.isFinite(x)));
+const ratios = (r: BenchResults) => r.sustained.map((s, i) => s.deliveriesPerSec / (r.raw[i]?.result.rps ?? Number.NaN));
+
+/** CPU microseconds per delivery/request of one process over a window. */
+const usPer = (pct: number | null | undefined, seconds: number, n: number) =>
+  pct === null || pct === undefined || n <= 0 ? Number.NaN : ((pct / 100) * seconds * 1e6) / n;
+
+function table(head: string[], rows: string[][], align: ('l' | 'r')[]): string {
+  const sep = align.map((a) => (a === 'r' ? '---:' : '---'));
+  return [head, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function throughputTable(r: BenchResults): string {
+  const runs = r.raw.map((_, i) => `run ${i + 1}`);
+  const row = (name: string, xs: number[], f: (n: number) => string) => [name, ...xs.map(f), f(med(xs))];
+  const rt = ratios(r);
+  return table(
+    ['scenario', ...runs, 'median'],
+    [
+      row('0. raw undici POST, 64 connections (requests/s)', r.raw.map((x) => x.result.rps), fmtInt),
+      row('1. Herald sustained delivery, first→last arrival (deliveries/s)', r.sustained.map((x) => x.deliveriesPerSec), fmtInt),
+      row('1. Herald ÷ raw (same run)', rt, (n) => (Number.isFinite(n) ? `${(n * 100).toFixed(1)}%` : 'n/a')),
+      row('1. worker start → all outcomes recorded in PostgreSQL (deliveries/s)', r.sustained.map((x) => x.recordedPerSec), fmtInt),
+      row('1. backlog publish, 16 clients (events/s, ×endpoints deliveries)', r.sustained.map((x) => x.publishEventsPerSec), fmtInt),
+    ],
+    ['l', ...runs.map(() => 'r' as const), 'r'],
+  );
+}
+
+const ratesOf = (r: BenchResults) => [...new Set(r.latency.map((l) => l.targetRate))];
+
+function latencyTable(r: BenchResults): string {
+  const rows: string[][] = [];
+  for (const rate of ratesOf(r)) {
+    const ls = r.latency.filter((l) => l.targetRate === rate);
+    ls.forEach((l, i) =>
+      rows.push([
+        `${fmtInt(rate)}/s, run ${i + 1}`,
+        fmt1(l.achievedRate),
+        fmtInt(l.published),
+        fmt1(l.p50),
+        fmt1(l.p95),
+        fmt1(l.p99),
+        fmt1(l.max),
+        `${fmt1(l.publishP50)} / ${fmt1(l.publishP99)}`,
+        `${l.matched}/${l.published}`,
+        fmtPct(l.cpu.procs.serve),
+        fmtPct(l.cpu.postgres),
+      ]),
+    );
+    const m = (f: (l: LatencyResult) => number | null) => med(ls.map((l) => f(l) ?? Number.NaN));
+    rows.push([
+      `**${fmtInt(rate)}/s, median**`,
+      `**${fmt1(m((l) => l.achievedRate))}**`,
+      fmtInt(m((l) => l.published)),
+      `**${fmt1(m((l) => l.p50))}**`,
+      `**${fmt1(m((l) => l.p95))}**`,
+      `**${fmt1(m((l) => l.p99))}**`,
+      fmt1(m((l) => l.max)),
+      `${fmt1(m((l) => l.publishP50))} / ${fmt1(m((l) => l.publishP99))}`,
+      '',
+      fmtPct(m((l) => l.cpu.procs.serve ?? null)),
+      fmtPct(m((l) => l.cpu.postgres)),
+    ]);
+  }
+  return table(
+    ['target rate, run', 'achieved events/s', 'events', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'publish call p50 / p99 ms', 'arrived', '`herald serve` CPU', 'PostgreSQL CPU'],
+    rows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+interface CpuFacts {
+  cores: number;
+  machinePct: number;
+  workerPct: number;
+  pgPct: number;
+  receiverPct: number;
+  apiPct: number;
+  workerUs: number;
+  pgUs: number;
+  receiverUs: number;
+  rawClientUs: number;
+  rawReceiverUs: number;
+  rawMachinePct: number;
+}
+
+function cpuFacts(r: BenchResults): CpuFacts {
+  const s = r.sustained;
+  const perDelivery = (f: (x: SustainedResult) => number | null | undefined) => med(s.map((x) => usPer(f(x), x.cpu.seconds, x.received)));
+  const pct = (f: (x: SustainedResult) => number | null | undefined) => med(s.map((x) => f(x) ?? Number.NaN));
+  return {
+    cores: r.machine.cores,
+    machinePct: pct((x) => x.cpu.machine),
+    workerPct: pct((x) => x.cpu.procs.worker),
+    pgPct: pct((x) => x.cpu.postgres),
+    receiverPct: pct((x) => x.cpu.procs.receiver),
+    apiPct: pct((x) => x.cpu.procs.api),
+    workerUs: perDelivery((x) => x.cpu.procs.worker),
+    pgUs: perDelivery((x) => x.cpu.postgres),
+    receiverUs: perDelivery((x) => x.cpu.procs.receiver),
+    rawClientUs: med(r.raw.map((x) => usPer(x.cpu.procs.bench, x.cpu.seconds, x.result.requests))),
+    rawReceiverUs: med(r.raw.map((x) => usPer(x.cpu.procs.receiver, x.cpu.seconds, x.result.requests))),
+    rawMachinePct: med(r.raw.map((x) => x.cpu.machine ?? Number.NaN)),
+  };
+}
+
+function cpuTable(r: BenchResults): string {
+  const f = cpuFacts(r);
+  const us = (n: number) => (Number.isFinite(n) ? fmtInt(n) : 'n/a');
+  return table(
+    ['process', 'raw baseline: CPU (% of one core)', 'raw: CPU µs per request', 'Herald drain: CPU (% of one core)', 'Herald: CPU µs per delivery'],
+    [
+      ['HTTP client (bench process / `herald worker`)', fmtPct(med(r.raw.map((x) => x.cpu.procs.bench ?? Number.NaN))), us(f.rawClientUs), fmtPct(f.workerPct), us(f.workerUs)],
+      ['receiver (separate process)', fmtPct(med(r.raw.map((x) => x.cpu.procs.receiver ?? Number.NaN))), us(f.rawReceiverUs), fmtPct(f.receiverPct), us(f.receiverUs)],
+      ['PostgreSQL (backends of the bench database + WAL writer, checkpointer)', '', '', fmtPct(f.pgPct), us(f.pgUs)],
+      ['`herald api` (idle during the drain)', '', '', fmtPct(f.apiPct), ''],
+      ['other load on the machine (not the bench)', fmtPct(med(r.raw.map((x) => x.cpu.other ?? Number.NaN))), '', fmtPct(med(r.sustained.map((x) => x.cpu.other ?? Number.NaN))), ''],
+      [`whole machine (${f.cores} cores = ${f.cores * 100}%)`, fmtPct(f.rawMachinePct), '', fmtPct(f.machinePct), ''],
+    ],
+    ['l', 'r', 'r', 'r', 'r'],
+  );
+}
+
+function dbTable(r: BenchResults): string {
+  const s = r.sustained;
+  return table(
+    ['run', 'deliveries', 'arrived', 'duplicates', 'attempts rows', 'DB transactions/s', 'deliveries per transaction', 'WAL bytes per delivery', 'HOT updates of deliveries', 'worker RSS at end'],
+    s.map((x, i) => [
+      `run ${i + 1}`,
+      fmtInt(x.expected),
+      fmtInt(x.received),
+      fmtInt(x.duplicates),
+      fmtInt(x.attempts),
+      fmtInt(x.dbXactPerSec),
+      fmt1(x.deliveriesPerXact),
+      fmtInt(x.walBytesPerDelivery),
+      fmtPct(x.hotUpdatePct),
+      x.workerRssMb === null ? 'n/a' : `${fmtInt(x.workerRssMb)} MB`,
+    ]),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+/** "What limits it", derived from the measured CPU figures. */
+export function limitsNote(r: BenchResults): string {
+  const f = cpuFacts(r);
+  const out: string[] = [];
+  const capacity = f.cores * 100;
+  const rawTotal = f.rawClientUs + f.rawReceiverUs;
+  const heraldTotal = f.workerUs + f.pgUs + f.receiverUs;
+  out.push(
+    `- CPU per delivered webhook: worker ${fmtInt(f.workerUs)} µs + PostgreSQL ${fmtInt(f.pgUs)} µs + receiver ${fmtInt(f.receiverUs)} µs ` +
+      `= ${fmtInt(heraldTotal)} µs, against ${fmtInt(rawTotal)} µs per raw POST (client ${fmtInt(f.rawClientUs)} + receiver ${fmtInt(f.rawReceiverUs)}): ` +
+      `a delivery costs ${fmt1(heraldTotal / rawTotal)}× the CPU of a bare signed POST.`,
+  );
+  if (f.workerPct >= 90) {
+    out.push(
+      `- The worker's single JavaScript thread is saturated (${fmtPct(f.workerPct)} of one core during the drain): one \`herald worker\` process is the bottleneck. ` +
+        `Its ${fmtInt(f.workerUs)} µs per delivery, not the HTTP exchange (${fmtInt(f.rawClientUs)} µs per raw POST), sets the ceiling.`,
+    );
+  } else if (f.machinePct >= capacity * 0.85) {
+    out.push(
+      `- The machine is CPU-bound (${fmtPct(f.machinePct)} of ${capacity}%): worker ${fmtPct(f.workerPct)}, PostgreSQL ${fmtPct(f.pgPct)}, receiver ${fmtPct(f.receiverPct)} share ${f.cores} cores, ` +
+        `so throughput ≈ cores ÷ CPU per delivery; PostgreSQL's share is ${fmtPct((f.pgUs / heraldTotal) * 100)} of the total.`,
+    );
+  } else {
+    out.push(
+      `- Neither the worker thread (${fmtPct(f.workerPct)}) nor the machine (${fmtPct(f.machinePct)} of ${capacity}%) is saturated: the drain is bound by waiting ` +
+        `(round trips to PostgreSQL per claim and per outcome batch, with at most HERALD_WORKER_CONCURRENCY deliveries in flight), not by CPU.`,
+    );
+  }
+  if (f.pgPct > f.workerPct) out.push(`- PostgreSQL uses more CPU than the worker (${fmtPct(f.pgPct)} vs ${fmtPct(f.workerPct)}): the durable bookkeeping per delivery (claim UPDATE, outcome UPDATE, attempt and audit INSERTs) dominates.`);
+  return out.join('\n');
+}
+
+export function markdown(r: BenchResults, notes: string | null, profile: string | null): string {
+  const knobs = Object.entries(r.knobs).map(([k, v]) => `${k}=${v}`).join(' ');
+  const cfg = Object.entries(r.heraldConfig).map(([k, v]) => `${k}=${v}`).join(', ');
+  const s0 = r.sustained[0];
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Generated by \`npm run bench\` (src/bench/run.ts) on ${r.date.toISOString().slice(0, 16).replace('T', ' ')} UTC. ` +
+      'Everything outside the notes block is rewritten on every run.',
+    '',
+    '## Machine',
+    '',
+    `- CPU: ${r.machine.cpuModel}, ${r.machine.cores} logical cores`,
+    `- Memory: ${r.machine.memGiB.toFixed(1)} GiB`,
+    `- OS: ${r.machine.os}`,
+    `- Node: ${r.machine.node}`,
+    `- PostgreSQL: ${r.machine.pg}`,
+    `- PostgreSQL settings: ${Object.entries(r.machine.pgSettings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    '',
+    '## Command',
+    '',
+    '```sh',
+    'npm run bench',
+    '```',
+    '',
+    `Knobs of this run: \`${knobs}\`. Herald configuration: ${cfg || 'defaults'}.`,
+    '',
+    'Every process runs on this one machine over loopback: the receiver (a bare `node:http` server in its own process, answering 200 at once), ' +
+      'PostgreSQL, the Herald processes and the bench itself. Each scenario run gets a fresh database, dropped afterwards. ' +
+      `Runs alternate raw baseline → Herald sustained → Herald latency, ${r.raw.length} times.`,
+    '',
+    '- **0. raw**: undici `Pool` with 64 keep-alive connections from the bench process, signed 1 KB JSON bodies (HMAC-SHA256 per request), 0.5 s warm-up then the measured window.',
+    `- **1. sustained**: \`herald api\` + one \`herald worker\` process; a tenant with ${s0?.endpoints ?? '?'} endpoints (distinct paths on the receiver); ` +
+      `${fmtInt(s0?.events ?? 0)} events × ${s0?.endpoints ?? '?'} endpoints = ${fmtInt(s0?.expected ?? 0)} deliveries published by 16 keep-alive clients while no worker runs, then the worker is started. ` +
+      'Rate = arrivals first→last at the receiver; the run then waits until PostgreSQL holds every outcome (succeeded + attempt row).',
+    '- **2. latency**: `herald serve` (API and worker in one process), 1 endpoint, single-event POSTs (1 KB payload) paced by a 1 ms timer ' +
+      `at ${ratesOf(r).map((x) => `${x}/s`).join(' and ')} for ${r.knobs.BENCH_SECONDS} s each, open loop over 32 keep-alive connections (at most 256 calls in flight; beyond that events are skipped, which shows as a lower achieved rate); ` +
+      'latency = receiver arrival − start of the publish call (so it includes any wait for the API), matched by `webhook-id`, the two processes\' clocks aligned over IPC.',
+    '',
+    '## Throughput',
+    '',
+    throughputTable(r),
+    '',
+    '## Publish → receive latency',
+    '',
+    latencyTable(r),
+    '',
+    '## Where the CPU goes (medians over runs)',
+    '',
+    cpuTable(r),
+    '',
+    '### Database work during the drain',
+    '',
+    dbTable(r),
+    '',
+    '## What limits it (derived from the figures above)',
+    '',
+    limitsNote(r),
+    '',
+  ];
+  if (profile) lines.push('## Worker CPU profile (this run)', '', profile, '');
+  lines.push('## Notes', '', NOTES_START, notes ?? '_(hand-written analysis goes here; kept across runs)_', NOTES_END, '');
+  return lines.join('\n');
+}
+
+export function readNotes(path: string): string | null {
+  if (!existsSync(path)) return null;
+  const text = readFileSync(path, 'utf8');
+  const a = text.indexOf(NOTES_START);
+  const b = text.indexOf(NOTES_END);
+  return a >= 0 && b > a ? text.slice(a + NOTES_START.length, b).trim() : null;
+}
+
+export function writeReport(path: string, r: BenchResults, profile: string | null): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, markdown(r, readNotes(path), profile));
+}
+
+/** Plain-text summary for the terminal. */
+export function consoleSummary(r: BenchResults): string {
+  const rt = ratios(r);
+  const lines = ['', 'scenario                                    ' + r.raw.map((_, i) => `run ${i + 1}`.padStart(10)).join('') + '    median'];
+  const row = (name: string, xs: number[], f: (n: number) => string) =>
+    lines.push(name.padEnd(44) + xs.map((x) => f(x).padStart(10)).join('') + f(med(xs)).padStart(10));
+  row('0. raw POST requests/s', r.raw.map((x) => x.result.rps), fmtInt);
+  row('1. Herald deliveries/s (receiver)', r.sustained.map((x) => x.deliveriesPerSec), fmtInt);
+  row('1. Herald ÷ raw', rt, (n) => `${(n * 100).toFixed(1)}%`);
+  row('1. deliveries/s until recorded in PG', r.sustained.map((x) => x.recordedPerSec), fmtInt);
+  for (const rate of ratesOf(r)) {
+    const ls = r.latency.filter((l) => l.targetRate === rate);
+    row(`2. @${rate}/s: achieved events/s`, ls.map((x) => x.achievedRate), fmt1);
+    row(`2. @${rate}/s: latency p50 ms`, ls.map((x) => x.p50), fmt1);
+    row(`2. @${rate}/s: latency p95 ms`, ls.map((x) => x.p95), fmt1);
+    row(`2. @${rate}/s: latency p99 ms`, ls.map((x) => x.p99), fmt1);
+  }
+  lines.push('', 'What limits it:', limitsNote(r), '');
+  return lines.join('\n');
+}

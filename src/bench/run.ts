@@ -1,0 +1,188 @@
+/**
+ * `npm run bench`: raw POST baseline, Herald sustained delivery and
+ * publish→receive latency, alternated BENCH_RUNS times, against a real
+ * PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres).
+ *
+ * Knobs (environment):
+ *   BENCH_RUNS       runs of each scenario (default 3)
+ *   BENCH_EVENTS     events in the sustained backlog (default 1500; × BENCH_ENDPOINTS deliveries)
+ *   BENCH_ENDPOINTS  endpoints of the sustained tenant (default 100)
+ *   BENCH_SECONDS    latency scenario length in seconds (default 10); the raw baseline runs half as long
+ *   BENCH_RATE       latency scenario publish rates, events/s, comma-separated (default 500,100)
+ *   BENCH_TIMEOUT    longest wait for a sustained drain, seconds (default 300)
+ *   BENCH_CPU_PROF   directory: run the sustained worker under `node --cpu-prof` and summarise the profile
+ *   BENCH_REPORT     markdown output (default docs/benchmarks.md; "-" writes none)
+ *   BENCH_ONLY       comma list of raw,sustained,latency (default all)
+ */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { killAllSync, stopAll } from './children.js';
+import { CpuSampler } from './cpu.js';
+import { ADMIN_URL, dropAllBenchDbs, serverSettings, serverVersion } from './db.js';
+import { runLatency, type LatencyResult } from './latency.js';
+import { formatProfile, summarizeProfile } from './profile-summary.js';
+import { rawPostRate } from './raw-post.js';
+import { Receiver } from './receiver.js';
+import { consoleSummary, writeReport, type BenchResults, type RawRun } from './report.js';
+import { runSustained, type SustainedResult } from './sustained.js';
+import { envInt, envNum, fmt1, fmtInt, progress } from './util.js';
+
+const DEFAULT_REPORT = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+
+let receiver: Receiver | null = null;
+let cleaning: Promise<void> | null = null;
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await receiver?.stop().catch(() => undefined);
+    await stopAll(5_000).catch(() => undefined);
+    await dropAllBenchDbs().catch(() => undefined);
+  })();
+  return cleaning;
+}
+
+process.on('exit', killAllSync);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    progress(`${sig}: stopping children and dropping bench databases`);
+    const hard = setTimeout(() => process.exit(130), 20_000);
+    hard.unref();
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<void> {
+  const runs = envInt('BENCH_RUNS', 3);
+  const events = envInt('BENCH_EVENTS', 1500);
+  const endpoints = envInt('BENCH_ENDPOINTS', 100);
+  const seconds = envNum('BENCH_SECONDS', 10);
+  const rates = (process.env.BENCH_RATE || '500,100').split(',').map((x) => {
+    const n = Number(x.trim());
+    if (!Number.isInteger(n) || n < 1 || n > 20_000) throw new Error(`BENCH_RATE: bad rate ${JSON.stringify(x)}`);
+    return n;
+  });
+  const timeoutS = envInt('BENCH_TIMEOUT', 300);
+  const cpuProfDir = process.env.BENCH_CPU_PROF || undefined;
+  const reportPath = process.env.BENCH_REPORT === '-' ? null : (process.env.BENCH_REPORT || DEFAULT_REPORT);
+  const only = new Set((process.env.BENCH_ONLY || 'raw,sustained,latency').split(',').map((s) => s.trim()));
+  const rawSeconds = Math.max(1, seconds / 2);
+
+  const cpus = os.cpus();
+  const pg = await serverVersion();
+  const results: BenchResults = {
+    date: new Date(),
+    machine: {
+      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+      cores: cpus.length,
+      memGiB: os.totalmem() / 1024 ** 3,
+      os: `${os.type()} ${os.release()} (${os.arch()})`,
+      node: process.version,
+      pg,
+      pgSettings: await serverSettings(),
+    },
+    knobs: {
+      BENCH_RUNS: String(runs),
+      BENCH_EVENTS: String(events),
+      BENCH_ENDPOINTS: String(endpoints),
+      BENCH_SECONDS: String(seconds),
+      BENCH_RATE: rates.join(','),
+    },
+    heraldConfig: Object.fromEntries(
+      Object.entries(process.env).filter(([k, v]) => k.startsWith('HERALD_') && k !== 'HERALD_ADMIN_TOKEN' && v !== undefined) as [string, string][],
+    ),
+    raw: [],
+    sustained: [],
+    latency: [],
+  };
+  progress(`machine: ${results.machine.cpuModel} × ${results.machine.cores}, ${results.machine.memGiB.toFixed(1)} GiB, node ${process.version}`);
+  progress(`postgres: ${pg.split(' on ')[0]} at ${new URL(ADMIN_URL).host}`);
+  progress(`plan: ${runs} runs × (raw ${rawSeconds} s, sustained ${fmtInt(events)} events × ${endpoints} endpoints, latency ${seconds} s at ${rates.join(' and ')}/s)`);
+
+  receiver = await Receiver.start();
+  progress(`receiver: pid ${receiver.pid} on ${receiver.url}`);
+
+  for (let run = 1; run <= runs; run++) {
+    if (only.has('raw')) {
+      progress(`run ${run}/${runs}: raw undici POST baseline (${rawSeconds} s)`);
+      await receiver.reset(false);
+      const sampler = new CpuSampler({ bench: process.pid, receiver: receiver.pid }, false);
+      sampler.begin();
+      const result = await rawPostRate(receiver.url, rawSeconds);
+      const cpu = sampler.end();
+      const raw: RawRun = { result, cpu };
+      results.raw.push(raw);
+      const rs = await receiver.stats();
+      progress(
+        `run ${run}/${runs}: raw ${fmtInt(result.rps)} requests/s (${fmtInt(result.requests)} in window, ${result.errors} errors, receiver saw ${fmtInt(rs.count)}); ` +
+          `client CPU ${fmt1(cpu.procs.bench ?? Number.NaN)}%, receiver ${fmt1(cpu.procs.receiver ?? Number.NaN)}%, other load ${fmt1(cpu.other ?? Number.NaN)}%`,
+      );
+    }
+    if (only.has('sustained')) {
+      progress(`run ${run}/${runs}: Herald sustained delivery (${fmtInt(events * endpoints)} deliveries)`);
+      const s: SustainedResult = await runSustained({
+        run,
+        receiver,
+        events,
+        endpoints,
+        publishers: 16,
+        timeoutMs: timeoutS * 1000,
+        cpuProfDir,
+      });
+      results.sustained.push(s);
+      const raw = results.raw[run - 1]?.result.rps;
+      progress(
+        `run ${run}/${runs}: Herald ${fmtInt(s.deliveriesPerSec)} deliveries/s over ${s.deliverySeconds.toFixed(1)} s` +
+          (raw ? ` = ${((s.deliveriesPerSec / raw) * 100).toFixed(1)}% of raw` : '') +
+          `; all recorded after ${s.recordedSeconds.toFixed(1)} s; ${s.duplicates} duplicates; worker RSS ${s.workerRssMb === null ? 'n/a' : fmtInt(s.workerRssMb) + ' MB'}; worker CPU ${fmt1(s.cpu.procs.worker ?? Number.NaN)}%, postgres ${fmt1(s.cpu.postgres ?? Number.NaN)}%, receiver ${fmt1(s.cpu.procs.receiver ?? Number.NaN)}%`,
+      );
+      progress(
+        `run ${run}/${runs}: database during the drain: ${fmtInt(s.dbXactPerSec)} transactions/s, ${fmt1(s.deliveriesPerXact)} deliveries per transaction, ` +
+          `${fmtInt(s.walBytesPerDelivery)} WAL bytes per delivery, ${fmt1(s.hotUpdatePct)}% HOT updates; machine ${fmt1(s.cpu.machine ?? Number.NaN)}% of ${os.cpus().length * 100}% (other load ${fmt1(s.cpu.other ?? Number.NaN)}%)`,
+      );
+    }
+    for (const rate of only.has('latency') ? rates : []) {
+      progress(`run ${run}/${runs}: Herald publish→receive latency (${rate}/s for ${seconds} s)`);
+      const l: LatencyResult = await runLatency({ run, receiver, rate, seconds, maxInFlight: 256 });
+      results.latency.push(l);
+      progress(
+        `run ${run}/${runs}: latency @${rate}/s: p50 ${fmt1(l.p50)} ms, p95 ${fmt1(l.p95)} ms, p99 ${fmt1(l.p99)} ms, max ${fmt1(l.max)} ms; ` +
+          `achieved ${fmt1(l.achievedRate)} events/s (${l.skipped} skipped at the in-flight cap, ${l.publishErrors} errors, ${l.matched}/${l.published} arrived); ` +
+          `publish call p50 ${fmt1(l.publishP50)} ms; serve CPU ${fmt1(l.cpu.procs.serve ?? Number.NaN)}%, postgres ${fmt1(l.cpu.postgres ?? Number.NaN)}%`,
+      );
+    }
+  }
+
+  let profileMd: string | null = null;
+  if (cpuProfDir) {
+    const files = results.sustained.map((s) => s.profileFile).filter((f): f is string => f !== null);
+    const last = files[files.length - 1];
+    if (last) {
+      try {
+        const summary = summarizeProfile(last, 20);
+        process.stdout.write('\n' + formatProfile(summary, false) + '\n');
+        profileMd =
+          'Run with `BENCH_CPU_PROF=<dir>`: the sustained worker ran under `node --cpu-prof` (which slows it down somewhat). Self time, top functions:\n\n' +
+          formatProfile(summary, true);
+      } catch (err) {
+        progress(`could not read the CPU profile ${last}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  if (results.raw.length && results.sustained.length && results.latency.length) process.stdout.write(consoleSummary(results) + '\n');
+  if (reportPath && results.raw.length && results.sustained.length && results.latency.length) {
+    writeReport(reportPath, results, profileMd);
+    progress(`report written to ${reportPath}`);
+  } else if (reportPath) {
+    progress('report not written: it needs all three scenarios (BENCH_ONLY)');
+  }
+}
+
+main()
+  .then(() => cleanup())
+  .then(() => process.exit(0))
+  .catch(async (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    await cleanup();
+    process.exit(1);
+  });

@@ -1,0 +1,96 @@
+/**
+ * Envelope templates: a JSON value whose string leaves may be placeholders
+ * that Herald fills at publish time, so a platform can keep the body shape
+ * its customers already parse. A leaf that is exactly a placeholder is
+ * replaced by the value (keeping its JSON type); any other value is copied
+ * as is.
+ *
+ *   {{payload}}          the published payload (any JSON value)
+ *   {{event.id}}         the event id (also the webhook-id header)
+ *   {{event.type}}       the event type
+ *   {{event.createdAt}}  ISO 8601 time, UTC, milliseconds: 2026-01-31T12:00:00.000Z
+ *   {{event.timestamp}}  the same as unix seconds (a number)
+ *   {{tenant.id}}        the tenant id
+ *
+ * Example: {"id": "{{event.id}}", "event": "{{event.type}}",
+ *           "occurred_at": "{{event.createdAt}}", "organization_id": "{{tenant.id}}", "data": "{{payload}}"}
+ */
+export type Template = null | boolean | number | string | Template[] | { [key: string]: Template };
+
+export const PLACEHOLDERS = ['payload', 'event.id', 'event.type', 'event.createdAt', 'event.timestamp', 'tenant.id'] as const;
+type Placeholder = (typeof PLACEHOLDERS)[number];
+
+const PLACEHOLDER = /^\{\{\s*([a-zA-Z.]+)\s*\}\}$/;
+
+export interface EnvelopeValues {
+  payload: unknown;
+  eventId: string;
+  eventType: string;
+  createdAt: Date;
+  tenantId: string;
+}
+
+/** Problems in a template (unknown placeholders, no payload), or null when it is usable. */
+export function templateProblem(t: unknown): string | null {
+  let hasPayload = false;
+  const walk = (v: unknown, path: string): string | null => {
+    if (typeof v === 'string') {
+      const m = PLACEHOLDER.exec(v);
+      if (m) {
+        if (!PLACEHOLDERS.includes(m[1] as Placeholder)) return `${path}: unknown placeholder {{${m[1]}}} (use ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')})`;
+        if (m[1] === 'payload') hasPayload = true;
+      } else if (v.includes('{{')) {
+        return `${path}: a placeholder must be the whole string value`;
+      }
+      return null;
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const p = walk(v[i], `${path}[${i}]`);
+        if (p) return p;
+      }
+      return null;
+    }
+    if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        const p = walk(x, path ? `${path}.${k}` : k);
+        if (p) return p;
+      }
+    }
+    return null;
+  };
+  const problem = walk(t, '');
+  if (problem) return problem;
+  if (!hasPayload) return 'the template must place {{payload}} somewhere';
+  return null;
+}
+
+/** Renders a template into the compact JSON body that is stored, signed and delivered. */
+export function renderEnvelope(t: Template, v: EnvelopeValues): string {
+  const fill = (x: Template): unknown => {
+    if (typeof x === 'string') {
+      const m = PLACEHOLDER.exec(x);
+      if (!m) return x;
+      switch (m[1] as Placeholder) {
+        case 'payload':
+          return v.payload;
+        case 'event.id':
+          return v.eventId;
+        case 'event.type':
+          return v.eventType;
+        case 'event.createdAt':
+          return v.createdAt.toISOString();
+        case 'event.timestamp':
+          return Math.floor(v.createdAt.getTime() / 1000);
+        case 'tenant.id':
+          return v.tenantId;
+        default:
+          return x;
+      }
+    }
+    if (Array.isArray(x)) return x.map(fill);
+    if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, fill(y)]));
+    return x;
+  };
+  return JSON.stringify(fill(t));
+}
