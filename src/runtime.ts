@@ -12,6 +12,7 @@ import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { AddressPolicy } from './security/address-policy.js';
 import { createSafeDispatcher } from './security/safe-lookup.js';
+import { SecretBox } from './security/secret-box.js';
 import { generateToken, hashToken } from './security/tokens.js';
 import { VERSION } from './version.js';
 
@@ -45,6 +46,33 @@ export async function resolveAdminToken(config: Config): Promise<{ token: string
   return { token, hash: hashToken(token), generated: true };
 }
 
+/**
+ * Keys for endpoint secrets at rest: from config, or, in embedded mode
+ * only, generated on first start and kept (mode 0600) next to the data
+ * directory. A PostgreSQL deployment must set HERALD_SECRET_KEYS: losing
+ * the key means losing every endpoint secret, so it is never invented
+ * where it could not be found again.
+ */
+export async function resolveSecretKeys(config: Config): Promise<string[]> {
+  if (config.secretKeys.length > 0) return [...config.secretKeys];
+  if (config.databaseUrl) {
+    throw new ConfigError(
+      'invalid configuration:\n  secretKeys (HERALD_SECRET_KEYS): required when DATABASE_URL is set (32 random bytes, base64: openssl rand -base64 32)',
+    );
+  }
+  const file = join(resolve(config.dataDir), '..', 'secret-key');
+  try {
+    const key = (await readFile(file, 'utf8')).trim();
+    if (key) return [key];
+  } catch {
+    // first start
+  }
+  const key = SecretBox.generateKey();
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, key + '\n', { mode: 0o600 });
+  return [key];
+}
+
 export interface Roles {
   api: boolean;
   worker: boolean;
@@ -60,6 +88,7 @@ export interface Running {
 
 /** Starts the API and/or a worker over one database, as the CLI and the tests do. */
 export async function start(config: Config, logger: Logger, roles: Roles, adminTokenHash: string): Promise<Running> {
+  const secrets = new SecretBox(await resolveSecretKeys(config));
   const db = await openDb(config, logger);
   await migrate(db);
   const metrics = new Metrics();
@@ -87,13 +116,14 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
         disableAfterFailures: config.endpointDisableAfterFailures,
         disableAfterSeconds: config.endpointDisableAfterSeconds,
       },
+      secrets,
     });
     await worker.start();
   }
   let app: App | null = null;
   let url: string | null = null;
   if (roles.api) {
-    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy });
+    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets });
     url = await app.listen({ port: config.port, host: config.host });
   }
   let stopping: Promise<void> | null = null;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { ADMIN_TOKEN, Api } from './helpers/herald.js';
+import { ADMIN_TOKEN, Api, SECRET_KEY } from './helpers/herald.js';
 import { HeraldProcess, freePort } from './helpers/process.js';
 import { Receiver } from './helpers/receiver.js';
 
@@ -35,6 +35,7 @@ afterAll(async () => {
 function envFor(port: number): Record<string, string> {
   return {
     HERALD_ADMIN_TOKEN: ADMIN_TOKEN,
+    HERALD_SECRET_KEYS: SECRET_KEY,
     HERALD_DEV: '1',
     PORT: String(port),
     HERALD_MAX_TIMEOUT_MS: '2000',

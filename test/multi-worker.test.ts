@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
-import { ADMIN_TOKEN, Api } from './helpers/herald.js';
+import { ADMIN_TOKEN, Api, SECRET_KEY } from './helpers/herald.js';
 import { HeraldProcess, freePort } from './helpers/process.js';
 import { Receiver } from './helpers/receiver.js';
 
@@ -28,7 +28,8 @@ afterAll(async () => {
 describe('several workers on one database', () => {
   it.skipIf(!onPostgres)('deliver each delivery exactly once between three worker processes', async () => {
     const port = await freePort();
-    const env = { HERALD_ADMIN_TOKEN: ADMIN_TOKEN, HERALD_DEV: '1', PORT: String(port), DATABASE_URL: db.url!, HERALD_CLAIM_BATCH_SIZE: '20' };
+    const env = { HERALD_ADMIN_TOKEN: ADMIN_TOKEN,
+    HERALD_SECRET_KEYS: SECRET_KEY, HERALD_DEV: '1', PORT: String(port), DATABASE_URL: db.url!, HERALD_CLAIM_BATCH_SIZE: '20' };
     procs.push(await HeraldProcess.start('api', env));
     const api = new Api(`http://127.0.0.1:${port}`, ADMIN_TOKEN);
     const t = await api.tenant('Many');

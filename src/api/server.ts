@@ -8,6 +8,7 @@ import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { AddressPolicy } from '../security/address-policy.js';
+import type { SecretBox } from '../security/secret-box.js';
 import { Authenticator, enforceRole } from './auth.js';
 import { ApiError } from './errors.js';
 import { PayloadValidator } from './payload-validator.js';
@@ -35,6 +36,8 @@ export interface AppContext {
   addressPolicy: AddressPolicy;
   payloads: PayloadValidator;
   publisher: Publisher;
+  /** Encrypts and decrypts endpoint secrets at rest. */
+  secrets: SecretBox;
 }
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
@@ -60,6 +63,7 @@ export interface ServerOptions {
   metrics: Metrics;
   adminTokenHash: string;
   addressPolicy: AddressPolicy;
+  secrets: SecretBox;
 }
 
 export async function buildServer(o: ServerOptions): Promise<App> {
@@ -83,6 +87,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     addressPolicy: o.addressPolicy,
     payloads,
     publisher: new Publisher(o.db, payloads),
+    secrets: o.secrets,
   };
 
   app.setErrorHandler((err: FastifyError, req, reply) => {

@@ -2,7 +2,9 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from '../config/config.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
-import { openDb, resolveAdminToken, start, type Roles } from '../runtime.js';
+import { openDb, resolveAdminToken, resolveSecretKeys, start, type Roles } from '../runtime.js';
+import { SecretBox } from '../security/secret-box.js';
+import { resealSecrets } from '../store/endpoints.js';
 import { VERSION } from '../version.js';
 
 interface ServeFlags {
@@ -98,6 +100,30 @@ serverOptions(program.command('migrate').description('apply database migrations 
   const { applied } = await migrate(db);
   await db.close();
   process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+});
+
+serverOptions(
+  program
+    .command('rotate-secrets-key')
+    .description('re-encrypt every endpoint secret with the first key of HERALD_SECRET_KEYS (after adding a new key in front)'),
+).action(async (flags: ServeFlags) => {
+  const config = configFrom(flags, false);
+  const logger = createLogger(config.logLevel);
+  const box = new SecretBox(await resolveSecretKeys(config));
+  const db = await openDb(config, logger);
+  await migrate(db);
+  let after: string | null = null;
+  let seen = 0;
+  let rewritten = 0;
+  do {
+    const page: { lastId: string | null; rewritten: number } = await db.transaction((tx) => resealSecrets(tx, box, after, 500));
+    after = page.lastId;
+    rewritten += page.rewritten;
+    if (after) seen += 500;
+    process.stdout.write(`\r  re-encrypted ${rewritten} endpoint(s), looked at about ${seen}…`);
+  } while (after);
+  await db.close();
+  process.stdout.write(`\ndone: ${rewritten} endpoint(s) now use key ${box.currentKeyId}; the old keys may be removed from HERALD_SECRET_KEYS\n`);
 });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -17,6 +17,13 @@ const ConfigSchema = z
     dataDir: z.string().min(1).default('./.herald/data'),
     /** Token with every right. Generated and kept in the data directory in embedded mode when unset. */
     adminToken: z.string().min(24, 'must be at least 24 characters').optional(),
+    /**
+     * Keys that encrypt endpoint secrets at rest (AES-256-GCM): 32 bytes each, base64 or hex; the first
+     * encrypts, all decrypt. Generated and kept in the data directory in embedded mode when unset.
+     */
+    secretKeys: z
+      .array(z.string().refine((k) => /^[0-9a-fA-F]{64}$/.test(k.trim()) || Buffer.from(k.trim(), 'base64').length === 32, 'each key must be 32 bytes, base64 or hex'))
+      .default([]),
     /** Allow http:// URLs and private/loopback addresses (local development only). */
     dev: z.boolean().default(false),
     /** CIDR subnets deliveries may reach even though they are private (e.g. "10.1.0.0/16"). */
@@ -82,6 +89,7 @@ export const ENV_KEYS: Record<keyof ConfigInput, string> = {
   databaseUrl: 'DATABASE_URL',
   dataDir: 'HERALD_DATA_DIR',
   adminToken: 'HERALD_ADMIN_TOKEN',
+  secretKeys: 'HERALD_SECRET_KEYS',
   dev: 'HERALD_DEV',
   allowSubnets: 'HERALD_ALLOW_SUBNETS',
   workerConcurrency: 'HERALD_WORKER_CONCURRENCY',
@@ -112,7 +120,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof ConfigInput, unkn
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     if (key === 'dev') out.dev = /^(1|true|yes|on)$/i.test(raw);
-    else if (key === 'allowSubnets') out.allowSubnets = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (key === 'allowSubnets' || key === 'secretKeys') out[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
     else out[key] = raw;
   }
   return out;
@@ -133,5 +141,9 @@ export function loadConfig(overrides: Partial<ConfigInput> = {}, env: NodeJS.Pro
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return Object.freeze({ ...result.data, allowSubnets: Object.freeze([...result.data.allowSubnets]) as string[] });
+  return Object.freeze({
+    ...result.data,
+    allowSubnets: Object.freeze([...result.data.allowSubnets]) as string[],
+    secretKeys: Object.freeze([...result.data.secretKeys]) as string[],
+  });
 }

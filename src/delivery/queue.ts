@@ -1,6 +1,8 @@
 import type { Db } from '../db/db.js';
 import { NOTIFY_CHANNEL } from '../store/events.js';
 import { newId } from '../ids.js';
+import type { SecretBox } from '../security/secret-box.js';
+import { openOld } from '../store/endpoints.js';
 import { renderEnvelope, type Template } from './envelope.js';
 import type { OldSecret, RetryPolicy, SignatureConfig } from './types.js';
 
@@ -82,6 +84,7 @@ select c.*, e.type as event_type, coalesce(e.body, e.payload::text) as payload, 
 
 export async function claimDeliveries(
   db: Db,
+  box: SecretBox,
   opts: { limit: number; leaseToken: string; leaseSeconds: number; skipEndpoints: string[] },
 ): Promise<ClaimedDelivery[]> {
   const res = await db.query<ClaimRow>(
@@ -104,8 +107,8 @@ export async function claimDeliveries(
     signature: r.signature,
     retry: r.retry,
     timeoutMs: r.timeout_ms,
-    secret: r.secret,
-    oldSecrets: r.old_secrets,
+    secret: box.open(r.secret),
+    oldSecrets: openOld(r.old_secrets, box),
     endpointDisabled: r.disabled,
     leaseToken: opts.leaseToken,
   }));

@@ -4,6 +4,7 @@ import type { Db } from '../db/db.js';
 import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import type { SecretBox } from '../security/secret-box.js';
 import { NOTIFY_CHANNEL } from '../store/events.js';
 import { BatchWriter } from './batch-writer.js';
 import { announceDisabled } from './endpoint-health.js';
@@ -40,6 +41,8 @@ export interface WorkerOptions {
   userAgent: string;
   /** Circuit breaker and auto-disable thresholds. */
   health: HealthRules;
+  /** Opens the endpoint secrets stored encrypted. */
+  secrets: SecretBox;
 }
 
 const STATES = { created: 'created', running: 'running', stopping: 'stopping', stopped: 'stopped' } as const;
@@ -135,7 +138,7 @@ export class Worker {
       let claimed: ClaimedDelivery[];
       try {
         await this.refreshCircuits();
-        claimed = await claimDeliveries(this.o.db, {
+        claimed = await claimDeliveries(this.o.db, this.o.secrets, {
           limit: want,
           leaseToken: `${this.id}:${++this.claims}`,
           leaseSeconds: this.o.leaseSeconds,

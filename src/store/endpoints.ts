@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import type { OldSecret, RetryPolicy, SignatureConfig } from '../delivery/types.js';
+import type { SecretBox } from '../security/secret-box.js';
 
 /** An endpoint as the API shows it (never with its secret). */
 export interface Endpoint {
@@ -67,9 +68,13 @@ export function publicEndpoint(e: EndpointWithSecrets): Endpoint {
   return rest;
 }
 
-function withSecrets(r: EndpointRow): EndpointWithSecrets {
-  return { ...toEndpoint(r), secret: r.secret, oldSecrets: r.old_secrets };
+/** Decrypts an endpoint's secrets (they are stored encrypted; see SecretBox). */
+export function withSecrets(r: EndpointRow, box: SecretBox): EndpointWithSecrets {
+  return { ...toEndpoint(r), secret: box.open(r.secret), oldSecrets: openOld(r.old_secrets, box) };
 }
+
+export const openOld = (old: OldSecret[], box: SecretBox): OldSecret[] => old.map((o) => ({ ...o, secret: box.open(o.secret) }));
+const sealOld = (old: OldSecret[], box: SecretBox): OldSecret[] => old.map((o) => ({ ...o, secret: box.seal(o.secret) }));
 
 export interface NewEndpoint {
   id: string;
@@ -85,7 +90,7 @@ export interface NewEndpoint {
   secret: string;
 }
 
-export async function insertEndpoint(q: Queryable, e: NewEndpoint): Promise<EndpointWithSecrets> {
+export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `insert into endpoints (id, tenant_id, url, description, event_types, disabled, headers, signature, retry, timeout_ms, secret)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning *`,
@@ -100,21 +105,21 @@ export async function insertEndpoint(q: Queryable, e: NewEndpoint): Promise<Endp
       JSON.stringify(e.signature),
       JSON.stringify(e.retry),
       e.timeoutMs,
-      e.secret,
+      box.seal(e.secret),
     ],
   );
-  return withSecrets(res.rows[0]!);
+  return withSecrets(res.rows[0]!, box);
 }
 
-export async function getEndpoint(q: Queryable, tenantId: string, id: string): Promise<EndpointWithSecrets | null> {
+export async function getEndpoint(q: Queryable, tenantId: string, id: string, box: SecretBox): Promise<EndpointWithSecrets | null> {
   const res = await q.query<EndpointRow>(`select * from endpoints where tenant_id = $1 and id = $2`, [tenantId, id]);
-  return res.rows[0] ? withSecrets(res.rows[0]) : null;
+  return res.rows[0] ? withSecrets(res.rows[0], box) : null;
 }
 
 /** Locks the row for the rest of the transaction (secret rotation, updates). */
-export async function getEndpointForUpdate(q: Queryable, tenantId: string, id: string): Promise<EndpointWithSecrets | null> {
+export async function getEndpointForUpdate(q: Queryable, tenantId: string, id: string, box: SecretBox): Promise<EndpointWithSecrets | null> {
   const res = await q.query<EndpointRow>(`select * from endpoints where tenant_id = $1 and id = $2 for update`, [tenantId, id]);
-  return res.rows[0] ? withSecrets(res.rows[0]) : null;
+  return res.rows[0] ? withSecrets(res.rows[0], box) : null;
 }
 
 /** Oldest first; `after` is the last id of the previous page (ids sort by creation time). */
@@ -131,7 +136,7 @@ export type EndpointPatch = Partial<
 > & { disabledReason?: string | null };
 
 /** Writes a full new version of the endpoint's settings (the caller merged the patch). */
-export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets): Promise<EndpointWithSecrets> {
+export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `update endpoints set url = $3, description = $4, event_types = $5, disabled = $6, disabled_reason = $7,
        headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, updated_at = now()
@@ -148,24 +153,36 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets): Promis
       JSON.stringify(e.signature),
       JSON.stringify(e.retry),
       e.timeoutMs,
-      e.secret,
-      JSON.stringify(e.oldSecrets),
+      box.seal(e.secret),
+      JSON.stringify(sealOld(e.oldSecrets, box)),
     ],
   );
-  return withSecrets(res.rows[0]!);
+  return withSecrets(res.rows[0]!, box);
+}
+
+/**
+ * Re-encrypts, with the current key, the secrets of up to `limit` endpoints
+ * after `afterId` (key rotation). Returns the last id looked at (null when
+ * done) and how many endpoints were rewritten.
+ */
+export async function resealSecrets(
+  q: Queryable,
+  box: SecretBox,
+  afterId: string | null,
+  limit: number,
+): Promise<{ lastId: string | null; rewritten: number }> {
+  const res = await q.query<EndpointRow>(`select * from endpoints where ($1::text is null or id > $1) order by id limit $2`, [afterId, limit]);
+  let rewritten = 0;
+  for (const r of res.rows) {
+    if (!box.isStale(r.secret) && !r.old_secrets.some((o) => box.isStale(o.secret))) continue;
+    const e = withSecrets(r, box);
+    await q.query(`update endpoints set secret = $2, old_secrets = $3 where id = $1`, [r.id, box.seal(e.secret), JSON.stringify(sealOld(e.oldSecrets, box))]);
+    rewritten++;
+  }
+  return { lastId: res.rows.at(-1)?.id ?? null, rewritten };
 }
 
 export async function deleteEndpoint(q: Queryable, tenantId: string, id: string): Promise<boolean> {
   const res = await q.query(`delete from endpoints where tenant_id = $1 and id = $2`, [tenantId, id]);
   return res.rowCount > 0;
-}
-
-/** Disables an endpoint on the worker's behalf (e.g. after `410 Gone`); true if it was enabled. */
-export async function disableEndpoint(q: Queryable, id: string, reason: string): Promise<{ tenantId: string } | null> {
-  const res = await q.query<{ tenant_id: string }>(
-    `update endpoints set disabled = true, disabled_reason = $2, updated_at = now()
-      where id = $1 and not disabled returning tenant_id`,
-    [id, reason],
-  );
-  return res.rows[0] ? { tenantId: res.rows[0].tenant_id } : null;
 }

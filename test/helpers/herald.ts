@@ -5,6 +5,8 @@ import { hashToken } from '../../src/security/tokens.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+/** The key that encrypts endpoint secrets in tests (32 bytes, base64). */
+export const SECRET_KEY = Buffer.alloc(32, 0x5a).toString('base64');
 
 export interface TestHerald {
   url: string;
@@ -34,6 +36,7 @@ export async function startHerald(
       databaseUrl: db.url,
       dataDir: db.dataDir,
       adminToken: ADMIN_TOKEN,
+      secretKeys: [SECRET_KEY],
       logLevel: 'warn',
       shutdownTimeoutMs: 2_000,
       ...overrides,

@@ -16,7 +16,7 @@ export const endpointSecretRoutes = (ctx: AppContext): FastifyPluginAsync => asy
 
   app.get('/v1/tenants/:tenantId/endpoints/:endpointId/secret', { schema: { tags, params: EndpointParams, response: { 200: SecretBody } } }, async (req) => {
     requireTenant(req, req.params.tenantId);
-    const e = await getEndpoint(ctx.db, req.params.tenantId, req.params.endpointId);
+    const e = await getEndpoint(ctx.db, req.params.tenantId, req.params.endpointId, ctx.secrets);
     if (!e) throw errors.notFound('endpoint');
     return { secret: e.secret };
   });
@@ -34,7 +34,7 @@ export const endpointSecretRoutes = (ctx: AppContext): FastifyPluginAsync => asy
       requireTenant(req, tenantId);
       const grace = req.body?.graceSeconds ?? 86_400;
       return ctx.db.transaction(async (tx) => {
-        const cur = await getEndpointForUpdate(tx, tenantId, endpointId);
+        const cur = await getEndpointForUpdate(tx, tenantId, endpointId, ctx.secrets);
         if (!cur) throw errors.notFound('endpoint');
         const secret = req.body?.secret ?? generateSecret();
         const problem = secretProblem(secret, cur.signature.scheme);
@@ -44,7 +44,7 @@ export const endpointSecretRoutes = (ctx: AppContext): FastifyPluginAsync => asy
         const live = cur.oldSecrets.filter((o) => Date.parse(o.expiresAt) > now);
         if (grace > 0) live.unshift({ secret: cur.secret, expiresAt: new Date(now + grace * 1000).toISOString() });
         if (live.length > MAX_OLD_SECRETS) throw errors.conflict(`at most ${MAX_OLD_SECRETS} previous secrets may be in their grace period`);
-        await saveEndpoint(tx, { ...cur, secret, oldSecrets: live });
+        await saveEndpoint(tx, { ...cur, secret, oldSecrets: live }, ctx.secrets);
         await recordAudit(tx, {
           tenantId, actor: actorOf(req), action: 'endpoint.secret_rotated', targetType: 'endpoint', targetId: endpointId,
           details: { graceSeconds: grace },

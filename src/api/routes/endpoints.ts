@@ -50,7 +50,7 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
   const validSecret = (secret: string, sig: SignatureConfig) => rules.secret(secret, sig);
 
   async function mustGet(tenantId: string, id: string): Promise<EndpointWithSecrets> {
-    const e = await getEndpoint(ctx.db, tenantId, id);
+    const e = await getEndpoint(ctx.db, tenantId, id, ctx.secrets);
     if (!e) throw errors.notFound('endpoint');
     return e;
   }
@@ -80,8 +80,8 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
       };
       const created = await ctx.db.transaction(async (tx) => {
         if (!(await getTenant(tx, tenantId))) throw errors.notFound('tenant');
-        if (await getEndpoint(tx, tenantId, endpoint.id)) throw errors.conflict(`endpoint ${endpoint.id} already exists`);
-        const e = await insertEndpoint(tx, endpoint);
+        if (await getEndpoint(tx, tenantId, endpoint.id, ctx.secrets)) throw errors.conflict(`endpoint ${endpoint.id} already exists`);
+        const e = await insertEndpoint(tx, endpoint, ctx.secrets);
         await recordAudit(tx, {
           tenantId, actor: actorOf(req), action: 'endpoint.created', targetType: 'endpoint', targetId: e.id,
           details: { url: e.url, eventTypes: e.eventTypes },
@@ -117,7 +117,7 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
       requireTenant(req, tenantId);
       const b: EndpointPatchBody = req.body;
       return ctx.db.transaction(async (tx) => {
-        const cur = await getEndpointForUpdate(tx, tenantId, endpointId);
+        const cur = await getEndpointForUpdate(tx, tenantId, endpointId, ctx.secrets);
         if (!cur) throw errors.notFound('endpoint');
         const signature = b.signature ? validSignature(b.signature) : cur.signature;
         if (b.signature) validSecret(cur.secret, signature);
@@ -133,7 +133,7 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
           retry: b.retry !== undefined ? validRetry(b.retry) : cur.retry,
           timeoutMs: b.timeoutMs !== undefined ? validTimeout(b.timeoutMs) : cur.timeoutMs,
         };
-        const saved = await saveEndpoint(tx, next);
+        const saved = await saveEndpoint(tx, next, ctx.secrets);
         const action = b.disabled === true && !cur.disabled ? 'endpoint.disabled' : b.disabled === false && cur.disabled ? 'endpoint.enabled' : 'endpoint.updated';
         await recordAudit(tx, { tenantId, actor: actorOf(req), action, targetType: 'endpoint', targetId: endpointId, details: { changed: Object.keys(b) } });
         return publicEndpoint(saved);

@@ -268,7 +268,7 @@ export const statsRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
       const { tenantId, endpointId } = req.params;
       requireTenant(req, tenantId);
       const w = windowOf(req.query);
-      if (!(await getEndpoint(ctx.db, tenantId, endpointId))) throw errors.notFound('endpoint');
+      if (!(await getEndpoint(ctx.db, tenantId, endpointId, ctx.secrets))) throw errors.notFound('endpoint');
       const s = await series(ctx.db, tenantId, endpointId, w);
       const last = await ctx.db.query<LastRow>(
         `select endpoint_id, started_at, response_status, error_code from attempts
