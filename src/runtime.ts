@@ -7,6 +7,7 @@ import { migrate } from './db/migrate.js';
 import { PgDb } from './db/pg.js';
 import { PgliteDb } from './db/pglite.js';
 import { buildServer, type App } from './api/server.js';
+import { RetentionJob } from './delivery/retention-job.js';
 import { Worker } from './delivery/worker.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -81,6 +82,7 @@ export interface Roles {
 export interface Running {
   app: App | null;
   worker: Worker | null;
+  retention: RetentionJob | null;
   url: string | null;
   db: Db;
   stop(): Promise<void>;
@@ -94,6 +96,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   const metrics = new Metrics();
   const addressPolicy = new AddressPolicy({ allowPrivate: config.dev, allowSubnets: [...config.allowSubnets] });
   let worker: Worker | null = null;
+  let retention: RetentionJob | null = null;
   const dispatcher = createSafeDispatcher({ policy: addressPolicy, connections: 64 });
   if (roles.worker) {
     worker = new Worker({
@@ -119,6 +122,8 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
       secrets,
     });
     await worker.start();
+    retention = new RetentionJob(db, logger, config.retentionSeconds, config.retentionIntervalSeconds);
+    retention.start();
   }
   let app: App | null = null;
   let url: string | null = null;
@@ -130,11 +135,13 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   return {
     app,
     worker,
+    retention,
     url,
     db,
     stop() {
       stopping ??= (async () => {
         await app?.close();
+        await retention?.stop();
         await worker?.stop();
         await dispatcher.close().catch(() => undefined);
         await db.close();

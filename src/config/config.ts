@@ -58,6 +58,10 @@ const ConfigSchema = z
     endpointDisableAfterFailures: z.coerce.number().int().min(0).max(1_000_000).default(0),
     /** Seconds of nothing but failures that disable an endpoint; 0 = never. (Default: 432000, 5 days) */
     endpointDisableAfterSeconds: z.coerce.number().int().min(0).max(365 * 86_400).default(5 * 86_400),
+    /** Age after which events (with their deliveries and attempts) and audit entries are deleted, in seconds; 0 = keep forever. (Default: 2592000, 30 days) */
+    retentionSeconds: z.coerce.number().int().min(0).default(30 * 86_400),
+    /** How often a worker applies retention, in seconds. (Default: 300) */
+    retentionIntervalSeconds: z.coerce.number().int().min(1).max(86_400).default(300),
     /** pino log level. (Default: info) */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -107,6 +111,8 @@ export const ENV_KEYS: Record<keyof ConfigInput, string> = {
   circuitBreakerCooldownSeconds: 'HERALD_CIRCUIT_BREAKER_COOLDOWN_SECONDS',
   endpointDisableAfterFailures: 'HERALD_ENDPOINT_DISABLE_AFTER_FAILURES',
   endpointDisableAfterSeconds: 'HERALD_ENDPOINT_DISABLE_AFTER_SECONDS',
+  retentionSeconds: 'HERALD_RETENTION_SECONDS',
+  retentionIntervalSeconds: 'HERALD_RETENTION_INTERVAL_SECONDS',
   logLevel: 'HERALD_LOG_LEVEL',
 };
 
