@@ -61,4 +61,41 @@ describe('idempotent publishing', () => {
     const future = await herald.api.get(`/v1/tenants/${t}/events?since=${new Date(Date.now() + 60_000).toISOString()}`);
     expect(future.body.data).toEqual([]);
   });
+
+  it('publishes a batch in one call: idempotent per event, all or nothing', async () => {
+    const t = await herald.api.tenant();
+    await herald.api.endpoint(t, { url: receiver.url('/batch') });
+    await herald.api.publish(t, 'b.x', { n: 0 }, 'evt_b0');
+    const events = [
+      { id: 'evt_b0', type: 'b.x', payload: { n: 0 } },
+      { id: 'evt_b1', type: 'b.x', payload: { n: 1 } },
+      { type: 'b.x', payload: { n: 2 } },
+      { id: 'evt_b1', type: 'b.x', payload: { n: 1 } },
+    ];
+    const r = await herald.api.post(`/v1/tenants/${t}/events/batch`, { events });
+    expect(r.status).toBe(202);
+    expect(r.body.data.map((e: any) => e.replayed)).toEqual([true, false, false, true]);
+    expect(r.body.data.map((e: any) => e.deliveries)).toEqual([1, 1, 1, 1]);
+    expect(r.body.data[1].id).toBe('evt_b1');
+    expect(r.body.data[2].id).toMatch(/^evt_/);
+    await receiver.waitForCount('/batch', 3);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(receiver.at('/batch').map((x) => JSON.parse(x.body).n).sort()).toEqual([0, 1, 2]);
+
+    await herald.api.post('/v1/event-types', { name: 'strict.thing', schema: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } } });
+    const bad = await herald.api.post(`/v1/tenants/${t}/events/batch`, {
+      events: [
+        { id: 'evt_ok1', type: 'strict.thing', payload: { n: 1 } },
+        { id: 'evt_ok2', type: 'strict.thing', payload: { n: 2 } },
+        { id: 'evt_bad', type: 'strict.thing', payload: { n: 'three' } },
+      ],
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.message).toMatch(/^events\[2\]\./);
+    expect((await herald.api.get(`/v1/tenants/${t}/events/evt_ok1`)).status).toBe(404);
+
+    const tooMany = await herald.api.post(`/v1/tenants/${t}/events/batch`, { events: Array.from({ length: 1001 }, () => ({ type: 'b.x', payload: {} })) });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.message).toMatch(/events/);
+  });
 });

@@ -181,6 +181,10 @@ export const EventPublish = Type.Object(
   { id: Type.Optional(Id), type: EventTypeName, payload: Type.Record(Type.String(), Type.Unknown()) },
   { additionalProperties: false },
 );
+export const EventBatch = Type.Object(
+  { events: Type.Array(EventPublish, { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+);
 export const EventAccepted = Type.Object({
   id: Type.String(),
   type: Type.String(),

@@ -5,7 +5,7 @@ import { getEvent, listEvents } from '../../store/events.js';
 import { requireTenant } from '../auth.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
-import { Delivery, ErrorBody, Event, EventAccepted, EventListQuery, EventParams, EventPublish, TenantParams, page } from '../schemas.js';
+import { Delivery, ErrorBody, Event, EventAccepted, EventBatch, EventListQuery, EventParams, EventPublish, TenantParams, page } from '../schemas.js';
 import type { App, AppContext } from '../server.js';
 
 export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
@@ -29,6 +29,31 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
       else ctx.metrics.eventsPublished.inc();
       const { replayed: _replayed, ...body } = result;
       return reply.status(202).send(body);
+    },
+  );
+
+  /**
+   * Batch publish: up to 1,000 events in one request and one statement.
+   * All or nothing: an invalid event refuses the batch. Ids make it
+   * idempotent per event, exactly as for single publishes.
+   */
+  app.post(
+    '/v1/tenants/:tenantId/events/batch',
+    {
+      bodyLimit: ctx.config.maxBodyBytes * 16,
+      schema: {
+        tags,
+        params: TenantParams,
+        body: EventBatch,
+        response: { 202: Type.Object({ data: Type.Array(Type.Intersect([EventAccepted, Type.Object({ replayed: Type.Boolean() })])) }) },
+      },
+    },
+    async (req, reply) => {
+      const { tenantId } = req.params;
+      requireTenant(req, tenantId);
+      const results = await ctx.publisher.publishBatch(tenantId, req.body.events);
+      ctx.metrics.eventsPublished.inc(results.filter((r) => !r.replayed).length);
+      return reply.status(202).send({ data: results });
     },
   );
 
