@@ -15,6 +15,8 @@ export interface PublishInput {
   onlyEndpointId?: string;
   /** Check the payload against the event type's schema. (Default: true) */
   validate?: boolean;
+  /** Deliveries with the same key reach each endpoint one at a time, in publish order. */
+  orderingKey?: string;
 }
 
 /**
@@ -51,7 +53,21 @@ export class Publisher {
     const settings = await this.settingsOf(input.tenantId);
     if (input.validate !== false) await this.payloads.check(input.type, input.payload);
     const e = await this.prepare(input.tenantId, settings, input);
-    return publishEvent(this.db, { tenantId: input.tenantId, ...e, onlyEndpointId: input.onlyEndpointId });
+    return publishEvent(this.db, { tenantId: input.tenantId, ...e, onlyEndpointId: input.onlyEndpointId }).catch((err: unknown) =>
+      this.unlessTenantGone(input.tenantId, err),
+    );
+  }
+
+  /**
+   * A foreign-key violation on insert: the tenant may have been deleted (by
+   * another API process) since its settings were cached. Then 404, not 500.
+   */
+  private async unlessTenantGone(tenantId: string, err: unknown): Promise<never> {
+    if ((err as { code?: string }).code === '23503') {
+      this.forget(tenantId);
+      await this.settingsOf(tenantId);
+    }
+    throw err;
   }
 
   /**
@@ -59,7 +75,10 @@ export class Publisher {
    * payload is checked first; one bad event refuses the whole batch (422
    * naming `events[i]`), so a batch is all or nothing.
    */
-  async publishBatch(tenantId: string, events: { id?: string; type: string; payload: Record<string, unknown> }[]): Promise<PublishResult[]> {
+  async publishBatch(
+    tenantId: string,
+    events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string }[],
+  ): Promise<PublishResult[]> {
     const settings = await this.settingsOf(tenantId);
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
@@ -71,20 +90,20 @@ export class Publisher {
       }
     }
     const prepared = await Promise.all(events.map((e) => this.prepare(tenantId, settings, e)));
-    return publishEvents(this.db, tenantId, prepared);
+    return publishEvents(this.db, tenantId, prepared).catch((err: unknown) => this.unlessTenantGone(tenantId, err));
   }
 
   /** Id, time and the delivered body (envelope applied) of one event. */
   private async prepare(
     tenantId: string,
     settings: TenantSettings,
-    input: { id?: string; type: string; payload: Record<string, unknown> },
+    input: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string },
   ): Promise<NewEvent> {
     const envelope = (await this.payloads.envelopeOf(input.type)) ?? settings.envelope ?? null;
     const id = input.id ?? newId('evt');
     const createdAt = new Date();
     const body = envelope ? renderEnvelope(envelope, { payload: input.payload, eventId: id, eventType: input.type, createdAt, tenantId }) : null;
-    return { id, type: input.type, payloadJson: JSON.stringify(input.payload), body, createdAt };
+    return { id, type: input.type, payloadJson: JSON.stringify(input.payload), body, createdAt, orderingKey: input.orderingKey ?? null };
   }
 
 }

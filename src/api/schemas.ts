@@ -104,6 +104,7 @@ export const Endpoint = Type.Object({
   signature: Type.Unknown(),
   retry: Type.Unknown(),
   timeoutMs: Type.Integer(),
+  ordered: Type.Boolean(),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -117,6 +118,7 @@ const endpointFields = {
   signature: Type.Optional(Signature),
   retry: Type.Optional(Retry),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
+  ordered: Type.Optional(Type.Boolean({ description: 'deliver every event to this endpoint one at a time, in publish order' })),
 };
 export const EndpointCreate = Type.Object(
   { ...endpointFields, id: Type.Optional(Id), secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) },
@@ -178,7 +180,18 @@ export const TenantPatch = Type.Object(
 
 // --- events ------------------------------------------------------------------
 export const EventPublish = Type.Object(
-  { id: Type.Optional(Id), type: EventTypeName, payload: Type.Record(Type.String(), Type.Unknown()) },
+  {
+    id: Type.Optional(Id),
+    type: EventTypeName,
+    payload: Type.Record(Type.String(), Type.Unknown()),
+    orderingKey: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'deliveries with the same key reach each endpoint one at a time, in publish order',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export const EventBatch = Type.Object(

@@ -64,8 +64,12 @@ interface ClaimRow {
  */
 const CLAIM_SQL = `
 with picked as (
-  select id from deliveries
+  select id from deliveries d
    where status = 'pending' and next_attempt_at <= now() and endpoint_id <> all ($3::text[])
+     -- ordered delivery: only the first pending delivery of its (endpoint, key) may go
+     and (d.ordering_key is null or not exists (
+       select 1 from deliveries p
+        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.status = 'pending' and p.seq < d.seq))
    order by next_attempt_at
    limit $1
    for update skip locked

@@ -16,6 +16,8 @@ export interface Endpoint {
   signature: SignatureConfig;
   retry: RetryPolicy;
   timeoutMs: number;
+  /** Deliver every event one at a time, in publish order. */
+  ordered: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -38,6 +40,7 @@ export interface EndpointRow {
   signature: SignatureConfig;
   retry: RetryPolicy;
   timeout_ms: number;
+  ordered: boolean;
   secret: string;
   old_secrets: OldSecret[];
   created_at: Date;
@@ -57,6 +60,7 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     signature: r.signature,
     retry: r.retry,
     timeoutMs: r.timeout_ms,
+    ordered: r.ordered,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
@@ -87,13 +91,14 @@ export interface NewEndpoint {
   signature: SignatureConfig;
   retry: RetryPolicy;
   timeoutMs: number;
+  ordered: boolean;
   secret: string;
 }
 
 export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
-    `insert into endpoints (id, tenant_id, url, description, event_types, disabled, headers, signature, retry, timeout_ms, secret)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning *`,
+    `insert into endpoints (id, tenant_id, url, description, event_types, disabled, headers, signature, retry, timeout_ms, secret, ordered)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *`,
     [
       e.id,
       e.tenantId,
@@ -106,6 +111,7 @@ export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBo
       JSON.stringify(e.retry),
       e.timeoutMs,
       box.seal(e.secret),
+      e.ordered,
     ],
   );
   return withSecrets(res.rows[0]!, box);
@@ -132,14 +138,14 @@ export async function listEndpoints(q: Queryable, tenantId: string, opts: { limi
 }
 
 export type EndpointPatch = Partial<
-  Pick<NewEndpoint, 'url' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs'>
+  Pick<NewEndpoint, 'url' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered'>
 > & { disabledReason?: string | null };
 
 /** Writes a full new version of the endpoint's settings (the caller merged the patch). */
 export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `update endpoints set url = $3, description = $4, event_types = $5, disabled = $6, disabled_reason = $7,
-       headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, updated_at = now()
+       headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, ordered = $14, updated_at = now()
      where tenant_id = $1 and id = $2 returning *`,
     [
       e.tenantId,
@@ -155,6 +161,7 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
       e.timeoutMs,
       box.seal(e.secret),
       JSON.stringify(sealOld(e.oldSecrets, box)),
+      e.ordered,
     ],
   );
   return withSecrets(res.rows[0]!, box);

@@ -35,12 +35,13 @@ interface PublishRow {
  */
 const PUBLISH_SQL = `
 with ev as (
-  insert into events (tenant_id, id, type, payload, body, created_at) values ($1, $2, $3, $4::json, $6, $7)
+  insert into events (tenant_id, id, type, payload, body, created_at, ordering_key) values ($1, $2, $3, $4::json, $6, $7, $8)
   on conflict (tenant_id, id) do nothing
-  returning tenant_id, id, type, created_at
+  returning tenant_id, id, type, created_at, ordering_key
 ), dl as (
-  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at)
-  select 'dlv_' || replace(gen_random_uuid()::text, '-', ''), ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at
+  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at, ordering_key)
+  select 'dlv_' || replace(gen_random_uuid()::text, '-', ''), ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at,
+         case when ep.ordered then '' else ev.ordering_key end
     from ev join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled
      and (($5::text is null and herald_type_matches(ep.event_types, ev.type)) or ep.id = $5)
   returning 1
@@ -66,11 +67,13 @@ export async function publishEvent(
     /** Millisecond precision; the envelope's time fields were rendered from it. */
     createdAt: Date;
     onlyEndpointId?: string;
+    /** Deliveries with the same key go to each endpoint one at a time, in publish order. */
+    orderingKey?: string | null;
   },
 ): Promise<PublishResult> {
   const res = await q.query<PublishRow>(
     PUBLISH_SQL,
-    [e.tenantId, e.id, e.type, e.payloadJson, e.onlyEndpointId ?? null, e.body, e.createdAt.toISOString()],
+    [e.tenantId, e.id, e.type, e.payloadJson, e.onlyEndpointId ?? null, e.body, e.createdAt.toISOString(), e.orderingKey ?? null],
     'event_publish',
   );
   const row = res.rows[0];
@@ -94,16 +97,21 @@ export async function publishEvent(
  */
 const PUBLISH_BATCH_SQL = `
 with input as (
-  select * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) as i(id, type, payload, body, created_at)
+  select * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
+    with ordinality as i(id, type, payload, body, created_at, ordering_key, ord)
 ), ev as (
-  insert into events (tenant_id, id, type, payload, body, created_at)
-  select $1, i.id, i.type, i.payload::json, i.body, i.created_at from input i
+  insert into events (tenant_id, id, type, payload, body, created_at, ordering_key)
+  select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key from input i order by i.ord
   on conflict (tenant_id, id) do nothing
-  returning tenant_id, id, type, created_at
+  returning tenant_id, id, type, created_at, ordering_key
 ), dl as (
-  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at)
-  select 'dlv_' || replace(gen_random_uuid()::text, '-', ''), ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at
+  -- deliveries are numbered (seq) in the batch's order, which ordered delivery follows
+  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at, ordering_key)
+  select 'dlv_' || replace(gen_random_uuid()::text, '-', ''), ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at,
+         case when ep.ordered then '' else ev.ordering_key end
     from ev join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled and herald_type_matches(ep.event_types, ev.type)
+    join (select distinct on (id) id, ord from input order by id, ord) i on i.id = ev.id
+   order by i.ord, ep.id
   returning event_id
 ), counts as (
   select ev.id, ev.type, ev.created_at, (select count(*) from dl where dl.event_id = ev.id)::int as deliveries from ev
@@ -116,6 +124,7 @@ export interface NewEvent {
   payloadJson: string;
   body: string | null;
   createdAt: Date;
+  orderingKey?: string | null;
 }
 
 /** Publishes many events of one tenant in one statement; results in input order. */
@@ -129,6 +138,7 @@ export async function publishEvents(q: Queryable, tenantId: string, events: NewE
       events.map((e) => e.payloadJson),
       events.map((e) => e.body),
       events.map((e) => e.createdAt.toISOString()),
+      events.map((e) => e.orderingKey ?? null),
     ],
     'event_publish_batch',
   );

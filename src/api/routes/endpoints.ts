@@ -76,6 +76,7 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
         signature,
         retry: validRetry(b.retry ?? defaults.retry),
         timeoutMs: validTimeout(b.timeoutMs ?? defaults.timeoutMs),
+        ordered: b.ordered ?? false,
         secret: b.secret === undefined ? generateSecret() : validSecret(b.secret, signature),
       };
       const created = await ctx.db.transaction(async (tx) => {
@@ -132,6 +133,7 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
           signature,
           retry: b.retry !== undefined ? validRetry(b.retry) : cur.retry,
           timeoutMs: b.timeoutMs !== undefined ? validTimeout(b.timeoutMs) : cur.timeoutMs,
+          ordered: b.ordered ?? cur.ordered,
         };
         const saved = await saveEndpoint(tx, next, ctx.secrets);
         const action = b.disabled === true && !cur.disabled ? 'endpoint.disabled' : b.disabled === false && cur.disabled ? 'endpoint.enabled' : 'endpoint.updated';

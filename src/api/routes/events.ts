@@ -24,7 +24,8 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
     async (req, reply) => {
       const { tenantId } = req.params;
       requireTenant(req, tenantId);
-      const result = await ctx.publisher.publish({ tenantId, id: req.body.id, type: req.body.type, payload: req.body.payload });
+      const { id, type, payload, orderingKey } = req.body;
+      const result = await ctx.publisher.publish({ tenantId, id, type, payload, orderingKey });
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       else ctx.metrics.eventsPublished.inc();
       const { replayed: _replayed, ...body } = result;
