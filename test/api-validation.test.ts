@@ -194,11 +194,10 @@ describe('endpoint create', () => {
     expect((await herald.api.get(path)).body).toEqual(before);
   });
 
-  it('answers 409 (not 500) to an endpoint id taken in another tenant, and writes nothing', async () => {
+  it('refuses a client-chosen endpoint id (ids are generated, so none can reveal another tenant’s endpoint)', async () => {
     const other = await herald.api.tenant('Other');
-    const r = await refused(herald, 'POST', `/v1/tenants/${other}/endpoints`, { id: epId, url: 'https://example.com/' }, { status: 409, code: 'conflict' });
-    expect(r.body.error.message).not.toContain(T);
-    await refused(herald, 'POST', `/v1/tenants/${T}/endpoints`, { id: epId, url: 'https://example.com/' }, { status: 409, code: 'conflict' });
+    await refused(herald, 'POST', `/v1/tenants/${other}/endpoints`, { id: epId, url: 'https://example.com/' }, { field: 'id' });
+    await refused(herald, 'POST', `/v1/tenants/${T}/endpoints`, { id: epId, url: 'https://example.com/' }, { field: 'id' });
   });
 
   it('answers 400 (not 500) to text PostgreSQL cannot store (NUL bytes)', async () => {
@@ -246,6 +245,28 @@ describe('publish', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('refuses a bad batch whole, naming events.<i>, and never answers 500', async () => {
+    const batch = (body: unknown, want: Expect) => refused(herald, 'POST', `/v1/tenants/${P}/events/batch`, body, want);
+    await batch({}, { field: 'events' });
+    await batch({ events: [] }, { field: 'events' });
+    await batch({ events: {} }, { field: 'events' });
+    await batch({ events: [{ type: 'a.b', payload: {} }, { type: 'a.b', payload: [] }] }, { field: 'events.1.payload' });
+    await batch({ events: [{ type: 'a.b', payload: {} }, { type: 'bad type!', payload: {} }] }, { field: 'events.1.type' });
+    await batch({ events: [{ type: 'a.b', payload: {} }, { type: 'a.b' }] }, { field: 'events.1.payload' });
+    await batch({ events: Array.from({ length: 1001 }, () => ({ type: 'a.b', payload: {} })) }, { field: 'events' });
+    await refused(herald, 'POST', '/v1/tenants/no-such-tenant/events/batch', { events: [{ type: 'a.b', payload: {} }] }, { status: 404, code: 'not_found' });
+    // The same id twice in one batch is one event, not an error.
+    const r = await herald.api.post(`/v1/tenants/${P}/events/batch`, {
+      events: [
+        { id: 'twice-in-batch', type: 'a.b', payload: { n: 1 } },
+        { id: 'twice-in-batch', type: 'a.b', payload: { n: 2 } },
+      ],
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(202);
+    const rows = await herald.running.db.query(`select 1 from events where tenant_id = $1 and id = 'twice-in-batch'`, [P]);
+    expect(rows.rows).toHaveLength(1);
+  });
+
   it('answers 413 to a body over maxBodyBytes, and writes nothing', async () => {
     const t = await small.api.tenant('Small');
     const big = { type: 'a.b', payload: { blob: 'x'.repeat(4096) } };
@@ -275,6 +296,10 @@ describe('publish', () => {
       expect((await other.api.publish(t, 'a.b', {})).status).toBe(202); // `other` now has the tenant cached
       expect((await herald.api.delete(`/v1/tenants/${t}`)).status).toBe(204);
       await refused(other, 'POST', `/v1/tenants/${t}/events`, { type: 'a.b', payload: {} }, { status: 404, code: 'not_found' });
+      const t2 = await herald.api.tenant('Deleted elsewhere too');
+      expect((await other.api.post(`/v1/tenants/${t2}/events/batch`, { events: [{ type: 'a.b', payload: {} }] })).status).toBe(202);
+      expect((await herald.api.delete(`/v1/tenants/${t2}`)).status).toBe(204);
+      await refused(other, 'POST', `/v1/tenants/${t2}/events/batch`, { events: [{ type: 'a.b', payload: {} }] }, { status: 404, code: 'not_found' });
     } finally {
       await other.stop();
     }
@@ -295,6 +320,15 @@ describe('publish', () => {
     r = await publish({ type: 'user.signup', payload: { age: 3 } }, { status: 422, code: 'unprocessable' });
     expect(r.body.error.message).toContain('email');
     expect((await herald.api.publish(P, 'user.signup', { email: 'a@example.com', age: 3 })).status).toBe(202);
+    // In a batch, one bad payload refuses the whole batch, naming its index.
+    r = await refused(
+      herald,
+      'POST',
+      `/v1/tenants/${P}/events/batch`,
+      { events: [{ type: 'user.signup', payload: { email: 'b@example.com' } }, { type: 'user.signup', payload: { email: 'c@example.com', age: -1 } }] },
+      { status: 422, code: 'unprocessable', field: 'payload.age' },
+    );
+    expect(r.body.error.message).toContain('events[1]');
   });
 });
 
@@ -408,43 +442,60 @@ describe('arbitrary bodies (fast-check)', () => {
     fc.string({ maxLength: 200 }),
   );
 
-  /** Bodies of the right shape with arbitrary values, to get past the first checks. */
+  /** Mostly `valid`, sometimes `junk`: bodies get past the first check often enough to reach the database. */
+  const mostly = <T, U>(valid: fc.Arbitrary<T>, junk: fc.Arbitrary<U>) =>
+    fc.oneof({ arbitrary: valid, weight: 5 }, { arbitrary: junk, weight: 1 });
+  const headerName = fc.stringMatching(/^X-[A-Za-z0-9-]{1,10}$/);
+  const idArb = fc.stringMatching(/^[A-Za-z0-9_:-]{1,12}$/);
+
+  /** Bodies of the right shape holding arbitrary values. */
   const endpointish = fc
     .record(
       {
-        url: fc.oneof(fc.webUrl({ withQueryParameters: true, withFragments: true }), str, fc.constantFrom('https://127.0.0.1/', 'https://[::1]:0/', 'https://example.com/%00', 'https://exa\u0000mple.com/')),
-        description: str,
-        eventTypes: fc.oneof(fc.constant(null), fc.array(fc.oneof(str, fc.constantFrom('*', 'a.*', 'a.b')), { maxLength: 3 })),
-        disabled: fc.oneof(fc.boolean(), anyJson),
-        headers: fc.oneof(fc.dictionary(str, str, { maxKeys: 3 }), anyJson),
-        signature: fc.oneof(
-          fc.constant({ scheme: 'standard' }),
-          fc.record({ scheme: fc.constant('hmac-sha256'), header: fc.oneof(str, fc.constant('X-Sig')), encoding: fc.constantFrom('hex', 'base64', 'b32') }),
-          anyJson,
+        url: mostly(
+          fc.webUrl({ withQueryParameters: true, withFragments: true }),
+          fc.oneof(str, fc.constantFrom('https://127.0.0.1/', 'https://[::1]:0/', 'https://example.com/%00', 'https://exa\u0000mple.com/', 'https://169.254.169.254/')),
         ),
-        retry: fc.oneof(
-          fc.record({ schedule: fc.array(fc.double(), { maxLength: 4 }), jitter: fc.double() }, { requiredKeys: [] }),
-          fc.record(
-            { backoff: fc.constant('exponential'), initialSeconds: fc.double(), maxSeconds: fc.double(), maxRetries: fc.integer(), factor: fc.double() },
-            { requiredKeys: [] },
+        description: mostly(fc.string({ maxLength: 40 }), str),
+        eventTypes: mostly(fc.array(fc.constantFrom('*', 'a.*', 'a.b', 'order.created'), { maxLength: 3 }), fc.oneof(fc.constant(null), fc.array(str, { maxLength: 2 }))),
+        disabled: mostly(fc.boolean(), anyJson),
+        headers: mostly(fc.dictionary(headerName, fc.string({ maxLength: 20 }), { maxKeys: 3 }), fc.oneof(fc.dictionary(str, str, { maxKeys: 2 }), anyJson)),
+        signature: mostly(
+          fc.oneof(
+            fc.constant({ scheme: 'standard' }),
+            fc.record({ scheme: fc.constant('hmac-sha256'), header: headerName, encoding: fc.constantFrom('hex', 'base64') }),
           ),
+          fc.oneof(fc.record({ scheme: fc.constant('hmac-sha256'), header: str, encoding: str }), anyJson),
         ),
-        timeoutMs: fc.oneof(fc.integer(), fc.double(), str),
-        secret: fc.oneof(str, fc.constant('whsec_' + b64(32)), fc.string({ minLength: 32, maxLength: 40 })),
-        id: fc.oneof(str, fc.stringMatching(/^[A-Za-z0-9_:-]{1,12}$/)),
+        retry: mostly(
+          fc.oneof(
+            fc.record({ schedule: fc.array(fc.integer({ min: 0, max: 3600 }), { maxLength: 4 }), jitter: fc.double({ min: 0, max: 1, noNaN: true }) }),
+            fc.record({
+              backoff: fc.constant('exponential'),
+              initialSeconds: fc.integer({ min: 0, max: 100 }),
+              maxSeconds: fc.integer({ min: 0, max: 1000 }),
+              maxRetries: fc.integer({ min: 0, max: 50 }),
+            }),
+          ),
+          fc.record({ backoff: fc.constant('exponential'), initialSeconds: fc.double(), maxSeconds: fc.double(), maxRetries: fc.integer(), factor: fc.double() }, { requiredKeys: [] }),
+        ),
+        timeoutMs: mostly(fc.integer({ min: 100, max: 30_000 }), fc.oneof(fc.integer(), fc.double(), str)),
+        // the secret must suit the signature scheme: whsec_ suits both
+        secret: mostly(fc.constant('whsec_' + b64(32)), fc.oneof(str, fc.string({ minLength: 32, maxLength: 40 }))),
+        id: mostly(idArb, str),
       },
-      { requiredKeys: [] },
+      { requiredKeys: ['url'] },
     )
     .map(serialize);
 
   const publishish = fc
     .record(
       {
-        id: fc.oneof(str, fc.stringMatching(/^[A-Za-z0-9_:-]{1,12}$/)),
-        type: fc.oneof(str, fc.stringMatching(/^[a-z]{1,4}(\.[a-z]{1,4}){0,2}$/)),
-        payload: fc.oneof(fc.dictionary(str, anyJson, { maxKeys: 4 }), anyJson),
+        id: mostly(idArb, str),
+        type: mostly(fc.stringMatching(/^[a-z]{1,4}(\.[a-z]{1,4}){0,2}$/), str),
+        payload: mostly(fc.dictionary(str, anyJson, { maxKeys: 4 }), anyJson),
       },
-      { requiredKeys: [] },
+      { requiredKeys: ['type', 'payload'] },
     )
     .map(serialize);
 

@@ -10,7 +10,7 @@ beforeAll(async () => {
   herald = await startHerald();
   receiver = await new Receiver().listen();
   receiver.respond = (r, res, n) => {
-    const fail = (code: number, headers: Record<string, string> = {}, body = 'nope') => res.writeHead(code, headers).end(body);
+    const fail = (code: number, headers: Record<string, string> = {}, body = 'nope') => void res.writeHead(code, headers).end(body);
     if (r.path.startsWith('/down')) return fail(500, {}, 'receiver is down');
     if (r.path === '/retry-after-seconds' && n === 1) return fail(429, { 'retry-after': '1' });
     if (r.path === '/retry-after-date' && n === 1) return fail(503, { 'retry-after': new Date(Date.now() + 2000).toUTCString() });

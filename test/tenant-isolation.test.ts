@@ -84,6 +84,12 @@ const BODIES: Record<string, (ids: Ids) => unknown> = {
   }),
   // The victim's own event id as the client id: a scoping bug would answer with A's event (replayed).
   [`POST ${TENANT_PREFIX}/events`]: (ids) => ({ id: A.eventId, type: 'order.created', payload: { from: ids.tenantId } }),
+  [`POST ${TENANT_PREFIX}/events/batch`]: (ids) => ({
+    events: [
+      { id: A.eventId, type: 'order.created', payload: { from: ids.tenantId } },
+      { type: 'order.created', payload: { from: ids.tenantId, n: 2 } },
+    ],
+  }),
   [`POST ${TENANT_PREFIX}/portal-links`]: () => ({ expiresInSeconds: 600, platformName: 'Planted' }),
 };
 
@@ -301,11 +307,10 @@ describe('tenant isolation (generated from /openapi.json)', () => {
 
   it('cannot plant an endpoint under the id of another tenant’s endpoint, nor alter it', async () => {
     const before = await rowsOf(A.tenantId);
-    // Endpoint ids are unique across tenants (endpoints.id is the primary key), so this is a
-    // conflict; before the fix it was a 500. Either way A's endpoint must be untouched.
+    // Endpoint ids are generated: a chosen id is refused (400) before anything could collide.
     const r = await asB.post(`/v1/tenants/${B}/endpoints`, { id: A.endpointId, url: receiver.url('/collide') });
-    expect(r.status).toBeLessThan(500);
-    expect([201, 409]).toContain(r.status);
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toMatch(/id/);
     expect(await rowsOf(A.tenantId)).toEqual(before);
     const ep = await herald.api.get(`/v1/tenants/${A.tenantId}/endpoints/${A.endpointId}`);
     expect(ep.body).toMatchObject({ tenantId: A.tenantId, url: receiver.url('/a') });

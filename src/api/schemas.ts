@@ -121,7 +121,8 @@ const endpointFields = {
   ordered: Type.Optional(Type.Boolean({ description: 'deliver every event to this endpoint one at a time, in publish order' })),
 };
 export const EndpointCreate = Type.Object(
-  { ...endpointFields, id: Type.Optional(Id), secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) },
+  // No client-chosen id: endpoint ids are global, so a chosen id could reveal another tenant's endpoint.
+  { ...endpointFields, secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) },
   { additionalProperties: false },
 );
 export const EndpointPatch = Type.Object({ ...endpointFields, url: Type.Optional(endpointFields.url) }, { additionalProperties: false });

@@ -54,26 +54,34 @@ interface ClaimRow {
 }
 
 /*
- * Claim: one SKIP LOCKED pick over the partial index of pending rows, then
+ * Claim: SKIP LOCKED picks over the partial indexes of pending rows, then
  * an UPDATE that stamps the claim's token and moves next_attempt_at to the
  * lease expiry. A worker that dies leaves rows that simply become due again
- * when the lease ends; no separate "locked_at" sweep is needed, and the one
- * index serves both fresh and expired claims. Endpoints this worker already
- * has at its in-flight cap are skipped so a slow endpoint never fills the
- * batch (fairness).
+ * when the lease ends; no separate "locked_at" sweep is needed.
+ *
+ * Two lanes: first attempts (at most $1) and retries ($5, plus whatever
+ * the first lane left unused), each from its own index, so a storm of
+ * retries against a dead endpoint never sits in front of fresh events to
+ * healthy ones, retries still get a share when fresh traffic is heavy, and
+ * a backlog of retries alone is claimed in full batches. Endpoints this worker already has at
+ * its in-flight cap (or whose circuit is open) are skipped, and an ordered
+ * delivery goes only when it is the first pending one of its key.
  */
-const CLAIM_SQL = `
-with picked as (
+const PICK = (lane: string, limit: string) => `
   select id from deliveries d
-   where status = 'pending' and next_attempt_at <= now() and endpoint_id <> all ($3::text[])
-     -- ordered delivery: only the first pending delivery of its (endpoint, key) may go
+   where status = 'pending' and ${lane} and next_attempt_at <= now() and endpoint_id <> all ($3::text[])
      and (d.ordering_key is null or not exists (
        select 1 from deliveries p
         where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.status = 'pending' and p.seq < d.seq))
    order by next_attempt_at
-   limit $1
-   for update skip locked
-), claimed as (
+   limit ${limit}
+   for update skip locked`;
+
+const CLAIM_SQL = `
+with fresh as (${PICK('attempts = 0', '$1')}),
+retry as (${PICK('attempts > 0', '($5::int + $1::int - (select count(*) from fresh)::int)')}),
+picked as (select id from fresh union all select id from retry),
+claimed as (
   update deliveries d
      set lease_token = $2, next_attempt_at = now() + make_interval(secs => $4), updated_at = now()
     from picked where d.id = picked.id
@@ -89,11 +97,19 @@ select c.*, e.type as event_type, coalesce(e.body, e.payload::text) as payload, 
 export async function claimDeliveries(
   db: Db,
   box: SecretBox,
-  opts: { limit: number; leaseToken: string; leaseSeconds: number; skipEndpoints: string[] },
+  opts: {
+    /** First attempts to claim at most. */
+    limit: number;
+    /** Retries to claim at most, on top of `limit`. */
+    retryLimit: number;
+    leaseToken: string;
+    leaseSeconds: number;
+    skipEndpoints: string[];
+  },
 ): Promise<ClaimedDelivery[]> {
   const res = await db.query<ClaimRow>(
     CLAIM_SQL,
-    [opts.limit, opts.leaseToken, opts.skipEndpoints, opts.leaseSeconds],
+    [opts.limit, opts.leaseToken, opts.skipEndpoints, opts.leaseSeconds, opts.retryLimit],
     'delivery_claim',
   );
   return res.rows.map((r) => ({
@@ -382,7 +398,8 @@ export async function openCircuits(db: Db): Promise<string[]> {
 /** When the next pending delivery falls due (null when none), so an idle worker sleeps exactly until then. */
 export async function nextDueAt(db: Db): Promise<Date | null> {
   const res = await db.query<{ at: Date | null }>(
-    `select min(next_attempt_at) as at from deliveries where status = 'pending'`,
+    `select least((select min(next_attempt_at) from deliveries where status = 'pending' and attempts = 0),
+                  (select min(next_attempt_at) from deliveries where status = 'pending' and attempts > 0)) as at`,
     [],
     'delivery_next_due',
   );

@@ -134,12 +134,16 @@ export class Worker {
         await this.sleep(this.o.pollIntervalMs);
         continue;
       }
-      const want = Math.min(room, this.o.claimBatchSize);
+      // Four fifths of a batch for first attempts, the rest (and what they leave) for retries.
+      const batch = Math.min(room, this.o.claimBatchSize);
+      const retryLimit = Math.max(1, Math.floor(batch / 5));
+      const want = Math.max(1, batch - retryLimit);
       let claimed: ClaimedDelivery[];
       try {
         await this.refreshCircuits();
         claimed = await claimDeliveries(this.o.db, this.o.secrets, {
           limit: want,
+          retryLimit,
           leaseToken: `${this.id}:${++this.claims}`,
           leaseSeconds: this.o.leaseSeconds,
           skipEndpoints: this.saturatedEndpoints(),
@@ -166,7 +170,7 @@ export class Worker {
           this.o.logger.warn({ err: err.message }, 'could not release excess deliveries; their lease will expire'),
         );
       }
-      if (claimed.length === want && excess.length === 0) continue; // probably more due right now
+      if (claimed.length >= batch && excess.length === 0) continue; // probably more due right now
       await this.sleep(await this.idleDelay());
     }
   }

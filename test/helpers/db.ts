@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -22,6 +22,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const base = process.env.DATABASE_URL;
   if (!base) {
     const dir = await mkdtemp(join(tmpdir(), 'herald-test-'));
+    // a copy of the migrated template made once by test/global-setup.ts
+    const template = process.env.HERALD_TEST_PGLITE_TEMPLATE;
+    if (template) await cp(template, join(dir, 'data'), { recursive: true });
     return { kind: 'pglite', dataDir: join(dir, 'data'), drop: () => rm(dir, { recursive: true, force: true }) };
   }
   const name = `herald_t_${randomBytes(6).toString('hex')}`;

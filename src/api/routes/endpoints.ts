@@ -66,7 +66,7 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
       const defaults = (await ctx.publisher.settingsOf(tenantId)).endpointDefaults ?? {};
       const signature = validSignature(b.signature ?? defaults.signature);
       const endpoint = {
-        id: b.id ?? newId('ep'),
+        id: newId('ep'),
         tenantId,
         url: validUrl(b.url),
         description: b.description ?? '',
@@ -81,7 +81,6 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
       };
       const created = await ctx.db.transaction(async (tx) => {
         if (!(await getTenant(tx, tenantId))) throw errors.notFound('tenant');
-        if (await getEndpoint(tx, tenantId, endpoint.id, ctx.secrets)) throw errors.conflict(`endpoint ${endpoint.id} already exists`);
         const e = await insertEndpoint(tx, endpoint, ctx.secrets);
         await recordAudit(tx, {
           tenantId, actor: actorOf(req), action: 'endpoint.created', targetType: 'endpoint', targetId: e.id,
