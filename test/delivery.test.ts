@@ -57,6 +57,20 @@ describe('delivery', () => {
     expect(delivery.attemptLog[0].request.headers['webhook-signature']).toBe(headers['webhook-signature']);
   });
 
+  it('delivers integers beyond 2^53 byte-exact, single and batch', async () => {
+    const t = await herald.api.tenant();
+    const ep = await herald.api.endpoint(t, { url: receiver.url('/bigint') });
+    const raw = '{"id": 12345678901234567890, "neg": -98765432109876543210, "safe": 9007199254740991, "small": 1.50, "s": "\\u00e9"}';
+    const expected = '{"id":12345678901234567890,"neg":-98765432109876543210,"safe":9007199254740991,"small":1.5,"s":"é"}';
+    expect((await herald.api.req('POST', `/v1/tenants/${t}/events`, `{"type": "big.num", "payload": ${raw}}`)).status).toBe(202);
+    expect((await herald.api.req('POST', `/v1/tenants/${t}/events/batch`, `{"events": [{"type": "big.num", "payload": ${raw}}]}`)).status).toBe(202);
+    await receiver.waitForCount('/bigint', 2);
+    for (const got of receiver.at('/bigint')) {
+      expect(got.body).toBe(expected);
+      expect(() => new StandardWebhook(ep.secret).verify(got.body, got.headers as Record<string, string>)).not.toThrow();
+    }
+  });
+
   it('signs with a named header-HMAC in hex or base64 over the raw body', async () => {
     const t = await herald.api.tenant();
     const secret = 'adflow-secret-that-is-long-enough-0123456789';

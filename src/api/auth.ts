@@ -57,7 +57,7 @@ export class Authenticator {
       // Signed and expiring: checked without a query. Expired or tampered = 401.
       const r = verifyPortalToken(this.portalKey, m[1]);
       if (!r.ok) throw errors.unauthorized();
-      return { kind: 'tenant', tenantId: r.claims.tenantId, tokenId: `portal:${r.claims.id}`, role: 'manage', portal: r.claims };
+      return { kind: 'tenant', tenantId: r.claims.tenantId, tokenId: `portal:${r.claims.id}`, role: r.claims.role, portal: r.claims };
     }
     const hash = hashToken(m[1]);
     if (sameHash(hash, this.adminTokenHash)) return { kind: 'admin' };

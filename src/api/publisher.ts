@@ -4,6 +4,7 @@ import { newId } from '../ids.js';
 import { publishEvent, publishEvents, type NewEvent, type PublishResult } from '../store/events.js';
 import { getTenant, type TenantSettings } from '../store/tenants.js';
 import { ApiError, errors } from './errors.js';
+import { compactJson } from './lossless-payload.js';
 import type { PayloadValidator } from './payload-validator.js';
 
 export interface PublishInput {
@@ -17,6 +18,8 @@ export interface PublishInput {
   validate?: boolean;
   /** Deliveries with the same key reach each endpoint one at a time, in publish order. */
   orderingKey?: string;
+  /** The payload as parsed without losing big integers, when it has any (see lossless-payload.ts). */
+  losslessPayload?: unknown;
 }
 
 /**
@@ -77,7 +80,7 @@ export class Publisher {
    */
   async publishBatch(
     tenantId: string,
-    events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string }[],
+    events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[],
   ): Promise<PublishResult[]> {
     const settings = await this.settingsOf(tenantId);
     for (let i = 0; i < events.length; i++) {
@@ -97,13 +100,16 @@ export class Publisher {
   private async prepare(
     tenantId: string,
     settings: TenantSettings,
-    input: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string },
+    input: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown },
   ): Promise<NewEvent> {
     const envelope = (await this.payloads.envelopeOf(input.type)) ?? settings.envelope ?? null;
     const id = input.id ?? newId('evt');
     const createdAt = new Date();
-    const body = envelope ? renderEnvelope(envelope, { payload: input.payload, eventId: id, eventType: input.type, createdAt, tenantId }) : null;
-    return { id, type: input.type, payloadJson: JSON.stringify(input.payload), body, createdAt, orderingKey: input.orderingKey ?? null };
+    const lossless = input.losslessPayload !== undefined;
+    const payload = lossless ? input.losslessPayload : input.payload;
+    const serialize = lossless ? compactJson : JSON.stringify;
+    const body = envelope ? renderEnvelope(envelope, { payload, eventId: id, eventType: input.type, createdAt, tenantId }, serialize) : null;
+    return { id, type: input.type, payloadJson: serialize(payload), body, createdAt, orderingKey: input.orderingKey ?? null };
   }
 
 }

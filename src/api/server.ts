@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
@@ -25,6 +26,13 @@ import { statsRoutes } from './routes/stats.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { staticUi } from './static-ui.js';
 import { VERSION } from '../version.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request body as received, for JSON requests. */
+    rawBody?: string;
+  }
+}
 
 /** What every route plugin gets. */
 export interface AppContext {
@@ -76,6 +84,14 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   app.setValidatorCompiler(validators());
+  // Keep the raw JSON text beside the parsed body: publish routes re-read it when a payload holds
+  // integers beyond 2^53 (see lossless-payload.ts). Parsing itself stays Fastify's (prototype-safe).
+  const defaultJson = app.getDefaultJsonParser('error', 'ignore');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    req.rawBody = body as string;
+    defaultJson(req, body as string, done);
+  });
 
   const payloads = new PayloadValidator(o.db);
   const ctx: AppContext = {
@@ -154,6 +170,20 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     req.principal = await ctx.auth.authenticate(req);
     enforceRole(req);
   });
+
+  // Per-token API rate limit (after authentication, so the key is the token, not the IP).
+  if (o.config.apiRateLimitPerSecond > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'preHandler',
+      max: o.config.apiRateLimitPerSecond,
+      timeWindow: 1000,
+      allowList: (req) => !req.principal,
+      keyGenerator: (req) => (req.principal?.kind === 'tenant' ? req.principal.tokenId : 'admin'),
+      errorResponseBuilder: (_req, c) =>
+        new ApiError(429, 'rate_limited', `more than ${c.max} requests per second with this token; retry after ${c.after}`),
+    });
+  }
 
   await app.register(healthRoutes(ctx));
   await app.register(tenantRoutes(ctx));

@@ -65,8 +65,12 @@ export function templateProblem(t: unknown): string | null {
   return null;
 }
 
-/** Renders a template into the compact JSON body that is stored, signed and delivered. */
-export function renderEnvelope(t: Template, v: EnvelopeValues): string {
+/**
+ * Renders a template into the compact JSON body that is stored, signed and
+ * delivered. `serialize` is JSON.stringify unless the payload holds
+ * integers a double cannot (see api/lossless-payload.ts).
+ */
+export function renderEnvelope(t: Template, v: EnvelopeValues, serialize: (x: unknown) => string = JSON.stringify): string {
   const fill = (x: Template): unknown => {
     if (typeof x === 'string') {
       const m = PLACEHOLDER.exec(x);
@@ -92,5 +96,5 @@ export function renderEnvelope(t: Template, v: EnvelopeValues): string {
     if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, fill(y)]));
     return x;
   };
-  return JSON.stringify(fill(t));
+  return serialize(fill(t));
 }

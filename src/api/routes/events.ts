@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { listDeliveriesOfEvent } from '../../store/deliveries.js';
 import { getEvent, listEvents } from '../../store/events.js';
 import { requireTenant } from '../auth.js';
+import { losslessBody } from '../lossless-payload.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { Delivery, ErrorBody, Event, EventAccepted, EventBatch, EventListQuery, EventParams, EventPublish, TenantParams, page } from '../schemas.js';
@@ -25,7 +26,8 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
       const { tenantId } = req.params;
       requireTenant(req, tenantId);
       const { id, type, payload, orderingKey } = req.body;
-      const result = await ctx.publisher.publish({ tenantId, id, type, payload, orderingKey });
+      const lossless = losslessBody(req.rawBody) as { payload?: unknown } | null;
+      const result = await ctx.publisher.publish({ tenantId, id, type, payload, orderingKey, losslessPayload: lossless?.payload });
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       else ctx.metrics.eventsPublished.inc();
       const { replayed: _replayed, ...body } = result;
@@ -52,7 +54,9 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
     async (req, reply) => {
       const { tenantId } = req.params;
       requireTenant(req, tenantId);
-      const results = await ctx.publisher.publishBatch(tenantId, req.body.events);
+      const lossless = losslessBody(req.rawBody) as { events?: { payload?: unknown }[] } | null;
+      const events = lossless ? req.body.events.map((e, i) => ({ ...e, losslessPayload: lossless.events?.[i]?.payload })) : req.body.events;
+      const results = await ctx.publisher.publishBatch(tenantId, events);
       ctx.metrics.eventsPublished.inc(results.filter((r) => !r.replayed).length);
       return reply.status(202).send({ data: results });
     },

@@ -19,6 +19,9 @@ const PortalLinkCreate = Type.Object(
     ),
     platformName: Type.Optional(Type.String({ minLength: 1, maxLength: 80, description: 'Shown in the portal header' })),
     color: Type.Optional(Type.String({ pattern: '^#[0-9A-Fa-f]{6}$', description: 'Accent colour, #rrggbb' })),
+    role: Type.Optional(
+      Type.Union([Type.Literal('manage'), Type.Literal('read')], { description: '`read`: the portal shows everything but changes nothing (Default: manage)' }),
+    ),
     baseUrl: Type.Optional(
       Type.String({
         maxLength: 2048,
@@ -29,12 +32,14 @@ const PortalLinkCreate = Type.Object(
   },
   { additionalProperties: false },
 );
-const PortalLink = Type.Object({ url: Type.String(), token: Type.String(), expiresAt: Type.String() });
+const PortalLink = Type.Object({ url: Type.String(), token: Type.String(), expiresAt: Type.String(), role: Type.String() });
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Session = Type.Object({
   kind: Type.Union([Type.Literal('admin'), Type.Literal('tenant')]),
   tenantId: Nullable(Type.String()),
+  /** `read` tokens and read-only portal links may only read. */
+  role: Type.Union([Type.Literal('manage'), Type.Literal('read')]),
   portal: Nullable(Type.Object({ platformName: Nullable(Type.String()), color: Nullable(Type.String()), expiresAt: Type.String() })),
 });
 
@@ -63,6 +68,7 @@ export const portalLinkRoutes = (ctx: AppContext): FastifyPluginAsync => async (
         expiresAt,
         platformName: b.platformName ?? null,
         color: b.color?.toLowerCase() ?? null,
+        role: b.role ?? 'manage',
       });
       const base = (b.baseUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
       await recordAudit(ctx.db, {
@@ -71,19 +77,21 @@ export const portalLinkRoutes = (ctx: AppContext): FastifyPluginAsync => async (
         action: 'portal_link.created',
         targetType: 'tenant',
         targetId: tenantId,
-        details: { expiresAt: new Date(expiresAt).toISOString(), platformName: b.platformName ?? null },
+        details: { expiresAt: new Date(expiresAt).toISOString(), platformName: b.platformName ?? null, role: b.role ?? 'manage' },
       });
-      return reply.status(201).send({ url: `${base}/portal#token=${token}`, token, expiresAt: new Date(expiresAt).toISOString() });
+      return reply
+        .status(201)
+        .send({ url: `${base}/portal#token=${token}`, token, expiresAt: new Date(expiresAt).toISOString(), role: b.role ?? 'manage' });
     },
   );
 
   /** Who holds this token: the UI asks once after sign-in to pick its mode, tenant and branding. */
   app.get('/v1/session', { schema: { tags: ['portal'], response: { 200: Session } } }, async (req) => {
     const p = req.principal;
-    if (p.kind === 'admin') return { kind: 'admin' as const, tenantId: null, portal: null };
+    if (p.kind === 'admin') return { kind: 'admin' as const, tenantId: null, role: 'manage' as const, portal: null };
     const portal = p.portal
       ? { platformName: p.portal.platformName, color: p.portal.color, expiresAt: new Date(p.portal.expiresAt).toISOString() }
       : null;
-    return { kind: 'tenant' as const, tenantId: p.tenantId, portal };
+    return { kind: 'tenant' as const, tenantId: p.tenantId, role: p.role, portal };
   });
 };
