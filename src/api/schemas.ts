@@ -105,6 +105,7 @@ export const Endpoint = Type.Object({
   retry: Type.Unknown(),
   timeoutMs: Type.Integer(),
   ordered: Type.Boolean(),
+  rateLimitPerSecond: Nullable(Type.Number()),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -119,6 +120,9 @@ const endpointFields = {
   retry: Type.Optional(Retry),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
   ordered: Type.Optional(Type.Boolean({ description: 'deliver every event to this endpoint one at a time, in publish order' })),
+  rateLimitPerSecond: Type.Optional(
+    Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 100_000, description: 'most deliveries per second to this endpoint (null = no limit)' })),
+  ),
 };
 export const EndpointCreate = Type.Object(
   // No client-chosen id: endpoint ids are global, so a chosen id could reveal another tenant's endpoint.

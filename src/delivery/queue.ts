@@ -29,6 +29,8 @@ export interface ClaimedDelivery {
   secret: string;
   oldSecrets: OldSecret[];
   endpointDisabled: boolean;
+  /** The endpoint's rate limit (null = none). */
+  rateLimitPerSecond: number | null;
   /** Fencing token of the claim: results only apply while the row still carries it. */
   leaseToken: string;
 }
@@ -51,6 +53,7 @@ interface ClaimRow {
   secret: string;
   old_secrets: OldSecret[];
   disabled: boolean;
+  rate_limit_per_second: number | null;
 }
 
 /*
@@ -88,7 +91,7 @@ claimed as (
   returning d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.manual
 )
 select c.*, e.type as event_type, coalesce(e.body, e.payload::text) as payload, t.settings -> 'envelope' as tenant_envelope,
-       ep.url, ep.headers, ep.signature, ep.retry, ep.timeout_ms, ep.secret, ep.old_secrets, ep.disabled
+       ep.url, ep.headers, ep.signature, ep.retry, ep.timeout_ms, ep.secret, ep.old_secrets, ep.disabled, ep.rate_limit_per_second
   from claimed c
   join events e on e.tenant_id = c.tenant_id and e.id = c.event_id
   join endpoints ep on ep.id = c.endpoint_id
@@ -130,6 +133,7 @@ export async function claimDeliveries(
     secret: box.open(r.secret),
     oldSecrets: openOld(r.old_secrets, box),
     endpointDisabled: r.disabled,
+    rateLimitPerSecond: r.rate_limit_per_second === null ? null : Number(r.rate_limit_per_second),
     leaseToken: opts.leaseToken,
   }));
 }
@@ -374,19 +378,36 @@ export async function recordResults(db: Db, results: AttemptResult[], health: He
 }
 
 /**
- * Gives deliveries back (graceful shutdown): due now, for any worker. Only
- * rows this claim still owns are touched.
+ * Gives deliveries back: due again after `delayMs` (0 = now), for any
+ * worker (graceful shutdown, an endpoint at its cap, pacing). Only rows
+ * this claim still owns are touched.
  */
-export async function releaseDeliveries(db: Db, items: { id: string; leaseToken: string }[]): Promise<number> {
+export async function releaseDeliveries(db: Db, items: { id: string; leaseToken: string; delayMs?: number }[]): Promise<number> {
   if (items.length === 0) return 0;
   const res = await db.query(
-    `with r as (select * from unnest($1::text[], $2::text[]) as r(id, token))
-     update deliveries d set lease_token = null, next_attempt_at = now(), updated_at = now()
+    `with r as (select * from unnest($1::text[], $2::text[], $3::int[]) as r(id, token, delay_ms))
+     update deliveries d set lease_token = null, next_attempt_at = now() + r.delay_ms * interval '1 millisecond', updated_at = now()
        from r where d.id = r.id and d.lease_token = r.token`,
-    [items.map((i) => i.id), items.map((i) => i.leaseToken)],
+    [items.map((i) => i.id), items.map((i) => i.leaseToken), items.map((i) => i.delayMs ?? 0)],
   );
-  if (res.rowCount > 0) await db.query(`select pg_notify('${NOTIFY_CHANNEL}', '')`);
+  if (res.rowCount > 0 && items.some((i) => !i.delayMs)) await db.query(`select pg_notify('${NOTIFY_CHANNEL}', '')`);
   return res.rowCount;
+}
+
+/** Records that this worker is alive and returns how many workers are (seen in the last 15 s). */
+export async function heartbeat(db: Db, workerId: string): Promise<number> {
+  const res = await db.query<{ n: number }>(
+    `with beat as (
+       insert into workers (id) values ($1) on conflict (id) do update set last_seen_at = now() returning 1)
+     select (select count(*) from workers where last_seen_at > now() - interval '15 seconds' and id <> $1)::int + 1 as n from beat`,
+    [workerId],
+    'worker_heartbeat',
+  );
+  return Number(res.rows[0]?.n ?? 1);
+}
+
+export async function forgetWorker(db: Db, workerId: string): Promise<void> {
+  await db.query(`delete from workers where id = $1 or last_seen_at < now() - interval '1 hour'`, [workerId]);
 }
 
 /** Endpoints whose circuit is open now: workers send nothing to them until it closes. */

@@ -13,6 +13,8 @@ import {
   type ClaimedDelivery,
   type HealthRules,
   claimDeliveries,
+  forgetWorker,
+  heartbeat,
   nextDueAt,
   openCircuits,
   recordResults,
@@ -20,6 +22,7 @@ import {
 } from './queue.js';
 import { nextDelayMs, maxAttempts } from './schedule.js';
 import { send, type SendResult } from './sender.js';
+import { Throttle } from './throttle.js';
 import { signatureHeaders, signingSecrets } from './signer.js';
 
 export interface WorkerOptions {
@@ -60,6 +63,11 @@ export class Worker {
   private claims = 0;
   private readonly inFlight = new Map<string, ClaimedDelivery>();
   private readonly perEndpoint = new Map<string, number>();
+  /** Pacing and AIMD slow-down per endpoint. */
+  private readonly throttle: Throttle;
+  /** Endpoints that must wait for their rate limit, until when. */
+  private readonly pausedUntil = new Map<string, number>();
+  private heartbeatAt = 0;
   private readonly writer: BatchWriter<AttemptResult>;
   private readonly abort = new AbortController();
   private wake: (() => void) | null = null;
@@ -71,6 +79,7 @@ export class Worker {
   private circuitsReadAt = 0;
 
   constructor(private readonly o: WorkerOptions) {
+    this.throttle = new Throttle(o.endpointConcurrency);
     this.writer = new BatchWriter(async (batch) => {
       const out = await recordResults(o.db, batch, o.health);
       if (out.updated < batch.length) o.metrics.lostLeases.inc(batch.length - out.updated);
@@ -80,6 +89,13 @@ export class Worker {
         await announceDisabled(o.db, d).catch((err: Error) => o.logger.error({ err: err.message, ...d }, 'could not announce a disabled endpoint'));
       }
     }, 500);
+  }
+
+  /** Tells the database this worker is alive (every 5 s) and learns how many share the endpoints' rate limits. */
+  private async beat(): Promise<void> {
+    if (Date.now() - this.heartbeatAt < 5_000) return;
+    this.heartbeatAt = Date.now();
+    this.throttle.workers = await heartbeat(this.o.db, this.id);
   }
 
   /** Open circuits, refreshed from the database every few seconds so all workers honour them. */
@@ -141,6 +157,7 @@ export class Worker {
       let claimed: ClaimedDelivery[];
       try {
         await this.refreshCircuits();
+        await this.beat();
         claimed = await claimDeliveries(this.o.db, this.o.secrets, {
           limit: want,
           retryLimit,
@@ -158,15 +175,25 @@ export class Worker {
         continue;
       }
       // A batch may hold more deliveries for one endpoint than its in-flight
-      // cap allows: give the excess back at once (another worker, or this one
-      // when a slot frees, takes them) rather than hold them past the lease.
-      const excess: ClaimedDelivery[] = [];
+      // cap or its rate limit allows right now: give those back at once (due
+      // when the rate allows, or now for another worker) rather than hold
+      // them past the lease.
+      const excess: { id: string; leaseToken: string; delayMs: number }[] = [];
       for (const d of claimed) {
-        if ((this.perEndpoint.get(d.endpointId) ?? 0) >= this.o.endpointConcurrency) excess.push(d);
-        else this.dispatch(d);
+        if ((this.perEndpoint.get(d.endpointId) ?? 0) >= this.throttle.cap(d.endpointId)) {
+          excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: 0 });
+          continue;
+        }
+        const wait = this.throttle.take(d.endpointId, d.rateLimitPerSecond);
+        if (wait > 0) {
+          this.pausedUntil.set(d.endpointId, Date.now() + wait);
+          excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: wait });
+          continue;
+        }
+        this.dispatch(d);
       }
       if (excess.length > 0) {
-        await releaseDeliveries(this.o.db, excess.map((d) => ({ id: d.id, leaseToken: d.leaseToken }))).catch((err: Error) =>
+        await releaseDeliveries(this.o.db, excess).catch((err: Error) =>
           this.o.logger.warn({ err: err.message }, 'could not release excess deliveries; their lease will expire'),
         );
       }
@@ -188,7 +215,12 @@ export class Worker {
 
   private saturatedEndpoints(): string[] {
     const out: string[] = [...this.circuits];
-    for (const [id, n] of this.perEndpoint) if (n >= this.o.endpointConcurrency) out.push(id);
+    for (const [id, n] of this.perEndpoint) if (n >= this.throttle.cap(id)) out.push(id);
+    const now = Date.now();
+    for (const [id, until] of this.pausedUntil) {
+      if (until > now) out.push(id);
+      else this.pausedUntil.delete(id);
+    }
     return out;
   }
 
@@ -218,6 +250,7 @@ export class Worker {
       { url: d.url, headers: prepared.headers, body: d.payload, timeoutMs: d.timeoutMs, signal: this.abort.signal },
       this.o.responseBodyCapBytes,
     );
+    this.throttle.observe(d.endpointId, res.status, res.ok);
     this.o.metrics.attempts.inc({ outcome: res.ok ? 'success' : (res.errorCode ?? 'http_error') });
     this.o.metrics.attemptDuration.observe(res.durationMs / 1000);
     const result = outcome(d, prepared.headers, startedAt, res, this.o.retryAfterMaxSeconds * 1000);
@@ -251,6 +284,7 @@ export class Worker {
       await releaseDeliveries(this.o.db, left.map((d) => ({ id: d.id, leaseToken: d.leaseToken }))).catch(() => 0);
     }
     await this.writer.flush();
+    await forgetWorker(this.o.db, this.id).catch(() => undefined);
     this.state = STATES.stopped;
   }
 }

@@ -18,6 +18,8 @@ export interface Endpoint {
   timeoutMs: number;
   /** Deliver every event one at a time, in publish order. */
   ordered: boolean;
+  /** Most deliveries per second to this endpoint, across all workers (null = no limit). */
+  rateLimitPerSecond: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -41,6 +43,7 @@ export interface EndpointRow {
   retry: RetryPolicy;
   timeout_ms: number;
   ordered: boolean;
+  rate_limit_per_second: number | null;
   secret: string;
   old_secrets: OldSecret[];
   created_at: Date;
@@ -61,6 +64,7 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     retry: r.retry,
     timeoutMs: r.timeout_ms,
     ordered: r.ordered,
+    rateLimitPerSecond: r.rate_limit_per_second === null ? null : Number(r.rate_limit_per_second),
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
@@ -92,13 +96,15 @@ export interface NewEndpoint {
   retry: RetryPolicy;
   timeoutMs: number;
   ordered: boolean;
+  rateLimitPerSecond: number | null;
   secret: string;
 }
 
 export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
-    `insert into endpoints (id, tenant_id, url, description, event_types, disabled, headers, signature, retry, timeout_ms, secret, ordered)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *`,
+    `insert into endpoints (id, tenant_id, url, description, event_types, disabled, headers, signature, retry, timeout_ms, secret, ordered,
+                            rate_limit_per_second)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
     [
       e.id,
       e.tenantId,
@@ -112,6 +118,7 @@ export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBo
       e.timeoutMs,
       box.seal(e.secret),
       e.ordered,
+      e.rateLimitPerSecond,
     ],
   );
   return withSecrets(res.rows[0]!, box);
@@ -138,14 +145,14 @@ export async function listEndpoints(q: Queryable, tenantId: string, opts: { limi
 }
 
 export type EndpointPatch = Partial<
-  Pick<NewEndpoint, 'url' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered'>
+  Pick<NewEndpoint, 'url' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered' | 'rateLimitPerSecond'>
 > & { disabledReason?: string | null };
 
 /** Writes a full new version of the endpoint's settings (the caller merged the patch). */
 export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `update endpoints set url = $3, description = $4, event_types = $5, disabled = $6, disabled_reason = $7,
-       headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, ordered = $14, updated_at = now()
+       headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, ordered = $14, rate_limit_per_second = $15, updated_at = now()
      where tenant_id = $1 and id = $2 returning *`,
     [
       e.tenantId,
@@ -162,6 +169,7 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
       box.seal(e.secret),
       JSON.stringify(sealOld(e.oldSecrets, box)),
       e.ordered,
+      e.rateLimitPerSecond,
     ],
   );
   return withSecrets(res.rows[0]!, box);

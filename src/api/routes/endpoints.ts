@@ -77,6 +77,7 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
         retry: validRetry(b.retry ?? defaults.retry),
         timeoutMs: validTimeout(b.timeoutMs ?? defaults.timeoutMs),
         ordered: b.ordered ?? false,
+        rateLimitPerSecond: b.rateLimitPerSecond ?? null,
         secret: b.secret === undefined ? generateSecret() : validSecret(b.secret, signature),
       };
       const created = await ctx.db.transaction(async (tx) => {
@@ -133,6 +134,7 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
           retry: b.retry !== undefined ? validRetry(b.retry) : cur.retry,
           timeoutMs: b.timeoutMs !== undefined ? validTimeout(b.timeoutMs) : cur.timeoutMs,
           ordered: b.ordered ?? cur.ordered,
+          rateLimitPerSecond: b.rateLimitPerSecond !== undefined ? b.rateLimitPerSecond : cur.rateLimitPerSecond,
         };
         const saved = await saveEndpoint(tx, next, ctx.secrets);
         const action = b.disabled === true && !cur.disabled ? 'endpoint.disabled' : b.disabled === false && cur.disabled ? 'endpoint.enabled' : 'endpoint.updated';

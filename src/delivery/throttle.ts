@@ -1,0 +1,72 @@
+/**
+ * Per-endpoint pacing in one worker process: a token bucket for endpoints
+ * with a `rateLimitPerSecond`, and AIMD for every endpoint: a 429, 502 or
+ * 504 halves the endpoint's share (its rate, or its in-flight cap when it
+ * has no rate), each success wins back 5 % of it, as TCP does with its
+ * window. With several worker processes a configured rate is divided by
+ * the number of live workers, so together they stay near the limit.
+ */
+interface State {
+  tokens: number;
+  refilledAt: number;
+  /** AIMD factor in (0, 1]. */
+  factor: number;
+}
+
+const MIN_FACTOR = 1 / 64;
+
+export class Throttle {
+  private readonly endpoints = new Map<string, State>();
+  /** Live worker processes sharing each endpoint's rate. (Default: 1) */
+  workers = 1;
+
+  constructor(private readonly maxInFlight: number) {}
+
+  private state(id: string): State {
+    let s = this.endpoints.get(id);
+    if (!s) {
+      s = { tokens: 1, refilledAt: Date.now(), factor: 1 };
+      if (this.endpoints.size > 50_000) this.endpoints.clear();
+      this.endpoints.set(id, s);
+    }
+    return s;
+  }
+
+  /** This process's share of an endpoint's configured rate, after slow-down. */
+  rate(id: string, configured: number | null): number | null {
+    if (configured === null) return null;
+    return (configured * this.state(id).factor) / Math.max(1, this.workers);
+  }
+
+  /** In-flight cap for an endpoint now (lowered while it signals overload). */
+  cap(id: string): number {
+    const s = this.endpoints.get(id);
+    return Math.max(1, Math.floor(this.maxInFlight * (s?.factor ?? 1)));
+  }
+
+  /** Takes a token if the endpoint's rate allows a send now; otherwise the milliseconds until one is due. */
+  take(id: string, configured: number | null, now = Date.now()): number {
+    const rate = this.rate(id, configured);
+    if (rate === null) return 0;
+    const s = this.state(id);
+    const burst = Math.max(1, rate);
+    s.tokens = Math.min(burst, s.tokens + ((now - s.refilledAt) / 1000) * rate);
+    s.refilledAt = now;
+    if (s.tokens >= 1) {
+      s.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - s.tokens) / rate) * 1000);
+  }
+
+  /** Feeds back an HTTP outcome: 429/502/504 slow the endpoint down, success speeds it up again. */
+  observe(id: string, status: number | null, ok: boolean): void {
+    if (status === 429 || status === 502 || status === 504) {
+      const s = this.state(id);
+      s.factor = Math.max(MIN_FACTOR, s.factor / 2);
+    } else if (ok) {
+      const s = this.endpoints.get(id);
+      if (s && s.factor < 1) s.factor = Math.min(1, s.factor * 1.05);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHerald, type TestHerald } from './helpers/herald.js';
+import { Receiver } from './helpers/receiver.js';
+
+let herald: TestHerald;
+let receiver: Receiver;
+let inFlight = 0;
+/** In-flight count seen by each request on /aimd, in arrival order. */
+const concurrency: number[] = [];
+
+beforeAll(async () => {
+  herald = await startHerald({ endpointConcurrency: 8, circuitBreakerFailures: 0 });
+  receiver = await new Receiver().listen();
+  receiver.respond = async (r, res, n) => {
+    if (r.path !== '/aimd') return void res.writeHead(200).end();
+    inFlight++;
+    concurrency.push(inFlight);
+    await new Promise((x) => setTimeout(x, 30));
+    inFlight--;
+    res.writeHead(n <= 10 ? 429 : 200).end();
+  };
+});
+afterAll(async () => {
+  await herald?.stop();
+  await receiver?.close();
+});
+
+describe('per-endpoint pacing', () => {
+  it('holds an endpoint to its rateLimitPerSecond', async () => {
+    const t = await herald.api.tenant();
+    const ep = await herald.api.endpoint(t, { url: receiver.url('/paced'), rateLimitPerSecond: 5 });
+    expect((await herald.api.get(`/v1/tenants/${t}/endpoints/${ep.id}`)).body.rateLimitPerSecond).toBe(5);
+    await herald.api.post(`/v1/tenants/${t}/events/batch`, { events: Array.from({ length: 15 }, (_, i) => ({ type: 'p.x', payload: { i } })) });
+    await receiver.waitForCount('/paced', 15, 15_000);
+    const at = receiver.at('/paced').map((r) => r.at);
+    // a burst of up to 5, then 5 per second: 15 deliveries take at least 2 s
+    expect(at.at(-1)! - at[0]!).toBeGreaterThanOrEqual(1_800);
+    for (let i = 0; i + 7 < at.length; i++) expect(at[i + 7]! - at[i]!).toBeGreaterThanOrEqual(900);
+  });
+
+  it('slows down an endpoint that answers 429 (AIMD on its in-flight cap)', async () => {
+    const t = await herald.api.tenant();
+    await herald.api.endpoint(t, { url: receiver.url('/aimd'), retry: { schedule: [0.05, 0.05, 0.05, 0.05], jitter: 0 } });
+    await herald.api.post(`/v1/tenants/${t}/events/batch`, { events: Array.from({ length: 30 }, (_, i) => ({ type: 'a.x', payload: { i } })) });
+    await receiver.waitFor(() => receiver.at('/aimd').length >= 40, 20_000, '40 requests');
+    // the first wave ran up to the cap of 8; after ten 429s the endpoint gets one request at a time
+    expect(Math.max(...concurrency.slice(0, 10))).toBeGreaterThan(2);
+    expect(Math.max(...concurrency.slice(20))).toBeLessThanOrEqual(2);
+  });
+});
