@@ -1,4 +1,5 @@
 import type { Db } from '../db/db.js';
+import type { WakeSignal } from '../db/wake.js';
 import { renderEnvelope } from '../delivery/envelope.js';
 import { newId } from '../ids.js';
 import { publishEvent, publishEvents, type NewEvent, type PublishResult } from '../store/events.js';
@@ -33,6 +34,7 @@ export class Publisher {
   constructor(
     private readonly db: Db,
     private readonly payloads: PayloadValidator,
+    private readonly wake: WakeSignal,
     private readonly ttlMs = 5_000,
   ) {}
 
@@ -56,9 +58,11 @@ export class Publisher {
     const settings = await this.settingsOf(input.tenantId);
     if (input.validate !== false) await this.payloads.check(input.type, input.payload);
     const e = await this.prepare(input.tenantId, settings, input);
-    return publishEvent(this.db, { tenantId: input.tenantId, ...e, onlyEndpointId: input.onlyEndpointId }).catch((err: unknown) =>
+    const result = await publishEvent(this.db, { tenantId: input.tenantId, ...e, onlyEndpointId: input.onlyEndpointId }).catch((err: unknown) =>
       this.unlessTenantGone(input.tenantId, err),
     );
+    if (result.deliveries > 0 && !result.replayed) this.wake.poke();
+    return result;
   }
 
   /**
@@ -93,7 +97,9 @@ export class Publisher {
       }
     }
     const prepared = await Promise.all(events.map((e) => this.prepare(tenantId, settings, e)));
-    return publishEvents(this.db, tenantId, prepared).catch((err: unknown) => this.unlessTenantGone(tenantId, err));
+    const results = await publishEvents(this.db, tenantId, prepared).catch((err: unknown) => this.unlessTenantGone(tenantId, err));
+    if (results.some((r) => r.deliveries > 0 && !r.replayed)) this.wake.poke();
+    return results;
   }
 
   /** Id, time and the delivered body (envelope applied) of one event. */

@@ -14,6 +14,7 @@ import { Authenticator, enforceRole } from './auth.js';
 import { ApiError } from './errors.js';
 import { PayloadValidator } from './payload-validator.js';
 import { Publisher } from './publisher.js';
+import { WakeSignal } from '../db/wake.js';
 import { auditRoutes } from './routes/audit-log.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { endpointRoutes } from './routes/endpoints.js';
@@ -102,7 +103,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     auth: new Authenticator(o.db, o.adminTokenHash),
     addressPolicy: o.addressPolicy,
     payloads,
-    publisher: new Publisher(o.db, payloads),
+    publisher: new Publisher(o.db, payloads, new WakeSignal(o.db)),
     secrets: o.secrets,
   };
 

@@ -1,7 +1,7 @@
 import type { Db } from '../db/db.js';
 import { newId } from '../ids.js';
 import { recordAudit } from '../store/audit.js';
-import { publishEvent } from '../store/events.js';
+import { NOTIFY_CHANNEL, publishEvent } from '../store/events.js';
 import { getTenant } from '../store/tenants.js';
 import { renderEnvelope } from './envelope.js';
 
@@ -38,4 +38,5 @@ export async function announceDisabled(db: Db, e: { endpointId: string; tenantId
       createdAt,
     });
   });
+  await db.query(`select pg_notify('${NOTIFY_CHANNEL}', '')`);
 }

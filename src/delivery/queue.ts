@@ -241,12 +241,18 @@ with r as (
          jsonb_build_object('eventId', f.event_id, 'endpointId', f.endpoint_id, 'attempts', f.attempts)
     from final f
   returning 1
+), meta_wanted as (
+  -- (tenant, meta event) pairs of this batch that some endpoint names. One
+  -- look per pair, with an array overlap, not a function call per endpoint
+  -- per delivery (which cost ~1 ms of database CPU per delivery with 100
+  -- endpoints in a tenant).
+  select distinct a.tenant_id, a.action
+    from (select distinct tenant_id, action from final where meta_payload is not null) a
+    join endpoints ep on ep.tenant_id = a.tenant_id and not ep.disabled and ep.event_types && array[a.action, 'webhook.*']
 ), meta as (
   select f.tenant_id, f.meta_id as id, f.action as type, f.meta_payload, f.meta_created_at
-    from final f
+    from final f join meta_wanted w on w.tenant_id = f.tenant_id and w.action = f.action
    where f.meta_payload is not null
-     and exists (select 1 from endpoints ep where ep.tenant_id = f.tenant_id and not ep.disabled
-                    and herald_type_matches(ep.event_types, f.action))
 ), meta_ev as (
   insert into events (tenant_id, id, type, payload, created_at)
   select m.tenant_id, m.id, m.type, m.meta_payload::json, m.meta_created_at from meta m

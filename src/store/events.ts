@@ -28,10 +28,10 @@ interface PublishRow {
 }
 
 /**
- * Publishing in one statement, hence one transaction: the event row, one
- * delivery per matching enabled endpoint, and the NOTIFY that wakes workers
- * (delivered only when the statement commits). An id that already exists in
- * the tenant inserts nothing.
+ * Publishing in one statement, hence one transaction: the event row and one
+ * delivery per matching enabled endpoint. An id that already exists in the
+ * tenant inserts nothing. The caller wakes the workers after the commit
+ * (db/wake.ts explains why not in this transaction).
  */
 const PUBLISH_SQL = `
 with ev as (
@@ -46,9 +46,7 @@ with ev as (
      and (($5::text is null and herald_type_matches(ep.event_types, ev.type)) or ep.id = $5)
   returning 1
 )
-select ev.id, ev.type, ev.created_at, (select count(*) from dl)::int as deliveries,
-       case when (select count(*) from dl) > 0 then pg_notify('${NOTIFY_CHANNEL}', '') end as notified
-  from ev`;
+select ev.id, ev.type, ev.created_at, (select count(*) from dl)::int as deliveries from ev`;
 
 /**
  * Publishes one event. `onlyEndpointId` sends it to that one endpoint
@@ -116,7 +114,7 @@ with input as (
 ), counts as (
   select ev.id, ev.type, ev.created_at, (select count(*) from dl where dl.event_id = ev.id)::int as deliveries from ev
 )
-select c.*, case when (select count(*) from dl) > 0 then pg_notify('${NOTIFY_CHANNEL}', '') end as notified from counts c`;
+select c.* from counts c`;
 
 export interface NewEvent {
   id: string;
