@@ -19,13 +19,14 @@ export const DEFAULT_UI_ROOT = resolve(fileURLToPath(new URL('../../packages/web
 
 /**
  * The UI talks only to its own origin; React renders every payload and
- * response body as text. No inline scripts; inline styles are allowed for the
- * chart library's computed positions and the portal's accent colour.
+ * response body as text. No inline scripts and no inline styles: React and
+ * the chart library set styles through the DOM (CSSOM), which CSP allows, and
+ * the browser tests fail on any CSP violation the console reports.
  */
 const CSP = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",

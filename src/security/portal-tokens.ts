@@ -25,6 +25,8 @@ export interface PortalClaims {
   platformName: string | null;
   /** Accent colour of the portal, `#rrggbb`. */
   color: string | null;
+  /** `read`: the portal may look but not change anything (as a read-only API token). (Default: manage) */
+  role: 'manage' | 'read';
 }
 
 /** Why a token was refused; the API answers 401 for every one of them. */
@@ -37,6 +39,8 @@ interface WireClaims {
   jti: string;
   n?: string;
   c?: string;
+  /** Present only for read-only links. */
+  r?: 'read';
 }
 
 /**
@@ -58,13 +62,14 @@ function mac(key: Buffer, signed: string): Buffer {
   return createHmac('sha256', key).update(signed).digest();
 }
 
-export function signPortalToken(key: Buffer, claims: Omit<PortalClaims, 'id'> & { id?: string }): string {
+export function signPortalToken(key: Buffer, claims: Omit<PortalClaims, 'id' | 'role'> & { id?: string; role?: PortalClaims['role'] }): string {
   const wire: WireClaims = {
     t: claims.tenantId,
     exp: Math.floor(claims.expiresAt / 1000),
     jti: claims.id ?? randomBytes(9).toString('base64url'),
     ...(claims.platformName ? { n: claims.platformName } : {}),
     ...(claims.color ? { c: claims.color } : {}),
+    ...(claims.role === 'read' ? { r: 'read' as const } : {}),
   };
   const signed = PORTAL_TOKEN_PREFIX + Buffer.from(JSON.stringify(wire)).toString('base64url');
   return `${signed}.${mac(key, signed).toString('base64url')}`;
@@ -101,6 +106,7 @@ export function verifyPortalToken(
       id: wire.jti,
       platformName: typeof wire.n === 'string' ? wire.n : null,
       color: typeof wire.c === 'string' ? wire.c : null,
+      role: wire.r === 'read' ? 'read' : 'manage',
     },
   };
 }

@@ -49,7 +49,7 @@ export async function listAudit(
   const res = await q.query<AuditRow>(
     `select id::text as id, tenant_id, actor, action, target_type, target_id, details, created_at from audit_log
       where tenant_id = $1 and ($2::bigint is null or id < $2::bigint) and ($3::text is null or action = $3)
-      order by id desc limit $4`,
+      order by audit_log.id desc limit $4`,
     [tenantId, opts.before ?? null, opts.action ?? null, opts.limit],
   );
   return res.rows.map((r) => ({

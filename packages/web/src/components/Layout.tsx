@@ -1,0 +1,104 @@
+import { useState, type ReactNode } from 'react';
+import { tenantPath, type Page, type Tenant } from '../api';
+import { useApi } from '../hooks';
+import { Link, navigate, path as p, usePath } from '../router';
+import { PORTAL, useSession } from '../session';
+
+/** The frame of every signed-in page: brand, tenant, navigation, sign-out. */
+export function Layout({ tenantId: routeTenant, children }: { tenantId: string | null; children: ReactNode }) {
+  const s = useSession();
+  // A tenant token's navigation always leads to its own tenant, whatever the address says.
+  const tenantId = s.kind === 'admin' ? routeTenant : s.tenantId;
+  const here = usePath();
+  const [menu, setMenu] = useState(false);
+  const tenant = useApi<Tenant>(tenantId ? tenantPath(tenantId) : null);
+  const brand = s.portal?.platformName ?? 'Herald';
+
+  const items = tenantId
+    ? [
+        ['Overview', p('t', tenantId, 'overview')],
+        ['Endpoints', p('t', tenantId, 'endpoints')],
+        ['Events', p('t', tenantId, 'events')],
+        ['Event types', p('t', tenantId, 'event-types')],
+        ['Audit log', p('t', tenantId, 'audit-log')],
+        ...(s.kind === 'admin' ? [['Portal links', p('t', tenantId, 'portal-links')]] : []),
+      ]
+    : [];
+
+  return (
+    <div className={`shell ${menu ? 'menu-open' : ''}`}>
+      <aside className="side">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            {brand.slice(0, 1).toUpperCase()}
+          </span>
+          <div className="brand-text">
+            <span className="brand-name">{brand}</span>
+            <span className="brand-sub">
+              {s.kind === 'admin' ? 'Admin dashboard' : 'Webhooks'}
+              {s.role === 'read' ? ' · read-only' : ''}
+            </span>
+          </div>
+          <button type="button" className="menu-btn" aria-label="Menu" aria-expanded={menu} onClick={() => setMenu(!menu)}>
+            ☰
+          </button>
+        </div>
+        {s.kind === 'admin' ? <TenantPicker tenantId={tenantId} /> : null}
+        {tenantId && s.kind !== 'admin' ? (
+          <div className="tenant-name" title={tenantId}>
+            {tenant.data?.name ?? tenantId}
+          </div>
+        ) : null}
+        <nav className="nav" aria-label="Main" onClick={() => setMenu(false)}>
+          {items.map(([label, to]) => (
+            <Link key={to} to={to!} className={here === to || here.startsWith(`${to}/`) ? 'active' : ''} aria-current={here === to ? 'page' : undefined}>
+              {label}
+            </Link>
+          ))}
+          {s.kind === 'admin' ? (
+            <Link to="/tenants" className={here === '/tenants' ? 'active' : ''}>
+              All tenants
+            </Link>
+          ) : null}
+        </nav>
+        <div className="side-foot">
+          {s.portal ? <div className="small muted">Link valid until {new Date(s.portal.expiresAt).toLocaleString()}</div> : null}
+          {!PORTAL ? (
+            <button type="button" className="btn btn-small btn-ghost" onClick={s.signOut}>
+              Sign out
+            </button>
+          ) : null}
+        </div>
+      </aside>
+      <main className="main">{children}</main>
+    </div>
+  );
+}
+
+function TenantPicker({ tenantId }: { tenantId: string | null }) {
+  const tenants = useApi<Page<Tenant>>('/v1/tenants?limit=250');
+  const list = tenants.data?.data ?? [];
+  const known = tenantId === null || list.some((t) => t.id === tenantId);
+  return (
+    <div className="tenant-picker">
+      <label htmlFor="tenant-picker">Tenant</label>
+      <select
+        id="tenant-picker"
+        value={tenantId ?? ''}
+        onChange={(e) => {
+          if (e.target.value) navigate(p('t', e.target.value, 'overview'));
+        }}
+      >
+        <option value="" disabled>
+          {tenants.loading ? 'Loading…' : list.length ? 'Choose a tenant' : 'No tenants yet'}
+        </option>
+        {!known && tenantId ? <option value={tenantId}>{tenantId}</option> : null}
+        {list.map((t) => (
+          <option key={t.id} value={t.id}>
+            {t.name} ({t.id})
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

@@ -1,0 +1,123 @@
+import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { Stats } from '../api';
+import { bucketLabel, ms, percent } from '../format';
+
+/** Time ranges the charts offer, each with a bucket that gives a readable number of bars. */
+export const RANGES = {
+  '1h': { label: 'Last hour', seconds: 3600, bucket: '1m' },
+  '24h': { label: 'Last 24 h', seconds: 86_400, bucket: '1h' },
+  '7d': { label: 'Last 7 days', seconds: 7 * 86_400, bucket: '6h' },
+  '30d': { label: 'Last 30 days', seconds: 30 * 86_400, bucket: '1d' },
+} as const;
+export type RangeKey = keyof typeof RANGES;
+
+/** Query string of a stats request for a range; `since` is rounded to the minute so polling hits the same buckets. */
+export function statsQuery(range: RangeKey): string {
+  const r = RANGES[range];
+  const since = new Date(Math.floor((Date.now() - r.seconds * 1000) / 60_000) * 60_000).toISOString();
+  return `?since=${encodeURIComponent(since)}&bucket=${r.bucket}`;
+}
+
+export function RangePicker({ value, onChange }: { value: RangeKey; onChange(r: RangeKey): void }) {
+  return (
+    <div className="segmented" role="group" aria-label="Time range">
+      {(Object.keys(RANGES) as RangeKey[]).map((k) => (
+        <button key={k} type="button" className={k === value ? 'on' : ''} aria-pressed={k === value} onClick={() => onChange(k)}>
+          {k}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+const COLORS = { succeeded: '#16a34a', failed: '#dc2626', pending: '#d97706', p50: '#2563eb', p95: '#7c3aed', p99: '#db2777' };
+
+export function StatTiles({ stats }: { stats: Stats }) {
+  const t = stats.totals;
+  return (
+    <div className="tiles">
+      <div className="tile">
+        <div className="tile-label">Deliveries</div>
+        <div className="tile-value">{(t.succeeded + t.failed + t.pending).toLocaleString()}</div>
+        <div className="tile-sub">
+          <span className="ok-text">{t.succeeded} ok</span> · <span className="bad-text">{t.failed} failed</span> · {t.pending} pending
+        </div>
+      </div>
+      <div className="tile">
+        <div className="tile-label">Attempt success rate</div>
+        <div className="tile-value">{percent(t.successRate)}</div>
+        <div className="tile-sub">
+          {t.attemptsSucceeded} of {t.attempts} attempts answered 2xx
+        </div>
+      </div>
+      <div className="tile">
+        <div className="tile-label">Latency p50 / p95</div>
+        <div className="tile-value">{ms(t.p95Ms)}</div>
+        <div className="tile-sub">
+          p50 {ms(t.p50Ms)} · p99 {ms(t.p99Ms)}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** Deliveries per bucket, succeeded vs failed (and still pending), stacked. */
+export function DeliveriesChart({ stats }: { stats: Stats }) {
+  const data = stats.series.map((p) => ({ ...p, label: bucketLabel(p.start, stats.bucket) }));
+  return (
+    <figure className="chart" aria-label="Deliveries per time bucket">
+      <figcaption>Deliveries</figcaption>
+      <ResponsiveContainer width="100%" height={220}>
+        <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--grid)" />
+          <XAxis dataKey="label" tick={{ fontSize: 11 }} minTickGap={16} stroke="var(--axis)" />
+          <YAxis allowDecimals={false} tick={{ fontSize: 11 }} stroke="var(--axis)" />
+          <Tooltip cursor={{ fill: 'var(--hover)' }} />
+          <Legend iconSize={10} wrapperStyle={{ fontSize: 12 }} />
+          <Bar dataKey="succeeded" name="Succeeded" stackId="d" fill={COLORS.succeeded} isAnimationActive={false} />
+          <Bar dataKey="failed" name="Failed" stackId="d" fill={COLORS.failed} isAnimationActive={false} />
+          <Bar dataKey="pending" name="Pending" stackId="d" fill={COLORS.pending} isAnimationActive={false} />
+        </BarChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}
+
+/** Attempt latency percentiles per bucket. */
+export function LatencyChart({ stats }: { stats: Stats }) {
+  const data = stats.series.map((p) => ({ ...p, label: bucketLabel(p.start, stats.bucket) }));
+  return (
+    <figure className="chart" aria-label="Latency percentiles per time bucket">
+      <figcaption>Response time (ms)</figcaption>
+      <ResponsiveContainer width="100%" height={220}>
+        <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--grid)" />
+          <XAxis dataKey="label" tick={{ fontSize: 11 }} minTickGap={16} stroke="var(--axis)" />
+          <YAxis tick={{ fontSize: 11 }} stroke="var(--axis)" />
+          <Tooltip formatter={(v) => ms(typeof v === 'number' ? v : null)} />
+          <Legend iconSize={10} wrapperStyle={{ fontSize: 12 }} />
+          <Line type="monotone" dataKey="p50Ms" name="p50" stroke={COLORS.p50} dot={{ r: 2 }} connectNulls isAnimationActive={false} strokeWidth={2} />
+          <Line type="monotone" dataKey="p95Ms" name="p95" stroke={COLORS.p95} dot={{ r: 2 }} connectNulls isAnimationActive={false} strokeWidth={2} />
+          <Line type="monotone" dataKey="p99Ms" name="p99" stroke={COLORS.p99} dot={{ r: 2 }} connectNulls isAnimationActive={false} strokeWidth={1.5} strokeDasharray="4 3" />
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}
+
+export function StatsPanel({ stats }: { stats: Stats }) {
+  const empty = stats.series.every((p) => p.attempts === 0 && p.succeeded + p.failed + p.pending === 0);
+  return (
+    <div>
+      <StatTiles stats={stats} />
+      {empty ? (
+        <div className="empty small-empty">No deliveries in this range yet. Charts fill in as events are delivered.</div>
+      ) : (
+        <div className="charts">
+          <DeliveriesChart stats={stats} />
+          <LatencyChart stats={stats} />
+        </div>
+      )}
+    </div>
+  );
+}

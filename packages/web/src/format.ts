@@ -1,0 +1,72 @@
+/** Formatting shared by every page: times, durations, rates, retry policies. */
+import type { Retry, Signature } from './api';
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const shortTime = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const shortDay = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return dateTime.format(new Date(iso));
+}
+
+/** Axis label of a chart bucket: the time within a day, the date for day buckets. */
+export function bucketLabel(iso: string, bucket: string): string {
+  const d = new Date(iso);
+  return bucket === '1d' ? shortDay.format(d) : bucket === '6h' ? `${shortDay.format(d)} ${shortTime.format(d)}` : shortTime.format(d);
+}
+
+export function ago(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return 'never';
+  const s = Math.round((now - Date.parse(iso)) / 1000);
+  if (s < -5) return `in ${duration(-s)}`;
+  if (s < 5) return 'just now';
+  return `${duration(s)} ago`;
+}
+
+function duration(s: number): string {
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86_400) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} d`;
+}
+
+export function seconds(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${+(s / 60).toFixed(1)}m`;
+  if (s < 86_400) return `${+(s / 3600).toFixed(1)}h`;
+  return `${+(s / 86_400).toFixed(1)}d`;
+}
+
+export function ms(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '—';
+  if (v < 1000) return `${Math.round(v)} ms`;
+  return `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
+}
+
+export function percent(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined) return '—';
+  const p = rate * 100;
+  return `${p === 100 || p === 0 ? p.toFixed(0) : p.toFixed(1)}%`;
+}
+
+export function retryText(r: Retry): string {
+  if ('schedule' in r) return r.schedule.length ? `after ${r.schedule.map(seconds).join(', ')}` : 'no retries';
+  return `exponential from ${seconds(r.initialSeconds)} up to ${seconds(r.maxSeconds)}, ${r.maxRetries} retries`;
+}
+
+export function signatureText(s: Signature): string {
+  return s.scheme === 'standard' ? 'Standard Webhooks (webhook-signature)' : `HMAC-SHA256 in ${s.header} (${s.encoding ?? 'hex'})`;
+}
+
+/** `2024-05-01T12:00` for a datetime-local input, in local time. */
+export function toLocalInput(d: Date): string {
+  const z = new Date(d.getTime() - d.getTimezoneOffset() * 60_000);
+  return z.toISOString().slice(0, 16);
+}
+
+export function fromLocalInput(v: string): string | undefined {
+  if (!v) return undefined;
+  const t = new Date(v);
+  return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
+}

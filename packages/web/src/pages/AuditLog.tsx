@@ -1,0 +1,75 @@
+import { useState } from 'react';
+import { qs, tenantPath, type AuditEntry } from '../api';
+import { Card, Empty, ErrorBox, Live, LoadMore, PageHead, Spinner, TableWrap, Time } from '../components/ui';
+import { LIVE_MS, usePagedList } from '../hooks';
+
+/** Who changed what: every change to this tenant's endpoints, tokens and deliveries. */
+export function AuditLogPage({ tenantId }: { tenantId: string }) {
+  const [action, setAction] = useState('');
+  const [applied, setApplied] = useState('');
+  const list = usePagedList<AuditEntry>(tenantPath(tenantId, `/audit-log${qs({ limit: 50, action: applied })}`), { pollMs: LIVE_MS * 2 });
+  return (
+    <>
+      <PageHead title="Audit log" sub="Every change made to this tenant, by whom." />
+      <Card title="Entries" actions={<Live updatedAt={list.updatedAt} />}>
+        <form
+          className="inline-form filter-row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setApplied(action.trim());
+          }}
+        >
+          <label htmlFor="audit-action">Action</label>
+          <input id="audit-action" className="mono" placeholder="e.g. endpoint.created" value={action} onChange={(e) => setAction(e.target.value)} />
+          <button className="btn">Filter</button>
+          {applied ? (
+            <button
+              type="button"
+              className="btn btn-ghost"
+              onClick={() => {
+                setAction('');
+                setApplied('');
+              }}
+            >
+              Clear
+            </button>
+          ) : null}
+        </form>
+        <ErrorBox error={list.error} />
+        {list.loading ? (
+          <Spinner />
+        ) : !list.rows.length ? (
+          <Empty title={applied ? 'No entries for this action' : 'No entries yet'} />
+        ) : (
+          <TableWrap>
+            <table className="table">
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>Action</th>
+                  <th>Actor</th>
+                  <th className="hide-sm">Target</th>
+                  <th className="hide-sm">Details</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.rows.map((a) => (
+                  <tr key={a.id}>
+                    <td>
+                      <Time iso={a.createdAt} />
+                    </td>
+                    <td className="mono">{a.action}</td>
+                    <td className="mono small">{a.actor}</td>
+                    <td className="mono small hide-sm">{a.targetId ? `${a.targetType ?? ''} ${a.targetId}` : '—'}</td>
+                    <td className="mono small hide-sm truncate">{Object.keys(a.details).length ? JSON.stringify(a.details) : ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        )}
+        <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} />
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,147 @@
+import { useState } from 'react';
+import { tenantPath, type Attempt, type DeliveryWithAttempts, type Endpoint, type HeraldEvent } from '../api';
+import { BodyView, Card, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, JsonView, Live, PageHead, Spinner, StatusBadge, Time } from '../components/ui';
+import { formatTime, ms } from '../format';
+import { LIVE_MS, useAction, useApi } from '../hooks';
+import { Link, path } from '../router';
+import { useCanWrite, useSession } from '../session';
+
+/** One delivery: every attempt's exact request and the answer (or network error), and a Retry button. */
+export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliveryId: string }) {
+  const { client } = useSession();
+  const canWrite = useCanWrite();
+  const base = tenantPath(tenantId, `/deliveries/${encodeURIComponent(deliveryId)}`);
+  const d = useApi<DeliveryWithAttempts>(base, { pollMs: LIVE_MS });
+  const ev = useApi<HeraldEvent>(d.data ? tenantPath(tenantId, `/events/${encodeURIComponent(d.data.eventId)}`) : null);
+  const ep = useApi<Endpoint>(d.data ? tenantPath(tenantId, `/endpoints/${encodeURIComponent(d.data.endpointId)}`) : null);
+  const retry = useAction(async () => {
+    await client.post(`${base}/retry`, {});
+    d.reload();
+  });
+
+  if (!d.data) return d.error ? <ErrorBox error={d.error} title="Delivery not available" /> : <Spinner />;
+  const x = d.data;
+  const body = ev.data ? JSON.stringify(ev.data.payload) : null;
+  const attempts = [...x.attemptLog].reverse();
+
+  return (
+    <>
+      <PageHead
+        title={
+          <>
+            Delivery <StatusBadge status={x.status} />
+          </>
+        }
+        sub={
+          <>
+            <span className="mono">{x.id}</span> · <span className="mono">{x.eventType}</span> to{' '}
+            <Link to={path('t', tenantId, 'endpoints', x.endpointId)} className="mono">
+              {ep.data?.url ?? x.endpointId}
+            </Link>
+          </>
+        }
+        actions={
+          canWrite ? (
+            <button type="button" className="btn btn-primary" disabled={retry.pending} onClick={() => void retry.run()}>
+              {retry.pending ? 'Retrying…' : 'Retry'}
+            </button>
+          ) : null
+        }
+      />
+      <ErrorBox error={retry.error} title="Retry refused" />
+      <Card>
+        <div className="facts">
+          <div>
+            <span>Status</span>
+            <StatusBadge status={x.status} />
+          </div>
+          <div>
+            <span>Attempts</span>
+            {x.attempts}
+          </div>
+          <div>
+            <span>Event</span>
+            <Link to={path('t', tenantId, 'events', x.eventId)} className="mono">
+              {x.eventId}
+            </Link>
+          </div>
+          <div>
+            <span>Created</span>
+            {formatTime(x.createdAt)}
+          </div>
+          <div>
+            <span>Next attempt</span>
+            {x.status === 'pending' ? x.nextAttemptAt ? <Time iso={x.nextAttemptAt} /> : 'in progress' : <span className="muted">none</span>}
+          </div>
+          <div className="facts-end">
+            <Live updatedAt={d.updatedAt} />
+          </div>
+        </div>
+      </Card>
+      <h2 className="section-title">Attempts</h2>
+      {!attempts.length ? (
+        <Empty title={x.status === 'pending' ? 'Not attempted yet' : 'No attempts'}>{x.status === 'pending' ? 'The first attempt is on its way.' : null}</Empty>
+      ) : (
+        attempts.map((a) => <AttemptCard key={a.id} attempt={a} body={body} />)
+      )}
+    </>
+  );
+}
+
+function AttemptCard({ attempt: a, body }: { attempt: Attempt; body: string | null }) {
+  const [pretty, setPretty] = useState(false);
+  const ok = a.response !== null && a.response.status >= 200 && a.response.status < 300;
+  return (
+    <Card
+      className={`attempt ${ok ? 'attempt-ok' : 'attempt-bad'}`}
+      title={
+        <>
+          Attempt {a.attemptNumber} {a.response ? <HttpStatus status={a.response.status} /> : <HttpStatus status={null} error={a.error?.code ?? 'error'} />}
+        </>
+      }
+      actions={
+        <span className="muted small">
+          {formatTime(a.startedAt)} · {ms(a.durationMs)}
+        </span>
+      }
+    >
+      <div className="grid-2 attempt-grid">
+        <div>
+          <h3>Request</h3>
+          <div className="mono break request-line">POST {a.request.url}</div>
+          <HeadersTable headers={a.request.headers} />
+          <div className="body-head">
+            <h4>Body (the event's payload)</h4>
+            {body ? (
+              <>
+                <button type="button" className="btn btn-small btn-ghost" onClick={() => setPretty(!pretty)}>
+                  {pretty ? 'As sent' : 'Format'}
+                </button>
+                <CopyButton text={body} />
+              </>
+            ) : null}
+          </div>
+          {body === null ? <div className="muted small">The event's payload is no longer kept.</div> : pretty ? <JsonView raw={JSON.stringify(JSON.parse(body), null, 2)} /> : <pre className="code">{body}</pre>}
+        </div>
+        <div>
+          <h3>Response</h3>
+          {a.response ? (
+            <>
+              <div className="request-line">
+                <HttpStatus status={a.response.status} /> in {ms(a.durationMs)}
+              </div>
+              <HeadersTable headers={a.response.headers} />
+              <h4>Body</h4>
+              <BodyView body={a.response.body} truncated={a.response.bodyTruncated} />
+            </>
+          ) : (
+            <div className="error-box">
+              <strong>{a.error?.code ?? 'error'}</strong>
+              <span>{a.error?.message ?? 'No response.'}</span>
+            </div>
+          )}
+        </div>
+      </div>
+    </Card>
+  );
+}

@@ -1,0 +1,321 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { tenantPath, type Endpoint, type EventType, type Retry, type Signature } from '../api';
+import { Card, ErrorBox, Field, PageHead, Spinner } from '../components/ui';
+import { useAction, useApi } from '../hooks';
+import { Link, navigate, path } from '../router';
+import { useSession } from '../session';
+
+type RetryMode = 'default' | 'schedule' | 'exponential';
+interface HeaderRow {
+  key: number;
+  name: string;
+  value: string;
+}
+
+interface FormState {
+  url: string;
+  description: string;
+  allEvents: boolean;
+  types: string[];
+  scheme: Signature['scheme'];
+  sigHeader: string;
+  encoding: 'hex' | 'base64';
+  retryMode: RetryMode;
+  schedule: string;
+  initialSeconds: string;
+  maxSeconds: string;
+  maxRetries: string;
+  factor: string;
+  timeoutMs: string;
+  headers: HeaderRow[];
+}
+
+const EMPTY: FormState = {
+  url: '',
+  description: '',
+  allEvents: true,
+  types: [],
+  scheme: 'standard',
+  sigHeader: 'X-Signature',
+  encoding: 'hex',
+  retryMode: 'default',
+  schedule: '5, 300, 1800, 7200, 18000, 36000, 36000',
+  initialSeconds: '5',
+  maxSeconds: '3600',
+  maxRetries: '8',
+  factor: '2',
+  timeoutMs: '',
+  headers: [],
+};
+
+let rowKey = 1;
+
+function fromEndpoint(e: Endpoint): FormState {
+  const r = e.retry;
+  return {
+    ...EMPTY,
+    url: e.url,
+    description: e.description,
+    allEvents: e.eventTypes === null,
+    types: e.eventTypes ?? [],
+    scheme: e.signature.scheme,
+    sigHeader: e.signature.scheme === 'hmac-sha256' ? e.signature.header : EMPTY.sigHeader,
+    encoding: e.signature.scheme === 'hmac-sha256' ? (e.signature.encoding ?? 'hex') : 'hex',
+    retryMode: 'schedule' in r ? 'schedule' : 'exponential',
+    schedule: 'schedule' in r ? r.schedule.join(', ') : EMPTY.schedule,
+    initialSeconds: 'backoff' in r ? String(r.initialSeconds) : EMPTY.initialSeconds,
+    maxSeconds: 'backoff' in r ? String(r.maxSeconds) : EMPTY.maxSeconds,
+    maxRetries: 'backoff' in r ? String(r.maxRetries) : EMPTY.maxRetries,
+    factor: 'backoff' in r ? String(r.factor ?? 2) : EMPTY.factor,
+    timeoutMs: String(e.timeoutMs),
+    headers: Object.entries(e.headers).map(([name, value]) => ({ key: rowKey++, name, value })),
+  };
+}
+
+/** The request body; problems the browser can see are reported before sending. */
+function toBody(f: FormState): { body?: Record<string, unknown>; problem?: string } {
+  const body: Record<string, unknown> = { url: f.url.trim(), description: f.description };
+  body.eventTypes = f.allEvents ? null : f.types;
+  if (!f.allEvents && !f.types.length) return { problem: 'Choose at least one event type, or "All event types".' };
+  body.signature = f.scheme === 'standard' ? { scheme: 'standard' } : { scheme: 'hmac-sha256', header: f.sigHeader.trim(), encoding: f.encoding };
+  if (f.retryMode === 'schedule') {
+    const parts = f.schedule.split(/[\s,]+/).filter(Boolean).map(Number);
+    if (parts.some((n) => !Number.isFinite(n) || n < 0)) return { problem: 'Retry schedule: seconds separated by commas, e.g. 5, 60, 600.' };
+    body.retry = { schedule: parts } satisfies Retry;
+  } else if (f.retryMode === 'exponential') {
+    body.retry = {
+      backoff: 'exponential',
+      initialSeconds: Number(f.initialSeconds),
+      maxSeconds: Number(f.maxSeconds),
+      maxRetries: Number(f.maxRetries),
+      factor: Number(f.factor),
+    } satisfies Retry;
+  }
+  if (f.timeoutMs.trim()) body.timeoutMs = Number(f.timeoutMs);
+  const headers: Record<string, string> = {};
+  for (const h of f.headers) if (h.name.trim()) headers[h.name.trim()] = h.value;
+  body.headers = headers;
+  return { body };
+}
+
+/** Wildcards worth offering: `*` and every prefix of a catalogue name (`invoice.*` from `invoice.paid`). */
+function patternsOf(types: EventType[]): string[] {
+  const out = new Set<string>();
+  for (const t of types) {
+    const segs = t.name.split('.');
+    for (let i = 1; i < segs.length; i++) out.add(`${segs.slice(0, i).join('.')}.*`);
+  }
+  return [...out].sort();
+}
+
+export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; endpointId?: string }) {
+  const { client } = useSession();
+  const editing = endpointId !== undefined;
+  const existing = useApi<Endpoint>(editing ? tenantPath(tenantId, `/endpoints/${encodeURIComponent(endpointId)}`) : null);
+  const catalogue = useApi<{ data: EventType[] }>('/v1/event-types');
+  const [f, setF] = useState<FormState>(EMPTY);
+  const [loaded, setLoaded] = useState(!editing);
+  const [problem, setProblem] = useState<string>();
+  const [custom, setCustom] = useState('');
+
+  useEffect(() => {
+    if (existing.data && !loaded) {
+      setF(fromEndpoint(existing.data));
+      setLoaded(true);
+    }
+  }, [existing.data, loaded]);
+
+  const save = useAction(async (body: Record<string, unknown>) =>
+    editing
+      ? client.patch<Endpoint>(tenantPath(tenantId, `/endpoints/${encodeURIComponent(endpointId)}`), body)
+      : client.post<Endpoint & { secret: string }>(tenantPath(tenantId, '/endpoints'), body),
+  );
+
+  const set = <K extends keyof FormState>(k: K, v: FormState[K]) => setF((s) => ({ ...s, [k]: v }));
+  const toggleType = (t: string) => set('types', f.types.includes(t) ? f.types.filter((x) => x !== t) : [...f.types, t]);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const { body, problem: p } = toBody(f);
+    setProblem(p);
+    if (!body) return;
+    const saved = await save.run(body);
+    if (saved) navigate(path('t', tenantId, 'endpoints', saved.id));
+  };
+
+  if (editing && !loaded) {
+    return existing.error ? <ErrorBox error={existing.error} /> : <Spinner />;
+  }
+
+  const names = (catalogue.data?.data ?? []).map((t) => t.name);
+  const patterns = ['*', ...patternsOf(catalogue.data?.data ?? [])];
+  const extra = f.types.filter((t) => !names.includes(t) && !patterns.includes(t));
+
+  return (
+    <>
+      <PageHead
+        title={editing ? 'Edit endpoint' : 'Add endpoint'}
+        sub={editing ? <span className="mono">{endpointId}</span> : 'Herald POSTs each matching event to this URL, signed, and retries on failure.'}
+      />
+      <form onSubmit={(e) => void submit(e)} className="form">
+        <Card title="Destination">
+          <Field label="URL" htmlFor="ep-url" hint="HTTPS on a public address in production (http:// and private addresses only in dev mode).">
+            <input id="ep-url" type="url" required value={f.url} onChange={(e) => set('url', e.target.value)} placeholder="https://example.com/webhooks" />
+          </Field>
+          <Field label="Description" htmlFor="ep-desc">
+            <input id="ep-desc" value={f.description} onChange={(e) => set('description', e.target.value)} maxLength={2000} placeholder="What this endpoint is for" />
+          </Field>
+        </Card>
+
+        <Card title="Events">
+          <label className="check">
+            <input type="checkbox" checked={f.allEvents} onChange={(e) => set('allEvents', e.target.checked)} /> All event types
+          </label>
+          {!f.allEvents ? (
+            <div className="type-picker">
+              {names.length ? (
+                <fieldset>
+                  <legend>From the catalogue</legend>
+                  {names.map((t) => (
+                    <label key={t} className="check">
+                      <input type="checkbox" checked={f.types.includes(t)} onChange={() => toggleType(t)} /> <span className="mono">{t}</span>
+                    </label>
+                  ))}
+                </fieldset>
+              ) : (
+                <div className="muted small">The catalogue has no event types yet; add names or patterns below.</div>
+              )}
+              <fieldset>
+                <legend>Wildcards</legend>
+                {patterns.map((t) => (
+                  <label key={t} className="check">
+                    <input type="checkbox" checked={f.types.includes(t)} onChange={() => toggleType(t)} /> <span className="mono">{t}</span>
+                  </label>
+                ))}
+                {extra.map((t) => (
+                  <label key={t} className="check">
+                    <input type="checkbox" checked onChange={() => toggleType(t)} /> <span className="mono">{t}</span>
+                  </label>
+                ))}
+              </fieldset>
+              <div className="inline-form">
+                <label className="sr-only" htmlFor="ep-pattern">
+                  Event type or pattern
+                </label>
+                <input id="ep-pattern" className="mono" value={custom} onChange={(e) => setCustom(e.target.value)} placeholder="order.created or order.*" />
+                <button
+                  type="button"
+                  className="btn"
+                  disabled={!custom.trim()}
+                  onClick={() => {
+                    const t = custom.trim();
+                    if (t && !f.types.includes(t)) set('types', [...f.types, t]);
+                    setCustom('');
+                  }}
+                >
+                  Add
+                </button>
+              </div>
+            </div>
+          ) : null}
+        </Card>
+
+        <Card title="Signature">
+          <div className="grid-2">
+            <Field label="Scheme" htmlFor="ep-scheme">
+              <select id="ep-scheme" value={f.scheme} onChange={(e) => set('scheme', e.target.value as Signature['scheme'])}>
+                <option value="standard">Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)</option>
+                <option value="hmac-sha256">HMAC-SHA256 of the body in a header of your choice</option>
+              </select>
+            </Field>
+            {f.scheme === 'hmac-sha256' ? (
+              <>
+                <Field label="Signature header" htmlFor="ep-sig-header">
+                  <input id="ep-sig-header" className="mono" value={f.sigHeader} onChange={(e) => set('sigHeader', e.target.value)} />
+                </Field>
+                <Field label="Encoding" htmlFor="ep-encoding">
+                  <select id="ep-encoding" value={f.encoding} onChange={(e) => set('encoding', e.target.value as 'hex' | 'base64')}>
+                    <option value="hex">hex</option>
+                    <option value="base64">base64</option>
+                  </select>
+                </Field>
+              </>
+            ) : null}
+          </div>
+        </Card>
+
+        <Card title="Retries and timeout">
+          <div className="grid-2">
+            <Field label="Retry policy" htmlFor="ep-retry">
+              <select id="ep-retry" value={f.retryMode} onChange={(e) => set('retryMode', e.target.value as RetryMode)}>
+                {!editing ? <option value="default">Default (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h)</option> : null}
+                <option value="schedule">Fixed schedule</option>
+                <option value="exponential">Exponential backoff</option>
+              </select>
+            </Field>
+            <Field label="Timeout (ms)" htmlFor="ep-timeout" hint="Empty: the server's default.">
+              <input id="ep-timeout" type="number" min={100} max={300000} value={f.timeoutMs} onChange={(e) => set('timeoutMs', e.target.value)} placeholder="10000" />
+            </Field>
+            {f.retryMode === 'schedule' ? (
+              <Field label="Delays before each retry (seconds)" htmlFor="ep-schedule" hint="Comma-separated; an empty list means no retries.">
+                <input id="ep-schedule" className="mono" value={f.schedule} onChange={(e) => set('schedule', e.target.value)} />
+              </Field>
+            ) : null}
+            {f.retryMode === 'exponential' ? (
+              <>
+                <Field label="First delay (s)" htmlFor="ep-initial">
+                  <input id="ep-initial" type="number" min={0} value={f.initialSeconds} onChange={(e) => set('initialSeconds', e.target.value)} />
+                </Field>
+                <Field label="Longest delay (s)" htmlFor="ep-max">
+                  <input id="ep-max" type="number" min={0} value={f.maxSeconds} onChange={(e) => set('maxSeconds', e.target.value)} />
+                </Field>
+                <Field label="Retries" htmlFor="ep-retries">
+                  <input id="ep-retries" type="number" min={0} max={50} value={f.maxRetries} onChange={(e) => set('maxRetries', e.target.value)} />
+                </Field>
+                <Field label="Factor" htmlFor="ep-factor">
+                  <input id="ep-factor" type="number" min={1} max={10} step="0.1" value={f.factor} onChange={(e) => set('factor', e.target.value)} />
+                </Field>
+              </>
+            ) : null}
+          </div>
+        </Card>
+
+        <Card title="Static headers" actions={<button type="button" className="btn btn-small" onClick={() => set('headers', [...f.headers, { key: rowKey++, name: '', value: '' }])}>Add header</button>}>
+          {!f.headers.length ? <div className="muted small">Headers sent with every delivery, e.g. an API key your receiver expects.</div> : null}
+          {f.headers.map((h, i) => (
+            <div className="header-row" key={h.key}>
+              <input
+                aria-label={`Header ${i + 1} name`}
+                className="mono"
+                placeholder="X-Api-Key"
+                value={h.name}
+                onChange={(e) => set('headers', f.headers.map((x) => (x.key === h.key ? { ...x, name: e.target.value } : x)))}
+              />
+              <input
+                aria-label={`Header ${i + 1} value`}
+                className="mono"
+                placeholder="value"
+                value={h.value}
+                onChange={(e) => set('headers', f.headers.map((x) => (x.key === h.key ? { ...x, value: e.target.value } : x)))}
+              />
+              <button type="button" className="btn btn-small btn-ghost" aria-label={`Remove header ${i + 1}`} onClick={() => set('headers', f.headers.filter((x) => x.key !== h.key))}>
+                Remove
+              </button>
+            </div>
+          ))}
+        </Card>
+
+        {problem ? <div className="error-box" role="alert">{problem}</div> : null}
+        <ErrorBox error={save.error} title="Not saved" />
+        <div className="form-actions">
+          <Link className="btn" to={editing ? path('t', tenantId, 'endpoints', endpointId) : path('t', tenantId, 'endpoints')}>
+            Cancel
+          </Link>
+          <button type="submit" className="btn btn-primary" disabled={save.pending}>
+            {save.pending ? 'Saving…' : editing ? 'Save changes' : 'Create endpoint'}
+          </button>
+        </div>
+      </form>
+    </>
+  );
+}
