@@ -159,3 +159,11 @@ function selfCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
+
+/** Machine CPU busy over `ms` while the bench does nothing: the background load, percent of one core. */
+export async function backgroundLoad(ms = 2000): Promise<number | null> {
+  const s = new CpuSampler({}, false);
+  s.begin();
+  await new Promise((r) => setTimeout(r, ms));
+  return s.end().machine;
+}

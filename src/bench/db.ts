@@ -98,6 +98,16 @@ export class BenchDbProbe {
     return { xact: Number(row.xact), wal: row.wal, updates: Number(row.upd), hotUpdates: Number(row.hot), inserts: Number(row.ins) };
   }
 
+  /** Statements running right now in this database (other than this connection's). */
+  async activity(): Promise<{ query: string; wait: string | null }[]> {
+    const r = await this.c.query<{ query: string; wait: string | null }>(
+      `select query, case when wait_event is null then null else wait_event_type || ':' || wait_event end as wait
+         from pg_stat_activity
+        where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`,
+    );
+    return r.rows;
+  }
+
   async walBytesBetween(a: string, b: string): Promise<number> {
     const r = await this.c.query<{ d: string }>('select pg_wal_lsn_diff($2::pg_lsn, $1::pg_lsn)::text as d', [a, b]);
     return Number(r.rows[0]?.d ?? 0);

@@ -5,7 +5,9 @@
  * publish call started (matched by webhook-id, with the two processes'
  * clocks aligned over IPC).
  */
+import { ActivitySampler, type ActivitySummary } from './activity.js';
 import { CpuSampler, type CpuReport } from './cpu.js';
+import { BenchDbProbe } from './db.js';
 import { promValue } from './herald-client.js';
 import type { Receiver } from './receiver.js';
 import { openStack } from './stack.js';
@@ -40,12 +42,15 @@ export interface LatencyResult {
   clockOffsetMs: number;
   finishedMetric: number | null;
   cpu: CpuReport;
+  activity: ActivitySummary;
 }
 
 export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
   const stack = await openStack();
+  let probe: BenchDbProbe | null = null;
   try {
     const serve = await stack.start('serve');
+    probe = await BenchDbProbe.open(stack.db.url);
     const client = stack.client(serve, 32);
     const tenant = `bench_l${o.run}`;
     await client.createTenant(tenant, 'bench latency');
@@ -70,6 +75,8 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     await o.receiver.reset(true);
     const sampler = new CpuSampler({ serve: serve.pid, receiver: o.receiver.pid, bench: process.pid }, stack.db.name);
     sampler.begin();
+    const activity = new ActivitySampler(probe);
+    activity.start();
 
     // --- paced publishing ---------------------------------------------------
     const total = Math.round(o.rate * o.seconds);
@@ -81,6 +88,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     let skipped = 0;
     let inFlight = 0;
     let firstError: unknown = null;
+    let lastAcceptedAt = 0;
     const fire = (seq: number) => {
       const id = `evt_l${o.run}_${seq}`;
       const t0 = nowMs();
@@ -89,7 +97,8 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
       client.publishRaw(tenant, body(id, seq, t0)).then(
         () => {
           ok++;
-          publishMs.push(nowMs() - t0);
+          lastAcceptedAt = nowMs();
+          publishMs.push(lastAcceptedAt - t0);
         },
         (err: unknown) => {
           errors++;
@@ -122,9 +131,10 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
         }
       }, 1);
     });
-    const publishSeconds = (nowMs() - start) / 1000;
     const settleDeadline = nowMs() + 30_000;
     while (inFlight > 0 && nowMs() < settleDeadline) await sleep(5);
+    // Accepted rate: from the first call to the last 202 (calls still queued when pacing ended count, and so does their wait).
+    const publishSeconds = (Math.max(lastAcceptedAt, start + 1) - start) / 1000;
     if (ok === 0) throw new Error(`latency run ${o.run}: no publish succeeded (${String(firstError)})`);
 
     // --- wait for every published event to arrive ---------------------------
@@ -135,6 +145,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
       stats = await o.receiver.stats();
     }
     const cpu = sampler.end();
+    const act = await activity.stop();
     const arrivals = await o.receiver.arrivals();
     const lat: number[] = [];
     const seen = new Set<string>();
@@ -173,8 +184,12 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
       clockOffsetMs: clock.offsetMs,
       finishedMetric,
       cpu,
+      activity: act,
     };
+  } catch (err) {
+    throw stack.explain(err);
   } finally {
+    await probe?.close();
     await stack.close();
   }
 }

@@ -18,22 +18,52 @@ export interface RawResult {
   clientCpuPct: number;
 }
 
-export async function rawPostRate(origin: string, seconds: number, connections = 64): Promise<RawResult> {
+const cpuUs = (c: NodeJS.CpuUsage | null): number => (c ? c.user + c.system : Number.NaN);
+
+export interface WindowHooks {
+  /** Called when the measured window opens (after the warm-up) and when it closes. */
+  onWindowStart?: () => void;
+  onWindowEnd?: () => void;
+}
+
+export async function rawPostRate(origin: string, seconds: number, hooks: WindowHooks = {}, connections = 64): Promise<RawResult> {
   const pool = new Pool(origin, { connections, keepAliveTimeout: 30_000, pipelining: 1 });
   const key = newKey();
   const body = JSON.stringify(payloadOfSize(1024, { type: 'bench.raw', data: { seq: 0 } }));
+  // Warm-up: at least 0.5 s and 2,000 requests (so undici and the signing code are JIT-compiled,
+  // even on a busy machine), at most 5 s; then the measured window of `seconds`.
   const warmupMs = 500;
+  const warmupRequests = 2_000;
+  const warmupMaxMs = 5_000;
   const start = nowMs();
-  const measureFrom = start + warmupMs;
-  const end = measureFrom + seconds * 1000;
+  let measureFrom = Number.POSITIVE_INFINITY;
+  let end = Number.POSITIVE_INFINITY;
+  const hardEnd = start + warmupMaxMs + seconds * 1000 + 1_000;
+  let warmed = 0;
   let counted = 0;
   let errors = 0;
   let cpuAtStart: NodeJS.CpuUsage | null = null;
+  let cpu: NodeJS.CpuUsage | null = null;
   let firstError: unknown = null;
+  let closer: NodeJS.Timeout | null = null;
+
+  const close = () => {
+    cpu = process.cpuUsage(cpuAtStart ?? undefined);
+    hooks.onWindowEnd?.();
+  };
+  const open = () => {
+    if (measureFrom !== Number.POSITIVE_INFINITY) return;
+    measureFrom = nowMs();
+    end = measureFrom + seconds * 1000;
+    cpuAtStart = process.cpuUsage();
+    hooks.onWindowStart?.();
+    closer = setTimeout(close, seconds * 1000);
+  };
+  const forceOpen = setTimeout(open, warmupMaxMs);
 
   const loop = async (lane: number) => {
-    // Bounded: stops at `end`, and after too many errors.
-    for (let n = 0; nowMs() < end && errors < 1000; n++) {
+    // Bounded: stops at the end of the window (or the hard deadline), and after too many errors.
+    for (let n = 0; nowMs() < Math.min(end, hardEnd) && errors < 1000; n++) {
       const id = `msg_raw_${lane}_${n}`;
       try {
         const res = await pool.request({ path: `/raw/${lane % 100}`, method: 'POST', headers: signedHeaders(key, id, body), body });
@@ -41,6 +71,7 @@ export async function rawPostRate(origin: string, seconds: number, connections =
         const t = nowMs();
         if (res.statusCode >= 200 && res.statusCode < 300) {
           if (t >= measureFrom && t < end) counted++;
+          else if (measureFrom === Number.POSITIVE_INFINITY && ++warmed >= warmupRequests && t - start >= warmupMs) open();
         } else errors++;
       } catch (err) {
         errors++;
@@ -48,10 +79,10 @@ export async function rawPostRate(origin: string, seconds: number, connections =
       }
     }
   };
-  const warm = setTimeout(() => (cpuAtStart = process.cpuUsage()), warmupMs);
   await Promise.all(Array.from({ length: connections }, (_, i) => loop(i)));
-  clearTimeout(warm);
-  const cpu = process.cpuUsage(cpuAtStart ?? undefined);
+  clearTimeout(forceOpen);
+  if (closer) clearTimeout(closer);
+  if (!cpu) close();
   await pool.close();
   if (errors >= 1000) throw new Error(`raw POST baseline: too many errors (first: ${String(firstError)})`);
   return {
@@ -59,6 +90,6 @@ export async function rawPostRate(origin: string, seconds: number, connections =
     errors,
     seconds,
     rps: counted / seconds,
-    clientCpuPct: ((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100,
+    clientCpuPct: ((cpuUs(cpu) / 1000) / (seconds * 1000)) * 100,
   };
 }

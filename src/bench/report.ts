@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ActivitySummary, StatementKind } from './activity.js';
 import type { CpuReport } from './cpu.js';
 import type { LatencyResult } from './latency.js';
 import type { RawResult } from './raw-post.js';
@@ -19,8 +20,14 @@ export interface RawRun {
 export interface BenchResults {
   date: Date;
   machine: { cpuModel: string; cores: number; memGiB: number; os: string; node: string; pg: string; pgSettings: Record<string, string> };
+  /** Herald revision measured (git). */
+  revision: string;
   knobs: Record<string, string>;
   heraldConfig: Record<string, string>;
+  /** The worker settings in effect, as Herald's config loader resolves them. */
+  heraldEffective: string;
+  /** Machine CPU in use by other work just before the bench started, percent of one core. */
+  backgroundLoadPct: number | null;
   raw: RawRun[];
   sustained: SustainedResult[];
   latency: LatencyResult[];
@@ -53,6 +60,8 @@ function throughputTable(r: BenchResults): string {
       row('1. Herald ÷ raw (same run)', rt, (n) => (Number.isFinite(n) ? `${(n * 100).toFixed(1)}%` : 'n/a')),
       row('1. worker start → all outcomes recorded in PostgreSQL (deliveries/s)', r.sustained.map((x) => x.recordedPerSec), fmtInt),
       row('1. backlog publish, 16 clients (events/s, ×endpoints deliveries)', r.sustained.map((x) => x.publishEventsPerSec), fmtInt),
+      row('other load on the machine during 0. raw (% of one core)', r.raw.map((x) => x.cpu.other ?? Number.NaN), fmtPct),
+      row('other load on the machine during 1. drain (% of one core)', r.sustained.map((x) => x.cpu.other ?? Number.NaN), fmtPct),
     ],
     ['l', ...runs.map(() => 'r' as const), 'r'],
   );
@@ -173,35 +182,122 @@ function dbTable(r: BenchResults): string {
   );
 }
 
-/** "What limits it", derived from the measured CPU figures. */
+const act = (a: ActivitySummary, kind: StatementKind) => a.statements.find((x) => x.kind === kind);
+const busyOf = (a: ActivitySummary, kind: StatementKind) => act(a, kind)?.busyPct ?? 0;
+const waitOf = (a: ActivitySummary, kind: StatementKind, wait: string) => act(a, kind)?.waits[wait] ?? 0;
+const avgOf = (a: ActivitySummary, kind: StatementKind) => act(a, kind)?.avgRunning ?? 0;
+
+function activityTable(r: BenchResults): string {
+  const rows: string[][] = [];
+  const add = (phase: string, list: ActivitySummary[], kinds: StatementKind[]) => {
+    for (const k of kinds) {
+      const present = list.filter((a) => act(a, k));
+      if (present.length === 0) continue;
+      // Unrecognised statements are listed only when they take a visible share.
+      if (k === 'other' && med(list.map((a) => busyOf(a, k))) < 1) continue;
+      const waits = new Map<string, number[]>();
+      for (const a of present) for (const [w, p] of Object.entries(act(a, k)?.waits ?? {})) waits.set(w, [...(waits.get(w) ?? []), p]);
+      const top = [...waits.entries()]
+        .map(([w, ps]) => [w, med(ps)] as const)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 4)
+        .map(([w, p]) => `${w} ${p.toFixed(0)}%`)
+        .join(', ');
+      rows.push([phase, `\`${k}\``, fmtPct(med(list.map((a) => busyOf(a, k)))), med(list.map((a) => avgOf(a, k))).toFixed(2), top]);
+    }
+  };
+  add('1. backlog publish (16 clients)', r.sustained.map((x) => x.publishActivity), ['publish']);
+  add('1. drain (one worker)', r.sustained.map((x) => x.drainActivity), ['record', 'claim', 'release', 'next_due', 'other']);
+  for (const rate of ratesOf(r)) add(`2. latency @${rate}/s`, r.latency.filter((l) => l.targetRate === rate).map((l) => l.activity), ['publish', 'claim', 'record']);
+  return table(
+    ['phase', 'statement', 'running (share of samples)', 'running at once (avg)', 'what it was doing (CPU = not waiting)'],
+    rows,
+    ['l', 'l', 'r', 'r', 'l'],
+  );
+}
+
+/** Median share of the main wait events of one statement kind over runs: `LWLock:WALWrite 70%, IO:WALSync 20%`. */
+function topWaits(list: ActivitySummary[], kind: StatementKind): string {
+  const waits = new Map<string, number[]>();
+  for (const a of list) for (const [w, p] of Object.entries(act(a, kind)?.waits ?? {})) waits.set(w, [...(waits.get(w) ?? []), p]);
+  const top = [...waits.entries()].map(([w, ps]) => [w, med(ps)] as const).sort((a, b) => b[1] - a[1]).slice(0, 3);
+  return top.length ? top.map(([w, p]) => `${w} ${p.toFixed(0)}%`).join(', ') : 'n/a';
+}
+
+/** "What limits it", derived from the measured figures. */
 export function limitsNote(r: BenchResults): string {
   const f = cpuFacts(r);
   const out: string[] = [];
   const capacity = f.cores * 100;
   const rawTotal = f.rawClientUs + f.rawReceiverUs;
   const heraldTotal = f.workerUs + f.pgUs + f.receiverUs;
+  const other = med(r.sustained.map((x) => x.cpu.other ?? Number.NaN));
   out.push(
     `- CPU per delivered webhook: worker ${fmtInt(f.workerUs)} µs + PostgreSQL ${fmtInt(f.pgUs)} µs + receiver ${fmtInt(f.receiverUs)} µs ` +
       `= ${fmtInt(heraldTotal)} µs, against ${fmtInt(rawTotal)} µs per raw POST (client ${fmtInt(f.rawClientUs)} + receiver ${fmtInt(f.rawReceiverUs)}): ` +
-      `a delivery costs ${fmt1(heraldTotal / rawTotal)}× the CPU of a bare signed POST.`,
+      `a delivery costs ${fmt1(heraldTotal / rawTotal)}× the CPU of a bare signed POST, ${fmtPct((f.pgUs / heraldTotal) * 100)} of it in PostgreSQL.`,
   );
+  if (other > capacity * 0.15) {
+    out.push(
+      `- The machine was shared: other processes used a median ${fmtPct(other)} of its ${capacity}% during the drains, so absolute rates are lower ` +
+        'than on an idle machine; the CPU cost per delivery above is the steadier figure.',
+    );
+  }
+  const recordBusy = med(r.sustained.map((x) => busyOf(x.drainActivity, 'record')));
+  const recordCpu = med(r.sustained.map((x) => waitOf(x.drainActivity, 'record', 'CPU')));
+  const claimBusy = med(r.sustained.map((x) => busyOf(x.drainActivity, 'claim')));
   if (f.workerPct >= 90) {
     out.push(
-      `- The worker's single JavaScript thread is saturated (${fmtPct(f.workerPct)} of one core during the drain): one \`herald worker\` process is the bottleneck. ` +
-        `Its ${fmtInt(f.workerUs)} µs per delivery, not the HTTP exchange (${fmtInt(f.rawClientUs)} µs per raw POST), sets the ceiling.`,
+      `- The worker's single JavaScript thread is saturated (${fmtPct(f.workerPct)} of one core during the drain): one \`herald worker\` process is the bottleneck.`,
     );
-  } else if (f.machinePct >= capacity * 0.85) {
+  } else if (recordBusy >= 75) {
     out.push(
-      `- The machine is CPU-bound (${fmtPct(f.machinePct)} of ${capacity}%): worker ${fmtPct(f.workerPct)}, PostgreSQL ${fmtPct(f.pgPct)}, receiver ${fmtPct(f.receiverPct)} share ${f.cores} cores, ` +
-        `so throughput ≈ cores ÷ CPU per delivery; PostgreSQL's share is ${fmtPct((f.pgUs / heraldTotal) * 100)} of the total.`,
+      `- The drain is bound by the outcome writer, not by HTTP: the worker writes outcomes one batch at a time, and PostgreSQL was running ` +
+        `that record statement in ${fmtPct(recordBusy)} of the samples (on CPU ${fmtPct(recordCpu)} of that time; claims ran ${fmtPct(claimBusy)} of the time), ` +
+        `while the worker's thread used only ${fmtPct(f.workerPct)} of a core. Deliveries/s ≈ 1 ÷ the record statement's cost per delivery; ` +
+        'a worker slot is freed only once its outcome is written, so the HTTP side waits for it.',
+    );
+  } else if (f.machinePct >= capacity * 0.9) {
+    out.push(
+      other > capacity * 0.15
+        ? `- The machine's cores were full (${fmtPct(f.machinePct)} of ${capacity}%), ${fmtPct(other)} of it other work: the worker (${fmtPct(f.workerPct)}), ` +
+            `PostgreSQL (${fmtPct(f.pgPct)}) and the receiver (${fmtPct(f.receiverPct)}) were competing for CPU, and no single Herald stage was saturated ` +
+            `(outcome writer busy ${fmtPct(recordBusy)} of the time, claims ${fmtPct(claimBusy)}). On this machine the rate follows the CPU left over ÷ CPU per delivery.`
+        : `- The bench itself saturates the cores (${fmtPct(f.machinePct)} of ${capacity}%): throughput ≈ cores ÷ CPU per delivery.`,
     );
   } else {
     out.push(
-      `- Neither the worker thread (${fmtPct(f.workerPct)}) nor the machine (${fmtPct(f.machinePct)} of ${capacity}%) is saturated: the drain is bound by waiting ` +
-        `(round trips to PostgreSQL per claim and per outcome batch, with at most HERALD_WORKER_CONCURRENCY deliveries in flight), not by CPU.`,
+      `- Neither the worker thread (${fmtPct(f.workerPct)}), nor the outcome writer (${fmtPct(recordBusy)} busy), nor the machine (${fmtPct(f.machinePct)} of ${capacity}%) is saturated: ` +
+        'the drain is bound by round trips (claim → send → record) with at most HERALD_WORKER_CONCURRENCY deliveries in flight.',
     );
   }
-  if (f.pgPct > f.workerPct) out.push(`- PostgreSQL uses more CPU than the worker (${fmtPct(f.pgPct)} vs ${fmtPct(f.workerPct)}): the durable bookkeeping per delivery (claim UPDATE, outcome UPDATE, attempt and audit INSERTs) dominates.`);
+  const pubLock = med(r.sustained.map((x) => waitOf(x.publishActivity, 'publish', 'Lock:object')));
+  const pubAvg = med(r.sustained.map((x) => avgOf(x.publishActivity, 'publish')));
+  const pubRate = med(r.sustained.map((x) => x.publishEventsPerSec));
+  if (pubLock >= 25) {
+    out.push(
+      `- Publishing tops out at ${fmtInt(pubRate)} events/s with 16 clients: of the ${fmt1(pubAvg)} publish statements running at once, ${fmtPct(pubLock)} of the time was spent ` +
+        'waiting on `Lock:object`, the lock PostgreSQL takes at commit for a transaction that called NOTIFY (the publish statement calls pg_notify). ' +
+        'It is held through the WAL flush, so publishing commits happen one at a time: the rate is about 1 ÷ commit latency, whatever the number of clients.',
+    );
+  }
+  for (const rate of ratesOf(r)) {
+    const ls = r.latency.filter((l) => l.targetRate === rate);
+    const achieved = med(ls.map((l) => l.achievedRate));
+    const skipped = med(ls.map((l) => l.skipped));
+    if (achieved < rate * 0.9 || skipped > 0) {
+      out.push(
+        `- At ${fmtInt(rate)} events/s the API accepted only ${fmtInt(achieved)} events/s (publish call p50 ${fmt1(med(ls.map((l) => l.publishP50)))} ms, ` +
+          `${fmtInt(skipped)} events skipped at the 256-call in-flight cap): calls queue at the client, so the latency at this rate is mostly that queue, not delivery. ` +
+          `The publish statements were waiting on: ${topWaits(ls.map((l) => l.activity), 'publish')}.`,
+      );
+    } else {
+      out.push(
+        `- At ${fmtInt(rate)} events/s, below the publish ceiling, p50 ${fmt1(med(ls.map((l) => l.p50)))} ms / p99 ${fmt1(med(ls.map((l) => l.p99)))} ms is the path itself: ` +
+          `publish commit (call p50 ${fmt1(med(ls.map((l) => l.publishP50)))} ms) → NOTIFY → claim → signed POST.`,
+      );
+    }
+  }
   return out.join('\n');
 }
 
@@ -223,6 +319,8 @@ export function markdown(r: BenchResults, notes: string | null, profile: string 
     `- Node: ${r.machine.node}`,
     `- PostgreSQL: ${r.machine.pg}`,
     `- PostgreSQL settings: ${Object.entries(r.machine.pgSettings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `- Background load (other work on the machine, 3 s before the bench started): ${fmtPct(r.backgroundLoadPct)} of ${r.machine.cores * 100}%; ` +
+      'during each scenario it is measured again ("other load" below).',
     '',
     '## Command',
     '',
@@ -230,13 +328,15 @@ export function markdown(r: BenchResults, notes: string | null, profile: string 
     'npm run bench',
     '```',
     '',
-    `Knobs of this run: \`${knobs}\`. Herald configuration: ${cfg || 'defaults'}.`,
+    `Herald revision: ${r.revision}. Knobs of this run: \`${knobs}\`. Herald configuration: ${cfg || 'defaults'} (${r.heraldEffective}).`,
     '',
     'Every process runs on this one machine over loopback: the receiver (a bare `node:http` server in its own process, answering 200 at once), ' +
       'PostgreSQL, the Herald processes and the bench itself. Each scenario run gets a fresh database, dropped afterwards. ' +
       `Runs alternate raw baseline → Herald sustained → Herald latency, ${r.raw.length} times.`,
     '',
-    '- **0. raw**: undici `Pool` with 64 keep-alive connections from the bench process, signed 1 KB JSON bodies (HMAC-SHA256 per request), 0.5 s warm-up then the measured window.',
+    '- **0. raw**: undici `Pool` with 64 keep-alive connections from the bench process to the same receiver, signed 1 KB JSON bodies ' +
+      "(HMAC-SHA256 per request, Herald's headers), one request in flight per connection; a warm-up of at least 0.5 s and 2,000 requests " +
+      `(at most 5 s), then a measured window of ${Math.max(1, Number(r.knobs.BENCH_SECONDS) / 2)} s; CPU is sampled over that window only.`,
     `- **1. sustained**: \`herald api\` + one \`herald worker\` process; a tenant with ${s0?.endpoints ?? '?'} endpoints (distinct paths on the receiver); ` +
       `${fmtInt(s0?.events ?? 0)} events × ${s0?.endpoints ?? '?'} endpoints = ${fmtInt(s0?.expected ?? 0)} deliveries published by 16 keep-alive clients while no worker runs, then the worker is started. ` +
       'Rate = arrivals first→last at the receiver; the run then waits until PostgreSQL holds every outcome (succeeded + attempt row).',
@@ -259,6 +359,10 @@ export function markdown(r: BenchResults, notes: string | null, profile: string 
     '### Database work during the drain',
     '',
     dbTable(r),
+    '',
+    '### What PostgreSQL was running (pg_stat_activity sampled every 20 ms, medians over runs)',
+    '',
+    activityTable(r),
     '',
     '## What limits it (derived from the figures above)',
     '',

@@ -5,7 +5,7 @@
  *
  * Knobs (environment):
  *   BENCH_RUNS       runs of each scenario (default 3)
- *   BENCH_EVENTS     events in the sustained backlog (default 1500; × BENCH_ENDPOINTS deliveries)
+ *   BENCH_EVENTS     events in the sustained backlog (default 300; × BENCH_ENDPOINTS deliveries)
  *   BENCH_ENDPOINTS  endpoints of the sustained tenant (default 100)
  *   BENCH_SECONDS    latency scenario length in seconds (default 10); the raw baseline runs half as long
  *   BENCH_RATE       latency scenario publish rates, events/s, comma-separated (default 500,100)
@@ -14,10 +14,13 @@
  *   BENCH_REPORT     markdown output (default docs/benchmarks.md; "-" writes none)
  *   BENCH_ONLY       comma list of raw,sustained,latency (default all)
  */
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/config.js';
+import { describeActivity } from './activity.js';
 import { killAllSync, stopAll } from './children.js';
-import { CpuSampler } from './cpu.js';
+import { CpuSampler, backgroundLoad, type CpuReport } from './cpu.js';
 import { ADMIN_URL, dropAllBenchDbs, serverSettings, serverVersion } from './db.js';
 import { runLatency, type LatencyResult } from './latency.js';
 import { formatProfile, summarizeProfile } from './profile-summary.js';
@@ -27,10 +30,37 @@ import { consoleSummary, writeReport, type BenchResults, type RawRun } from './r
 import { runSustained, type SustainedResult } from './sustained.js';
 import { envInt, envNum, fmt1, fmtInt, progress } from './util.js';
 
+/** The Herald revision under test: commit, and whether src/ (outside the bench) had uncommitted changes. */
+function revision(): string {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'migrations', ':!src/bench'], { cwd: root, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean).length;
+    return dirty ? `${head} + ${dirty} uncommitted file(s) in src/ and migrations/` : head;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
+function effectiveConfig(): string {
+  try {
+    const c = loadConfig({}, { ...process.env, DATABASE_URL: ADMIN_URL });
+    return (
+      `worker: ${c.workerConcurrency} deliveries in flight, ${c.endpointConcurrency} per endpoint, claims of ${c.claimBatchSize}, ` +
+      `poll ${c.pollIntervalMs} ms, lease ${c.leaseSeconds} s`
+    );
+  } catch (err) {
+    return `config not readable: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
 const DEFAULT_REPORT = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 
 let receiver: Receiver | null = null;
 let cleaning: Promise<void> | null = null;
+let interrupted = false;
 
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
@@ -44,6 +74,7 @@ function cleanup(): Promise<void> {
 process.on('exit', killAllSync);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
+    interrupted = true;
     progress(`${sig}: stopping children and dropping bench databases`);
     const hard = setTimeout(() => process.exit(130), 20_000);
     hard.unref();
@@ -53,7 +84,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 async function main(): Promise<void> {
   const runs = envInt('BENCH_RUNS', 3);
-  const events = envInt('BENCH_EVENTS', 1500);
+  const events = envInt('BENCH_EVENTS', 300);
   const endpoints = envInt('BENCH_ENDPOINTS', 100);
   const seconds = envNum('BENCH_SECONDS', 10);
   const rates = (process.env.BENCH_RATE || '500,100').split(',').map((x) => {
@@ -80,6 +111,7 @@ async function main(): Promise<void> {
       pg,
       pgSettings: await serverSettings(),
     },
+    revision: revision(),
     knobs: {
       BENCH_RUNS: String(runs),
       BENCH_EVENTS: String(events),
@@ -88,8 +120,10 @@ async function main(): Promise<void> {
       BENCH_RATE: rates.join(','),
     },
     heraldConfig: Object.fromEntries(
-      Object.entries(process.env).filter(([k, v]) => k.startsWith('HERALD_') && k !== 'HERALD_ADMIN_TOKEN' && v !== undefined) as [string, string][],
+      Object.entries(process.env).filter(([k, v]) => k.startsWith('HERALD_') && !/TOKEN|SECRET|KEY|PASSWORD/.test(k) && v !== undefined) as [string, string][],
     ),
+    heraldEffective: effectiveConfig(),
+    backgroundLoadPct: null,
     raw: [],
     sustained: [],
     latency: [],
@@ -97,6 +131,13 @@ async function main(): Promise<void> {
   progress(`machine: ${results.machine.cpuModel} × ${results.machine.cores}, ${results.machine.memGiB.toFixed(1)} GiB, node ${process.version}`);
   progress(`postgres: ${pg.split(' on ')[0]} at ${new URL(ADMIN_URL).host}`);
   progress(`plan: ${runs} runs × (raw ${rawSeconds} s, sustained ${fmtInt(events)} events × ${endpoints} endpoints, latency ${seconds} s at ${rates.join(' and ')}/s)`);
+
+  const idle = await backgroundLoad(3000);
+  results.backgroundLoadPct = idle;
+  progress(
+    `background load before starting: ${fmt1(idle ?? Number.NaN)}% of ${cpus.length * 100}%` +
+      (idle !== null && idle > cpus.length * 20 ? ' (WARNING: the machine is busy with other work; figures will be noisy)' : ''),
+  );
 
   receiver = await Receiver.start();
   progress(`receiver: pid ${receiver.pid} on ${receiver.url}`);
@@ -106,9 +147,13 @@ async function main(): Promise<void> {
       progress(`run ${run}/${runs}: raw undici POST baseline (${rawSeconds} s)`);
       await receiver.reset(false);
       const sampler = new CpuSampler({ bench: process.pid, receiver: receiver.pid }, false);
-      sampler.begin();
-      const result = await rawPostRate(receiver.url, rawSeconds);
-      const cpu = sampler.end();
+      const window: { cpu: CpuReport | null } = { cpu: null };
+      const result = await rawPostRate(receiver.url, rawSeconds, {
+        onWindowStart: () => sampler.begin(),
+        onWindowEnd: () => (window.cpu = sampler.end()),
+      });
+      const cpu = window.cpu;
+      if (!cpu) throw new Error('raw baseline: the measured window never closed');
       const raw: RawRun = { result, cpu };
       results.raw.push(raw);
       const rs = await receiver.stats();
@@ -139,6 +184,8 @@ async function main(): Promise<void> {
         `run ${run}/${runs}: database during the drain: ${fmtInt(s.dbXactPerSec)} transactions/s, ${fmt1(s.deliveriesPerXact)} deliveries per transaction, ` +
           `${fmtInt(s.walBytesPerDelivery)} WAL bytes per delivery, ${fmt1(s.hotUpdatePct)}% HOT updates; machine ${fmt1(s.cpu.machine ?? Number.NaN)}% of ${os.cpus().length * 100}% (other load ${fmt1(s.cpu.other ?? Number.NaN)}%)`,
       );
+      progress(`run ${run}/${runs}: PostgreSQL while publishing: ${describeActivity(s.publishActivity, ['publish'])}`);
+      progress(`run ${run}/${runs}: PostgreSQL during the drain: ${describeActivity(s.drainActivity, ['record', 'claim', 'release', 'other'])}`);
     }
     for (const rate of only.has('latency') ? rates : []) {
       progress(`run ${run}/${runs}: Herald publish→receive latency (${rate}/s for ${seconds} s)`);
@@ -147,8 +194,9 @@ async function main(): Promise<void> {
       progress(
         `run ${run}/${runs}: latency @${rate}/s: p50 ${fmt1(l.p50)} ms, p95 ${fmt1(l.p95)} ms, p99 ${fmt1(l.p99)} ms, max ${fmt1(l.max)} ms; ` +
           `achieved ${fmt1(l.achievedRate)} events/s (${l.skipped} skipped at the in-flight cap, ${l.publishErrors} errors, ${l.matched}/${l.published} arrived); ` +
-          `publish call p50 ${fmt1(l.publishP50)} ms; serve CPU ${fmt1(l.cpu.procs.serve ?? Number.NaN)}%, postgres ${fmt1(l.cpu.postgres ?? Number.NaN)}%`,
+          `publish call p50 ${fmt1(l.publishP50)} ms; serve CPU ${fmt1(l.cpu.procs.serve ?? Number.NaN)}%, postgres ${fmt1(l.cpu.postgres ?? Number.NaN)}%, other load ${fmt1(l.cpu.other ?? Number.NaN)}%`,
       );
+      progress(`run ${run}/${runs}: PostgreSQL: ${describeActivity(l.activity, ['publish', 'claim', 'record'])}`);
     }
   }
 
@@ -182,7 +230,8 @@ main()
   .then(() => cleanup())
   .then(() => process.exit(0))
   .catch(async (err: unknown) => {
-    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    // After a signal the scenario under way fails as its children go; that is not news.
+    if (!interrupted) process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
     await cleanup();
-    process.exit(1);
+    process.exit(interrupted ? 130 : 1);
   });

@@ -12,6 +12,8 @@ export interface Stack {
   procs: HeraldProcess[];
   start(role: 'api' | 'worker' | 'serve', nodeArgs?: string[]): Promise<HeraldProcess>;
   client(proc: HeraldProcess, connections: number): HeraldClient;
+  /** `err` with the last output lines of every Herald process appended (for failures mid-scenario). */
+  explain(err: unknown): Error;
   /** Stops every Herald process (SIGTERM, graceful) and drops the database. */
   close(): Promise<void>;
 }
@@ -27,6 +29,8 @@ export async function openStack(): Promise<Stack> {
     HERALD_ADMIN_TOKEN: token,
     HERALD_DEV: '1',
     HERALD_LOG_LEVEL: process.env.HERALD_LOG_LEVEL ?? 'warn',
+    // Key that encrypts endpoint secrets at rest (required with DATABASE_URL); ignored by versions without it.
+    HERALD_SECRET_KEYS: process.env.HERALD_SECRET_KEYS ?? randomBytes(32).toString('base64'),
   };
   const procs: HeraldProcess[] = [];
   const clients: HeraldClient[] = [];
@@ -45,6 +49,12 @@ export async function openStack(): Promise<Stack> {
       const c = new HeraldClient(proc.url, token, connections);
       clients.push(c);
       return c;
+    },
+    explain(err) {
+      const base = err instanceof Error ? err : new Error(String(err));
+      const tails = procs.map((p) => `--- herald ${p.role} (pid ${p.pid}) output ---\n${p.tail() || '(none)'}`).join('\n');
+      if (tails) base.message += `\n${tails}`;
+      return base;
     },
     async close() {
       await Promise.all(clients.map((c) => c.close()));

@@ -5,6 +5,7 @@
  * also waits until every delivery is recorded as succeeded in PostgreSQL.
  */
 import { mkdirSync } from 'node:fs';
+import { ActivitySampler, type ActivitySummary } from './activity.js';
 import { CpuSampler, processRssBytes, type CpuReport } from './cpu.js';
 import { BenchDbProbe } from './db.js';
 import type { Receiver } from './receiver.js';
@@ -47,13 +48,19 @@ export interface SustainedResult {
   walBytesPerDelivery: number;
   hotUpdatePct: number;
   profileFile: string | null;
+  /** What PostgreSQL was running while the backlog was published, and during the drain. */
+  publishActivity: ActivitySummary;
+  drainActivity: ActivitySummary;
 }
 
 export async function runSustained(o: SustainedOptions): Promise<SustainedResult> {
   const stack = await openStack();
   let probe: BenchDbProbe | null = null;
+  let actProbe: BenchDbProbe | null = null;
   try {
     const api = await stack.start('api');
+    probe = await BenchDbProbe.open(stack.db.url);
+    actProbe = await BenchDbProbe.open(stack.db.url);
     const client = stack.client(api, o.publishers);
     const tenant = `bench_s${o.run}`;
     await client.createTenant(tenant, 'bench sustained');
@@ -66,6 +73,8 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     let created = 0;
     const t0 = nowMs();
     let lastLog = t0;
+    const publishSampler = new ActivitySampler(actProbe);
+    publishSampler.start();
     const lane = async () => {
       while (next < o.events) {
         const i = next++;
@@ -84,13 +93,13 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     };
     await Promise.all(Array.from({ length: o.publishers }, lane));
     const publishSeconds = (nowMs() - t0) / 1000;
+    const publishActivity = await publishSampler.stop();
     if (created !== expected) throw new Error(`publishing created ${created} deliveries, expected ${expected}`);
     progress(
       `  run ${o.run} sustained: backlog of ${fmtInt(expected)} deliveries published in ${publishSeconds.toFixed(1)} s ` +
         `(${fmtInt(o.events / publishSeconds)} events/s, ${fmtInt(expected / publishSeconds)} deliveries/s written)`,
     );
 
-    probe = await BenchDbProbe.open(stack.db.url);
     await sleep(1100); // let the statistics collector catch up before the baseline snapshot
     await probe.clearSnapshot();
     const before = await probe.counters();
@@ -106,6 +115,8 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     }
     const workerStart = nowMs();
     const worker = await stack.start('worker', nodeArgs);
+    const drainSampler = new ActivitySampler(actProbe);
+    drainSampler.start();
     const sampler = new CpuSampler({ worker: worker.pid, receiver: o.receiver.pid, api: api.pid, bench: process.pid }, stack.db.name);
     const deadline = workerStart + o.timeoutMs;
     let sampling = false;
@@ -129,13 +140,15 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
         const secs = stats.firstAt ? (stats.lastAt - stats.firstAt) / 1000 : 0;
         progress(
           `  run ${o.run} sustained: ${fmtInt(stats.distinct)}/${fmtInt(expected)} delivered` +
-            (secs > 0 ? ` (${fmtInt((stats.count - 1) / secs)}/s so far)` : ''),
+            (secs > 0 ? ` (${fmtInt((stats.count - 1) / secs)}/s so far)` : '') +
+            (workerRss !== null ? `, worker RSS ${fmtInt(workerRss / 1024 / 1024)} MB` : ''),
         );
       }
       await sleep(100);
     }
     if (!sampling) sampler.begin();
     const cpu = sampler.end();
+    const drainActivity = await drainSampler.stop();
     workerRss = processRssBytes(worker.pid) ?? workerRss;
     const deliverySeconds = (stats.lastAt - stats.firstAt) / 1000;
 
@@ -179,9 +192,14 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
       walBytesPerDelivery: wal / expected,
       hotUpdatePct: upd > 0 ? ((after.hotUpdates - before.hotUpdates) / upd) * 100 : 0,
       profileFile,
+      publishActivity,
+      drainActivity,
     };
+  } catch (err) {
+    throw stack.explain(err);
   } finally {
     await probe?.close();
+    await actProbe?.close();
     await stack.close();
   }
 }

@@ -1,0 +1,114 @@
+/**
+ * Samples pg_stat_activity of a bench database every few milliseconds and
+ * tells, per Herald statement, how often it was running and what it was
+ * waiting on: a statement running in ~100% of samples is a serial
+ * bottleneck; `Lock:object` on publishes is the commit-time NOTIFY lock.
+ */
+import type { BenchDbProbe } from './db.js';
+import { nowMs, sleep } from './util.js';
+
+export type StatementKind = 'publish' | 'claim' | 'record' | 'release' | 'next_due' | 'other';
+
+/**
+ * Which Herald statement a pg_stat_activity query is. The text is cut at
+ * track_activity_query_size (1 KB by default), so long statements are
+ * recognised by how they begin.
+ */
+export function classify(sql: string): StatementKind {
+  const q = sql.replace(/\s+/g, ' ').trim();
+  if (q.includes('lease_token = null, next_attempt_at = now()')) return 'release';
+  if (q.includes('insert into attempts') || q.startsWith('with r as ( select * from unnest($1::text[], $2::text[], $3::text[]')) return 'record';
+  if (q.startsWith('with picked as') || q.startsWith('with fresh as') || q.includes('set lease_token = $2')) return 'claim';
+  if (q.startsWith('with ev as ( insert into events') || q.includes('insert into events (tenant_id, id, type, payload')) return 'publish';
+  if (q.includes('min(next_attempt_at)')) return 'next_due';
+  return 'other';
+}
+
+export interface StatementActivity {
+  kind: StatementKind;
+  /** Share of samples in which at least one such statement was running. */
+  busyPct: number;
+  /** Average number running at once. */
+  avgRunning: number;
+  /** Share of its running samples per wait event ("CPU" = not waiting). */
+  waits: Record<string, number>;
+}
+
+export interface ActivitySummary {
+  samples: number;
+  seconds: number;
+  statements: StatementActivity[];
+}
+
+export class ActivitySampler {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private samples = 0;
+  private startedAt = 0;
+  private readonly busy = new Map<StatementKind, number>();
+  private readonly total = new Map<StatementKind, number>();
+  private readonly waits = new Map<StatementKind, Map<string, number>>();
+
+  constructor(
+    private readonly probe: BenchDbProbe,
+    private readonly intervalMs = 20,
+    /** Bound on the sampling, whatever happens to the caller. */
+    private readonly maxSeconds = 900,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.startedAt = nowMs();
+    this.loop = (async () => {
+      while (this.running && nowMs() - this.startedAt < this.maxSeconds * 1000) {
+        let rows: { query: string; wait: string | null }[];
+        try {
+          rows = await this.probe.activity();
+        } catch {
+          break;
+        }
+        this.samples++;
+        const seen = new Set<StatementKind>();
+        for (const r of rows) {
+          const k = classify(r.query);
+          seen.add(k);
+          this.total.set(k, (this.total.get(k) ?? 0) + 1);
+          const w = this.waits.get(k) ?? new Map<string, number>();
+          const name = r.wait ?? 'CPU';
+          w.set(name, (w.get(name) ?? 0) + 1);
+          this.waits.set(k, w);
+        }
+        for (const k of seen) this.busy.set(k, (this.busy.get(k) ?? 0) + 1);
+        await sleep(this.intervalMs);
+      }
+    })();
+  }
+
+  async stop(): Promise<ActivitySummary> {
+    this.running = false;
+    await this.loop;
+    const n = Math.max(1, this.samples);
+    const statements: StatementActivity[] = [...this.total.keys()].map((kind) => {
+      const total = this.total.get(kind) ?? 0;
+      const waits: Record<string, number> = {};
+      for (const [w, c] of [...(this.waits.get(kind) ?? new Map<string, number>()).entries()].sort((a, b) => b[1] - a[1])) waits[w] = (c / total) * 100;
+      return { kind, busyPct: ((this.busy.get(kind) ?? 0) / n) * 100, avgRunning: total / n, waits };
+    });
+    statements.sort((a, b) => b.busyPct - a.busyPct);
+    return { samples: this.samples, seconds: (nowMs() - this.startedAt) / 1000, statements };
+  }
+}
+
+/** `record 97% busy (CPU 85%, IO:WALSync 10%)`, for progress lines and the report. */
+export function describeActivity(a: ActivitySummary, kinds?: StatementKind[]): string {
+  return a.statements
+    .filter((s) => !kinds || kinds.includes(s.kind))
+    .map((s) => {
+      const waits = Object.entries(s.waits)
+        .slice(0, 3)
+        .map(([w, p]) => `${w} ${p.toFixed(0)}%`)
+        .join(', ');
+      return `${s.kind} ${s.busyPct.toFixed(0)}% of the time, ${s.avgRunning.toFixed(2)} at once (${waits})`;
+    })
+    .join('; ');
+}
