@@ -21,6 +21,9 @@ export interface ClaimedDelivery {
   payload: string;
   /** The tenant's envelope template, for the meta events this delivery's outcome may publish. */
   tenantEnvelope: Template | null;
+  /** Whether some endpoint of the tenant subscribes to webhook.delivered / webhook.failed. */
+  wantsDelivered: boolean;
+  wantsFailed: boolean;
   url: string;
   headers: Record<string, string>;
   signature: SignatureConfig;
@@ -45,6 +48,8 @@ interface ClaimRow {
   manual: boolean;
   payload: string;
   tenant_envelope: Template | null;
+  wants_delivered: boolean;
+  wants_failed: boolean;
   url: string;
   headers: Record<string, string>;
   signature: SignatureConfig;
@@ -89,13 +94,25 @@ claimed as (
      set lease_token = $2, next_attempt_at = now() + make_interval(secs => $4), updated_at = now()
     from picked where d.id = picked.id
   returning d.id, d.tenant_id, d.event_id, d.endpoint_id, d.attempts, d.manual
+), meta as (
+  -- once per tenant of the batch: does any endpoint name webhook.delivered / webhook.failed?
+  -- (so a worker builds those events only where someone will receive them)
+  select ct.tenant_id,
+         coalesce(bool_or(ep.event_types && array['webhook.delivered', 'webhook.*']), false) as wants_delivered,
+         coalesce(bool_or(ep.event_types && array['webhook.failed', 'webhook.*']), false) as wants_failed
+    from (select distinct tenant_id from claimed) ct
+    left join endpoints ep on ep.tenant_id = ct.tenant_id and not ep.disabled
+                          and ep.event_types && array['webhook.delivered', 'webhook.failed', 'webhook.*']
+   group by ct.tenant_id
 )
 select c.*, e.type as event_type, coalesce(e.body, e.payload::text) as payload, t.settings -> 'envelope' as tenant_envelope,
+       m.wants_delivered, m.wants_failed,
        ep.url, ep.headers, ep.signature, ep.retry, ep.timeout_ms, ep.secret, ep.old_secrets, ep.disabled, ep.rate_limit_per_second
   from claimed c
   join events e on e.tenant_id = c.tenant_id and e.id = c.event_id
   join endpoints ep on ep.id = c.endpoint_id
-  join tenants t on t.id = c.tenant_id`;
+  join tenants t on t.id = c.tenant_id
+  join meta m on m.tenant_id = c.tenant_id`;
 
 export async function claimDeliveries(
   db: Db,
@@ -125,6 +142,8 @@ export async function claimDeliveries(
     manual: r.manual,
     payload: r.payload,
     tenantEnvelope: r.tenant_envelope,
+    wantsDelivered: r.wants_delivered,
+    wantsFailed: r.wants_failed,
     url: r.url,
     headers: r.headers,
     signature: r.signature,
@@ -289,6 +308,7 @@ interface MetaEvent {
  */
 function metaEvent(r: AttemptResult): MetaEvent | null {
   if (r.status === 'pending' || r.delivery.eventType.startsWith('webhook.')) return null;
+  if (!(r.status === 'succeeded' ? r.delivery.wantsDelivered : r.delivery.wantsFailed)) return null;
   const type = r.status === 'succeeded' ? 'webhook.delivered' : 'webhook.failed';
   const id = newId('evt');
   const createdAt = new Date();
