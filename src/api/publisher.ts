@@ -4,6 +4,7 @@ import { renderEnvelope } from '../delivery/envelope.js';
 import { newId } from '../ids.js';
 import { publishEvent, publishEvents, type NewEvent, type PublishResult } from '../store/events.js';
 import { getTenant, type TenantSettings } from '../store/tenants.js';
+import { BatchWriter, ItemFailure } from '../delivery/batch-writer.js';
 import { ApiError, errors } from './errors.js';
 import { compactJson } from './lossless-payload.js';
 import type { PayloadValidator } from './payload-validator.js';
@@ -28,8 +29,20 @@ export interface PublishInput {
  * tenant check, schema check, envelope, one-statement insert. Tenant
  * settings are cached for a few seconds so publishing costs one statement.
  */
+interface IntakeItem {
+  tenantId: string;
+  event: NewEvent;
+}
+
 export class Publisher {
   private readonly tenants = new Map<string, { settings: TenantSettings; expires: number }>();
+  /**
+   * Single-event publishes made at the same moment share one statement and
+   * one commit (group commit), each caller still answered only once its
+   * event is durable. Measured: with a commit per publish, intake stopped at
+   * the disk's fsync rate (publishes waiting on WALWrite/WALSync).
+   */
+  private readonly intake = new BatchWriter<IntakeItem, PublishResult>((items) => this.writeIntake(items), 500, 1);
 
   constructor(
     private readonly db: Db,
@@ -58,11 +71,39 @@ export class Publisher {
     const settings = await this.settingsOf(input.tenantId);
     if (input.validate !== false) await this.payloads.check(input.type, input.payload);
     const e = await this.prepare(input.tenantId, settings, input);
-    const result = await publishEvent(this.db, { tenantId: input.tenantId, ...e, onlyEndpointId: input.onlyEndpointId }).catch((err: unknown) =>
-      this.unlessTenantGone(input.tenantId, err),
-    );
+    const result = await (input.onlyEndpointId
+      ? publishEvent(this.db, { tenantId: input.tenantId, ...e, onlyEndpointId: input.onlyEndpointId })
+      : this.intake.add({ tenantId: input.tenantId, event: e })
+    ).catch((err: unknown) => this.unlessTenantGone(input.tenantId, err));
     if (result.deliveries > 0 && !result.replayed) this.wake.poke();
     return result;
+  }
+
+  /**
+   * Writes the single publishes gathered while the previous write ran: one
+   * statement per tenant among them. If a statement fails, its events are
+   * written one by one, so each caller gets its own outcome and nobody's
+   * event fails for another's.
+   */
+  private async writeIntake(items: IntakeItem[]): Promise<(PublishResult | ItemFailure)[]> {
+    const out: (PublishResult | ItemFailure)[] = new Array(items.length);
+    const byTenant = new Map<string, number[]>();
+    items.forEach((it, i) => byTenant.set(it.tenantId, [...(byTenant.get(it.tenantId) ?? []), i]));
+    for (const [tenantId, idx] of byTenant) {
+      try {
+        const results = await publishEvents(this.db, tenantId, idx.map((i) => items[i]!.event));
+        idx.forEach((i, k) => (out[i] = results[k]!));
+      } catch (err) {
+        if (idx.length === 1) {
+          out[idx[0]!] = new ItemFailure(err);
+          continue;
+        }
+        for (const i of idx) {
+          out[i] = await publishEvent(this.db, { tenantId, ...items[i]!.event }).catch((e: unknown) => new ItemFailure(e));
+        }
+      }
+    }
+    return out;
   }
 
   /**

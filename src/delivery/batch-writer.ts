@@ -1,23 +1,31 @@
+/** A per-item failure inside a batch that otherwise succeeded (see BatchWriter). */
+export class ItemFailure {
+  constructor(readonly error: unknown) {}
+}
+
 /**
  * Group commit: items added while a write is under way are written together
  * by the next one. An idle system writes each item at once (lowest latency);
  * a busy one writes in batches of up to `maxBatch` (highest throughput),
- * with no timer to tune.
+ * with no timer to tune. `write` may return one result per item (an
+ * ItemFailure rejects that item alone).
  */
-export class BatchWriter<T> {
+export class BatchWriter<T, R = void> {
   private pending: T[] = [];
-  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private waiters: { resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private running: Promise<void> | null = null;
 
   constructor(
-    private readonly write: (batch: T[]) => Promise<void>,
+    private readonly write: (batch: T[]) => Promise<(R | ItemFailure)[] | void>,
     private readonly maxBatch: number,
+    /** Attempts at a failing write before its items are rejected. (Default: 9) */
+    private readonly attempts = 9,
   ) {}
 
   /** Resolves once the item is written; rejects if its batch failed after retries. */
-  add(item: T): Promise<void> {
+  add(item: T): Promise<R> {
     this.pending.push(item);
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const done = new Promise<R>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!this.running) this.running = this.drain();
     return done;
   }
@@ -33,8 +41,12 @@ export class BatchWriter<T> {
         const batch = this.pending.splice(0, this.maxBatch);
         const waiters = this.waiters.splice(0, batch.length);
         try {
-          await this.writeWithRetry(batch);
-          for (const w of waiters) w.resolve();
+          const results = await this.writeWithRetry(batch);
+          waiters.forEach((w, i) => {
+            const r = results ? results[i] : undefined;
+            if (r instanceof ItemFailure) w.reject(r.error);
+            else w.resolve(r as R);
+          });
         } catch (err) {
           for (const w of waiters) w.reject(err);
         }
@@ -49,14 +61,13 @@ export class BatchWriter<T> {
    * half a minute; past that the items' leases expire and other workers
    * redo them, which at-least-once delivery allows.
    */
-  private async writeWithRetry(batch: T[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+  private async writeWithRetry(batch: T[]): Promise<(R | ItemFailure)[] | void> {
+    for (let attempt = 1; ; attempt++) {
       try {
-        await this.write(batch);
-        return;
+        return await this.write(batch);
       } catch (err) {
-        if (attempt >= 8) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
+        if (attempt >= this.attempts) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** (attempt - 1))));
       }
     }
   }
