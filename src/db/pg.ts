@@ -145,7 +145,8 @@ class ListenConnection {
     client.removeAllListeners('end');
     client.end().catch(() => undefined);
     this.failures++;
-    const base = Math.min(30_000, 250 * 2 ** Math.min(this.failures, 7));
+    // capped at 5 s: while LISTEN is down new events wait for the poll
+    const base = Math.min(5_000, 250 * 2 ** Math.min(this.failures, 7));
     const delay = base / 2 + Math.random() * (base / 2);
     this.timer = setTimeout(() => {
       this.timer = null;

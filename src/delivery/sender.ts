@@ -141,7 +141,8 @@ export function classify(err: unknown, timedOut: boolean, timeoutMs: number): { 
   if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN') {
     return { code: 'invalid_request', message };
   }
-  if (code === 'HPE_INVALID_CONSTANT' || code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+  // undici 7 raises HTTPParserError without a code for malformed responses
+  if (e.name === 'HTTPParserError' || code.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
     return { code: 'invalid_response', message: `malformed HTTP response (${code})` };
   }
   return { code: 'network', message: code ? `${code}: ${message}` : message };

@@ -7,11 +7,13 @@ export const healthRoutes = (ctx: AppContext): FastifyPluginAsync => async (app)
   // oldest due delivery's age is the alert that catches a stalled queue.
   new Gauge({
     name: 'herald_queue_due_deliveries',
-    help: 'Pending deliveries that are due now (not held by a worker).',
+    help: 'Pending deliveries that are due now (not held by a live lease).',
     registers: [ctx.metrics.registry],
     async collect() {
       const r = await ctx.db.query<{ n: number }>(
-        `select count(*)::int as n from deliveries where status = 'pending' and next_attempt_at <= now() and lease_token is null`,
+        // A live lease always has next_attempt_at in the future, so this also counts
+        // deliveries whose worker died and whose lease has run out.
+        `select count(*)::int as n from deliveries where status = 'pending' and next_attempt_at <= now()`,
       );
       this.set(Number(r.rows[0]?.n ?? 0));
     },
