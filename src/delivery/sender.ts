@@ -143,7 +143,7 @@ export function classify(err: unknown, timedOut: boolean, timeoutMs: number): { 
   }
   // undici 7 raises HTTPParserError without a code for malformed responses
   if (e.name === 'HTTPParserError' || code.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
-    return { code: 'invalid_response', message: `malformed HTTP response (${code})` };
+    return { code: 'invalid_response', message: `malformed HTTP response: ${code ? `${code}: ` : ''}${message}` };
   }
   return { code: 'network', message: code ? `${code}: ${message}` : message };
 }
