@@ -16,14 +16,11 @@ export class ApiError extends Error {
 }
 
 export const errors = {
-  validation: (message: string, details?: unknown) => new ApiError(400, 'validation_error', message, details),
   invalidField: (field: string, problem: string) =>
     new ApiError(400, 'validation_error', `${field}: ${problem}`, [{ field, message: problem }]),
   unauthorized: () => new ApiError(401, 'unauthorized', 'missing or invalid bearer token'),
   forbidden: (message = 'this token may not do that') => new ApiError(403, 'forbidden', message),
   notFound: (what: string) => new ApiError(404, 'not_found', `${what} not found`),
   conflict: (message: string) => new ApiError(409, 'conflict', message),
-  payloadTooLarge: (limit: number) => new ApiError(413, 'payload_too_large', `request body exceeds ${limit} bytes`),
   unprocessable: (message: string, details?: unknown) => new ApiError(422, 'unprocessable', message, details),
-  unavailable: (message = 'database unavailable, retry later') => new ApiError(503, 'unavailable', message),
 } as const;

@@ -28,70 +28,21 @@ interface PublishRow {
 }
 
 /**
- * Publishing in one statement, hence one transaction: the event row and one
- * delivery per matching enabled endpoint. An id that already exists in the
- * tenant inserts nothing. The caller wakes the workers after the commit
- * (db/wake.ts explains why not in this transaction).
+ * Publishes one event: the batch statement with one row. `onlyEndpointId`
+ * sends it to that one endpoint whatever it subscribes to (the "send test
+ * event" button).
  */
-const PUBLISH_SQL = `
-with ev as (
-  insert into events (tenant_id, id, type, payload, body, created_at, ordering_key) values ($1, $2, $3, $4::json, $6, $7, $8)
-  on conflict (tenant_id, id) do nothing
-  returning tenant_id, id, type, created_at, ordering_key
-), dl as (
-  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at, ordering_key)
-  select 'dlv_' || replace(gen_random_uuid()::text, '-', ''), ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at,
-         case when ep.ordered then '' else ev.ordering_key end
-    from ev join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled
-     and (($5::text is null and herald_type_matches(ep.event_types, ev.type)) or ep.id = $5)
-  returning 1
-)
-select ev.id, ev.type, ev.created_at, (select count(*) from dl)::int as deliveries from ev`;
-
-/**
- * Publishes one event. `onlyEndpointId` sends it to that one endpoint
- * whatever it subscribes to (the "send test event" button).
- */
-export async function publishEvent(
-  q: Queryable,
-  e: {
-    tenantId: string;
-    id: string;
-    type: string;
-    /** The published payload, compact JSON. */
-    payloadJson: string;
-    /** The delivered body when an envelope template applied (null: the payload is the body). */
-    body: string | null;
-    /** Millisecond precision; the envelope's time fields were rendered from it. */
-    createdAt: Date;
-    onlyEndpointId?: string;
-    /** Deliveries with the same key go to each endpoint one at a time, in publish order. */
-    orderingKey?: string | null;
-  },
-): Promise<PublishResult> {
-  const res = await q.query<PublishRow>(
-    PUBLISH_SQL,
-    [e.tenantId, e.id, e.type, e.payloadJson, e.onlyEndpointId ?? null, e.body, e.createdAt.toISOString(), e.orderingKey ?? null],
-    'event_publish',
-  );
-  const row = res.rows[0];
-  if (row) {
-    return { id: row.id, type: row.type, createdAt: new Date(row.created_at).toISOString(), deliveries: Number(row.deliveries), replayed: false };
-  }
-  const existing = await q.query<PublishRow>(
-    `select e.id, e.type, e.created_at, (select count(*) from deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id)::int as deliveries
-       from events e where e.tenant_id = $1 and e.id = $2`,
-    [e.tenantId, e.id],
-  );
-  const first = existing.rows[0];
-  if (!first) throw new Error(`event ${e.id} vanished between insert and read`);
-  return { id: first.id, type: first.type, createdAt: new Date(first.created_at).toISOString(), deliveries: Number(first.deliveries), replayed: true };
+export async function publishEvent(q: Queryable, e: NewEvent & { tenantId: string; onlyEndpointId?: string }): Promise<PublishResult> {
+  const [result] = await publishEvents(q, e.tenantId, [e], e.onlyEndpointId);
+  return result!;
 }
 
 /*
- * Batch publishing: the same single statement for up to a thousand events
- * (arrays in, one row per new event out), so intake costs one round trip
- * and one commit per batch instead of per event.
+ * Publishing in one statement, hence one transaction, for one event or up
+ * to a thousand (arrays in, one row per new event out): the event rows and
+ * one delivery per matching enabled endpoint ($8: that endpoint alone). An
+ * id that already exists in the tenant inserts nothing. The caller wakes
+ * the workers after the commit (db/wake.ts explains why not in here).
  */
 const PUBLISH_BATCH_SQL = `
 with input as (
@@ -107,7 +58,8 @@ with input as (
   insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at, ordering_key)
   select 'dlv_' || replace(gen_random_uuid()::text, '-', ''), ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at,
          case when ep.ordered then '' else ev.ordering_key end
-    from ev join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled and herald_type_matches(ep.event_types, ev.type)
+    from ev join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled
+     and (($8::text is null and herald_type_matches(ep.event_types, ev.type)) or ep.id = $8)
     join (select distinct on (id) id, ord from input order by id, ord) i on i.id = ev.id
    order by i.ord, ep.id
   returning event_id
@@ -126,7 +78,7 @@ export interface NewEvent {
 }
 
 /** Publishes many events of one tenant in one statement; results in input order. */
-export async function publishEvents(q: Queryable, tenantId: string, events: NewEvent[]): Promise<PublishResult[]> {
+export async function publishEvents(q: Queryable, tenantId: string, events: NewEvent[], onlyEndpointId?: string): Promise<PublishResult[]> {
   const res = await q.query<PublishRow>(
     PUBLISH_BATCH_SQL,
     [
@@ -137,6 +89,7 @@ export async function publishEvents(q: Queryable, tenantId: string, events: NewE
       events.map((e) => e.body),
       events.map((e) => e.createdAt.toISOString()),
       events.map((e) => e.orderingKey ?? null),
+      onlyEndpointId ?? null,
     ],
     'event_publish_batch',
   );
