@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { PICK } from '../delivery/queue.js';
 
 /** Admin connection: creates and drops one fresh database per scenario run. */
 export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -106,6 +107,27 @@ export class BenchDbProbe {
         where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`,
     );
     return r.rows;
+  }
+
+  /** Runs a statement for set-up (not on Herald's path). */
+  async exec(sql: string, params: unknown[] = []): Promise<number> {
+    return (await this.c.query(sql, params)).rowCount ?? 0;
+  }
+
+  /**
+   * Time PostgreSQL spends picking a claim batch of 100 from one lane: the
+   * worker's own pick (SKIP LOCKED over the lane's partial index), under
+   * EXPLAIN ANALYZE in a transaction that is rolled back.
+   */
+  async pickMs(lane: 'fresh' | 'retry'): Promise<number> {
+    await this.c.query('begin');
+    try {
+      const sql = PICK(lane === 'fresh' ? 'attempts = 0' : 'attempts > 0', '100').replace('$3::text[]', "'{}'::text[]");
+      const r = await this.c.query<{ 'QUERY PLAN': [{ 'Execution Time': number }] }>(`explain (analyze, format json) ${sql}`);
+      return r.rows[0]?.['QUERY PLAN'][0]['Execution Time'] ?? Number.NaN;
+    } finally {
+      await this.c.query('rollback');
+    }
   }
 
   async walBytesBetween(a: string, b: string): Promise<number> {

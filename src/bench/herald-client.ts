@@ -40,8 +40,23 @@ export class HeraldClient {
     return this.call('POST', '/v1/tenants', { id, name }, 201);
   }
 
-  createEndpoint(tenantId: string, url: string): Promise<{ id: string; secret: string }> {
-    return this.call('POST', `/v1/tenants/${tenantId}/endpoints`, { url }, 201);
+  createEndpoint(tenantId: string, url: string, options: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
+    return this.call('POST', `/v1/tenants/${tenantId}/endpoints`, { url, ...options }, 201);
+  }
+
+  /** Publishes a batch (`{"events":[…]}`, already serialised); returns the events accepted. */
+  async publishBatchRaw(tenantId: string, body: string): Promise<number> {
+    const res = await this.pool.request({
+      method: 'POST',
+      path: `/v1/tenants/${tenantId}/events/batch`,
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body,
+      headersTimeout: 120_000,
+      bodyTimeout: 120_000,
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 202) throw new HttpError(res.statusCode, text, 'publish batch');
+    return (JSON.parse(text) as { data: unknown[] }).data.length;
   }
 
   /** Publishes one event; `body` is already serialised (it holds the send time). */

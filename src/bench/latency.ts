@@ -11,7 +11,8 @@ import { BenchDbProbe } from './db.js';
 import { promValue } from './herald-client.js';
 import type { Receiver } from './receiver.js';
 import { openStack } from './stack.js';
-import { nowMs, payloadOfSize, percentile, progress, sleep, fmtInt } from './util.js';
+import { latencies, pacedPublish } from './paced.js';
+import { nowMs, payloadOfSize, percentile, progress, sleep } from './util.js';
 
 export interface LatencyOptions {
   run: number;
@@ -21,10 +22,16 @@ export interface LatencyOptions {
   seconds: number;
   /** Most publish calls in flight; beyond it a tick's events are skipped (and reported). */
   maxInFlight: number;
+  /**
+   * 'hang': the tenant has a second endpoint whose receiver never answers
+   * (timeout 2 s): the noisy neighbour. Latency is measured on the healthy one.
+   */
+  neighbour?: 'hang';
 }
 
 export interface LatencyResult {
   targetRate: number;
+  neighbour: 'hang' | null;
   seconds: number;
   published: number;
   publishErrors: number;
@@ -55,6 +62,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     const tenant = `bench_l${o.run}`;
     await client.createTenant(tenant, 'bench latency');
     await client.createEndpoint(tenant, `${o.receiver.url}/latency`);
+    if (o.neighbour === 'hang') await client.createEndpoint(tenant, `${o.receiver.url}/hang/latency`, { timeoutMs: 2000 });
     const body = (id: string, seq: number, sentAt: number) =>
       JSON.stringify({ id, type: 'bench.latency', payload: payloadOfSize(1024, { seq, sentAt }) });
 
@@ -79,63 +87,20 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     activity.start();
 
     // --- paced publishing ---------------------------------------------------
-    const total = Math.round(o.rate * o.seconds);
-    const startedAt = new Map<string, number>();
-    const publishMs: number[] = [];
-    let sent = 0;
-    let ok = 0;
-    let errors = 0;
-    let skipped = 0;
-    let inFlight = 0;
-    let firstError: unknown = null;
-    let lastAcceptedAt = 0;
-    const fire = (seq: number) => {
-      const id = `evt_l${o.run}_${seq}`;
-      const t0 = nowMs();
-      startedAt.set(id, t0);
-      inFlight++;
-      client.publishRaw(tenant, body(id, seq, t0)).then(
-        () => {
-          ok++;
-          lastAcceptedAt = nowMs();
-          publishMs.push(lastAcceptedAt - t0);
-        },
-        (err: unknown) => {
-          errors++;
-          firstError ??= err;
-          startedAt.delete(id);
-        },
-      ).finally(() => inFlight--);
-    };
-    const start = nowMs();
-    let lastLog = start;
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        const t = nowMs();
-        const due = Math.min(total, Math.floor(((t - start) / 1000) * o.rate));
-        while (sent < due) {
-          if (inFlight >= o.maxInFlight) {
-            skipped += due - sent;
-            sent = due;
-            break;
-          }
-          fire(sent++);
-        }
-        if (t - lastLog > 2000) {
-          lastLog = t;
-          progress(`  run ${o.run} latency: published ${fmtInt(ok)}/${fmtInt(total)} (${inFlight} in flight)`);
-        }
-        if (sent >= total || t - start > o.seconds * 1000 + 5_000) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 1);
+    const paced = await pacedPublish({
+      client,
+      tenant,
+      rate: o.rate,
+      seconds: o.seconds,
+      maxInFlight: o.maxInFlight,
+      body: (seq, sentAt) => {
+        const id = `evt_l${o.run}_${seq}`;
+        return { id, json: body(id, seq, sentAt) };
+      },
+      label: `run ${o.run} latency`,
     });
-    const settleDeadline = nowMs() + 30_000;
-    while (inFlight > 0 && nowMs() < settleDeadline) await sleep(5);
-    // Accepted rate: from the first call to the last 202 (calls still queued when pacing ended count, and so does their wait).
-    const publishSeconds = (Math.max(lastAcceptedAt, start + 1) - start) / 1000;
-    if (ok === 0) throw new Error(`latency run ${o.run}: no publish succeeded (${String(firstError)})`);
+    const { ok, startedAt, publishMs } = paced;
+    if (ok === 0) throw new Error(`latency run ${o.run}: no publish succeeded (${String(paced.firstError)})`);
 
     // --- wait for every published event to arrive ---------------------------
     const arriveDeadline = nowMs() + 30_000;
@@ -147,16 +112,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     const cpu = sampler.end();
     const act = await activity.stop();
     const arrivals = await o.receiver.arrivals();
-    const lat: number[] = [];
-    const seen = new Set<string>();
-    arrivals.ids.forEach((id, i) => {
-      const t0 = startedAt.get(id);
-      if (t0 === undefined || seen.has(id)) return;
-      seen.add(id);
-      lat.push((arrivals.times[i] as number) - clock.offsetMs - t0);
-    });
-    lat.sort((a, b) => a - b);
-    publishMs.sort((a, b) => a - b);
+    const lat = latencies(startedAt, arrivals, clock.offsetMs);
     let finishedMetric: number | null = null;
     try {
       // Minus the warm-up events, which the counter includes.
@@ -167,11 +123,12 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     if (lat.length < ok) progress(`  run ${o.run} latency: WARNING ${ok - lat.length} published events did not arrive within 30 s`);
     return {
       targetRate: o.rate,
-      seconds: publishSeconds,
+      neighbour: o.neighbour ?? null,
+      seconds: paced.seconds,
       published: ok,
-      publishErrors: errors,
-      skipped,
-      achievedRate: ok / publishSeconds,
+      publishErrors: paced.errors,
+      skipped: paced.skipped,
+      achievedRate: ok / paced.seconds,
       received: stats.count,
       matched: lat.length,
       duplicates: stats.duplicates,

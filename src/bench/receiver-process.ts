@@ -5,6 +5,12 @@
  * request body has been read, counts requests and notes each arrival time
  * and `webhook-id`. The parent talks to it over IPC; the process exits when
  * the parent goes away.
+ *
+ * The first path segment picks a behaviour for the scenarios that need a
+ * misbehaving receiver; only answered 2xx requests are counted:
+ *   /hang/…   reads the request and never answers (the sender's timeout ends it)
+ *   /flaky/…  503 while the parent has set `down`, else 200
+ *   /big/…    200 with a body of BIG_BODY_BYTES, streamed
  */
 import http from 'node:http';
 import type { ReceiverHello, ReceiverReply, ReceiverRequest } from './receiver-protocol.js';
@@ -18,7 +24,14 @@ const now = () => performance.timeOrigin + performance.now();
 /** Bounds on what is kept per reset, so a runaway sender cannot exhaust memory. */
 const MAX_TRACKED = 2_000_000;
 
+/** Size of a /big/ response body. */
+const BIG_BODY_BYTES = 16 * 1024 * 1024;
+const CHUNK = Buffer.alloc(64 * 1024, 'x');
+
 let count = 0;
+let down = false;
+let hanging = 0;
+let refused = 0;
 let duplicates = 0;
 let firstAt = 0;
 let lastAt = 0;
@@ -28,6 +41,22 @@ let ids: string[] = [];
 let times: number[] = [];
 
 const server = http.createServer((req, res) => {
+  const url = req.url ?? '';
+  if (url.startsWith('/hang/')) {
+    hanging++;
+    req.resume();
+    req.socket.once('close', () => hanging--);
+    return;
+  }
+  if (url.startsWith('/flaky/') && down) {
+    refused++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(503, { 'content-length': '0' });
+      res.end();
+    });
+    return;
+  }
   const at = now();
   count++;
   if (firstAt === 0) firstAt = at;
@@ -35,7 +64,7 @@ const server = http.createServer((req, res) => {
   const raw = req.headers['webhook-id'];
   const id = typeof raw === 'string' ? raw : '';
   if (seen.size < MAX_TRACKED) {
-    const key = `${req.url ?? ''} ${id}`;
+    const key = `${url} ${id}`;
     if (seen.has(key)) duplicates++;
     else seen.add(key);
   }
@@ -44,11 +73,27 @@ const server = http.createServer((req, res) => {
     times.push(at);
   }
   req.on('end', () => {
+    if (url.startsWith('/big/')) return streamBig(res);
     res.writeHead(200, { 'content-length': '0' });
     res.end();
   });
   req.resume();
 });
+
+/** Writes BIG_BODY_BYTES, respecting backpressure; stops when the client hangs up. */
+function streamBig(res: http.ServerResponse): void {
+  res.writeHead(200, { 'content-length': String(BIG_BODY_BYTES), 'content-type': 'text/plain' });
+  let left = BIG_BODY_BYTES;
+  const pump = () => {
+    while (left > 0 && !res.destroyed) {
+      const n = Math.min(left, CHUNK.length);
+      left -= n;
+      if (!res.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) return void res.once('drain', pump);
+    }
+    if (!res.destroyed) res.end();
+  };
+  pump();
+}
 // Keep client connections open across the whole bench (undici's default keep-alive is shorter).
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
@@ -65,6 +110,7 @@ process.on('message', (m: ReceiverRequest) => {
       lastAt = 0;
       seen = new Set();
       record = m.record;
+      refused = 0;
       ids = [];
       times = [];
       send({ seq: m.seq, type: 'ok' });
@@ -83,12 +129,18 @@ process.on('message', (m: ReceiverRequest) => {
           cpuUserUs: cpu.user,
           cpuSystemUs: cpu.system,
           rssBytes: process.memoryUsage.rss(),
+          hanging,
+          refused,
         },
       });
       break;
     }
     case 'arrivals':
       send({ seq: m.seq, type: 'arrivals', arrivals: { ids, times } });
+      break;
+    case 'down':
+      down = m.down;
+      send({ seq: m.seq, type: 'ok' });
       break;
     case 'clock':
       send({ seq: m.seq, type: 'clock', now: now() });

@@ -4,10 +4,12 @@ export type ReceiverRequest =
   | { seq: number; type: 'reset'; record: boolean }
   | { seq: number; type: 'stats' }
   | { seq: number; type: 'arrivals' }
-  | { seq: number; type: 'clock' };
+  | { seq: number; type: 'clock' }
+  /** While down, /flaky/… paths answer 503. */
+  | { seq: number; type: 'down'; down: boolean };
 
 export interface ReceiverStats {
-  /** Requests answered since the last reset. */
+  /** Requests answered 2xx since the last reset. */
   count: number;
   /** Distinct (path, webhook-id) pairs among them. */
   distinct: number;
@@ -20,6 +22,10 @@ export interface ReceiverStats {
   cpuUserUs: number;
   cpuSystemUs: number;
   rssBytes: number;
+  /** /hang/ requests whose connection is still open. */
+  hanging: number;
+  /** /flaky/ requests answered 503 since the last reset. */
+  refused: number;
 }
 
 export interface ReceiverArrivals {

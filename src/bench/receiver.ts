@@ -81,10 +81,31 @@ export class Receiver {
     await this.rpc({ type: 'reset', record });
   }
 
+  /** While down, every /flaky/… request is answered 503 (a receiver outage). */
+  async setDown(down: boolean): Promise<void> {
+    await this.rpc({ type: 'down', down });
+  }
+
   async stats(): Promise<ReceiverStats> {
     const r = await this.rpc({ type: 'stats' });
     if (r.type !== 'stats') throw new Error('unexpected receiver reply');
     return r.stats;
+  }
+
+  /** Waits until `distinct` deliveries arrived (2xx); throws after `timeoutMs`. Calls `onTick` about every 2 s. */
+  async waitFor(distinct: number, timeoutMs: number, onTick?: (s: ReceiverStats) => void): Promise<ReceiverStats> {
+    const deadline = nowMs() + timeoutMs;
+    let lastTick = nowMs();
+    for (;;) {
+      const s = await this.stats();
+      if (s.distinct >= distinct) return s;
+      if (nowMs() > deadline) throw new Error(`only ${s.distinct}/${distinct} deliveries arrived within ${Math.round(timeoutMs / 1000)} s`);
+      if (onTick && nowMs() - lastTick > 2000) {
+        lastTick = nowMs();
+        onTick(s);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   async arrivals(): Promise<ReceiverArrivals> {

@@ -10,6 +10,7 @@ import type { CpuReport } from './cpu.js';
 import type { LatencyResult } from './latency.js';
 import type { RawResult } from './raw-post.js';
 import type { SustainedResult } from './sustained.js';
+import { moreDetails, targetsTable, type MoreResults, type TargetInputs } from './targets.js';
 import { fmt1, fmtInt, fmtPct, median } from './util.js';
 
 export interface RawRun {
@@ -31,7 +32,10 @@ export interface BenchResults {
   raw: RawRun[];
   sustained: SustainedResult[];
   latency: LatencyResult[];
+  more: MoreResults;
 }
+
+const targetInputs = (r: BenchResults): TargetInputs => ({ rawRps: r.raw.map((x) => x.result.rps), sustained: r.sustained, latency: r.latency, more: r.more });
 
 const NOTES_START = '<!-- notes:start -->';
 const NOTES_END = '<!-- notes:end -->';
@@ -343,6 +347,17 @@ export function markdown(r: BenchResults, notes: string | null, profile: string 
     '- **2. latency**: `herald serve` (API and worker in one process), 1 endpoint, single-event POSTs (1 KB payload) paced by a 1 ms timer ' +
       `at ${ratesOf(r).map((x) => `${x}/s`).join(' and ')} for ${r.knobs.BENCH_SECONDS} s each, open loop over 32 keep-alive connections (at most 256 calls in flight; beyond that events are skipped, which shows as a lower achieved rate); ` +
       'latency = receiver arrival − start of the publish call (so it includes any wait for the API), matched by `webhook-id`, the two processes\' clocks aligned over IPC.',
+    '- **intake** (src/bench/intake.ts): `herald api` alone, a tenant with 1 endpoint; 64 clients posting single events in a closed loop, then 4 clients posting batches of 1,000, for BENCH_INTAKE_SECONDS each.',
+    '- **fan-out** (src/bench/fanout.ts): `herald serve`, one tenant with BENCH_FANOUT endpoints; 5 events one after the other, each timed from the publish call to the last arrival.',
+    '- **noisy neighbour**: scenario 1 again with endpoint 0 pointing at a receiver path that never answers (timeout 2 s): healthy throughput against scenario 1 of the same run; and the lowest latency rate again with a hanging second endpoint in the tenant.',
+    '- **retry storm** (src/bench/storm.ts): `herald api` + `herald worker`; fresh events at 200/s to one endpoint, before and while BENCH_STORM queued retries (set up as after an outage: attempts = 1, due now) drain to another endpoint of the same tenant.',
+    '- **memory**: scenario 1 with every receiver answering 200 and a 16 MB body (Herald keeps the first 64 KiB); worker RSS is sampled every 100 ms in every drain.',
+    '- **idle** (src/bench/idle.ts): one `herald worker` with nothing to do; its CPU and the transactions its database sees, over BENCH_IDLE_SECONDS.',
+    '- **backlog** (src/bench/backlog.ts): BENCH_BACKLOG deliveries over 100 endpoints published by the batch route with no worker, marked as failed once and due now, VACUUM ANALYZE; then one worker drains them. Claim pick time = EXPLAIN ANALYZE of the worker\'s own pick (retry lane, 100 rows, SKIP LOCKED) every 3 s.',
+    '',
+    '## Targets (issue 4)',
+    '',
+    targetsTable(targetInputs(r)),
     '',
     '## Throughput',
     '',
@@ -367,6 +382,10 @@ export function markdown(r: BenchResults, notes: string | null, profile: string 
     '## What limits it (derived from the figures above)',
     '',
     limitsNote(r),
+    '',
+    '## Other scenarios',
+    '',
+    moreDetails(targetInputs(r)),
     '',
   ];
   if (profile) lines.push('## Worker CPU profile (this run)', '', profile, '');
@@ -404,6 +423,6 @@ export function consoleSummary(r: BenchResults): string {
     row(`2. @${rate}/s: latency p95 ms`, ls.map((x) => x.p95), fmt1);
     row(`2. @${rate}/s: latency p99 ms`, ls.map((x) => x.p99), fmt1);
   }
-  lines.push('', 'What limits it:', limitsNote(r), '');
+  lines.push('', 'Targets:', targetsTable(targetInputs(r)), '', 'What limits it:', limitsNote(r), '');
   return lines.join('\n');
 }

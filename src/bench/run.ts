@@ -12,7 +12,12 @@
  *   BENCH_TIMEOUT    longest wait for a sustained drain, seconds (default 300)
  *   BENCH_CPU_PROF   directory: run the sustained worker under `node --cpu-prof` and summarise the profile
  *   BENCH_REPORT     markdown output (default docs/benchmarks.md; "-" writes none)
- *   BENCH_ONLY       comma list of raw,sustained,latency (default all)
+ *   BENCH_INTAKE_SECONDS  length of each intake measurement (default 10)
+ *   BENCH_FANOUT     endpoints of the fan-out tenant (default 1000)
+ *   BENCH_STORM      queued retries of the retry storm (default 100000)
+ *   BENCH_BACKLOG    due deliveries of the backlog drain (default 1000000)
+ *   BENCH_IDLE_SECONDS  idle measurement window (default 30)
+ *   BENCH_ONLY       comma list of raw,sustained,latency,intake,fanout,noisy,storm,memory,idle,backlog (default all)
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -28,6 +33,12 @@ import { rawPostRate } from './raw-post.js';
 import { Receiver } from './receiver.js';
 import { consoleSummary, writeReport, type BenchResults, type RawRun } from './report.js';
 import { runSustained, type SustainedResult } from './sustained.js';
+import { runBacklog } from './backlog.js';
+import { runFanout } from './fanout.js';
+import { runIdle } from './idle.js';
+import { runIntake } from './intake.js';
+import { runStorm } from './storm.js';
+import { emptyMore } from './targets.js';
 import { envInt, envNum, fmt1, fmtInt, progress } from './util.js';
 
 /** The Herald revision under test: commit, and whether src/ (outside the bench) had uncommitted changes. */
@@ -87,7 +98,7 @@ async function main(): Promise<void> {
   const events = envInt('BENCH_EVENTS', 300);
   const endpoints = envInt('BENCH_ENDPOINTS', 100);
   const seconds = envNum('BENCH_SECONDS', 10);
-  const rates = (process.env.BENCH_RATE || '500,100').split(',').map((x) => {
+  const rates = (process.env.BENCH_RATE || '1000,500,100').split(',').map((x) => {
     const n = Number(x.trim());
     if (!Number.isInteger(n) || n < 1 || n > 20_000) throw new Error(`BENCH_RATE: bad rate ${JSON.stringify(x)}`);
     return n;
@@ -95,7 +106,12 @@ async function main(): Promise<void> {
   const timeoutS = envInt('BENCH_TIMEOUT', 300);
   const cpuProfDir = process.env.BENCH_CPU_PROF || undefined;
   const reportPath = process.env.BENCH_REPORT === '-' ? null : (process.env.BENCH_REPORT || DEFAULT_REPORT);
-  const only = new Set((process.env.BENCH_ONLY || 'raw,sustained,latency').split(',').map((s) => s.trim()));
+  const intakeSeconds = envNum('BENCH_INTAKE_SECONDS', 10);
+  const fanoutEndpoints = envInt('BENCH_FANOUT', 1000);
+  const stormRetries = envInt('BENCH_STORM', 100_000);
+  const backlogDeliveries = envInt('BENCH_BACKLOG', 1_000_000);
+  const idleSeconds = envNum('BENCH_IDLE_SECONDS', 30);
+  const only = new Set((process.env.BENCH_ONLY || 'raw,sustained,latency,intake,fanout,noisy,storm,memory,idle,backlog').split(',').map((s) => s.trim()));
   const rawSeconds = Math.max(1, seconds / 2);
 
   const cpus = os.cpus();
@@ -118,6 +134,11 @@ async function main(): Promise<void> {
       BENCH_ENDPOINTS: String(endpoints),
       BENCH_SECONDS: String(seconds),
       BENCH_RATE: rates.join(','),
+      BENCH_INTAKE_SECONDS: String(intakeSeconds),
+      BENCH_FANOUT: String(fanoutEndpoints),
+      BENCH_STORM: String(stormRetries),
+      BENCH_BACKLOG: String(backlogDeliveries),
+      BENCH_IDLE_SECONDS: String(idleSeconds),
     },
     heraldConfig: Object.fromEntries(
       Object.entries(process.env).filter(([k, v]) => k.startsWith('HERALD_') && !/TOKEN|SECRET|KEY|PASSWORD/.test(k) && v !== undefined) as [string, string][],
@@ -127,7 +148,9 @@ async function main(): Promise<void> {
     raw: [],
     sustained: [],
     latency: [],
+    more: emptyMore(),
   };
+  const more = results.more;
   progress(`machine: ${results.machine.cpuModel} × ${results.machine.cores}, ${results.machine.memGiB.toFixed(1)} GiB, node ${process.version}`);
   progress(`postgres: ${pg.split(' on ')[0]} at ${new URL(ADMIN_URL).host}`);
   progress(`plan: ${runs} runs × (raw ${rawSeconds} s, sustained ${fmtInt(events)} events × ${endpoints} endpoints, latency ${seconds} s at ${rates.join(' and ')}/s)`);
@@ -197,6 +220,56 @@ async function main(): Promise<void> {
           `publish call p50 ${fmt1(l.publishP50)} ms; serve CPU ${fmt1(l.cpu.procs.serve ?? Number.NaN)}%, postgres ${fmt1(l.cpu.postgres ?? Number.NaN)}%, other load ${fmt1(l.cpu.other ?? Number.NaN)}%`,
       );
       progress(`run ${run}/${runs}: PostgreSQL: ${describeActivity(l.activity, ['publish', 'claim', 'record'])}`);
+    }
+    if (only.has('intake')) {
+      progress(`run ${run}/${runs}: intake (single events, then batches of 1,000; ${intakeSeconds} s each)`);
+      const list = await runIntake({ run, receiver, seconds: intakeSeconds });
+      more.intake.push(list);
+      for (const x of list) progress(`run ${run}/${runs}: intake ${x.mode}: ${fmtInt(x.eventsPerSec)} events/s (${x.clients} clients, request p50 ${fmt1(x.requestP50)} ms, p99 ${fmt1(x.requestP99)} ms)`);
+    }
+    if (only.has('fanout')) {
+      progress(`run ${run}/${runs}: fan-out to ${fmtInt(fanoutEndpoints)} endpoints`);
+      const f = await runFanout({ run, receiver, endpoints: fanoutEndpoints, events: 5 });
+      more.fanout.push(f);
+      progress(`run ${run}/${runs}: fan-out: all ${fmtInt(f.endpoints)} arrived after ${f.allArrivedMs.map(fmtInt).join(', ')} ms`);
+    }
+    if (only.has('noisy')) {
+      progress(`run ${run}/${runs}: noisy neighbour (one endpoint of ${endpoints} never answers)`);
+      const s = await runSustained({ run, receiver, events, endpoints, publishers: 16, timeoutMs: timeoutS * 1000, shape: 'noisy' });
+      more.noisy.push(s);
+      progress(`run ${run}/${runs}: noisy: healthy ${fmtInt(s.deliveriesPerSec)} deliveries/s, worker peak RSS ${fmt1(s.workerPeakRssMb ?? Number.NaN)} MB`);
+      const rate = Math.min(...rates);
+      const l = await runLatency({ run, receiver, rate, seconds, maxInFlight: 256, neighbour: 'hang' });
+      more.noisyLatency.push(l);
+      progress(`run ${run}/${runs}: noisy latency @${rate}/s: p50 ${fmt1(l.p50)} ms, p99 ${fmt1(l.p99)} ms (${l.matched}/${l.published} arrived)`);
+    }
+    if (only.has('storm')) {
+      progress(`run ${run}/${runs}: retry storm (${fmtInt(stormRetries)} queued retries, fresh events at 200/s)`);
+      const st = await runStorm({ run, receiver, retries: stormRetries, rate: 200, seconds });
+      more.storm.push(st);
+      progress(
+        `run ${run}/${runs}: storm: fresh p99 ${fmt1(st.baseline.p99)} ms before, ${fmt1(st.storm.p99)} ms during (${fmtInt(st.storm.stormPerSec)} storm deliveries/s)`,
+      );
+    }
+    if (only.has('memory')) {
+      progress(`run ${run}/${runs}: memory (every response is 16 MB)`);
+      const s = await runSustained({ run, receiver, events: Math.max(10, Math.floor(events / 6)), endpoints, publishers: 16, timeoutMs: timeoutS * 1000, shape: 'big' });
+      more.big.push(s);
+      progress(`run ${run}/${runs}: memory: ${fmtInt(s.deliveriesPerSec)} deliveries/s, worker peak RSS ${fmt1(s.workerPeakRssMb ?? Number.NaN)} MB`);
+    }
+    if (only.has('idle')) {
+      progress(`run ${run}/${runs}: idle worker (${idleSeconds} s)`);
+      const x = await runIdle({ run, receiver, seconds: idleSeconds });
+      more.idle.push(x);
+      progress(`run ${run}/${runs}: idle: worker CPU ${fmt1(x.workerCpuPct ?? Number.NaN)}%, ${x.queriesPerSec.toFixed(2)} queries/s`);
+    }
+    if (only.has('backlog')) {
+      progress(`run ${run}/${runs}: backlog drain (${fmtInt(backlogDeliveries)} due deliveries)`);
+      const b = await runBacklog({ run, receiver, deliveries: backlogDeliveries, endpoints, timeoutMs: Math.max(600, backlogDeliveries / 500) * 1000 });
+      more.backlog.push(b);
+      progress(
+        `run ${run}/${runs}: backlog: ${fmtInt(b.deliveriesPerSec)} deliveries/s over ${fmt1(b.drainSeconds)} s; claim pick ${fmt1(b.pickMsFull)} ms full → ${fmt1(b.pickMsEnd)} ms empty; peak RSS ${fmt1(b.peakRssMb ?? Number.NaN)} MB`,
+      );
     }
   }
 

@@ -22,9 +22,15 @@ export interface SustainedOptions {
   timeoutMs: number;
   /** Run the worker under --cpu-prof, writing the profile here. */
   cpuProfDir?: string;
+  /**
+   * 'noisy': endpoint 0 never answers (timeout 2 s), the others are healthy;
+   * 'big': every receiver answers 200 with a 16 MB body. Default: all healthy, empty answers.
+   */
+  shape?: 'noisy' | 'big';
 }
 
 export interface SustainedResult {
+  shape: 'plain' | 'noisy' | 'big';
   events: number;
   endpoints: number;
   expected: number;
@@ -42,6 +48,8 @@ export interface SustainedResult {
   attempts: number;
   cpu: CpuReport;
   workerRssMb: number | null;
+  /** Highest worker RSS seen during the drain (sampled every 100 ms). */
+  workerPeakRssMb: number | null;
   /** Database work per delivery over the drain. */
   dbXactPerSec: number;
   deliveriesPerXact: number;
@@ -64,11 +72,16 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     const client = stack.client(api, o.publishers);
     const tenant = `bench_s${o.run}`;
     await client.createTenant(tenant, 'bench sustained');
-    for (let i = 0; i < o.endpoints; i++) await client.createEndpoint(tenant, `${o.receiver.url}/ep/${i}`);
+    for (let i = 0; i < o.endpoints; i++) {
+      if (o.shape === 'noisy' && i === 0) await client.createEndpoint(tenant, `${o.receiver.url}/hang/${i}`, { timeoutMs: 2000 });
+      else await client.createEndpoint(tenant, `${o.receiver.url}/${o.shape === 'big' ? 'big' : 'ep'}/${i}`);
+    }
     await o.receiver.reset(false);
 
     // --- publish the backlog (no worker yet) -------------------------------
-    const expected = o.events * o.endpoints;
+    const written = o.events * o.endpoints;
+    /** Deliveries that can succeed (the noisy neighbour's never do). */
+    const expected = o.shape === 'noisy' ? o.events * (o.endpoints - 1) : written;
     let next = 0;
     let created = 0;
     const t0 = nowMs();
@@ -94,10 +107,10 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     await Promise.all(Array.from({ length: o.publishers }, lane));
     const publishSeconds = (nowMs() - t0) / 1000;
     const publishActivity = await publishSampler.stop();
-    if (created !== expected) throw new Error(`publishing created ${created} deliveries, expected ${expected}`);
+    if (created !== written) throw new Error(`publishing created ${created} deliveries, expected ${written}`);
     progress(
-      `  run ${o.run} sustained: backlog of ${fmtInt(expected)} deliveries published in ${publishSeconds.toFixed(1)} s ` +
-        `(${fmtInt(o.events / publishSeconds)} events/s, ${fmtInt(expected / publishSeconds)} deliveries/s written)`,
+      `  run ${o.run} sustained: backlog of ${fmtInt(written)} deliveries published in ${publishSeconds.toFixed(1)} s ` +
+        `(${fmtInt(o.events / publishSeconds)} events/s, ${fmtInt(written / publishSeconds)} deliveries/s written)`,
     );
 
     await sleep(1100); // let the statistics collector catch up before the baseline snapshot
@@ -123,8 +136,10 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     let lastProgress = nowMs();
     let stats = await o.receiver.stats();
     let workerRss: number | null = null;
+    let peakRss = 0;
     for (;;) {
       stats = await o.receiver.stats();
+      peakRss = Math.max(peakRss, processRssBytes(worker.pid) ?? 0);
       if (!sampling && stats.count > 0) {
         sampler.begin();
         sampling = true;
@@ -155,7 +170,7 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     // --- wait until PostgreSQL has every outcome ----------------------------
     let counts = await probe.deliveryCounts();
     const recordDeadline = nowMs() + 60_000;
-    while (counts.succeeded + counts.failed < expected) {
+    while (counts.succeeded < expected) {
       if (nowMs() > recordDeadline) throw new Error(`only ${counts.succeeded + counts.failed}/${expected} outcomes recorded 60 s after the last arrival`);
       await sleep(50);
       counts = await probe.deliveryCounts();
@@ -172,6 +187,7 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     const xact = after.xact - before.xact;
     const upd = after.updates - before.updates;
     return {
+      shape: o.shape ?? 'plain',
       events: o.events,
       endpoints: o.endpoints,
       expected,
@@ -187,9 +203,10 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
       attempts: counts.attempts,
       cpu,
       workerRssMb: workerRss === null ? null : workerRss / 1024 / 1024,
+      workerPeakRssMb: peakRss > 0 ? peakRss / 1024 / 1024 : null,
       dbXactPerSec: xact / recordedSeconds,
       deliveriesPerXact: expected / Math.max(1, xact),
-      walBytesPerDelivery: wal / expected,
+      walBytesPerDelivery: wal / written,
       hotUpdatePct: upd > 0 ? ((after.hotUpdates - before.hotUpdates) / upd) * 100 : 0,
       profileFile,
       publishActivity,

@@ -74,8 +74,9 @@ interface ClaimRow {
  * a backlog of retries alone is claimed in full batches. Endpoints this worker already has at
  * its in-flight cap (or whose circuit is open) are skipped, and an ordered
  * delivery goes only when it is the first pending one of its key.
+ * (PICK is exported for the benchmark, which times it against a backlog.)
  */
-const PICK = (lane: string, limit: string) => `
+export const PICK = (lane: string, limit: string) => `
   select id from deliveries d
    where status = 'pending' and ${lane} and next_attempt_at <= now() and endpoint_id <> all ($3::text[])
      and (d.ordering_key is null or not exists (

@@ -1,0 +1,101 @@
+/**
+ * Intake: how many events per second `herald api` accepts (each durable
+ * before its 202), with no worker running. Single-event POSTs from many
+ * keep-alive clients (closed loop), then the batch route with 1,000 events
+ * per request. The tenant has one endpoint, so every event also writes one
+ * delivery row.
+ */
+import { CpuSampler, type CpuReport } from './cpu.js';
+import type { Receiver } from './receiver.js';
+import { openStack } from './stack.js';
+import { nowMs, payloadOfSize, percentile } from './util.js';
+
+export interface IntakeResult {
+  mode: 'single' | 'batch';
+  clients: number;
+  eventsPerRequest: number;
+  seconds: number;
+  events: number;
+  eventsPerSec: number;
+  /** Request latency, ms. */
+  requestP50: number;
+  requestP99: number;
+  cpu: CpuReport;
+}
+
+export interface IntakeOptions {
+  run: number;
+  receiver: Receiver;
+  seconds: number;
+}
+
+const SINGLE_CLIENTS = 64;
+const BATCH_CLIENTS = 4;
+const BATCH_SIZE = 1000;
+
+export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
+  const stack = await openStack();
+  try {
+    const api = await stack.start('api');
+    const setup = stack.client(api, 4);
+    const tenant = `bench_i${o.run}`;
+    await setup.createTenant(tenant, 'bench intake');
+    await setup.createEndpoint(tenant, `${o.receiver.url}/intake`);
+    const pad = JSON.stringify(payloadOfSize(1024, { seq: 0 }));
+    const event = (id: string) => `{"id":"${id}","type":"bench.intake","payload":${pad}}`;
+    const out: IntakeResult[] = [];
+
+    for (const mode of ['single', 'batch'] as const) {
+      const clients = mode === 'single' ? SINGLE_CLIENTS : BATCH_CLIENTS;
+      const per = mode === 'single' ? 1 : BATCH_SIZE;
+      const client = stack.client(api, clients);
+      let seq = 0;
+      const body = () => {
+        if (mode === 'single') return event(`evt_i${o.run}_${seq++}`);
+        const parts: string[] = [];
+        for (let i = 0; i < per; i++) parts.push(event(`evt_i${o.run}_${seq++}`));
+        return `{"events":[${parts.join(',')}]}`;
+      };
+      const call = (b: string) => (mode === 'single' ? client.publishRaw(tenant, b) : client.publishBatchRaw(tenant, b));
+      // Warm-up: connections, prepared statements, JIT.
+      await Promise.all(Array.from({ length: clients }, () => call(body())));
+
+      const sampler = new CpuSampler({ api: api.pid }, stack.db.name);
+      const latencies: number[] = [];
+      let accepted = 0;
+      const start = nowMs();
+      const end = start + o.seconds * 1000;
+      sampler.begin();
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          while (nowMs() < end) {
+            const b = body();
+            const t0 = nowMs();
+            await call(b);
+            latencies.push(nowMs() - t0);
+            accepted += per;
+          }
+        }),
+      );
+      const seconds = (nowMs() - start) / 1000;
+      const cpu = sampler.end();
+      latencies.sort((a, b) => a - b);
+      out.push({
+        mode,
+        clients,
+        eventsPerRequest: per,
+        seconds,
+        events: accepted,
+        eventsPerSec: accepted / seconds,
+        requestP50: percentile(latencies, 50),
+        requestP99: percentile(latencies, 99),
+        cpu,
+      });
+    }
+    return out;
+  } catch (err) {
+    throw stack.explain(err);
+  } finally {
+    await stack.close();
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * The scenarios beyond the sustained drain and the latency runs, and the
+ * table that sets every measured figure against its target (issue 4).
+ */
+import type { BacklogResult } from './backlog.js';
+import type { FanoutResult } from './fanout.js';
+import type { IdleResult } from './idle.js';
+import type { IntakeResult } from './intake.js';
+import type { LatencyResult } from './latency.js';
+import type { StormResult } from './storm.js';
+import type { SustainedResult } from './sustained.js';
+import { fmt1, fmtInt, median } from './util.js';
+
+export interface MoreResults {
+  /** One list (single, batch) per run. */
+  intake: IntakeResult[][];
+  fanout: FanoutResult[];
+  /** Sustained drain with one endpoint that never answers. */
+  noisy: SustainedResult[];
+  /** Latency at the lowest BENCH_RATE with a hanging neighbour endpoint. */
+  noisyLatency: LatencyResult[];
+  storm: StormResult[];
+  /** Sustained drain where every receiver answers with a 16 MB body. */
+  big: SustainedResult[];
+  idle: IdleResult[];
+  backlog: BacklogResult[];
+}
+
+export const emptyMore = (): MoreResults => ({ intake: [], fanout: [], noisy: [], noisyLatency: [], storm: [], big: [], idle: [], backlog: [] });
+
+/** What the targets table needs from the rest of the results. */
+export interface TargetInputs {
+  rawRps: number[];
+  sustained: SustainedResult[];
+  latency: LatencyResult[];
+  more: MoreResults;
+}
+
+const med = (xs: number[]) => median(xs.filter((x) => Number.isFinite(x)));
+const pct = (n: number) => (Number.isFinite(n) ? `${(n * 100).toFixed(0)}%` : 'n/a');
+const verdict = (ok: boolean | null) => (ok === null ? 'not run' : ok ? '**met**' : '**not met**');
+const runs = (xs: number[], f: (n: number) => string) => (xs.length > 1 ? ` (runs: ${xs.map(f).join(', ')})` : '');
+
+function table(head: string[], rows: string[][]): string {
+  return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+/** One row per target of issue 4: target, measured median (and the runs), met or not. */
+export function targetsTable(t: TargetInputs): string {
+  const rows: string[][] = [];
+  const m = t.more;
+
+  const rate = t.sustained.map((s) => s.deliveriesPerSec);
+  const ratio = t.sustained.map((s, i) => s.deliveriesPerSec / (t.rawRps[i] ?? Number.NaN));
+  rows.push([
+    'sustained delivery, 1 KB, 100 endpoints, every attempt recorded',
+    '≥ 10,000 deliveries/s and ≥ 0.35 of raw POST',
+    rate.length ? `${fmtInt(med(rate))}/s = ${pct(med(ratio))} of raw${runs(ratio, pct)}` : 'n/a',
+    verdict(rate.length ? med(rate) >= 10_000 && med(ratio) >= 0.35 : null),
+  ]);
+
+  const top = Math.max(0, ...t.latency.map((l) => l.targetRate));
+  const lt = t.latency.filter((l) => l.targetRate === top);
+  rows.push([
+    `publish→receive latency at ${fmtInt(top)} events/s`,
+    'p50 ≤ 5 ms, p99 ≤ 25 ms (at 1,000/s)',
+    lt.length
+      ? `p50 ${fmt1(med(lt.map((l) => l.p50)))} ms, p99 ${fmt1(med(lt.map((l) => l.p99)))} ms, achieved ${fmtInt(med(lt.map((l) => l.achievedRate)))}/s${runs(lt.map((l) => l.p99), fmt1)}`
+      : 'n/a',
+    verdict(lt.length ? top >= 1000 && med(lt.map((l) => l.p50)) <= 5 && med(lt.map((l) => l.p99)) <= 25 : null),
+  ]);
+
+  for (const [mode, target, goal] of [
+    ['single', '≥ 5,000 events/s', 5_000],
+    ['batch', '≥ 50,000 events/s', 50_000],
+  ] as const) {
+    const xs = m.intake.map((list) => list.find((x) => x.mode === mode)?.eventsPerSec ?? Number.NaN);
+    const one = m.intake[0]?.find((x) => x.mode === mode);
+    rows.push([
+      mode === 'single' ? 'intake: single-event `POST …/events`, durable before 202' : 'intake: `POST …/events/batch`, 1,000 events per call',
+      target,
+      xs.length ? `${fmtInt(med(xs))} events/s with ${one?.clients} clients${runs(xs, fmtInt)}` : 'n/a',
+      verdict(xs.length ? med(xs) >= goal : null),
+    ]);
+  }
+
+  const fan = m.fanout.map((f) => Math.max(...f.allArrivedMs));
+  rows.push([
+    `fan-out: one event to ${fmtInt(m.fanout[0]?.endpoints ?? 1000)} endpoints`,
+    'all received within 1 s',
+    fan.length ? `slowest event of each run: all arrived after ${fmtInt(med(fan))} ms (median of runs; each run ${m.fanout[0]?.allArrivedMs.length} events)${runs(fan, fmtInt)}` : 'n/a',
+    verdict(fan.length ? med(fan) <= 1000 : null),
+  ]);
+
+  const bl = m.backlog;
+  const blRatio = bl.map((b, i) => b.deliveriesPerSec / (t.sustained[i]?.deliveriesPerSec ?? Number.NaN));
+  const b0 = bl[0];
+  rows.push([
+    `backlog: ${fmtInt(b0?.deliveries ?? 1_000_000)} due deliveries after an outage`,
+    'drains at ≥ 0.8 of the steady rate; claim time flat from full to empty',
+    bl.length
+      ? `${fmtInt(med(bl.map((b) => b.deliveriesPerSec)))}/s = ${pct(med(blRatio))} of the sustained rate${runs(blRatio, pct)}; ` +
+        `claim pick ${fmt1(med(bl.map((b) => b.pickMsFull)))} ms full, ${fmt1(med(bl.map((b) => b.pickMsHalf)))} ms half, ${fmt1(med(bl.map((b) => b.pickMsEnd)))} ms near empty`
+      : 'n/a',
+    verdict(bl.length ? med(blRatio) >= 0.8 && med(bl.map((b) => b.pickMsEnd)) <= 3 * med(bl.map((b) => b.pickMsFull)) + 1 : null),
+  ]);
+
+  const nz = m.noisy.map((s, i) => s.deliveriesPerSec / (t.sustained[i]?.deliveriesPerSec ?? Number.NaN));
+  const nl = m.noisyLatency;
+  const base = t.latency.filter((l) => l.targetRate === nl[0]?.targetRate);
+  rows.push([
+    'noisy neighbour: 1 endpoint that times out + 99 healthy',
+    'healthy throughput ≥ 0.9 of the run without it; healthy p99 unchanged',
+    m.noisy.length
+      ? `healthy throughput ${pct(med(nz))} of the all-healthy drain${runs(nz, pct)}` +
+        (nl.length ? `; p99 at ${nl[0]?.targetRate}/s ${fmt1(med(nl.map((l) => l.p99)))} ms beside a hanging endpoint vs ${fmt1(med(base.map((l) => l.p99)))} ms alone` : '')
+      : 'n/a',
+    verdict(m.noisy.length ? med(nz) >= 0.9 && (!nl.length || med(nl.map((l) => l.p99)) <= 1.25 * med(base.map((l) => l.p99)) + 5) : null),
+  ]);
+
+  const st = m.storm;
+  rows.push([
+    `retry storm: ${fmtInt(st[0]?.retries ?? 100_000)} queued retries come back`,
+    'fresh first attempts to other endpoints keep p99 ≤ 50 ms',
+    st.length
+      ? `fresh p99 ${fmt1(med(st.map((s) => s.storm.p99)))} ms during the storm vs ${fmt1(med(st.map((s) => s.baseline.p99)))} ms before it, at ${st[0]?.rate}/s; ` +
+        `storm drained at ${fmtInt(med(st.map((s) => s.storm.stormPerSec)))}/s meanwhile${runs(st.map((s) => s.storm.p99), fmt1)}`
+      : 'n/a',
+    verdict(st.length ? med(st.map((s) => s.storm.p99)) <= 50 : null),
+  ]);
+
+  const rss = [...t.sustained, ...m.noisy, ...m.big].map((s) => s.workerPeakRssMb ?? Number.NaN).concat(bl.map((b) => b.peakRssMb ?? Number.NaN));
+  const peak = Math.max(...rss.filter((x) => Number.isFinite(x)));
+  const bigPeak = Math.max(...m.big.map((s) => s.workerPeakRssMb ?? Number.NaN).filter((x) => Number.isFinite(x)));
+  rows.push([
+    'memory: worker RSS at any backlog and response size',
+    '≤ 200 MB',
+    Number.isFinite(peak)
+      ? `peak ${fmtInt(peak)} MB over every drain (incl. ${fmtInt(b0?.deliveries ?? 0)} backlog)` + (Number.isFinite(bigPeak) ? `; ${fmtInt(bigPeak)} MB with 16 MB responses` : '')
+      : 'n/a',
+    verdict(Number.isFinite(peak) ? peak <= 200 : null),
+  ]);
+
+  const id = m.idle;
+  rows.push([
+    'idle worker',
+    '≤ 1 % CPU and ≤ 1 query/s',
+    id.length ? `${fmt1(med(id.map((x) => x.workerCpuPct ?? Number.NaN)))} % CPU, ${med(id.map((x) => x.queriesPerSec)).toFixed(2)} queries/s over ${fmtInt(id[0]?.seconds ?? 0)} s` : 'n/a',
+    verdict(id.length ? med(id.map((x) => x.workerCpuPct ?? Number.NaN)) <= 1 && med(id.map((x) => x.queriesPerSec)) <= 1 : null),
+  ]);
+  return table(['scenario', 'target', 'measured (median of runs)', 'verdict'], rows);
+}
+
+/** Per-run figures of the extra scenarios. */
+export function moreDetails(t: TargetInputs): string {
+  const m = t.more;
+  const out: string[] = [];
+  if (m.intake.length) {
+    out.push('### Intake', '', table(
+      ['run', 'mode', 'clients', 'events/request', 'events/s', 'request p50 / p99 ms', '`herald api` CPU', 'PostgreSQL CPU'],
+      m.intake.flatMap((list, i) =>
+        list.map((x) => [String(i + 1), x.mode, String(x.clients), fmtInt(x.eventsPerRequest), fmtInt(x.eventsPerSec), `${fmt1(x.requestP50)} / ${fmt1(x.requestP99)}`, `${fmt1(x.cpu.procs.api ?? Number.NaN)}%`, `${fmt1(x.cpu.postgres ?? Number.NaN)}%`]),
+      ),
+    ), '');
+  }
+  if (m.fanout.length) {
+    out.push('### Fan-out', '', table(
+      ['run', 'endpoints', 'publish → first arrival, ms (each event)', 'publish → all arrived, ms (each event)', 'duplicates', '`herald serve` RSS'],
+      m.fanout.map((f, i) => [String(i + 1), fmtInt(f.endpoints), f.firstArrivedMs.map(fmtInt).join(', '), f.allArrivedMs.map(fmtInt).join(', '), String(f.duplicates), f.rssMb === null ? 'n/a' : `${fmtInt(f.rssMb)} MB`]),
+    ), '');
+  }
+  if (m.backlog.length) {
+    out.push('### Backlog drain', '', table(
+      ['run', 'deliveries', 'set-up s', 'drain s', 'deliveries/s', '÷ sustained (same run)', 'rate per tenth of the backlog, first → last', 'claim pick ms: full / half / empty', 'duplicates', 'worker peak RSS'],
+      m.backlog.map((b, i) => [
+        String(i + 1), fmtInt(b.deliveries), fmt1(b.setupSeconds), fmt1(b.drainSeconds), fmtInt(b.deliveriesPerSec),
+        pct(b.deliveriesPerSec / (t.sustained[i]?.deliveriesPerSec ?? Number.NaN)),
+        b.decileRates.map(fmtInt).join(', '), `${fmt1(b.pickMsFull)} / ${fmt1(b.pickMsHalf)} / ${fmt1(b.pickMsEnd)}`, String(b.duplicates),
+        b.peakRssMb === null ? 'n/a' : `${fmtInt(b.peakRssMb)} MB`,
+      ]),
+    ), '');
+  }
+  if (m.noisy.length || m.noisyLatency.length) {
+    out.push('### Noisy neighbour', '', table(
+      ['run', 'healthy deliveries/s beside a hanging endpoint', 'all-healthy drain (same run)', 'ratio', `latency p50 / p99 ms at ${m.noisyLatency[0]?.targetRate ?? '?'}/s beside it`, 'same rate, alone (same run)'],
+      m.noisy.map((s, i) => {
+        const nl = m.noisyLatency[i];
+        const alone = t.latency.filter((l) => l.targetRate === nl?.targetRate)[i];
+        return [
+          String(i + 1), fmtInt(s.deliveriesPerSec), fmtInt(t.sustained[i]?.deliveriesPerSec ?? Number.NaN),
+          pct(s.deliveriesPerSec / (t.sustained[i]?.deliveriesPerSec ?? Number.NaN)),
+          nl ? `${fmt1(nl.p50)} / ${fmt1(nl.p99)}` : 'n/a', alone ? `${fmt1(alone.p50)} / ${fmt1(alone.p99)}` : 'n/a',
+        ];
+      }),
+    ), '');
+  }
+  if (m.storm.length) {
+    out.push('### Retry storm', '', table(
+      ['run', 'queued retries', 'fresh events/s', 'before: fresh p50 / p99 / max ms', 'during the storm: fresh p50 / p99 / max ms', 'fresh arrived', 'storm deliveries/s meanwhile'],
+      m.storm.map((s, i) => [
+        String(i + 1), fmtInt(s.retries), String(s.rate),
+        `${fmt1(s.baseline.p50)} / ${fmt1(s.baseline.p99)} / ${fmt1(s.baseline.max)}`,
+        `${fmt1(s.storm.p50)} / ${fmt1(s.storm.p99)} / ${fmt1(s.storm.max)}`,
+        `${fmtInt(s.storm.arrived)}/${fmtInt(s.storm.fresh)}`, fmtInt(s.storm.stormPerSec),
+      ]),
+    ), '');
+  }
+  if (m.big.length) {
+    out.push('### Memory with 16 MB responses', '', table(
+      ['run', 'deliveries', 'deliveries/s', 'worker peak RSS', 'worker RSS at end'],
+      m.big.map((s, i) => [String(i + 1), fmtInt(s.expected), fmtInt(s.deliveriesPerSec), s.workerPeakRssMb === null ? 'n/a' : `${fmtInt(s.workerPeakRssMb)} MB`, s.workerRssMb === null ? 'n/a' : `${fmtInt(s.workerRssMb)} MB`]),
+    ), '');
+  }
+  if (m.idle.length) {
+    out.push('### Idle worker', '', table(
+      ['run', 'window s', 'worker CPU', 'queries/s'],
+      m.idle.map((x, i) => [String(i + 1), fmt1(x.seconds), `${fmt1(x.workerCpuPct ?? Number.NaN)}%`, x.queriesPerSec.toFixed(2)]),
+    ), '');
+  }
+  return out.join('\n');
+}
