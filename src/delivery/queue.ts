@@ -422,25 +422,27 @@ export async function releaseDeliveries(db: Db, items: { id: string; leaseToken:
 }
 
 /** Records that this worker is alive and returns how many workers are (seen in the last 15 s). */
-export async function heartbeat(db: Db, workerId: string): Promise<number> {
-  const res = await db.query<{ n: number }>(
+/**
+ * Tells the database this worker is alive, and learns in the same round
+ * trip how many workers share the endpoints' rate limits and which
+ * endpoints' circuits are open (workers send nothing to those until they close).
+ */
+export async function heartbeat(db: Db, workerId: string): Promise<{ workers: number; openCircuits: string[] }> {
+  const res = await db.query<{ n: number; open: string[] }>(
     `with beat as (
        insert into workers (id) values ($1) on conflict (id) do update set last_seen_at = now() returning 1)
-     select (select count(*) from workers where last_seen_at > now() - interval '15 seconds' and id <> $1)::int + 1 as n from beat`,
+     select (select count(*) from workers where last_seen_at > now() - interval '15 seconds' and id <> $1)::int + 1 as n,
+            array(select id from endpoints where circuit_open_until > now()) as open
+       from beat`,
     [workerId],
     'worker_heartbeat',
   );
-  return Number(res.rows[0]?.n ?? 1);
+  const row = res.rows[0];
+  return { workers: Number(row?.n ?? 1), openCircuits: row?.open ?? [] };
 }
 
 export async function forgetWorker(db: Db, workerId: string): Promise<void> {
   await db.query(`delete from workers where id = $1 or last_seen_at < now() - interval '1 hour'`, [workerId]);
-}
-
-/** Endpoints whose circuit is open now: workers send nothing to them until it closes. */
-export async function openCircuits(db: Db): Promise<string[]> {
-  const res = await db.query<{ id: string }>(`select id from endpoints where circuit_open_until > now()`, [], 'endpoint_open_circuits');
-  return res.rows.map((r) => r.id);
 }
 
 /** When the next pending delivery falls due (null when none), so an idle worker sleeps exactly until then. */
