@@ -248,7 +248,8 @@ async function main(): Promise<void> {
       const st = await runStorm({ run, receiver, retries: stormRetries, rate: 200, seconds });
       more.storm.push(st);
       progress(
-        `run ${run}/${runs}: storm: fresh p99 ${fmt1(st.baseline.p99)} ms before, ${fmt1(st.storm.p99)} ms during (${fmtInt(st.storm.stormPerSec)} storm deliveries/s)`,
+        `run ${run}/${runs}: storm: fresh p50/p99 ${fmt1(st.baseline.p50)}/${fmt1(st.baseline.p99)} ms before, ${fmt1(st.storm.p50)}/${fmt1(st.storm.p99)} ms during ` +
+          `(publish call p99 ${fmt1(st.baseline.publishP99)} → ${fmt1(st.storm.publishP99)} ms; ${fmtInt(st.storm.stormPerSec)} storm deliveries/s)`,
       );
     }
     if (only.has('memory')) {

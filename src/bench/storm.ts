@@ -24,6 +24,9 @@ export interface StormPhase {
   p50: number;
   p99: number;
   max: number;
+  /** Publish call (the API's 202), ms. */
+  publishP50: number;
+  publishP99: number;
   /** Storm deliveries that arrived during the phase. */
   stormDelivered: number;
   stormPerSec: number;
@@ -81,6 +84,8 @@ export async function runStorm(o: { run: number; receiver: Receiver; retries: nu
         p50: percentile(lat, 50),
         p99: percentile(lat, 99),
         max: lat[lat.length - 1] ?? Number.NaN,
+        publishP50: percentile(paced.publishMs, 50),
+        publishP99: percentile(paced.publishMs, 99),
         stormDelivered: storm,
         stormPerSec: storm / paced.seconds,
       };
@@ -101,7 +106,7 @@ export async function runStorm(o: { run: number; receiver: Receiver; retries: nu
         while (next < batches) {
           const b = next++;
           const parts: string[] = [];
-          for (let i = b * 1000; i < Math.min(o.retries, (b + 1) * 1000); i++) parts.push(`{"id":"evt_r${o.run}_storm_${i}","type":"storm.event","payload":${pad}}`);
+          for (let i = b * 1000; i < Math.min(o.retries, (b + 1) * 1000); i++) parts.push(`{"id":"evt_r${o.run}_queued_${i}","type":"storm.event","payload":${pad}}`);
           await client.publishBatchRaw(tenant, `{"events":[${parts.join(',')}]}`);
         }
       }),
@@ -111,7 +116,7 @@ export async function runStorm(o: { run: number; receiver: Receiver; retries: nu
     await probe.exec('vacuum analyze deliveries');
 
     worker = await stack.start('worker');
-    const storm = await phase('storm');
+    const storm = await phase('during');
     return { retries: o.retries, rate: o.rate, baseline, storm };
   } catch (err) {
     throw stack.explain(err);
