@@ -504,3 +504,49 @@ describe('idempotency keys are per tenant', () => {
     expect((await two.get(`/v1/tenants/${t1}/events/${id}`)).status).toBe(404);
   });
 });
+
+describe('audit', () => {
+  // Not configuration: publishing events and sending a test event are traffic, recorded as events and deliveries.
+  const TRAFFIC = new Set([`POST ${TENANT_PREFIX}/events`, `POST ${TENANT_PREFIX}/events/batch`, `POST ${TENANT_PREFIX}/endpoints/{endpointId}/test`]);
+  // Operations a tenant token may not do (403): done with the admin token.
+  const adminOnly = (op: Op) =>
+    !op.path.startsWith(TENANT_PREFIX) || (op.path === TENANT_PREFIX ? op.method !== 'GET' : /^\/(tokens|portal-links)$/.test(op.path.slice(TENANT_PREFIX.length)));
+  const GLOBAL_BODIES: Record<string, (name: string) => unknown> = {
+    'POST /v1/tenants': () => ({ name: 'Audited' }),
+    'POST /v1/event-types': (name) => ({ name, description: 'audited' }),
+    'PATCH /v1/event-types/{name}': () => ({ description: 'audited, changed' }),
+  };
+
+  it('records every configuration change with its actor (generated from /openapi.json)', async () => {
+    const ops = operations().filter((o) => o.path.startsWith('/v1/') && o.method !== 'GET' && !TRAFFIC.has(key(o)));
+    expect(ops.length).toBeGreaterThanOrEqual(12);
+    const problems: string[] = [];
+    let n = 0;
+    for (const op of ops) {
+      const c = await herald.api.tenant('Audited');
+      const { secret: _s, ...ids } = await seed(c, '/audited', true);
+      const tokenRow = await herald.api.post(`/v1/tenants/${c}/tokens`, { name: 'auditor' });
+      const admin = adminOnly(op);
+      const api = admin ? herald.api : herald.api.as(tokenRow.body.token as string);
+      const actor = admin ? 'admin' : `token:${tokenRow.body.id as string}`;
+      const name = `audit.t${++n}`;
+      if (op.path.includes('{name}')) await herald.api.post('/v1/event-types', { name, description: 'before' });
+      // recover and retry need a failed delivery: make the seeded one failed
+      await herald.running.db.query(`update deliveries set status = 'failed', next_attempt_at = null where id = $1`, [ids.deliveryId]);
+      const { max } = (await herald.running.db.query<{ max: string | null }>('select max(id)::text as max from audit_log')).rows[0]!;
+      const global = GLOBAL_BODIES[key(op)];
+      const path = fill(op.path, { ...ids, name } as Ids);
+      const res = await api.req(op.method, path, global ? global(name) : bodyFor(op, ids));
+      if (res.status < 200 || res.status >= 300) {
+        problems.push(`${key(op)}: answered ${res.status} ${JSON.stringify(res.body)}`);
+        continue;
+      }
+      const added = (
+        await herald.running.db.query<{ actor: string; action: string }>('select actor, action from audit_log where id > $1 order by id', [max ?? '0'])
+      ).rows;
+      if (!added.some((a) => a.actor === actor)) problems.push(`${key(op)}: no audit entry by ${actor} (got ${JSON.stringify(added)})`);
+    }
+    console.log(`[audit] ${ops.length} configuration-changing operations walked from /openapi.json; ${ops.length - problems.length} left an audit entry naming their actor`);
+    expect(problems).toEqual([]);
+  });
+});

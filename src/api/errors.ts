@@ -23,4 +23,5 @@ export const errors = {
   notFound: (what: string) => new ApiError(404, 'not_found', `${what} not found`),
   conflict: (message: string) => new ApiError(409, 'conflict', message),
   unprocessable: (message: string, details?: unknown) => new ApiError(422, 'unprocessable', message, details),
+  tooDeep: (limit: number) => new ApiError(400, 'bad_request', `JSON nested deeper than ${limit} levels`),
 } as const;

@@ -11,7 +11,8 @@ import type { Metrics } from '../metrics.js';
 import type { AddressPolicy } from '../security/address-policy.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { Authenticator, enforceRole } from './auth.js';
-import { ApiError } from './errors.js';
+import { ApiError, errors } from './errors.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.js';
 import { PayloadValidator } from './payload-validator.js';
 import { Publisher } from './publisher.js';
 import { WakeSignal } from '../db/wake.js';
@@ -91,6 +92,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     req.rawBody = body as string;
+    if (nestedDeeperThan(body as string, MAX_JSON_DEPTH)) return done(errors.tooDeep(MAX_JSON_DEPTH), undefined);
     defaultJson(req, body as string, done);
   });
 

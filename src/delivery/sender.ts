@@ -40,11 +40,7 @@ export async function send(dispatcher: Dispatcher, req: SendRequest, bodyCap: nu
   // long-lived shutdown signal is slow in Node 20 and keeps every request's
   // signal reachable from the parent, which showed up as worker memory.)
   const controller = req.controller ?? new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, req.timeoutMs);
+  const deadline = new Deadline(controller, started + req.timeoutMs);
   const signal = controller.signal;
   try {
     const res = await request(req.url, {
@@ -53,10 +49,14 @@ export async function send(dispatcher: Dispatcher, req: SendRequest, bodyCap: nu
       headers: req.headers,
       body: req.body,
       signal,
-      headersTimeout: req.timeoutMs,
-      bodyTimeout: req.timeoutMs,
+      // undici's own header and body timers are off: they fire in the timers
+      // phase like ours and would cut an answer that is already in the
+      // socket buffer (see Deadline). The deadline covers both phases.
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
-    const { text, truncated } = await readCapped(res.body, bodyCap);
+    deadline.progress++;
+    const { text, truncated } = await readCapped(res.body, bodyCap, deadline);
     const headers = flattenHeaders(res.headers);
     const status = res.statusCode;
     return {
@@ -71,7 +71,7 @@ export async function send(dispatcher: Dispatcher, req: SendRequest, bodyCap: nu
       retryAfterMs: status === 429 || status === 503 ? parseRetryAfter(headers['retry-after']) : null,
     };
   } catch (err) {
-    const { code, message } = classify(err, timedOut, req.timeoutMs);
+    const { code, message } = classify(err, deadline.expired, req.timeoutMs);
     return {
       ok: false,
       status: null,
@@ -84,16 +84,102 @@ export async function send(dispatcher: Dispatcher, req: SendRequest, bodyCap: nu
       retryAfterMs: null,
     };
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], cap: number): Promise<{ text: string; truncated: boolean }> {
+/**
+ * How many extra loop turns the deadline waits while the response is still
+ * coming in from the socket buffer. One turn reads up to 32 × 64 KiB per
+ * socket (libuv), far more than the body cap; the extra turns only matter
+ * when undici paused the socket for backpressure.
+ */
+const DEADLINE_EXTRA_TURNS = 3;
+
+/**
+ * The whole-request budget (connect, headers, body), measured from the
+ * start of the send and never reset by a byte arriving, so a receiver that
+ * trickles bytes still times out at the budget.
+ *
+ * The timer alone is not enough: it runs on the event loop that also runs
+ * PGlite's synchronous WASM queries. After the loop was blocked for longer
+ * than the budget, the timers phase comes before the poll phase, so a timer
+ * would abort a request whose answer has been sitting in the socket buffer
+ * all along (finding 3 in docs/reliability.md: answered sends recorded as
+ * timeouts, and sent again). So when the timer fires, the decision is made
+ * from the check phase (setImmediate), which runs after the poll phase of
+ * the same turn has read and parsed whatever had arrived: the request is
+ * aborted only if it is still not complete then. If the poll phase moved
+ * the response on (headers or body bytes read) the decision waits another
+ * turn, at most DEADLINE_EXTRA_TURNS times; an answer that arrived during a
+ * block is complete after one. Elapsed real time is checked too, so the
+ * abort never comes before the budget has passed.
+ *
+ * Cost per send: one timer and a few fields; the immediate is only
+ * scheduled for sends that reach their deadline.
+ */
+class Deadline {
+  /** Set once the deadline has aborted the request. */
+  expired = false;
+  /** Bumped when headers or a body chunk arrive. */
+  progress = 0;
+  done = false;
+  turns = 0;
+  seen = 0;
+  timer: NodeJS.Timeout | null;
+  immediate: NodeJS.Immediate | null = null;
+
+  constructor(
+    readonly controller: AbortController,
+    /** performance.now() value at which the budget runs out. */
+    readonly at: number,
+  ) {
+    // Module-level callbacks with `this` as argument: no closures per send.
+    this.timer = setTimeout(onDeadlineTimer, Math.max(0, at - performance.now()), this);
+  }
+
+  clear(): void {
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+  }
+}
+
+function onDeadlineTimer(d: Deadline): void {
+  d.timer = null;
+  d.seen = d.progress;
+  d.immediate = setImmediate(decideDeadline, d);
+}
+
+function decideDeadline(d: Deadline): void {
+  d.immediate = null;
+  if (d.done) return;
+  const left = d.at - performance.now();
+  if (left > 1) {
+    d.timer = setTimeout(onDeadlineTimer, left, d);
+    return;
+  }
+  if (d.progress !== d.seen && d.turns < DEADLINE_EXTRA_TURNS) {
+    d.turns++;
+    d.seen = d.progress;
+    d.immediate = setImmediate(decideDeadline, d);
+    return;
+  }
+  d.expired = true;
+  d.controller.abort();
+}
+
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  cap: number,
+  deadline: Deadline,
+): Promise<{ text: string; truncated: boolean }> {
   const dec = decoder();
   let text = '';
   let read = 0;
   let truncated = false;
   for await (const chunk of body as AsyncIterable<Buffer>) {
+    deadline.progress++;
     const room = cap - read;
     if (chunk.length > room) {
       if (room > 0) text += dec.decode(chunk.subarray(0, room), { stream: true });
