@@ -63,10 +63,13 @@ with input as (
     join (select distinct on (id) id, ord from input order by id, ord) i on i.id = ev.id
    order by i.ord, ep.id
   returning event_id
-), counts as (
-  select ev.id, ev.type, ev.created_at, (select count(*) from dl where dl.event_id = ev.id)::int as deliveries from ev
+), per_event as (
+  -- one pass over the new deliveries (a sub-select per event would scan
+  -- them all once per event: quadratic in the batch, the batch route's cost)
+  select event_id, count(*)::int as n from dl group by event_id
 )
-select c.* from counts c`;
+select ev.id, ev.type, ev.created_at, coalesce(p.n, 0) as deliveries
+  from ev left join per_event p on p.event_id = ev.id`;
 
 export interface NewEvent {
   id: string;
