@@ -5,7 +5,7 @@
  * Set-up (not measured): the events are published through the batch route
  * while no worker runs; then every delivery is marked as having failed once
  * and being due now (attempts = 1, next_attempt_at = now()), which is the
- * state an outage leaves, so the drain runs over the retry lane; then
+ * state an outage leaves, so the drain is of retries; then
  * VACUUM ANALYZE, as autovacuum would after such an update on a server that
  * runs it. Measured: the drain rate at the receiver (overall, and per
  * tenth of the backlog), the time PostgreSQL takes to pick a claim batch as
@@ -75,7 +75,7 @@ export async function runBacklog(o: { run: number; receiver: Receiver; deliverie
     await o.receiver.reset(true);
 
     // --- drain -----------------------------------------------------------------
-    const picks: { left: number; ms: number }[] = [{ left: 1, ms: await probe.pickMs('retry') }];
+    const picks: { left: number; ms: number }[] = [{ left: 1, ms: await probe.pickMs() }];
     const worker = await stack.start('worker');
     const deadline = nowMs() + o.timeoutMs;
     let peakRss = 0;
@@ -89,7 +89,7 @@ export async function runBacklog(o: { run: number; receiver: Receiver; deliverie
       if (nowMs() - lastPick > 3000) {
         lastPick = nowMs();
         const left = 1 - s.distinct / total;
-        picks.push({ left, ms: await probe.pickMs('retry') });
+        picks.push({ left, ms: await probe.pickMs() });
         const secs = s.firstAt ? (s.lastAt - s.firstAt) / 1000 : 0;
         progress(
           `  run ${o.run} backlog: ${fmtInt(s.distinct)}/${fmtInt(total)} delivered` +
@@ -99,7 +99,7 @@ export async function runBacklog(o: { run: number; receiver: Receiver; deliverie
       }
       await sleep(100);
     }
-    picks.push({ left: 0, ms: await probe.pickMs('retry') });
+    picks.push({ left: 0, ms: await probe.pickMs() });
     const arrivals = await o.receiver.arrivals();
     const final = await o.receiver.stats();
     const times = arrivals.times;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { PICK } from '../delivery/queue.js';
+import { PICK_SQL } from '../delivery/queue.js';
 
 /** Admin connection: creates and drops one fresh database per scenario run. */
 export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -115,15 +115,21 @@ export class BenchDbProbe {
   }
 
   /**
-   * Time PostgreSQL spends picking a claim batch of 100 from one lane: the
-   * worker's own pick (SKIP LOCKED over the lane's partial index), under
+   * Time PostgreSQL spends picking a claim batch of 100: the worker's own
+   * pick (a round of the endpoints with due work, SKIP LOCKED), under
    * EXPLAIN ANALYZE in a transaction that is rolled back.
    */
-  async pickMs(lane: 'fresh' | 'retry'): Promise<number> {
+  async pickMs(): Promise<number> {
+    const sql = PICK_SQL.replace(/\$1::int/g, '100')
+      .replace('$3::text[]', "'{}'::text[]")
+      .replace(/\$5::int/g, '400')
+      .replace('$6::text', "''")
+      .replace(/\$7::int/g, '32')
+      .replace('$8::text[]', "'{}'::text[]")
+      .replace('$9::int[]', "'{}'::int[]");
     await this.c.query('begin');
     try {
-      const sql = PICK(lane === 'fresh' ? 'attempts = 0' : 'attempts > 0', '100').replace('$3::text[]', "'{}'::text[]");
-      const r = await this.c.query<{ 'QUERY PLAN': [{ 'Execution Time': number }] }>(`explain (analyze, format json) ${sql}`);
+      const r = await this.c.query<{ 'QUERY PLAN': [{ 'Execution Time': number }] }>(`explain (analyze, format json) ${sql} select count(*) from picked`);
       return r.rows[0]?.['QUERY PLAN'][0]['Execution Time'] ?? Number.NaN;
     } finally {
       await this.c.query('rollback');

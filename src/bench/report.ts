@@ -353,7 +353,7 @@ export function markdown(r: BenchResults, notes: string | null, profile: string 
     '- **retry storm** (src/bench/storm.ts): `herald api` + `herald worker`; fresh events at 200/s to one endpoint, before and while BENCH_STORM queued retries (set up as after an outage: attempts = 1, due now) drain to another endpoint of the same tenant.',
     '- **memory**: scenario 1 with every receiver answering 200 and a 16 MB body (Herald keeps the first 64 KiB); worker RSS is sampled every 100 ms in every drain.',
     '- **idle** (src/bench/idle.ts): one `herald worker` with nothing to do; its CPU and the transactions its database sees, over BENCH_IDLE_SECONDS.',
-    '- **backlog** (src/bench/backlog.ts): BENCH_BACKLOG deliveries over 100 endpoints published by the batch route with no worker, marked as failed once and due now, VACUUM ANALYZE; then one worker drains them. Claim pick time = EXPLAIN ANALYZE of the worker\'s own pick (retry lane, 100 rows, SKIP LOCKED) every 3 s.',
+    '- **backlog** (src/bench/backlog.ts): BENCH_BACKLOG deliveries over 100 endpoints published by the batch route with no worker, marked as failed once and due now, VACUUM ANALYZE; then one worker drains them. Claim pick time = EXPLAIN ANALYZE of the worker\'s own pick (100 rows, SKIP LOCKED) every 3 s.',
     '',
     '## Targets (issue 4)',
     '',

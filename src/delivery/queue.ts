@@ -62,34 +62,69 @@ interface ClaimRow {
 }
 
 /*
- * Claim: SKIP LOCKED picks over the partial indexes of pending rows, then
- * an UPDATE that stamps the claim's token and moves next_attempt_at to the
- * lease expiry. A worker that dies leaves rows that simply become due again
- * when the lease ends; no separate "locked_at" sweep is needed.
+ * Claim: go round the endpoints that have due work and take a fair share
+ * of rows from each (SKIP LOCKED), then an UPDATE that stamps the claim's
+ * token and moves next_attempt_at to the lease expiry. A worker that dies
+ * leaves rows that simply become due again when the lease ends; no
+ * separate "locked_at" sweep is needed.
  *
- * Two lanes: first attempts (at most $1) and retries ($5, plus whatever
- * the first lane left unused), each from its own index, so a storm of
- * retries against a dead endpoint never sits in front of fresh events to
- * healthy ones, retries still get a share when fresh traffic is heavy, and
- * a backlog of retries alone is claimed in full batches. Endpoints this worker already has at
- * its in-flight cap (or whose circuit is open) are skipped, and an ordered
- * delivery goes only when it is the first pending one of its key.
- * (PICK is exported for the benchmark, which times it against a backlog.)
+ * Finding endpoints: a loose index scan of deliveries_pending_by_endpoint
+ * (endpoint_id, next_attempt_at): each step is one probe that yields the
+ * next endpoint with pending rows and its earliest next_attempt_at, so it
+ * is due iff that is in the past. At most $5 endpoints are visited per
+ * claim, starting after the cursor $6 the worker carries from the last
+ * claim, so with more endpoints than that the claims go round them all.
+ * Each due endpoint gives at most its share of the batch (the batch over
+ * the endpoints due, at least 1), at most the per-endpoint cap $7 and at
+ * most the room this worker has left for it ($8/$9), oldest first. So an
+ * endpoint with a million queued retries costs a claim one probe and gets
+ * one share, like any other: it can neither slow the claim down nor crowd
+ * fresh events to other endpoints out of it. Endpoints this worker has at
+ * its in-flight cap, paused, or with an open circuit ($3) are passed over,
+ * and an ordered delivery goes only when it is the first pending one of
+ * its key.
  */
-export const PICK = (lane: string, limit: string) => `
-  select id from deliveries d
-   where status = 'pending' and ${lane} and next_attempt_at <= now() and endpoint_id <> all ($3::text[])
-     and (d.ordering_key is null or not exists (
-       select 1 from deliveries p
-        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.status = 'pending' and p.seq < d.seq))
-   order by next_attempt_at
-   limit ${limit}
-   for update skip locked`;
+export const PICK_SQL = `
+with recursive eps as (
+  (select endpoint_id as eid, next_attempt_at as due_at, 1 as n from deliveries
+    where status = 'pending' and endpoint_id > $6::text
+    order by endpoint_id, next_attempt_at limit 1)
+  union all
+  select nx.eid, nx.due_at, eps.n + 1
+    from eps cross join lateral (
+      select endpoint_id as eid, next_attempt_at as due_at from deliveries
+       where status = 'pending' and endpoint_id > eps.eid
+       order by endpoint_id, next_attempt_at limit 1) nx
+   where eps.n < $5::int
+), due as (
+  select eid from eps where due_at <= now() and eid <> all ($3::text[])
+), share as (
+  select least($7::int, greatest(1, $1::int / greatest(1, count(*)::int))) as k from due
+), picked as (
+  select x.id, x.endpoint_id from due cross join share
+    left join unnest($8::text[], $9::int[]) as busy(eid, room) on busy.eid = due.eid
+    cross join lateral (
+    select d.id, d.endpoint_id from deliveries d
+     where d.endpoint_id = due.eid and d.status = 'pending' and d.next_attempt_at <= now()
+       and (d.ordering_key is null or not exists (
+         select 1 from deliveries p
+          where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.status = 'pending' and p.seq < d.seq))
+     order by d.next_attempt_at
+     limit least(share.k, coalesce(busy.room, $7::int))
+     for update skip locked) x
+  limit $1::int
+), visited as (
+  -- Where the next claim starts: after the last endpoint served when the
+  -- batch is full, after the last one visited when the visit limit cut the
+  -- round short, else from the start.
+  select case when p.n >= $1::int then p.last_served
+              when e.n >= $5::int then e.last_visited
+              else '' end as next_cursor
+    from (select count(*) as n, max(endpoint_id) as last_served from picked) p,
+         (select count(*) as n, max(eid) as last_visited from eps) e
+)`;
 
-const CLAIM_SQL = `
-with fresh as (${PICK('attempts = 0', '$1')}),
-retry as (${PICK('attempts > 0', '($5::int + $1::int - (select count(*) from fresh)::int)')}),
-picked as (select id from fresh union all select id from retry),
+const CLAIM_SQL = `${PICK_SQL},
 claimed as (
   update deliveries d
      set lease_token = $2, next_attempt_at = now() + make_interval(secs => $4), updated_at = now()
@@ -106,34 +141,54 @@ claimed as (
                           and ep.event_types && array['webhook.delivered', 'webhook.failed', 'webhook.*']
    group by ct.tenant_id
 )
-select c.*, e.type as event_type, coalesce(e.body, e.payload::text) as payload, t.settings -> 'envelope' as tenant_envelope,
-       m.wants_delivered, m.wants_failed,
-       ep.url, ep.headers, ep.signature, ep.retry, ep.timeout_ms, ep.secret, ep.old_secrets, ep.disabled, ep.rate_limit_per_second
-  from claimed c
-  join events e on e.tenant_id = c.tenant_id and e.id = c.event_id
-  join endpoints ep on ep.id = c.endpoint_id
-  join tenants t on t.id = c.tenant_id
-  join meta m on m.tenant_id = c.tenant_id`;
+-- One row per claimed delivery, or a single row of nulls when none was
+-- claimed: either way next_cursor comes back.
+select v.next_cursor, r.* from visited v left join lateral (
+  select c.*, e.type as event_type, coalesce(e.body, e.payload::text) as payload, t.settings -> 'envelope' as tenant_envelope,
+         m.wants_delivered, m.wants_failed,
+         ep.url, ep.headers, ep.signature, ep.retry, ep.timeout_ms, ep.secret, ep.old_secrets, ep.disabled, ep.rate_limit_per_second
+    from claimed c
+    join events e on e.tenant_id = c.tenant_id and e.id = c.event_id
+    join endpoints ep on ep.id = c.endpoint_id
+    join tenants t on t.id = c.tenant_id
+    join meta m on m.tenant_id = c.tenant_id) r on true`;
 
 export async function claimDeliveries(
   db: Db,
   box: SecretBox,
   opts: {
-    /** First attempts to claim at most. */
+    /** Deliveries to claim at most. */
     limit: number;
-    /** Retries to claim at most, on top of `limit`. */
-    retryLimit: number;
     leaseToken: string;
     leaseSeconds: number;
     skipEndpoints: string[];
+    /** Most deliveries of one endpoint in one claim (its in-flight cap). */
+    endpointLimit: number;
+    /** Endpoints with deliveries in flight here, and how many more each may take. */
+    room: Map<string, number>;
+    /** Endpoints to visit at most. */
+    maxEndpoints: number;
+    /** Start after this endpoint id ('' = from the first). */
+    cursor: string;
   },
-): Promise<ClaimedDelivery[]> {
-  const res = await db.query<ClaimRow>(
+): Promise<{ deliveries: ClaimedDelivery[]; cursor: string }> {
+  const res = await db.query<ClaimRow & { next_cursor: string | null }>(
     CLAIM_SQL,
-    [opts.limit, opts.leaseToken, opts.skipEndpoints, opts.leaseSeconds, opts.retryLimit],
+    [
+      opts.limit,
+      opts.leaseToken,
+      opts.skipEndpoints,
+      opts.leaseSeconds,
+      opts.maxEndpoints,
+      opts.cursor,
+      opts.endpointLimit,
+      [...opts.room.keys()],
+      [...opts.room.values()],
+    ],
     'delivery_claim',
   );
-  return res.rows.map((r) => ({
+  const cursor = res.rows[0]?.next_cursor ?? '';
+  const deliveries = res.rows.filter((r) => r.id !== null).map((r) => ({
     id: r.id,
     tenantId: r.tenant_id,
     eventId: r.event_id,
@@ -156,6 +211,7 @@ export async function claimDeliveries(
     rateLimitPerSecond: r.rate_limit_per_second === null ? null : Number(r.rate_limit_per_second),
     leaseToken: opts.leaseToken,
   }));
+  return { deliveries, cursor };
 }
 
 /** The outcome of one attempt, ready to be written. */
@@ -421,7 +477,6 @@ export async function releaseDeliveries(db: Db, items: { id: string; leaseToken:
   return res.rowCount;
 }
 
-/** Records that this worker is alive and returns how many workers are (seen in the last 15 s). */
 /**
  * Tells the database this worker is alive, and learns in the same round
  * trip how many workers share the endpoints' rate limits and which
@@ -448,8 +503,7 @@ export async function forgetWorker(db: Db, workerId: string): Promise<void> {
 /** When the next pending delivery falls due (null when none), so an idle worker sleeps exactly until then. */
 export async function nextDueAt(db: Db): Promise<Date | null> {
   const res = await db.query<{ at: Date | null }>(
-    `select least((select min(next_attempt_at) from deliveries where status = 'pending' and attempts = 0),
-                  (select min(next_attempt_at) from deliveries where status = 'pending' and attempts > 0)) as at`,
+    `select min(next_attempt_at) as at from deliveries where status = 'pending'`,
     [],
     'delivery_next_due',
   );
