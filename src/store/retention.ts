@@ -76,9 +76,9 @@ export async function autovacuumRuns(db: Db): Promise<boolean> {
   if (db.kind === 'pglite') return false;
   const r = await db.query<{ on: boolean }>(
     `select current_setting('autovacuum')::boolean
-            and not exists (select 1 from pg_class c
+            and not exists (select 1 from pg_class c, pg_options_to_table(c.reloptions) o
                              where c.oid = any (array[${RETENTION_TABLES.map((t) => `'${t}'::regclass`).join(', ')}])
-                               and 'autovacuum_enabled=false' = any (coalesce(c.reloptions, '{}'))) as on`,
+                               and o.option_name = 'autovacuum_enabled' and not o.option_value::boolean) as on`,
   );
   return r.rows[0]?.on ?? false;
 }
