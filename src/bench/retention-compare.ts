@@ -7,7 +7,8 @@
  * remove, the longest single statement (each statement is its own
  * transaction, so the longest lock held), the concurrent loop's latency,
  * WAL written, and the table's size afterwards, before and after VACUUM
- * (and whether a refill of 10 % of the rows grows it). Medians of
+ * (and whether a refill of 10 % of the rows grows it); then it removes the
+ * next hour while a 2 s read of the table is in flight. Medians of
  * COMPARE_RUNS runs per layout, alternating.
  *
  * Knobs: COMPARE_ROWS (default 1000000), COMPARE_RUNS (default 3),
@@ -39,6 +40,8 @@ interface RunResult {
   vacuumWalMb: number;
   sizeAfterVacuumMb: number;
   refillAfterVacuumGrowMb: number;
+  /** Removing the next hour while a 2 s read of the table is in flight. */
+  withReader: { removeS: number; longestStatementMs: number; concurrentP99: number; concurrentMax: number };
 }
 
 const rows = envInt('COMPARE_ROWS', 1_000_000);
@@ -130,7 +133,8 @@ function concurrentLoop(c: pg.Client): { stop: () => Promise<number[]> } {
   };
 }
 
-async function remove(c: pg.Client, layout: Layout): Promise<{ statements: number; longestMs: number }> {
+/** Removes the rows of hours [fromHour, toHour): batched DELETEs, or DROP of those partitions. */
+async function remove(c: pg.Client, layout: Layout, fromHour: number, toHour: number): Promise<{ statements: number; longestMs: number }> {
   let statements = 0;
   let longestMs = 0;
   const timed = async (sql: string) => {
@@ -144,12 +148,12 @@ async function remove(c: pg.Client, layout: Layout): Promise<{ statements: numbe
     // Herald's retention statement, reduced to one table
     for (let i = 0; i < 10_000; i++) {
       const n = await timed(
-        `delete from t where id in (select id from t where created_at < 'epoch'::timestamptz + interval '5 hours' order by created_at limit ${batch})`,
+        `delete from t where id in (select id from t where created_at < 'epoch'::timestamptz + interval '${toHour} hours' order by created_at limit ${batch})`,
       );
       if (n < batch) break;
     }
   } else {
-    for (let p = 0; p < PARTS / 2; p++) await timed(`drop table t_p${p}`);
+    for (let p = fromHour; p < toHour; p++) await timed(`drop table t_p${p}`);
   }
   return { statements, longestMs };
 }
@@ -173,7 +177,7 @@ async function oneRun(url: string, layout: Layout): Promise<RunResult> {
     const lsn = await walLsn(c);
     const loop = concurrentLoop(w);
     t = nowMs();
-    const rm = await remove(c, layout);
+    const rm = await remove(c, layout, 0, PARTS / 2);
     const removeS = (nowMs() - t) / 1000;
     const concurrent = stats(await loop.stop());
     const walMb = await walMbSince(c, lsn);
@@ -189,6 +193,25 @@ async function oneRun(url: string, layout: Layout): Promise<RunResult> {
     const sizeVacuumed = await tableBytes(c);
     await fill(c, refill, 10.5, 0.5);
     const sizeRefilled2 = await tableBytes(c);
+
+    // The next hour again, while a 2 s read of the newest rows is in flight (a report, a slow API call):
+    // a DROP must wait for it with ACCESS EXCLUSIVE queued, and every statement on the table queues behind.
+    const r = new pg.Client({ connectionString: url });
+    await r.connect();
+    let withReader: RunResult['withReader'];
+    try {
+      const reading = r.query(`select count(*) from (select 1 from t where created_at > 'epoch'::timestamptz + interval '9 hours' limit 1) x, pg_sleep(2)`);
+      await new Promise((res) => setTimeout(res, 200));
+      const loop2 = concurrentLoop(w);
+      t = nowMs();
+      const rm2 = await remove(c, layout, PARTS / 2, PARTS / 2 + 1);
+      const removeS2 = (nowMs() - t) / 1000;
+      const lat2 = stats(await loop2.stop());
+      await reading;
+      withReader = { removeS: removeS2, longestStatementMs: rm2.longestMs, concurrentMax: lat2.max, concurrentP99: lat2.p99 };
+    } finally {
+      await r.end().catch(() => undefined);
+    }
     return {
       layout,
       fillS,
@@ -205,6 +228,7 @@ async function oneRun(url: string, layout: Layout): Promise<RunResult> {
       vacuumWalMb,
       sizeAfterVacuumMb: mb(sizeVacuumed),
       refillAfterVacuumGrowMb: mb(sizeRefilled2 - sizeVacuumed),
+      withReader,
     };
   } finally {
     await c.query('drop table if exists t cascade').catch(() => undefined);
@@ -233,6 +257,10 @@ function summary(results: RunResult[]): string {
     ['WAL written by that VACUUM, MB', (r) => r.vacuumWalMb, fmt1],
     ['size after VACUUM, MB', (r) => r.sizeAfterVacuumMb, fmtInt],
     ['growth on refilling 10 % more after VACUUM, MB', (r) => r.refillAfterVacuumGrowMb, fmtInt],
+    ['next hour removed during a 2 s read: time, s', (r) => r.withReader.removeS, fmt1],
+    ['… longest statement, ms', (r) => r.withReader.longestStatementMs, fmtInt],
+    ['… concurrent insert+select p99, ms', (r) => r.withReader.concurrentP99, fmt1],
+    ['… concurrent insert+select max, ms', (r) => r.withReader.concurrentMax, fmtInt],
     ['(fill time, s)', (r) => r.fillS, fmt1],
   ];
   const head = `| median of ${runs} runs, ${fmtInt(rows)} rows of ~1 KB, half removed | batched DELETE (${fmtInt(batch)} rows each) | DROP of ${PARTS / 2} of ${PARTS} range partitions |\n| --- | --- | --- |`;
@@ -252,7 +280,8 @@ async function main(): Promise<void> {
           `run ${run} ${layout}: removed in ${fmt1(r.removeS)} s (${r.statements} statements, longest ${fmt1(r.longestStatementMs)} ms); ` +
             `concurrent p50 ${r.concurrent.p50.toFixed(2)} / p99 ${r.concurrent.p99.toFixed(2)} / max ${fmt1(r.concurrent.max)} ms (${r.concurrent.n}); ` +
             `WAL ${fmt1(r.walMb)} MB; size ${fmtInt(r.sizeBeforeMb)} → ${fmtInt(r.sizeAfterMb)} MB, refill +${fmtInt(r.refillNoVacuumGrowMb)}; ` +
-            `vacuum ${fmt1(r.vacuumS)} s (${fmt1(r.vacuumWalMb)} MB WAL) → ${fmtInt(r.sizeAfterVacuumMb)} MB, refill +${fmtInt(r.refillAfterVacuumGrowMb)}`,
+            `vacuum ${fmt1(r.vacuumS)} s (${fmt1(r.vacuumWalMb)} MB WAL) → ${fmtInt(r.sizeAfterVacuumMb)} MB, refill +${fmtInt(r.refillAfterVacuumGrowMb)}; ` +
+            `during a 2 s read: ${fmt1(r.withReader.removeS)} s, concurrent max ${fmtInt(r.withReader.concurrentMax)} ms`,
         );
       }
     }
