@@ -192,6 +192,17 @@ async function sample(
       ),
     ),
   } satisfies Record<Timed, { p50: number; max: number }>;
+  // a slow listing is most likely a plan: show it
+  if (latency.listDeliveries.p50 > 50 || latency.listEvents.p50 > 50) {
+    for (const sql of [
+      `select d.*, e.type from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
+        where d.tenant_id = $1 order by d.created_at desc, d.id desc limit 50`,
+      `select id, type, payload::text, created_at from events where tenant_id = $1 order by created_at desc, id desc limit 50`,
+    ]) {
+      const plan = await probe.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${sql}`, [tenant]);
+      progress(`slow listing; plan now:\n${plan.rows.map((x) => x['QUERY PLAN']).join('\n')}`);
+    }
+  }
   const r = log.take();
   return {
     label,
@@ -324,13 +335,17 @@ async function main(): Promise<void> {
     while (nowMs() < quietUntil) await sleep(1000);
     samples.push(await sample('quiet', t0, published, probe, client, tenant, knobs.retentionSeconds, log));
     progress(progressLine(samples[samples.length - 1]!));
+    const left: string[] = [];
+    for (const t of TABLES) left.push(`${t} ${fmtInt(Number((await probe.query<{ n: string }>(`select count(*)::text as n from ${t}`)).rows[0]?.n))}`);
+    progress(`rows left after the quiet period (exact): ${left.join(', ')}`);
 
     const md =
       `Retention soak: ${fmtInt(knobs.events)} events of ~${knobs.payloadBytes} B at ${fmtInt(knobs.rate)}/s target ` +
       `(${fmtInt(published / publishS)}/s achieved), batches of ${knobs.batch}, 1 endpoint; ` +
       `HERALD_RETENTION_SECONDS=${knobs.retentionSeconds}, HERALD_RETENTION_INTERVAL_SECONDS=${knobs.retentionInterval}; ` +
       `autovacuum=${settings.autovacuum ?? '?'}; receiver saw ${fmtInt(st.distinct)} distinct deliveries, ${st.duplicates} duplicates; ` +
-      `retention removed ${fmtInt(log.total.events)} events and ${fmtInt(log.total.auditEntries)} audit entries in ${fmtInt(log.total.passes)} logged passes.\n` +
+      `retention removed ${fmtInt(log.total.events)} events and ${fmtInt(log.total.auditEntries)} audit entries in ${fmtInt(log.total.passes)} logged passes; ` +
+      `rows left after the quiet period (exact): ${left.join(', ')}.\n` +
       `Sizes are pg_total_relation_size (heap + indexes + TOAST); rows are pg_stat_user_tables estimates; ` +
       `latencies are the median (max) of ${REPS} runs timed by the bench.\n\n` +
       table(samples) +
