@@ -86,8 +86,12 @@ export async function autovacuumRuns(db: Db): Promise<boolean> {
 /**
  * Plain VACUUM (no FULL: it takes a SHARE UPDATE EXCLUSIVE lock, which
  * blocks neither reads nor writes) of the retention tables, so the space
- * of deleted rows is reused by new ones instead of the files growing.
+ * of deleted rows is reused by new ones instead of the files growing; and
+ * ANALYZE, because where autovacuum does not run nothing else refreshes the
+ * planner's statistics of tables whose contents retention replaces
+ * continuously (a soak saw the list-deliveries query at 238 ms instead of
+ * 3 ms once, with statistics from a VACUUM only).
  */
 export async function vacuumRetentionTables(db: Db): Promise<void> {
-  await db.query(`vacuum ${RETENTION_TABLES.join(', ')}`);
+  await db.query(`vacuum (analyze) ${RETENTION_TABLES.join(', ')}`);
 }
