@@ -122,7 +122,11 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
       secrets,
     });
     await worker.start();
-    retention = new RetentionJob(db, logger, config.retentionSeconds, config.retentionIntervalSeconds);
+    retention = new RetentionJob(db, logger, {
+      retentionSeconds: config.retentionSeconds,
+      intervalSeconds: config.retentionIntervalSeconds,
+      vacuum: config.retentionVacuum,
+    });
     retention.start();
   }
   let app: App | null = null;

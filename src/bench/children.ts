@@ -54,6 +54,8 @@ export interface SpawnOptions {
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs?: string[];
   startTimeoutMs?: number;
+  /** Called with every line the process prints (stdout and stderr), e.g. to follow its log. */
+  onLine?: (line: string) => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export function spawnHerald(role: 'api' | 'worker' | 'serve', o: SpawnOptions): 
   const keep = (chunk: Buffer) => {
     for (const l of chunk.toString('utf8').split('\n')) {
       if (!l) continue;
+      o.onLine?.(l);
       lines.push(l.length > 500 ? l.slice(0, 500) + '…' : l);
       if (lines.length > 60) lines.shift();
     }

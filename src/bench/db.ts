@@ -39,8 +39,10 @@ export interface BenchDb {
   url: string;
 }
 
-export async function createBenchDb(): Promise<BenchDb> {
-  const name = `herald_bench_${randomBytes(5).toString('hex')}`;
+/** A fresh, empty database named `<prefix>_<random>`, dropped on exit if the caller does not drop it first. */
+export async function createBenchDb(prefix = 'herald_bench'): Promise<BenchDb> {
+  if (!/^[a-z][a-z0-9_]*$/.test(prefix)) throw new Error(`bad database prefix ${JSON.stringify(prefix)}`);
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
   await withClient(ADMIN_URL, (c) => c.query(`create database ${pg.escapeIdentifier(name)}`));
   created.add(name);
   const u = new URL(ADMIN_URL);

@@ -10,7 +10,7 @@ export interface Stack {
   env: Record<string, string>;
   token: string;
   procs: HeraldProcess[];
-  start(role: 'api' | 'worker' | 'serve', nodeArgs?: string[]): Promise<HeraldProcess>;
+  start(role: 'api' | 'worker' | 'serve', nodeArgs?: string[], onLine?: (line: string) => void): Promise<HeraldProcess>;
   client(proc: HeraldProcess, connections: number): HeraldClient;
   /** `err` with the last output lines of every Herald process appended (for failures mid-scenario). */
   explain(err: unknown): Error;
@@ -18,8 +18,15 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function openStack(): Promise<Stack> {
-  const db = await createBenchDb();
+export interface StackOptions {
+  /** Prefix of the database name. (Default: herald_bench) */
+  dbPrefix?: string;
+  /** Extra environment for every Herald process (overrides the bench defaults). */
+  env?: Record<string, string>;
+}
+
+export async function openStack(o: StackOptions = {}): Promise<Stack> {
+  const db = await createBenchDb(o.dbPrefix);
   const token = 'bench_' + randomBytes(24).toString('base64url');
   const port = await freePort();
   const env: Record<string, string> = {
@@ -33,6 +40,7 @@ export async function openStack(): Promise<Stack> {
     HERALD_SECRET_KEYS: process.env.HERALD_SECRET_KEYS ?? randomBytes(32).toString('base64'),
     // The bench's clients share one token: the per-token API limit would measure itself, not Herald.
     HERALD_API_RATE_LIMIT_PER_SECOND: '0',
+    ...o.env,
   };
   const procs: HeraldProcess[] = [];
   const clients: HeraldClient[] = [];
@@ -41,8 +49,8 @@ export async function openStack(): Promise<Stack> {
     env,
     token,
     procs,
-    async start(role, nodeArgs) {
-      const p = await spawnHerald(role, { env, nodeArgs });
+    async start(role, nodeArgs, onLine) {
+      const p = await spawnHerald(role, { env, nodeArgs, onLine });
       procs.push(p);
       return p;
     },

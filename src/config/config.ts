@@ -62,6 +62,11 @@ const ConfigSchema = z
     retentionSeconds: z.coerce.number().int().min(0).default(30 * 86_400),
     /** How often a worker applies retention, in seconds. (Default: 300) */
     retentionIntervalSeconds: z.coerce.number().int().min(1).max(86_400).default(300),
+    /**
+     * VACUUM the tables retention deleted from after each pass: `auto` = only when autovacuum does not run
+     * (switched off on the server or the tables, or the embedded database), `always`, or `never`. (Default: auto)
+     */
+    retentionVacuum: z.enum(['auto', 'always', 'never']).default('auto'),
     /** API requests per second allowed per token (429 with Retry-After above it); 0 = no limit. (Default: 1000) */
     apiRateLimitPerSecond: z.coerce.number().int().min(0).max(10_000_000).default(1_000),
     /** pino log level. (Default: info) */
@@ -115,6 +120,7 @@ export const ENV_KEYS: Record<keyof ConfigInput, string> = {
   endpointDisableAfterSeconds: 'HERALD_ENDPOINT_DISABLE_AFTER_SECONDS',
   retentionSeconds: 'HERALD_RETENTION_SECONDS',
   retentionIntervalSeconds: 'HERALD_RETENTION_INTERVAL_SECONDS',
+  retentionVacuum: 'HERALD_RETENTION_VACUUM',
   apiRateLimitPerSecond: 'HERALD_API_RATE_LIMIT_PER_SECOND',
   logLevel: 'HERALD_LOG_LEVEL',
 };
