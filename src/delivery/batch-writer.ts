@@ -20,6 +20,11 @@ export class BatchWriter<T, R = void> {
     private readonly maxBatch: number,
     /** Attempts at a failing write before its items are rejected. (Default: 9) */
     private readonly attempts = 9,
+    /**
+     * Bytes a batch may carry at most (by `weigh`), besides `maxBatch` items;
+     * a single item heavier than that is still written, alone.
+     */
+    private readonly budget: { maxBytes: number; weigh: (item: T) => number } | null = null,
   ) {}
 
   /** Resolves once the item is written; rejects if its batch failed after retries. */
@@ -38,7 +43,7 @@ export class BatchWriter<T, R = void> {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, this.maxBatch);
+        const batch = this.pending.splice(0, this.takeable());
         const waiters = this.waiters.splice(0, batch.length);
         try {
           const results = await this.writeWithRetry(batch);
@@ -54,6 +59,18 @@ export class BatchWriter<T, R = void> {
     } finally {
       this.running = null;
     }
+  }
+
+  /** How many pending items the next batch takes: up to maxBatch, and within the byte budget. */
+  private takeable(): number {
+    const n = Math.min(this.maxBatch, this.pending.length);
+    if (!this.budget) return n;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      bytes += this.budget.weigh(this.pending[i] as T);
+      if (bytes > this.budget.maxBytes) return Math.max(1, i);
+    }
+    return n;
   }
 
   /**
