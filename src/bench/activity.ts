@@ -18,7 +18,7 @@ export function classify(sql: string): StatementKind {
   const q = sql.replace(/\s+/g, ' ').trim();
   if (q.includes('lease_token = null, next_attempt_at = now()')) return 'release';
   if (q.includes('insert into attempts') || q.startsWith('with r as ( select * from unnest($1::text[], $2::text[], $3::text[]')) return 'record';
-  if (q.startsWith('with picked as') || q.startsWith('with fresh as') || q.includes('set lease_token = $2')) return 'claim';
+  if (q.startsWith('with recursive eps as') || q.startsWith('with fresh as') || q.includes('set lease_token = $2')) return 'claim';
   if (q.startsWith('with ev as ( insert into events') || q.includes('insert into events (tenant_id, id, type, payload')) return 'publish';
   if (q.includes('min(next_attempt_at)')) return 'next_due';
   return 'other';
