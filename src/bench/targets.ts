@@ -158,9 +158,9 @@ export function moreDetails(t: TargetInputs): string {
   const out: string[] = [];
   if (m.intake.length) {
     out.push('### Intake', '', table(
-      ['run', 'mode', 'clients', 'events/request', 'events/s', 'request p50 / p99 ms', '`herald api` CPU', 'PostgreSQL CPU'],
+      ['run', 'mode', 'clients', 'events/request', 'events/s', '÷ raw POST (same run)', 'request p50 / p99 ms', '`herald api` CPU', 'PostgreSQL CPU'],
       m.intake.flatMap((list, i) =>
-        list.map((x) => [String(i + 1), x.mode, String(x.clients), fmtInt(x.eventsPerRequest), fmtInt(x.eventsPerSec), `${fmt1(x.requestP50)} / ${fmt1(x.requestP99)}`, `${fmt1(x.cpu.procs.api ?? Number.NaN)}%`, `${fmt1(x.cpu.postgres ?? Number.NaN)}%`]),
+        list.map((x) => [String(i + 1), x.mode, String(x.clients), fmtInt(x.eventsPerRequest), fmtInt(x.eventsPerSec), pct(x.eventsPerSec / (t.rawRps[i] ?? Number.NaN)), `${fmt1(x.requestP50)} / ${fmt1(x.requestP99)}`, `${fmt1(x.cpu.procs.api ?? Number.NaN)}%`, `${fmt1(x.cpu.postgres ?? Number.NaN)}%`]),
       ),
     ), '');
   }
@@ -172,9 +172,10 @@ export function moreDetails(t: TargetInputs): string {
   }
   if (m.backlog.length) {
     out.push('### Backlog drain', '', table(
-      ['run', 'deliveries', 'set-up s', 'drain s', 'deliveries/s', '÷ sustained (same run)', 'rate per tenth of the backlog, first → last', 'claim pick ms: full / half / empty', 'duplicates', 'worker peak RSS'],
+      ['run', 'deliveries', 'set-up s', 'drain s', 'deliveries/s', '÷ raw POST (same run)', '÷ sustained (same run)', 'rate per tenth of the backlog, first → last', 'claim pick ms: full / half / empty', 'duplicates', 'worker peak RSS'],
       m.backlog.map((b, i) => [
         String(i + 1), fmtInt(b.deliveries), fmt1(b.setupSeconds), fmt1(b.drainSeconds), fmtInt(b.deliveriesPerSec),
+        pct(b.deliveriesPerSec / (t.rawRps[i] ?? Number.NaN)),
         pct(b.deliveriesPerSec / (t.sustained[i]?.deliveriesPerSec ?? Number.NaN)),
         b.decileRates.map(fmtInt).join(', '), `${fmt1(b.pickMsFull)} / ${fmt1(b.pickMsHalf)} / ${fmt1(b.pickMsEnd)}`, String(b.duplicates),
         b.peakRssMb === null ? 'n/a' : `${fmtInt(b.peakRssMb)} MB`,
@@ -183,12 +184,12 @@ export function moreDetails(t: TargetInputs): string {
   }
   if (m.noisy.length || m.noisyLatency.length) {
     out.push('### Noisy neighbour', '', table(
-      ['run', 'healthy deliveries/s beside a hanging endpoint', 'all-healthy drain (same run)', 'ratio', `latency p50 / p99 ms at ${m.noisyLatency[0]?.targetRate ?? '?'}/s beside it`, 'same rate, alone (same run)'],
+      ['run', 'healthy deliveries/s beside a hanging endpoint', '÷ raw POST (same run)', 'all-healthy drain (same run)', 'ratio', `latency p50 / p99 ms at ${m.noisyLatency[0]?.targetRate ?? '?'}/s beside it`, 'same rate, alone (same run)'],
       m.noisy.map((s, i) => {
         const nl = m.noisyLatency[i];
         const alone = t.latency.filter((l) => l.targetRate === nl?.targetRate)[i];
         return [
-          String(i + 1), fmtInt(s.deliveriesPerSec), fmtInt(t.sustained[i]?.deliveriesPerSec ?? Number.NaN),
+          String(i + 1), fmtInt(s.deliveriesPerSec), pct(s.deliveriesPerSec / (t.rawRps[i] ?? Number.NaN)), fmtInt(t.sustained[i]?.deliveriesPerSec ?? Number.NaN),
           pct(s.deliveriesPerSec / (t.sustained[i]?.deliveriesPerSec ?? Number.NaN)),
           nl ? `${fmt1(nl.p50)} / ${fmt1(nl.p99)}` : 'n/a', alone ? `${fmt1(alone.p50)} / ${fmt1(alone.p99)}` : 'n/a',
         ];
@@ -197,19 +198,19 @@ export function moreDetails(t: TargetInputs): string {
   }
   if (m.storm.length) {
     out.push('### Retry storm', '', table(
-      ['run', 'queued retries', 'fresh events/s', 'before: fresh p50 / p99 / max ms', 'during the storm: fresh p50 / p99 / max ms', 'fresh arrived', 'storm deliveries/s meanwhile'],
+      ['run', 'queued retries', 'fresh events/s', 'before: fresh p50 / p99 / max ms', 'during the storm: fresh p50 / p99 / max ms', 'fresh arrived', 'storm deliveries/s meanwhile', '÷ raw POST (same run)'],
       m.storm.map((s, i) => [
         String(i + 1), fmtInt(s.retries), String(s.rate),
         `${fmt1(s.baseline.p50)} / ${fmt1(s.baseline.p99)} / ${fmt1(s.baseline.max)}`,
         `${fmt1(s.storm.p50)} / ${fmt1(s.storm.p99)} / ${fmt1(s.storm.max)}`,
-        `${fmtInt(s.storm.arrived)}/${fmtInt(s.storm.fresh)}`, fmtInt(s.storm.stormPerSec),
+        `${fmtInt(s.storm.arrived)}/${fmtInt(s.storm.fresh)}`, fmtInt(s.storm.stormPerSec), pct(s.storm.stormPerSec / (t.rawRps[i] ?? Number.NaN)),
       ]),
     ), '');
   }
   if (m.big.length) {
     out.push('### Memory with 16 MB responses', '', table(
-      ['run', 'deliveries', 'deliveries/s', 'worker peak RSS', 'worker RSS at end'],
-      m.big.map((s, i) => [String(i + 1), fmtInt(s.expected), fmtInt(s.deliveriesPerSec), s.workerPeakRssMb === null ? 'n/a' : `${fmtInt(s.workerPeakRssMb)} MB`, s.workerRssMb === null ? 'n/a' : `${fmtInt(s.workerRssMb)} MB`]),
+      ['run', 'deliveries', 'deliveries/s', '÷ raw POST (same run)', 'worker peak RSS', 'worker RSS at end'],
+      m.big.map((s, i) => [String(i + 1), fmtInt(s.expected), fmtInt(s.deliveriesPerSec), pct(s.deliveriesPerSec / (t.rawRps[i] ?? Number.NaN)), s.workerPeakRssMb === null ? 'n/a' : `${fmtInt(s.workerPeakRssMb)} MB`, s.workerRssMb === null ? 'n/a' : `${fmtInt(s.workerRssMb)} MB`]),
     ), '');
   }
   if (m.idle.length) {
