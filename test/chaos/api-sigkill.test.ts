@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { PgliteDb } from '../../src/db/pglite.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { ADMIN_TOKEN, Api, SECRET_KEY } from '../helpers/herald.js';
-import { HeraldProcess, freePort } from '../helpers/process.js';
+import { HeraldProcess, freePort, killAll, sleep, waitUntil } from '../helpers/process.js';
 import { Receiver } from '../helpers/receiver.js';
 
 /*
@@ -26,15 +26,7 @@ const CLIENTS = 16;
 let db: TestDatabase;
 let receiver: Receiver;
 const procs: HeraldProcess[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -42,8 +34,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
-  await Promise.all(procs.map((p) => Promise.race([p.wait(), sleep(5_000)])));
+  await killAll(procs);
   await receiver?.close();
   await db?.drop();
 });

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { ADMIN_TOKEN, Api, SECRET_KEY } from '../helpers/herald.js';
-import { HeraldProcess, freePort } from '../helpers/process.js';
+import { HeraldProcess, freePort, killAll, sleep, waitUntil } from '../helpers/process.js';
 import { Receiver } from '../helpers/receiver.js';
 
 /*
@@ -30,16 +30,7 @@ const HELD = 5;
 if (!PG) console.log('[chaos:lease-fencing] SIGSTOP/takeover case SKIPPED: needs PostgreSQL (set DATABASE_URL); two worker processes cannot share PGlite');
 
 const procs: HeraldProcess[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const t0 = Date.now();
-  while (!(await pred())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-  return Date.now() - t0;
-}
 
 /** Runs `herald <cmd>` expecting it to exit by itself; killed after `timeoutMs`. */
 function runToExit(cmd: string, env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
@@ -57,12 +48,7 @@ function runToExit(cmd: string, env: Record<string, string>, timeoutMs = 30_000)
 }
 
 afterAll(async () => {
-  for (const p of procs) {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) continue;
-    p.kill('SIGCONT'); // a stopped process must run to die of SIGTERM; SIGKILL works either way
-    p.kill('SIGKILL');
-  }
-  await Promise.all(procs.map((p) => Promise.race([p.wait(), sleep(5_000)])));
+  await killAll(procs);
 });
 
 describe('chaos: the lease is refused when too short for the HTTP timeout', () => {

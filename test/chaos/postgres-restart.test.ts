@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ADMIN_TOKEN, Api, SECRET_KEY } from '../helpers/herald.js';
 import { PrivatePostgres, privatePostgresAvailable } from '../helpers/private-postgres.js';
-import { HeraldProcess, freePort } from '../helpers/process.js';
+import { HeraldProcess, freePort, killAll, sleep, waitUntil } from '../helpers/process.js';
 import { Receiver } from '../helpers/receiver.js';
 
 /*
@@ -29,18 +29,8 @@ if (!AVAILABLE) console.log('[chaos:postgres-restart] SKIPPED: PostgreSQL binari
 let server: PrivatePostgres | undefined;
 let receiver: Receiver;
 const procs: HeraldProcess[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const t0 = Date.now();
-  while (!(await pred())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-  return Date.now() - t0;
-}
 
-const alive = (p: HeraldProcess) => p.child.exitCode === null && p.child.signalCode === null;
 
 async function metric(base: string, name: string): Promise<number | null> {
   const r = await fetch(`${base}/metrics`).catch(() => null);
@@ -55,8 +45,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const p of procs) if (alive(p)) p.kill('SIGKILL');
-  await Promise.all(procs.map((p) => Promise.race([p.wait(), sleep(5_000)])));
+  await killAll(procs);
   await receiver?.close();
   await server?.destroy();
 });
@@ -150,8 +139,8 @@ describe.skipIf(!AVAILABLE)('chaos: PostgreSQL restarts under load (private serv
       expect(pub.body.error.code).toBe('unavailable');
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       await sleep(Math.max(0, OUTAGE_MS - (Date.now() - down)));
-      expect(alive(apiProc)).toBe(true);
-      expect(alive(workerProc)).toBe(true);
+      expect(apiProc.running).toBe(true);
+      expect(workerProc.running).toBe(true);
       await server!.start();
       const up = Date.now();
       const apiBack = await waitUntil(async () => (await fetch(`${base}/readyz`)).status === 200, 60_000, 'the API to reach the database again');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgliteDb } from '../../src/db/pglite.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { ADMIN_TOKEN, Api, SECRET_KEY } from '../helpers/herald.js';
-import { HeraldProcess, freePort } from '../helpers/process.js';
+import { HeraldProcess, freePort, killAll, sleep, waitUntil } from '../helpers/process.js';
 import { Receiver } from '../helpers/receiver.js';
 
 /*
@@ -21,16 +21,7 @@ const POLL_MS = 3_000;
 let db: TestDatabase;
 let receiver: Receiver;
 const procs: HeraldProcess[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const t0 = Date.now();
-  while (!(await pred())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-  return Date.now() - t0;
-}
 
 async function metrics(base: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${base}/metrics`)).text();
@@ -67,8 +58,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.kill('SIGKILL');
-  await Promise.all(procs.map((p) => Promise.race([p.wait(), sleep(5_000)])));
+  await killAll(procs);
   await receiver?.close();
   await db?.drop();
 });

@@ -4,6 +4,28 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/herald.js', import.meta.url));
 
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `pred` every 50 ms until it holds; returns how long that took, or throws after `timeoutMs`. */
+export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+  const t0 = Date.now();
+  while (!(await pred())) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+  return Date.now() - t0;
+}
+
+/** SIGKILLs every process still running (SIGCONT first, in case it was stopped) and waits up to 5 s for each to go. */
+export async function killAll(procs: HeraldProcess[]): Promise<void> {
+  for (const p of procs) {
+    if (!p.running) continue;
+    p.kill('SIGCONT');
+    p.kill('SIGKILL');
+  }
+  await Promise.all(procs.map((p) => Promise.race([p.wait(), sleep(5_000)])));
+}
+
 /** A `herald` CLI process (the compiled build, as users run it). */
 export class HeraldProcess {
   output = '';
@@ -36,6 +58,11 @@ export class HeraldProcess {
 
   kill(signal: NodeJS.Signals): void {
     this.child.kill(signal);
+  }
+
+  /** Neither exited nor killed yet. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** Exit code, or null when killed by a signal. */
