@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { sleep } from './util.js';
+import { dropAllBenchDbs } from './db.js';
+import { progress, sleep } from './util.js';
 
 /** Every child process the bench started and that has not exited yet. */
 const live = new Set<ChildProcess>();
@@ -124,4 +125,34 @@ export function spawnHerald(role: 'api' | 'worker' | 'serve', o: SpawnOptions): 
 export async function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return true;
   return Promise.race([new Promise<boolean>((r) => child.once('exit', () => r(true))), sleep(ms).then(() => false)]);
+}
+
+/**
+ * Makes a bench entry point leave nothing behind, however it ends: children
+ * are killed on exit, and SIGINT/SIGTERM (or the returned `cleanup`) run
+ * `first`, stop every child and drop the bench databases, once.
+ */
+export function cleanUpOnExit(first: () => Promise<void>): { cleanup: () => Promise<void>; readonly interrupted: boolean } {
+  let cleaning: Promise<void> | null = null;
+  const state = {
+    interrupted: false,
+    cleanup(): Promise<void> {
+      cleaning ??= (async () => {
+        await first().catch(() => undefined);
+        await stopAll(5_000).catch(() => undefined);
+        await dropAllBenchDbs().catch(() => undefined);
+      })();
+      return cleaning;
+    },
+  };
+  process.on('exit', killAllSync);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      state.interrupted = true;
+      progress(`${sig}: stopping children and dropping bench databases`);
+      setTimeout(() => process.exit(130), 20_000).unref();
+      void state.cleanup().finally(() => process.exit(130));
+    });
+  }
+  return state;
 }

@@ -22,8 +22,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
-import { killAllSync, stopAll } from './children.js';
-import { dropAllBenchDbs, serverSettings } from './db.js';
+import { cleanUpOnExit } from './children.js';
+import { serverSettings } from './db.js';
 import type { HeraldClient } from './herald-client.js';
 import { Receiver } from './receiver.js';
 import { openStack, type Stack } from './stack.js';
@@ -86,25 +86,10 @@ const maxBacklog = envInt('SOAK_MAX_BACKLOG', knobs.rate * 30);
 
 let receiver: Receiver | null = null;
 let stack: Stack | null = null;
-let cleaning: Promise<void> | null = null;
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await stack?.close().catch(() => undefined);
-    await receiver?.stop().catch(() => undefined);
-    await stopAll(5_000).catch(() => undefined);
-    await dropAllBenchDbs().catch(() => undefined);
-  })();
-  return cleaning;
-}
-process.on('exit', killAllSync);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    progress(`${sig}: stopping children and dropping the soak database`);
-    setTimeout(() => process.exit(130), 20_000).unref();
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const exit = cleanUpOnExit(async () => {
+  await stack?.close();
+  await receiver?.stop();
+});
 
 /** Follows the worker's `retention removed old rows` log lines (pino JSON). */
 function retentionFollower(): { onLine: (l: string) => void; take: () => RetentionLog; total: RetentionLog } {
@@ -363,10 +348,10 @@ async function main(): Promise<void> {
 }
 
 main()
-  .then(() => cleanup())
+  .then(() => exit.cleanup())
   .then(() => process.exit(0))
   .catch(async (err: unknown) => {
     process.stderr.write(`soak failed: ${(err as Error).stack ?? String(err)}\n`);
-    await cleanup();
+    await exit.cleanup();
     process.exit(1);
   });

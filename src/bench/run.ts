@@ -24,9 +24,9 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/config.js';
 import { describeActivity } from './activity.js';
-import { killAllSync, stopAll } from './children.js';
+import { cleanUpOnExit } from './children.js';
 import { CpuSampler, backgroundLoad, type CpuReport } from './cpu.js';
-import { ADMIN_URL, dropAllBenchDbs, serverSettings, serverVersion } from './db.js';
+import { ADMIN_URL, serverSettings, serverVersion } from './db.js';
 import { runLatency, type LatencyResult } from './latency.js';
 import { formatProfile, summarizeProfile } from './profile-summary.js';
 import { rawPostRate } from './raw-post.js';
@@ -70,28 +70,9 @@ function effectiveConfig(): string {
 const DEFAULT_REPORT = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 
 let receiver: Receiver | null = null;
-let cleaning: Promise<void> | null = null;
-let interrupted = false;
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    await receiver?.stop().catch(() => undefined);
-    await stopAll(5_000).catch(() => undefined);
-    await dropAllBenchDbs().catch(() => undefined);
-  })();
-  return cleaning;
-}
-
-process.on('exit', killAllSync);
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    interrupted = true;
-    progress(`${sig}: stopping children and dropping bench databases`);
-    const hard = setTimeout(() => process.exit(130), 20_000);
-    hard.unref();
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const exit = cleanUpOnExit(async () => {
+  await receiver?.stop();
+});
 
 async function main(): Promise<void> {
   const runs = envInt('BENCH_RUNS', 3);
@@ -301,11 +282,11 @@ async function main(): Promise<void> {
 }
 
 main()
-  .then(() => cleanup())
+  .then(() => exit.cleanup())
   .then(() => process.exit(0))
   .catch(async (err: unknown) => {
     // After a signal the scenario under way fails as its children go; that is not news.
-    if (!interrupted) process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-    await cleanup();
-    process.exit(interrupted ? 130 : 1);
+    if (!exit.interrupted) process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    await exit.cleanup();
+    process.exit(exit.interrupted ? 130 : 1);
   });
