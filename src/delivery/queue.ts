@@ -75,14 +75,14 @@ interface ClaimRow {
  * claim, starting after the cursor $6 the worker carries from the last
  * claim, so with more endpoints than that the claims go round them all.
  * Each due endpoint gives at most its share of the batch (the batch over
- * the endpoints due, at least 1), at most the per-endpoint cap $7 and at
- * most the room this worker has left for it ($8/$9), oldest first. So an
- * endpoint with a million queued retries costs a claim one probe and gets
- * one share, like any other: it can neither slow the claim down nor crowd
- * fresh events to other endpoints out of it. Endpoints this worker has at
- * its in-flight cap, paused, or with an open circuit ($3) are passed over,
- * and an ordered delivery goes only when it is the first pending one of
- * its key.
+ * the endpoints due, at least 1) and at most the room this worker has left
+ * for it ($8/$9; the per-endpoint cap $7 when none is in flight), oldest
+ * first; an endpoint with no room left is passed over. So an endpoint with
+ * a million queued retries costs a claim one probe and gets one share, like
+ * any other: it can neither slow the claim down nor crowd fresh events to
+ * other endpoints out of it. Endpoints paused for their
+ * rate limit or with an open circuit ($3) are passed over too, and an
+ * ordered delivery goes only when it is the first pending one of its key.
  */
 export const PICK_SQL = `
 with recursive eps as (
@@ -97,20 +97,22 @@ with recursive eps as (
        order by endpoint_id, next_attempt_at limit 1) nx
    where eps.n < $5::int
 ), due as (
-  select eid from eps where due_at <= now() and eid <> all ($3::text[])
+  -- room: how many more this worker may take for the endpoint ($7 when it has none in flight)
+  select eps.eid, coalesce(busy.room, $7::int) as room
+    from eps left join unnest($8::text[], $9::int[]) as busy(eid, room) on busy.eid = eps.eid
+   where eps.due_at <= now() and eps.eid <> all ($3::text[]) and coalesce(busy.room, $7::int) > 0
+   order by eps.eid -- the round's order, which the cursor follows
 ), share as (
-  select least($7::int, greatest(1, $1::int / greatest(1, count(*)::int))) as k from due
+  select greatest(1, $1::int / greatest(1, count(*)::int)) as k from due
 ), picked as (
-  select x.id, x.endpoint_id from due cross join share
-    left join unnest($8::text[], $9::int[]) as busy(eid, room) on busy.eid = due.eid
-    cross join lateral (
+  select x.id, x.endpoint_id from due cross join share cross join lateral (
     select d.id, d.endpoint_id from deliveries d
      where d.endpoint_id = due.eid and d.status = 'pending' and d.next_attempt_at <= now()
        and (d.ordering_key is null or not exists (
          select 1 from deliveries p
           where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.status = 'pending' and p.seq < d.seq))
      order by d.next_attempt_at
-     limit least(share.k, coalesce(busy.room, $7::int))
+     limit least(share.k, due.room)
      for update skip locked) x
   limit $1::int
 ), visited as (
@@ -161,8 +163,9 @@ export async function claimDeliveries(
     limit: number;
     leaseToken: string;
     leaseSeconds: number;
+    /** Endpoints to pass over (open circuit, paused). */
     skipEndpoints: string[];
-    /** Most deliveries of one endpoint in one claim (its in-flight cap). */
+    /** Most deliveries of one endpoint in one claim when none of its are in flight here (its in-flight cap). */
     endpointLimit: number;
     /** Endpoints with deliveries in flight here, and how many more each may take. */
     room: Map<string, number>;

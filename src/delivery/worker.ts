@@ -185,7 +185,7 @@ export class Worker {
           limit: batch,
           leaseToken: `${this.id}:${++this.claims}`,
           leaseSeconds: this.o.leaseSeconds,
-          skipEndpoints: this.saturatedEndpoints(),
+          skipEndpoints: this.blockedEndpoints(),
           endpointLimit: this.o.endpointConcurrency,
           room: this.roomPerEndpoint(),
           maxEndpoints: Math.max(4 * this.o.claimBatchSize, 100),
@@ -259,9 +259,9 @@ export class Worker {
     return room;
   }
 
-  private saturatedEndpoints(): string[] {
+  /** Endpoints nothing may be claimed for now: open circuits, and endpoints waiting for their rate limit. */
+  private blockedEndpoints(): string[] {
     const out: string[] = [...this.circuits];
-    for (const [id, n] of this.perEndpoint) if (n >= this.throttle.cap(id)) out.push(id);
     const now = Date.now();
     for (const [id, until] of this.pausedUntil) {
       if (until > now) out.push(id);
