@@ -88,7 +88,11 @@ export class Publisher {
   private async writeIntake(items: IntakeItem[]): Promise<(PublishResult | ItemFailure)[]> {
     const out: (PublishResult | ItemFailure)[] = new Array(items.length);
     const byTenant = new Map<string, number[]>();
-    items.forEach((it, i) => byTenant.set(it.tenantId, [...(byTenant.get(it.tenantId) ?? []), i]));
+    items.forEach((it, i) => {
+      const idx = byTenant.get(it.tenantId);
+      if (idx) idx.push(i);
+      else byTenant.set(it.tenantId, [i]);
+    });
     for (const [tenantId, idx] of byTenant) {
       try {
         const results = await publishEvents(this.db, tenantId, idx.map((i) => items[i]!.event));
