@@ -490,7 +490,7 @@ export async function heartbeat(db: Db, workerId: string): Promise<{ workers: nu
     `with beat as (
        insert into workers (id) values ($1) on conflict (id) do update set last_seen_at = now() returning 1)
      select (select count(*) from workers where last_seen_at > now() - interval '15 seconds' and id <> $1)::int + 1 as n,
-            array(select id from endpoints where circuit_open_until > now()) as open
+            array(select id from endpoints where circuit_open_until is not null and circuit_open_until > now()) as open
        from beat`,
     [workerId],
     'worker_heartbeat',
