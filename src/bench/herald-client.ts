@@ -23,13 +23,18 @@ export class HeraldClient {
   }
 
   async call<T>(method: 'GET' | 'POST', path: string, body: unknown, expect: number): Promise<T> {
+    return this.send<T>(method, path, body === undefined ? null : JSON.stringify(body), expect, 30_000);
+  }
+
+  /** One request with a body already serialised (null: none); the parsed JSON answer, or HttpError. */
+  private async send<T>(method: 'GET' | 'POST', path: string, body: string | null, expect: number, timeoutMs: number): Promise<T> {
     const res = await this.pool.request({
       method,
       path,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? null : JSON.stringify(body),
-      headersTimeout: 30_000,
-      bodyTimeout: 30_000,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === null ? {} : { 'content-type': 'application/json' }) },
+      body,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     });
     const text = await res.body.text();
     if (res.statusCode !== expect) throw new HttpError(res.statusCode, text, `${method} ${path}`);
@@ -46,32 +51,14 @@ export class HeraldClient {
 
   /** Publishes a batch (`{"events":[…]}`, already serialised); returns the events accepted. */
   async publishBatchRaw(tenantId: string, body: string): Promise<number> {
-    const res = await this.pool.request({
-      method: 'POST',
-      path: `/v1/tenants/${tenantId}/events/batch`,
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body,
-      headersTimeout: 120_000,
-      bodyTimeout: 120_000,
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 202) throw new HttpError(res.statusCode, text, 'publish batch');
-    return (JSON.parse(text) as { data: unknown[] }).data.length;
+    const r = await this.send<{ data: unknown[] }>('POST', `/v1/tenants/${tenantId}/events/batch`, body, 202, 120_000);
+    return r.data.length;
   }
 
   /** Publishes one event; `body` is already serialised (it holds the send time). */
   async publishRaw(tenantId: string, body: string): Promise<number> {
-    const res = await this.pool.request({
-      method: 'POST',
-      path: `/v1/tenants/${tenantId}/events`,
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body,
-      headersTimeout: 30_000,
-      bodyTimeout: 30_000,
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 202) throw new HttpError(res.statusCode, text, 'publish');
-    return (JSON.parse(text) as { deliveries: number }).deliveries;
+    const r = await this.send<{ deliveries: number }>('POST', `/v1/tenants/${tenantId}/events`, body, 202, 30_000);
+    return r.deliveries;
   }
 
   async metricsText(): Promise<string> {
