@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ApiError, DeliveryStatus } from '../api';
 import { ago, formatTime } from '../format';
-import { useTick } from '../hooks';
+import { useTick, type PagedList } from '../hooks';
 
 /** Small building blocks. Everything the API returns is rendered as text: React escapes it; nothing here sets HTML. */
 
@@ -250,6 +250,50 @@ export function Field({ label, hint, children, htmlFor }: { label: string; hint?
 /** The table wrapper: scrolls sideways in a narrow window rather than squeezing. */
 export function TableWrap({ children }: { children: ReactNode }) {
   return <div className="table-wrap">{children}</div>;
+}
+
+/**
+ * A paged list as a table: its error, a spinner while the first page
+ * loads, `empty` when there are no rows, the table, and "Load more".
+ * `rows` defaults to the list's rows (pass a filtered subset to show fewer).
+ */
+export function PagedTable<T>({
+  list,
+  rows = list.rows,
+  error = list.error,
+  className = 'table',
+  empty,
+  head,
+  row,
+}: {
+  list: PagedList<T>;
+  rows?: T[];
+  error?: ApiError;
+  className?: string;
+  empty: ReactNode;
+  head: ReactNode;
+  row(item: T): ReactNode;
+}) {
+  return (
+    <>
+      <ErrorBox error={error} />
+      {list.loading ? (
+        <Spinner />
+      ) : !rows.length ? (
+        empty
+      ) : (
+        <TableWrap>
+          <table className={className}>
+            <thead>
+              <tr>{head}</tr>
+            </thead>
+            <tbody>{rows.map(row)}</tbody>
+          </table>
+        </TableWrap>
+      )}
+      <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} />
+    </>
+  );
 }
 
 export function LoadMore({ hasMore, loading, onClick }: { hasMore: boolean; loading: boolean; onClick(): void }) {

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { qs, tenantPath, type AuditEntry } from '../api';
-import { Card, Empty, ErrorBox, Live, LoadMore, PageHead, Spinner, TableWrap, Time } from '../components/ui';
+import { Card, Empty, Live, PageHead, PagedTable, Time } from '../components/ui';
 import { LIVE_MS, usePagedList } from '../hooks';
 
 /** Who changed what: every change to this tenant's endpoints, tokens and deliveries. */
@@ -35,40 +35,30 @@ export function AuditLogPage({ tenantId }: { tenantId: string }) {
             </button>
           ) : null}
         </form>
-        <ErrorBox error={list.error} />
-        {list.loading ? (
-          <Spinner />
-        ) : !list.rows.length ? (
-          <Empty title={applied ? 'No entries for this action' : 'No entries yet'} />
-        ) : (
-          <TableWrap>
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>When</th>
-                  <th>Action</th>
-                  <th>Actor</th>
-                  <th className="hide-sm">Target</th>
-                  <th className="hide-sm">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.rows.map((a) => (
-                  <tr key={a.id}>
-                    <td>
-                      <Time iso={a.createdAt} />
-                    </td>
-                    <td className="mono">{a.action}</td>
-                    <td className="mono small">{a.actor}</td>
-                    <td className="mono small hide-sm">{a.targetId ? `${a.targetType ?? ''} ${a.targetId}` : '—'}</td>
-                    <td className="mono small hide-sm truncate">{Object.keys(a.details).length ? JSON.stringify(a.details) : ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
-        )}
-        <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} />
+        <PagedTable
+          list={list}
+          empty={<Empty title={applied ? 'No entries for this action' : 'No entries yet'} />}
+          head={
+            <>
+              <th>When</th>
+              <th>Action</th>
+              <th>Actor</th>
+              <th className="hide-sm">Target</th>
+              <th className="hide-sm">Details</th>
+            </>
+          }
+          row={(a) => (
+            <tr key={a.id}>
+              <td>
+                <Time iso={a.createdAt} />
+              </td>
+              <td className="mono">{a.action}</td>
+              <td className="mono small">{a.actor}</td>
+              <td className="mono small hide-sm">{a.targetId ? `${a.targetType ?? ''} ${a.targetId}` : '—'}</td>
+              <td className="mono small hide-sm truncate">{Object.keys(a.details).length ? JSON.stringify(a.details) : ''}</td>
+            </tr>
+          )}
+        />
       </Card>
     </>
   );

@@ -1,6 +1,6 @@
 import { tenantPath, type Endpoint, type EndpointHealth, type TenantStats } from '../api';
 import { statsQuery } from '../components/charts';
-import { Card, Empty, ErrorBox, HttpStatus, Live, LoadMore, PageHead, Spinner, StatusBadge, TableWrap, Time } from '../components/ui';
+import { Card, Empty, HttpStatus, Live, PageHead, PagedTable, StatusBadge, Time } from '../components/ui';
 import { ms, percent } from '../format';
 import { LIVE_MS, useApi, usePagedList } from '../hooks';
 import { Link, navigate, path } from '../router';
@@ -27,73 +27,67 @@ export function EndpointsPage({ tenantId }: { tenantId: string }) {
         }
       />
       <Card actions={<Live updatedAt={stats.updatedAt} />}>
-        <ErrorBox error={list.error ?? stats.error} />
-        {list.loading ? (
-          <Spinner />
-        ) : !list.rows.length ? (
-          <Empty title="No endpoints yet">
-            An endpoint is a URL that receives this tenant's events, signed, with retries.{' '}
-            {canWrite ? <Link to={path('t', tenantId, 'endpoints', 'new')}>Add the first one.</Link> : null}
-          </Empty>
-        ) : (
-          <TableWrap>
-            <table className="table endpoints-table">
-              <thead>
-                <tr>
-                  <th>Endpoint</th>
-                  <th className="hide-sm">Events</th>
-                  <th>Success (24 h)</th>
-                  <th className="hide-sm">p95</th>
-                  <th>Last attempt</th>
-                  <th>State</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.rows.map((e) => {
-                  const h = health.get(e.id);
-                  const rate = h?.successRate ?? null;
-                  return (
-                    <tr key={e.id} className="clickable" onClick={(ev) => !(ev.target as HTMLElement).closest('a') && navigate(path('t', tenantId, 'endpoints', e.id))}>
-                      <td className="ep-cell">
-                        <Link to={path('t', tenantId, 'endpoints', e.id)} className="mono break">
-                          {e.url}
-                        </Link>
-                        {e.description ? <div className="muted small">{e.description}</div> : null}
-                      </td>
-                      <td className="hide-sm">
-                        <TypeChips types={e.eventTypes} />
-                      </td>
-                      <td>
-                        <span className={`rate ${rate === null ? '' : rate >= 0.99 ? 'ok-text' : rate >= 0.9 ? 'warn-text' : 'bad-text'}`}>{percent(rate)}</span>
-                        {h?.attempts ? <div className="muted small">{h.attempts} attempts</div> : <div className="muted small">no traffic</div>}
-                      </td>
-                      <td className="hide-sm">{ms(h?.p95Ms)}</td>
-                      <td>
-                        {h?.lastAttempt ? (
-                          <>
-                            <HttpStatus status={h.lastAttempt.status} error={h.lastAttempt.errorCode} /> <Time iso={h.lastAttempt.at} />
-                          </>
-                        ) : (
-                          <span className="muted">never</span>
-                        )}
-                      </td>
-                      <td>
-                        {e.disabled ? (
-                          <span title={e.disabledReason ?? undefined}>
-                            <StatusBadge status="disabled">Disabled</StatusBadge>
-                          </span>
-                        ) : (
-                          <StatusBadge status="enabled">Enabled</StatusBadge>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </TableWrap>
-        )}
-        <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} />
+        <PagedTable
+          list={list}
+          error={list.error ?? stats.error}
+          className="table endpoints-table"
+          empty={
+            <Empty title="No endpoints yet">
+              An endpoint is a URL that receives this tenant's events, signed, with retries.{' '}
+              {canWrite ? <Link to={path('t', tenantId, 'endpoints', 'new')}>Add the first one.</Link> : null}
+            </Empty>
+          }
+          head={
+            <>
+              <th>Endpoint</th>
+              <th className="hide-sm">Events</th>
+              <th>Success (24 h)</th>
+              <th className="hide-sm">p95</th>
+              <th>Last attempt</th>
+              <th>State</th>
+            </>
+          }
+          row={(e) => {
+            const h = health.get(e.id);
+            const rate = h?.successRate ?? null;
+            return (
+              <tr key={e.id} className="clickable" onClick={(ev) => !(ev.target as HTMLElement).closest('a') && navigate(path('t', tenantId, 'endpoints', e.id))}>
+                <td className="ep-cell">
+                  <Link to={path('t', tenantId, 'endpoints', e.id)} className="mono break">
+                    {e.url}
+                  </Link>
+                  {e.description ? <div className="muted small">{e.description}</div> : null}
+                </td>
+                <td className="hide-sm">
+                  <TypeChips types={e.eventTypes} />
+                </td>
+                <td>
+                  <span className={`rate ${rate === null ? '' : rate >= 0.99 ? 'ok-text' : rate >= 0.9 ? 'warn-text' : 'bad-text'}`}>{percent(rate)}</span>
+                  {h?.attempts ? <div className="muted small">{h.attempts} attempts</div> : <div className="muted small">no traffic</div>}
+                </td>
+                <td className="hide-sm">{ms(h?.p95Ms)}</td>
+                <td>
+                  {h?.lastAttempt ? (
+                    <>
+                      <HttpStatus status={h.lastAttempt.status} error={h.lastAttempt.errorCode} /> <Time iso={h.lastAttempt.at} />
+                    </>
+                  ) : (
+                    <span className="muted">never</span>
+                  )}
+                </td>
+                <td>
+                  {e.disabled ? (
+                    <span title={e.disabledReason ?? undefined}>
+                      <StatusBadge status="disabled">Disabled</StatusBadge>
+                    </span>
+                  ) : (
+                    <StatusBadge status="enabled">Enabled</StatusBadge>
+                  )}
+                </td>
+              </tr>
+            );
+          }}
+        />
       </Card>
     </>
   );

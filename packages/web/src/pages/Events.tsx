@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { qs, tenantPath, type Delivery, type DeliveryStatus, type EventType, type HeraldEvent } from '../api';
-import { Card, Empty, ErrorBox, Live, LoadMore, PageHead, Spinner, StatusBadge, TableWrap, Time } from '../components/ui';
+import { Card, Empty, Live, PageHead, PagedTable, StatusBadge, Time } from '../components/ui';
 import { fromLocalInput } from '../format';
 import { LIVE_MS, useApi, usePagedList } from '../hooks';
 import { Link, navigate, path } from '../router';
@@ -100,42 +100,34 @@ function EventList({ tenantId, filters }: { tenantId: string; filters: Filters }
   const filtered = filters.type || filters.since || filters.until;
   return (
     <Card title="Event log" actions={<Live updatedAt={list.updatedAt} />}>
-      <ErrorBox error={list.error} />
-      {list.loading ? (
-        <Spinner />
-      ) : !list.rows.length ? (
-        <Empty title={filtered ? 'No events match these filters' : 'No events yet'}>
-          {filtered ? 'Widen the time range or clear the type.' : 'Publish one with POST /v1/tenants/:tenantId/events, or send a test event from an endpoint.'}
-        </Empty>
-      ) : (
-        <TableWrap>
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Type</th>
-                <th>Id</th>
-                <th className="hide-sm">Payload</th>
-                <th>Published</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.rows.map((e) => (
-                <tr key={e.id} className="clickable" onClick={(ev) => !(ev.target as HTMLElement).closest('a') && navigate(path('t', tenantId, 'events', e.id))}>
-                  <td className="mono">{e.type}</td>
-                  <td className="mono">
-                    <Link to={path('t', tenantId, 'events', e.id)}>{e.id}</Link>
-                  </td>
-                  <td className="mono hide-sm truncate muted">{JSON.stringify(e.payload).slice(0, 120)}</td>
-                  <td>
-                    <Time iso={e.createdAt} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
-      )}
-      <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} />
+      <PagedTable
+        list={list}
+        empty={
+          <Empty title={filtered ? 'No events match these filters' : 'No events yet'}>
+            {filtered ? 'Widen the time range or clear the type.' : 'Publish one with POST /v1/tenants/:tenantId/events, or send a test event from an endpoint.'}
+          </Empty>
+        }
+        head={
+          <>
+            <th>Type</th>
+            <th>Id</th>
+            <th className="hide-sm">Payload</th>
+            <th>Published</th>
+          </>
+        }
+        row={(e) => (
+          <tr key={e.id} className="clickable" onClick={(ev) => !(ev.target as HTMLElement).closest('a') && navigate(path('t', tenantId, 'events', e.id))}>
+            <td className="mono">{e.type}</td>
+            <td className="mono">
+              <Link to={path('t', tenantId, 'events', e.id)}>{e.id}</Link>
+            </td>
+            <td className="mono hide-sm truncate muted">{JSON.stringify(e.payload).slice(0, 120)}</td>
+            <td>
+              <Time iso={e.createdAt} />
+            </td>
+          </tr>
+        )}
+      />
     </Card>
   );
 }
@@ -150,46 +142,37 @@ function DeliveriesByStatus({ tenantId, filters }: { tenantId: string; filters: 
   );
   return (
     <Card title={`Events with a ${filters.status} delivery`} actions={<Live updatedAt={list.updatedAt} />}>
-      <ErrorBox error={list.error} />
-      {list.loading ? (
-        <Spinner />
-      ) : !rows.length ? (
-        <Empty title={`No ${filters.status} deliveries${list.hasMore ? ' on this page' : ''}`}>{list.hasMore ? 'Load more to look further back.' : null}</Empty>
-      ) : (
-        <TableWrap>
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Type</th>
-                <th>Event</th>
-                <th>Delivery</th>
-                <th className="hide-sm">Attempts</th>
-                <th>Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((d) => (
-                <tr key={d.id}>
-                  <td className="mono">{d.eventType}</td>
-                  <td className="mono">
-                    <Link to={path('t', tenantId, 'events', d.eventId)}>{d.eventId}</Link>
-                  </td>
-                  <td>
-                    <Link to={path('t', tenantId, 'deliveries', d.id)}>
-                      <StatusBadge status={d.status} />
-                    </Link>
-                  </td>
-                  <td className="hide-sm">{d.attempts}</td>
-                  <td>
-                    <Time iso={d.createdAt} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
-      )}
-      <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} />
+      <PagedTable
+        list={list}
+        rows={rows}
+        empty={<Empty title={`No ${filters.status} deliveries${list.hasMore ? ' on this page' : ''}`}>{list.hasMore ? 'Load more to look further back.' : null}</Empty>}
+        head={
+          <>
+            <th>Type</th>
+            <th>Event</th>
+            <th>Delivery</th>
+            <th className="hide-sm">Attempts</th>
+            <th>Created</th>
+          </>
+        }
+        row={(d) => (
+          <tr key={d.id}>
+            <td className="mono">{d.eventType}</td>
+            <td className="mono">
+              <Link to={path('t', tenantId, 'events', d.eventId)}>{d.eventId}</Link>
+            </td>
+            <td>
+              <Link to={path('t', tenantId, 'deliveries', d.id)}>
+                <StatusBadge status={d.status} />
+              </Link>
+            </td>
+            <td className="hide-sm">{d.attempts}</td>
+            <td>
+              <Time iso={d.createdAt} />
+            </td>
+          </tr>
+        )}
+      />
     </Card>
   );
 }

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { Tenant } from '../api';
-import { Card, Empty, ErrorBox, LoadMore, PageHead, Spinner, TableWrap, Time } from '../components/ui';
+import { Card, Empty, ErrorBox, PageHead, PagedTable, Time } from '../components/ui';
 import { useAction, usePagedList } from '../hooks';
 import { Link, navigate, path } from '../router';
 import { useSession } from '../session';
@@ -34,38 +34,28 @@ export function TenantsPage() {
         <ErrorBox error={create.error} />
       </Card>
       <Card title="All tenants">
-        <ErrorBox error={list.error} />
-        {list.loading ? (
-          <Spinner />
-        ) : !list.rows.length ? (
-          <Empty title="No tenants yet">Create the first one above, or with POST /v1/tenants.</Empty>
-        ) : (
-          <TableWrap>
-            <table className="table">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Id</th>
-                  <th className="hide-sm">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.rows.map((t) => (
-                  <tr key={t.id}>
-                    <td>
-                      <Link to={path('t', t.id, 'overview')}>{t.name}</Link>
-                    </td>
-                    <td className="mono">{t.id}</td>
-                    <td className="hide-sm">
-                      <Time iso={t.createdAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
-        )}
-        <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} />
+        <PagedTable
+          list={list}
+          empty={<Empty title="No tenants yet">Create the first one above, or with POST /v1/tenants.</Empty>}
+          head={
+            <>
+              <th>Name</th>
+              <th>Id</th>
+              <th className="hide-sm">Created</th>
+            </>
+          }
+          row={(t) => (
+            <tr key={t.id}>
+              <td>
+                <Link to={path('t', t.id, 'overview')}>{t.name}</Link>
+              </td>
+              <td className="mono">{t.id}</td>
+              <td className="hide-sm">
+                <Time iso={t.createdAt} />
+              </td>
+            </tr>
+          )}
+        />
       </Card>
     </>
   );
