@@ -99,10 +99,13 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   const addressPolicy = new AddressPolicy({ allowPrivate: config.dev, allowSubnets: [...config.allowSubnets] });
   let worker: Worker | null = null;
   let retention: RetentionJob | null = null;
+  // The worker's claims and outcomes commit asynchronously (see PgDbOptions.asyncCommit);
+  // on PGlite there is one connection (and no fsync) for everything.
+  const workerDb = roles.worker && config.databaseUrl ? new PgDb({ connectionString: config.databaseUrl, logger, asyncCommit: true }) : db;
   const dispatcher = createSafeDispatcher({ policy: addressPolicy, connections: 64 });
   if (roles.worker) {
     worker = new Worker({
-      db,
+      db: workerDb,
       dispatcher,
       logger,
       metrics,
@@ -151,6 +154,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
         await retention?.stop();
         await worker?.stop();
         await dispatcher.close().catch(() => undefined);
+        if (workerDb !== db) await workerDb.close();
         await db.close();
       })();
       return stopping;

@@ -87,7 +87,7 @@ const processed: { offer: { id: string; version: number } }[] = [];
 /** Time travel: make a pending delivery due now instead of waiting out its schedule. */
 async function fastForward(deliveryId: string): Promise<void> {
   await herald.running.db.query(
-    `update deliveries set next_attempt_at = now() where id = $1 and status = 'pending' and lease_token is null returning pg_notify('herald_deliveries', '')`,
+    `update queue set due_at = now() where delivery_id = $1 and lease_token is null returning pg_notify('herald_deliveries', '')`,
     [deliveryId],
   );
 }

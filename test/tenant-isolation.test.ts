@@ -533,6 +533,7 @@ describe('audit', () => {
       if (op.path.includes('{name}')) await herald.api.post('/v1/event-types', { name, description: 'before' });
       // recover and retry need a failed delivery: make the seeded one failed
       await herald.running.db.query(`update deliveries set status = 'failed', next_attempt_at = null where id = $1`, [ids.deliveryId]);
+      await herald.running.db.query(`delete from queue where delivery_id = $1`, [ids.deliveryId]);
       const { max } = (await herald.running.db.query<{ max: string | null }>('select max(id)::text as max from audit_log')).rows[0]!;
       const global = GLOBAL_BODIES[key(op)];
       const path = fill(op.path, { ...ids, name } as Ids);

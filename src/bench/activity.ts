@@ -16,11 +16,11 @@ export type StatementKind = 'publish' | 'claim' | 'record' | 'release' | 'next_d
  */
 export function classify(sql: string): StatementKind {
   const q = sql.replace(/\s+/g, ' ').trim();
-  if (q.includes('lease_token = null, next_attempt_at = now()')) return 'release';
-  if (q.includes('insert into attempts') || q.startsWith('with r as ( select * from unnest($1::text[], $2::text[], $3::text[]')) return 'record';
-  if (q.startsWith('with recursive eps as') || q.startsWith('with fresh as') || q.includes('set lease_token = $2')) return 'claim';
-  if (q.startsWith('with ev as ( insert into events') || q.includes('insert into events (tenant_id, id, type, payload')) return 'publish';
-  if (q.includes('min(next_attempt_at)')) return 'next_due';
+  if (q.includes('update queue q set lease_token = null, lease_until = null')) return 'release';
+  if (q.includes('json_to_recordset($1::json) as r(id text, token text') || q.startsWith('with h as ( select * from json_to_recordset')) return 'record';
+  if (q.startsWith('with recursive eps as ( (select endpoint_id as eid, due_at')) return 'claim';
+  if (q.startsWith('with input as') || q.includes('insert into events (tenant_id, id, type, payload')) return 'publish';
+  if (q.startsWith('with recursive eps as ( (select endpoint_id as eid, 1 as n')) return 'next_due';
   return 'other';
 }
 

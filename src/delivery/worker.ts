@@ -8,17 +8,13 @@ import type { SecretBox } from '../security/secret-box.js';
 import { NOTIFY_CHANNEL } from '../store/events.js';
 import { BatchWriter } from './batch-writer.js';
 import { announceDisabled } from './endpoint-health.js';
-import {
-  type AttemptResult,
-  type ClaimedDelivery,
-  type HealthRules,
-  claimDeliveries,
-  forgetWorker,
-  heartbeat,
-  nextDueAt,
-  recordResults,
-  releaseDeliveries,
-} from './queue.js';
+import { claimDeliveries } from './queue/claim.js';
+import { applyEffects, hasEffects, type EffectsOutcome } from './queue/effects.js';
+import { EndpointConfigs } from './queue/endpoint-configs.js';
+import { forgetWorker, heartbeat, nextDueAt, releaseDeliveries } from './queue/lease.js';
+import { recordOutcomes } from './queue/record.js';
+import type { AttemptResult, ClaimedDelivery, HealthRules } from './queue/types.js';
+import { QueueUpkeep } from './queue/upkeep.js';
 import { nextDelayMs, maxAttempts } from './schedule.js';
 import { send, type SendResult } from './sender.js';
 import { Throttle } from './throttle.js';
@@ -68,6 +64,8 @@ export class Worker {
   private readonly pausedUntil = new Map<string, number>();
   private heartbeatAt = 0;
   private readonly writer: BatchWriter<AttemptResult>;
+  private readonly configs: EndpointConfigs;
+  private readonly upkeep: QueueUpkeep;
   /** Controllers of the sends under way, aborted together on shutdown. */
   private readonly sending = new Set<AbortController>();
   private wake: (() => void) | null = null;
@@ -86,10 +84,13 @@ export class Worker {
 
   constructor(private readonly o: WorkerOptions) {
     this.throttle = new Throttle(o.endpointConcurrency);
+    this.configs = new EndpointConfigs(o.secrets);
+    this.upkeep = new QueueUpkeep(o.db, o.logger);
     this.writer = new BatchWriter(
       async (batch) => {
-        const out = await recordResults(o.db, batch, o.health);
-        if (out.updated < batch.length) o.metrics.lostLeases.inc(batch.length - out.updated);
+        const out = await recordBatch(o.db, batch, o.health);
+        if (out.lost > 0) o.metrics.lostLeases.inc(out.lost);
+        this.upkeep.note(batch.length - out.lost);
         for (const id of out.openCircuits) this.circuits.add(id);
         for (const d of out.newlyDisabled) {
           o.logger.warn(d, 'endpoint disabled');
@@ -160,7 +161,11 @@ export class Worker {
     let failures = 0;
     while (this.state === STATES.running) {
       const room = this.o.concurrency - this.inFlight.size;
-      if (room <= 0) {
+      // A busy worker claims once a quarter of a batch of slots is free, not
+      // for every slot freed: a claim costs a round of endpoint probes
+      // however few rows it takes, so many small claims cost the database
+      // more per delivery than a few full ones. A freed slot wakes the loop.
+      if (room <= 0 || (this.inFlight.size > 0 && room < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4)) {
         await this.sleep(this.o.pollIntervalMs);
         continue;
       }
@@ -181,14 +186,15 @@ export class Worker {
       let claimed: ClaimedDelivery[];
       try {
         await this.beat();
-        const res = await claimDeliveries(this.o.db, this.o.secrets, {
+        const res = await claimDeliveries(this.o.db, this.configs, {
           limit: batch,
           leaseToken: `${this.id}:${++this.claims}`,
           leaseSeconds: this.o.leaseSeconds,
           skipEndpoints: this.blockedEndpoints(),
           endpointLimit: this.o.endpointConcurrency,
           room: this.roomPerEndpoint(),
-          maxEndpoints: Math.max(4 * this.o.claimBatchSize, 100),
+          // twice the batch: enough to fill it when some endpoints are paused or full, and a round goes on from the cursor
+          maxEndpoints: Math.max(2 * batch, 32),
           cursor: from,
         });
         claimed = res.deliveries;
@@ -332,9 +338,31 @@ export class Worker {
       await releaseDeliveries(this.o.db, left.map((d) => ({ id: d.id, leaseToken: d.leaseToken }))).catch(() => 0);
     }
     await this.writer.flush();
+    await this.upkeep.settled();
     await forgetWorker(this.o.db, this.id).catch(() => undefined);
     this.state = STATES.stopped;
   }
+}
+
+/**
+ * Writes a batch of outcomes and, when it has any, their side effects
+ * (endpoint health, audit of failures, meta events) in the same
+ * transaction, so a crash never leaves an outcome without its effects.
+ */
+async function recordBatch(
+  db: Db,
+  batch: AttemptResult[],
+  health: HealthRules,
+): Promise<{ lost: number; openCircuits: string[]; newlyDisabled: EffectsOutcome['newlyDisabled'] }> {
+  if (!hasEffects(batch)) {
+    const lost = await recordOutcomes(db, batch);
+    return { lost: lost.size, openCircuits: [], newlyDisabled: [] };
+  }
+  return db.transaction(async (tx) => {
+    const lost = await recordOutcomes(tx, batch);
+    const fx = await applyEffects(tx, batch, lost, health);
+    return { lost: lost.size, ...fx };
+  });
 }
 
 interface Prepared {

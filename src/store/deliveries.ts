@@ -38,7 +38,6 @@ interface DeliveryRow {
   status: DeliveryStatus;
   attempts: number;
   next_attempt_at: Date | null;
-  lease_token: string | null;
   last_attempt_at: Date | null;
   last_status: number | null;
   last_error: string | null;
@@ -57,8 +56,7 @@ function toDelivery(r: DeliveryRow): Delivery {
     endpointId: r.endpoint_id,
     status: r.status,
     attempts: r.attempts,
-    // While a worker holds the delivery the column is its lease expiry, not a due time.
-    nextAttemptAt: r.status === 'pending' && !r.lease_token ? iso(r.next_attempt_at) : null,
+    nextAttemptAt: r.status === 'pending' ? iso(r.next_attempt_at) : null,
     lastAttemptAt: iso(r.last_attempt_at),
     lastStatus: r.last_status,
     lastError: r.last_error,
@@ -132,16 +130,26 @@ export async function listAttempts(q: Queryable, tenantId: string, deliveryId: s
 
 /**
  * Manual retry: a finished delivery gets one more attempt now, which is never
- * rescheduled if it fails; a pending one is simply made due now. A delivery
+ * rescheduled if it fails; a queued one is simply made due now. A delivery
  * a worker holds at this moment is left alone (its attempt is under way).
  */
 export async function retryDelivery(q: Queryable, tenantId: string, id: string): Promise<Delivery | null> {
   await q.query(
-    `update deliveries set
-        manual = (status <> 'pending') or manual,
-        status = 'pending', next_attempt_at = now(), updated_at = now()
-      where tenant_id = $1 and id = $2 and lease_token is null
-      returning pg_notify('${NOTIFY_CHANNEL}', '')`,
+    `with d as (
+       update deliveries set status = 'pending', manual = true, next_attempt_at = now(), updated_at = now()
+        where tenant_id = $1 and id = $2 and status <> 'pending'
+        returning id, tenant_id, event_id, endpoint_id, ordering_key, seq, attempts
+     ), requeued as (
+       insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, attempts, manual, ordering_key, seq)
+       select id, tenant_id, event_id, endpoint_id, now(), attempts, true, ordering_key, seq from d
+       returning 1
+     ), due as (
+       update queue set due_at = now()
+        where delivery_id = $2 and tenant_id = $1 and (lease_until is null or lease_until <= now())
+          and not exists (select 1 from d)
+       returning 1
+     )
+     select pg_notify('${NOTIFY_CHANNEL}', '') where exists (select 1 from requeued) or exists (select 1 from due)`,
     [tenantId, id],
   );
   return getDelivery(q, tenantId, id);
@@ -150,11 +158,15 @@ export async function retryDelivery(q: Queryable, tenantId: string, id: string):
 /** Re-queues an endpoint's failed deliveries since a time (one attempt each); returns how many. */
 export async function recoverDeliveries(q: Queryable, tenantId: string, endpointId: string, since: string, until?: string): Promise<number> {
   const res = await q.query<{ n: number }>(
-    `with r as (
+    `with d as (
        update deliveries set status = 'pending', manual = true, next_attempt_at = now(), updated_at = now()
         where tenant_id = $1 and endpoint_id = $2 and status = 'failed'
           and created_at >= $3 and ($4::timestamptz is null or created_at < $4)
-        returning 1)
+        returning id, tenant_id, event_id, endpoint_id, ordering_key, seq, attempts
+     ), r as (
+       insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, attempts, manual, ordering_key, seq)
+       select id, tenant_id, event_id, endpoint_id, now(), attempts, true, ordering_key, seq from d
+       returning 1)
      select count(*)::int as n, case when count(*) > 0 then pg_notify('${NOTIFY_CHANNEL}', '') end from r`,
     [tenantId, endpointId, since, until ?? null],
   );

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { newId } from '../ids.js';
 
 export const NOTIFY_CHANNEL = 'herald_deliveries';
 
@@ -40,14 +41,18 @@ export async function publishEvent(q: Queryable, e: NewEvent & { tenantId: strin
 /*
  * Publishing in one statement, hence one transaction, for one event or up
  * to a thousand (arrays in, one row per new event out): the event rows and
- * one delivery per matching enabled endpoint ($8: that endpoint alone). An
+ * one delivery per matching enabled endpoint ($8: that endpoint alone)
+ * with its queue row. An
  * id that already exists in the tenant inserts nothing. The caller wakes
  * the workers after the commit (db/wake.ts explains why not in here).
  */
 const PUBLISH_BATCH_SQL = `
 with input as (
-  select * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
-    with ordinality as i(id, type, payload, body, created_at, ordering_key, ord)
+  select * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $9::text[])
+    with ordinality as i(id, type, payload, body, created_at, ordering_key, dlv_base, ord)
+), types as materialized (
+  -- once per distinct type of the batch, not per (event, endpoint): see herald_type_patterns
+  select type, herald_type_patterns(type) as patterns, herald_type_open(type) as open from (select distinct type from input) t
 ), ev as (
   insert into events (tenant_id, id, type, payload, body, created_at, ordering_key)
   select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key from input i order by i.ord
@@ -56,13 +61,22 @@ with input as (
 ), dl as (
   -- deliveries are numbered (seq) in the batch's order, which ordered delivery follows
   insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at, ordering_key)
-  select 'dlv_' || replace(gen_random_uuid()::text, '-', ''), ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at,
+  -- ids sort by creation time (a fresh sortable id per event, numbered per
+  -- endpoint), so every index keyed on them grows at its right edge instead
+  -- of touching a random page (and logging it whole after a checkpoint)
+  select i.dlv_base || to_hex(4095 + row_number() over (partition by ev.id order by ep.id)),
+         ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at,
          case when ep.ordered then '' else ev.ordering_key end
-    from ev join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled
-     and (($8::text is null and herald_type_matches(ep.event_types, ev.type)) or ep.id = $8)
-    join (select distinct on (id) id, ord from input order by id, ord) i on i.id = ev.id
+    from ev join types ty on ty.type = ev.type
+    join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled
+     and (($8::text is null and (ep.event_types && ty.patterns or (ep.event_types is null and ty.open))) or ep.id = $8)
+    join (select distinct on (id) id, ord, dlv_base from input order by id, ord) i on i.id = ev.id
    order by i.ord, ep.id
-  returning event_id
+  returning id, tenant_id, event_id, endpoint_id, created_at, ordering_key, seq
+), q as (
+  -- each delivery's row in the hot queue (delivery/queue/claim.ts)
+  insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, ordering_key, seq)
+  select id, tenant_id, event_id, endpoint_id, created_at, ordering_key, seq from dl
 ), per_event as (
   -- one pass over the new deliveries (a sub-select per event would scan
   -- them all once per event: quadratic in the batch, the batch route's cost)
@@ -93,6 +107,7 @@ export async function publishEvents(q: Queryable, tenantId: string, events: NewE
       events.map((e) => e.createdAt.toISOString()),
       events.map((e) => e.orderingKey ?? null),
       onlyEndpointId ?? null,
+      events.map(() => newId('dlv')),
     ],
     'event_publish_batch',
   );

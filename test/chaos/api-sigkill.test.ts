@@ -175,7 +175,7 @@ async function countRows(d: TestDatabase, tenantId: string): Promise<Record<stri
 
 /** Deliveries that did not succeed, with their attempts (diagnostics for a failed run). */
 async function failures(d: TestDatabase, tenantId: string): Promise<unknown[]> {
-  const q = `select d.id, d.status, d.attempts, d.last_status, d.last_error, d.lease_token,
+  const q = `select d.id, d.status, d.attempts, d.last_status, d.last_error,
                     (select json_agg(json_build_object('n', a.attempt_number, 'status', a.response_status, 'error', a.error_code, 'ms', a.duration_ms) order by a.started_at)
                        from attempts a where a.delivery_id = d.id) as log
                from deliveries d where d.tenant_id = $1 and d.status <> 'succeeded' limit 10`;

@@ -99,8 +99,8 @@ describe(`chaos: due but unclaimed deliveries are measured and picked up (${proc
     // some of them were claimed by a worker that then died: a token nobody completes, a lease that ran out 30 s ago
     if (!split) await stop(api); // PGlite: one process at a time
     await sql(
-      `update deliveries set lease_token = 'ghost-worker:1', next_attempt_at = now() - interval '30 seconds'
-        where id in (select id from deliveries where tenant_id = $1 order by id limit ${ORPHANS})`,
+      `update queue set lease_token = 'ghost-worker:1', lease_until = now() - interval '30 seconds', due_at = now() - interval '30 seconds'
+        where delivery_id in (select delivery_id from queue where tenant_id = $1 order by delivery_id limit ${ORPHANS})`,
       [t],
     );
     if (!split) api = await start('api');
@@ -134,8 +134,12 @@ describe(`chaos: due but unclaimed deliveries are measured and picked up (${proc
       const before = receiver.received.length;
       const t1 = Date.now();
       await sql(
-        `update deliveries set status = 'pending', lease_token = 'ghost-worker:2', next_attempt_at = now() - interval '5 seconds'
-          where id in (select id from deliveries where tenant_id = $1 order by id desc limit 5)`,
+        `with d as (
+           update deliveries set status = 'pending', next_attempt_at = now() - interval '5 seconds'
+            where id in (select id from deliveries where tenant_id = $1 order by id desc limit 5)
+           returning id, tenant_id, event_id, endpoint_id, seq)
+         insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, lease_token, lease_until, seq)
+         select id, tenant_id, event_id, endpoint_id, now() - interval '5 seconds', 'ghost-worker:2', now() - interval '5 seconds', seq from d`,
         [t],
       );
       await receiver.waitFor(() => receiver.received.length >= before + 5, POLL_MS * 3, 'the poll to find the orphaned deliveries');

@@ -11,9 +11,8 @@ export const healthRoutes = (ctx: AppContext): FastifyPluginAsync => async (app)
     registers: [ctx.metrics.registry],
     async collect() {
       const r = await ctx.db.query<{ n: number }>(
-        // A live lease always has next_attempt_at in the future, so this also counts
-        // deliveries whose worker died and whose lease has run out.
-        `select count(*)::int as n from deliveries where status = 'pending' and next_attempt_at <= now()`,
+        // Also counts deliveries whose worker died and whose lease has run out.
+        `select count(*)::int as n from queue where due_at <= now() and (lease_until is null or lease_until <= now())`,
       );
       this.set(Number(r.rows[0]?.n ?? 0));
     },
@@ -24,8 +23,8 @@ export const healthRoutes = (ctx: AppContext): FastifyPluginAsync => async (app)
     registers: [ctx.metrics.registry],
     async collect() {
       const r = await ctx.db.query<{ age: number | null }>(
-        `select extract(epoch from now() - min(next_attempt_at))::float8 as age from deliveries
-          where status = 'pending' and next_attempt_at <= now()`,
+        `select extract(epoch from now() - min(due_at))::float8 as age from queue
+          where due_at <= now() and (lease_until is null or lease_until <= now())`,
       );
       this.set(Math.max(0, Number(r.rows[0]?.age ?? 0)));
     },

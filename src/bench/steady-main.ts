@@ -1,0 +1,39 @@
+/**
+ * The steady-state scenario alone, for quick before/after runs:
+ *   npm run build && node dist/bench/steady-main.js [serve|split|embedded ...]
+ * BENCH_STEADY_SECONDS (default 20) and BENCH_RUNS (default 1); each run
+ * measures the raw POST rate first, so every rate comes with its ratio.
+ */
+import { cleanUpOnExit } from './children.js';
+import { rawPostRate } from './raw-post.js';
+import { Receiver } from './receiver.js';
+import { runSteady, type SteadyShape } from './steady.js';
+import { envInt, fmtInt, progress } from './util.js';
+
+const shapes = (process.argv.slice(2).length ? process.argv.slice(2) : ['serve']) as SteadyShape[];
+const seconds = envInt('BENCH_STEADY_SECONDS', 20);
+const runs = envInt('BENCH_RUNS', 1);
+let receiver: Receiver | null = null;
+const exit = cleanUpOnExit(async () => receiver?.stop());
+receiver = await Receiver.start();
+try {
+  for (let run = 1; run <= runs; run++) {
+    for (const shape of shapes) {
+      const raw = await rawPostRate(receiver.url, 5);
+      const r = await runSteady({ run, receiver, shape, seconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 10, drainTimeoutMs: 300_000, cpuProfDir: process.env.BENCH_CPU_PROF });
+      const cpu = Object.entries(r.cpu.procs).map(([k, v]) => `${k} ${v?.toFixed(0)}%`).join(', ');
+      progress(
+        `${shape} run ${run}: raw ${fmtInt(raw.rps)}/s | publish ${fmtInt(r.publishEventsPerSec)} events/s (${fmtInt(r.deliveries)} deliveries) | ` +
+          `while publishing ${fmtInt(r.deliveredWhilePublishingPerSec)}/s | overall ${fmtInt(r.deliveriesPerSec)}/s = ${(r.deliveriesPerSec / raw.rps).toFixed(3)} of raw | ` +
+          `drain ${r.drainSeconds.toFixed(1)} s | arrived ${fmtInt(r.arrived)}/${fmtInt(r.deliveries)} dup ${r.duplicates} | windows ${r.windows.map(fmtInt).join(' ')} | ` +
+          `cpu: ${cpu}, pg ${r.cpu.postgres?.toFixed(0)}%, other ${r.cpu.other?.toFixed(0)}% | peak RSS ${JSON.stringify(r.peakRssMb)}`,
+      );
+      for (const s of r.activity?.statements ?? []) {
+        const waits = Object.entries(s.waits).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(0)}%`).join(', ');
+        progress(`    ${s.kind}: running ${s.busyPct.toFixed(0)}% of samples, ${s.avgRunning.toFixed(2)} at once; ${waits}`);
+      }
+    }
+  }
+} finally {
+  await exit.cleanup();
+}

@@ -1,0 +1,172 @@
+/**
+ * Steady state, as a user runs Herald: a fresh database (nothing analyzed or
+ * vacuumed by hand), 32 clients publishing single 1 KB events while the
+ * worker delivers them, each event fanned out to 10 of 100 endpoints, for
+ * BENCH_STEADY_SECONDS; then publishing stops and the rest drains. Three
+ * shapes: one `herald serve` on PostgreSQL, `herald api` + `herald worker`
+ * on PostgreSQL, and one `herald serve` on the embedded database (no
+ * DATABASE_URL, as `npm start`).
+ *
+ * Rate = deliveries that arrived ÷ (last arrival − start of publishing):
+ * publishing and delivering at the same time, then the drain, so a worker
+ * that falls behind while publishing pays for it in the drain.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ActivitySampler, type ActivitySummary } from './activity.js';
+import { CpuSampler, processRssBytes, type CpuReport } from './cpu.js';
+import { BenchDbProbe } from './db.js';
+import type { Receiver } from './receiver.js';
+import { openStack } from './stack.js';
+import { fmtInt, nowMs, payloadOfSize, progress, sleep } from './util.js';
+
+export type SteadyShape = 'serve' | 'split' | 'embedded';
+
+export interface SteadyOptions {
+  run: number;
+  receiver: Receiver;
+  shape: SteadyShape;
+  /** How long the clients publish. */
+  seconds: number;
+  publishers: number;
+  endpoints: number;
+  /** Endpoints each event reaches. */
+  fanout: number;
+  /** Length of the windows of the rate-over-time series, in seconds. */
+  windowSeconds: number;
+  /** Give up on the drain after this long past the end of publishing. */
+  drainTimeoutMs: number;
+  /** Run the Herald processes under --cpu-prof, writing profiles here. */
+  cpuProfDir?: string;
+}
+
+export interface SteadyResult {
+  shape: SteadyShape;
+  seconds: number;
+  /** Events accepted (202) and the deliveries they created. */
+  events: number;
+  deliveries: number;
+  publishEventsPerSec: number;
+  /** Deliveries that arrived while publishing, per second of publishing. */
+  deliveredWhilePublishingPerSec: number;
+  /** Arrivals ÷ (last arrival − start of publishing). */
+  deliveriesPerSec: number;
+  /** From the end of publishing to the last arrival. */
+  drainSeconds: number;
+  arrived: number;
+  duplicates: number;
+  /** Arrivals per second in each window of `windowSeconds` while publishing. */
+  windows: number[];
+  cpu: CpuReport;
+  peakRssMb: Record<string, number>;
+  /** What PostgreSQL was running (not measured on the embedded database). */
+  activity: ActivitySummary | null;
+}
+
+export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
+  const dataDir = o.shape === 'embedded' ? await mkdtemp(join(tmpdir(), 'herald-bench-')) : null;
+  const stack = await openStack({ env: dataDir ? { DATABASE_URL: '', HERALD_DATA_DIR: join(dataDir, 'data') } : {} });
+  try {
+    const prof = (role: string) => (o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=steady-${o.shape}-${role}-${o.run}.cpuprofile`] : []);
+    const procs =
+      o.shape === 'split'
+        ? [await stack.start('api', prof('api')), await stack.start('worker', prof('worker'))]
+        : [await stack.start('serve', prof('serve'))];
+    const api = procs[0]!;
+    const client = stack.client(api, o.publishers);
+    const tenant = `steady${o.run}`;
+    await client.createTenant(tenant, 'bench steady state');
+    const types = Math.max(1, Math.round(o.endpoints / o.fanout));
+    for (let i = 0; i < o.endpoints; i++) {
+      await client.createEndpoint(tenant, `${o.receiver.url}/ep/${i}`, { eventTypes: [`steady.t${i % types}`] });
+    }
+    await o.receiver.reset(false);
+
+    const cpuPids: Record<string, number> = { receiver: o.receiver.pid, bench: process.pid };
+    for (const p of procs) cpuPids[p.role] = p.pid;
+    const sampler = new CpuSampler(cpuPids, o.shape === 'embedded' ? false : stack.db.name);
+    const peak: Record<string, number> = {};
+    const samplePeak = () => {
+      for (const p of procs) peak[p.role] = Math.max(peak[p.role] ?? 0, (processRssBytes(p.pid) ?? 0) / 1024 / 1024);
+    };
+
+    let events = 0;
+    let deliveries = 0;
+    let seq = 0;
+    const t0 = nowMs();
+    const end = t0 + o.seconds * 1000;
+    sampler.begin();
+    const probe = o.shape === 'embedded' ? null : await BenchDbProbe.open(stack.db.url);
+    const activity = probe ? new ActivitySampler(probe) : null;
+    activity?.start();
+    const payload = (i: number) =>
+      JSON.stringify({ type: `steady.t${i % types}`, payload: payloadOfSize(1024, { seq: i, run: o.run }) });
+    const lane = async () => {
+      // bounded by time, and by failures (one bad answer ends the run)
+      while (nowMs() < end) {
+        const n = await client.publishRaw(tenant, payload(seq++)); // not `deliveries += await`: that reads it before awaiting
+        deliveries += n;
+        events++;
+      }
+    };
+    const windows: number[] = [];
+    let lastCount = 0;
+    let windowStart = t0;
+    const watcher = (async () => {
+      while (nowMs() < end) {
+        await sleep(Math.min(1000, Math.max(10, end - nowMs())));
+        samplePeak();
+        if (nowMs() - windowStart >= o.windowSeconds * 1000 || nowMs() >= end) {
+          const s = await o.receiver.stats();
+          windows.push((s.count - lastCount) / ((nowMs() - windowStart) / 1000));
+          lastCount = s.count;
+          windowStart = nowMs();
+          progress(`  run ${o.run} steady/${o.shape}: ${fmtInt(events)} events in, ${fmtInt(s.distinct)} deliveries arrived`);
+        }
+      }
+    })();
+    await Promise.all([...Array.from({ length: o.publishers }, lane), watcher]);
+    const publishedAt = nowMs();
+    const whilePublishing = (await o.receiver.stats()).count;
+
+    const deadline = publishedAt + o.drainTimeoutMs;
+    let stats = await o.receiver.stats();
+    while (stats.distinct < deliveries) {
+      if (nowMs() > deadline) {
+        throw new Error(`steady/${o.shape} run ${o.run}: only ${stats.distinct}/${deliveries} deliveries arrived ${o.drainTimeoutMs / 1000} s after publishing stopped`);
+      }
+      for (const p of procs) if (p.child.exitCode !== null) throw new Error(`herald ${p.role} exited during the run`);
+      samplePeak();
+      await sleep(100);
+      stats = await o.receiver.stats();
+    }
+    const cpu = sampler.end();
+    const act = (await activity?.stop()) ?? null;
+    await probe?.close();
+    await sleep(500); // a duplicate would arrive late
+    const final = await o.receiver.stats();
+    const publishSeconds = (publishedAt - t0) / 1000;
+    return {
+      shape: o.shape,
+      seconds: publishSeconds,
+      events,
+      deliveries,
+      publishEventsPerSec: events / publishSeconds,
+      deliveredWhilePublishingPerSec: whilePublishing / publishSeconds,
+      deliveriesPerSec: stats.distinct / ((stats.lastAt - t0) / 1000),
+      drainSeconds: Math.max(0, (stats.lastAt - publishedAt) / 1000),
+      arrived: final.distinct,
+      duplicates: final.duplicates,
+      windows,
+      cpu,
+      peakRssMb: peak,
+      activity: act,
+    };
+  } catch (err) {
+    throw stack.explain(err);
+  } finally {
+    await stack.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  }
+}

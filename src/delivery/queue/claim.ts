@@ -1,0 +1,186 @@
+import type { Db } from '../../db/db.js';
+import type { Template } from '../envelope.js';
+import type { EndpointConfigs } from './endpoint-configs.js';
+import type { ClaimedDelivery } from './types.js';
+
+interface ClaimRow {
+  next_cursor: string | null;
+  id: string | null;
+  tenant_id: string;
+  event_id: string;
+  event_type: string;
+  endpoint_id: string;
+  attempts: number;
+  manual: boolean;
+  payload: string;
+  ep_version: string;
+  disabled: boolean;
+  unhealthy: boolean;
+  rate_limit_per_second: number | null;
+  tenant_envelope: Template | null;
+  wants_delivered: boolean;
+  wants_failed: boolean;
+}
+
+/*
+ * Which rows a claim takes: go round the endpoints that have due work and
+ * take a fair share of rows from each (SKIP LOCKED).
+ *
+ * Finding endpoints: a loose index scan of queue_endpoint_due
+ * (endpoint_id, due_at): each step is one probe that yields the next
+ * endpoint with queued rows and its earliest due_at. At most $5 endpoints
+ * are visited per claim, starting after the cursor $6 the worker carries
+ * from the last claim, so with more endpoints than that the claims go round
+ * them all. Each due endpoint gives at most its share of the batch (the
+ * batch over the endpoints due, at least 1) and at most the room this
+ * worker has left for it ($8/$9; the per-endpoint cap $7 when none is in
+ * flight), oldest first; an endpoint with no room left is passed over. So an
+ * endpoint with a million queued retries costs a claim one probe and gets
+ * one share, like any other. Endpoints paused for their rate limit or with
+ * an open circuit ($3) are passed over too, and an ordered delivery goes
+ * only when it is the first queued one of its key.
+ *
+ * Every step is an equality or range probe of queue_endpoint_due under a
+ * LIMIT, so the plan has one shape whatever the planner's statistics say
+ * (a fresh table has none). Rows held by a live lease stay in the index
+ * (the lease columns are unindexed, so taking a lease is a HOT update): a
+ * claim steps over at most the endpoint's in-flight rows.
+ */
+export const PICK_SQL = `
+with recursive eps as (
+  (select endpoint_id as eid, due_at, 1 as n from queue
+    where endpoint_id > $6::text
+    order by endpoint_id, due_at limit 1)
+  union all
+  select nx.eid, nx.due_at, eps.n + 1
+    from eps cross join lateral (
+      select endpoint_id as eid, due_at from queue
+       where endpoint_id > eps.eid
+       order by endpoint_id, due_at limit 1) nx
+   where eps.n < $5::int
+), due as (
+  -- room: how many more this worker may take for the endpoint ($7 when it has none in flight)
+  select eps.eid, coalesce(busy.room, $7::int) as room
+    from eps left join unnest($8::text[], $9::int[]) as busy(eid, room) on busy.eid = eps.eid
+   where eps.due_at <= now() and eps.eid <> all ($3::text[]) and coalesce(busy.room, $7::int) > 0
+   order by eps.eid -- the round's order, which the cursor follows
+), share as (
+  select greatest(1, $1::int / greatest(1, count(*)::int)) as k from due
+), picked as (
+  select x.delivery_id, x.endpoint_id from due cross join share cross join lateral (
+    select q.delivery_id, q.endpoint_id from queue q
+     where q.endpoint_id = due.eid and q.due_at <= now() and (q.lease_until is null or q.lease_until <= now())
+       and (q.ordering_key is null or not exists (
+         select 1 from queue p where p.endpoint_id = q.endpoint_id and p.ordering_key = q.ordering_key and p.seq < q.seq))
+     order by q.due_at
+     limit least(share.k, due.room)
+     for update skip locked) x
+  limit $1::int
+), visited as (
+  -- Where the next claim starts: after the last endpoint served when the
+  -- batch is full, after the last one visited when the visit limit cut the
+  -- round short, else from the start.
+  select case when p.n >= $1::int then p.last_served
+              when e.n >= $5::int then e.last_visited
+              else '' end as next_cursor
+    from (select count(*) as n, max(endpoint_id) as last_served from picked) p,
+         (select count(*) as n, max(eid) as last_visited from eps) e
+)`;
+
+/*
+ * The claim stamps the token and the lease expiry on the picked rows and
+ * returns what the worker cannot keep in memory: the body to send (from
+ * the event) and whatever about the endpoint may have changed since it
+ * cached its settings (their version, disabled, rate limit, health). Each
+ * lookup is a correlated probe of a primary key, one per claimed row.
+ */
+const CLAIM_SQL = `${PICK_SQL},
+claimed as (
+  update queue q set lease_token = $2, lease_until = now() + make_interval(secs => $4)
+    from picked where q.delivery_id = picked.delivery_id
+  returning q.delivery_id, q.tenant_id, q.event_id, q.endpoint_id, q.attempts, q.manual
+), meta as (
+  -- once per tenant of the batch: its envelope, and does any endpoint name
+  -- webhook.delivered / webhook.failed (so a worker builds those events
+  -- only where someone will receive them)
+  select ct.tenant_id,
+         (select t.settings -> 'envelope' from tenants t where t.id = ct.tenant_id) as tenant_envelope,
+         coalesce(bool_or(ep.event_types && array['webhook.delivered', 'webhook.*']), false) as wants_delivered,
+         coalesce(bool_or(ep.event_types && array['webhook.failed', 'webhook.*']), false) as wants_failed
+    from (select distinct tenant_id from claimed) ct
+    left join endpoints ep on ep.tenant_id = ct.tenant_id and not ep.disabled
+                          and ep.event_types && array['webhook.delivered', 'webhook.failed', 'webhook.*']
+   group by ct.tenant_id
+)
+-- One row per claimed delivery, or a single row of nulls when none was
+-- claimed: either way next_cursor comes back.
+select v.next_cursor, r.* from visited v left join lateral (
+  select c.delivery_id as id, c.tenant_id, c.event_id, c.endpoint_id, c.attempts, c.manual,
+         e.type as event_type, coalesce(e.body, e.payload::text) as payload,
+         ep.updated_at::text as ep_version, ep.disabled, ep.rate_limit_per_second,
+         (ep.consecutive_failures > 0 or ep.failing_since is not null or ep.circuit_open_until is not null) as unhealthy,
+         m.tenant_envelope, m.wants_delivered, m.wants_failed
+    from claimed c
+    cross join lateral (select e.type, e.body, e.payload from events e where e.tenant_id = c.tenant_id and e.id = c.event_id) e
+    cross join lateral (select ep.updated_at, ep.disabled, ep.rate_limit_per_second, ep.consecutive_failures, ep.failing_since,
+                               ep.circuit_open_until from endpoints ep where ep.id = c.endpoint_id) ep
+    join meta m on m.tenant_id = c.tenant_id) r on true`;
+
+export interface ClaimOptions {
+  /** Deliveries to claim at most. */
+  limit: number;
+  leaseToken: string;
+  leaseSeconds: number;
+  /** Endpoints to pass over (open circuit, paused). */
+  skipEndpoints: string[];
+  /** Most deliveries of one endpoint in one claim when none of its are in flight here (its in-flight cap). */
+  endpointLimit: number;
+  /** Endpoints with deliveries in flight here, and how many more each may take. */
+  room: Map<string, number>;
+  /** Endpoints to visit at most. */
+  maxEndpoints: number;
+  /** Start after this endpoint id ('' = from the first). */
+  cursor: string;
+}
+
+/** Claims a batch; the endpoints' settings come from `configs` (read once per endpoint version). */
+export async function claimDeliveries(
+  db: Db,
+  configs: EndpointConfigs,
+  o: ClaimOptions,
+): Promise<{ deliveries: ClaimedDelivery[]; cursor: string }> {
+  const res = await db.query<ClaimRow>(
+    CLAIM_SQL,
+    [o.limit, o.leaseToken, o.skipEndpoints, o.leaseSeconds, o.maxEndpoints, o.cursor, o.endpointLimit, [...o.room.keys()], [...o.room.values()]],
+    'delivery_claim',
+  );
+  const cursor = res.rows[0]?.next_cursor ?? '';
+  const rows = res.rows.filter((r) => r.id !== null);
+  if (rows.length === 0) return { deliveries: [], cursor };
+  const settings = await configs.get(db, rows.map((r) => ({ id: r.endpoint_id, version: r.ep_version })));
+  const deliveries: ClaimedDelivery[] = [];
+  for (const r of rows) {
+    // an endpoint deleted since the claim took its rows with it (ON DELETE CASCADE)
+    const ep = settings.get(r.endpoint_id);
+    if (!ep) continue;
+    deliveries.push({
+      id: r.id!,
+      tenantId: r.tenant_id,
+      eventId: r.event_id,
+      eventType: r.event_type,
+      endpointId: r.endpoint_id,
+      attempts: r.attempts,
+      manual: r.manual,
+      payload: r.payload,
+      tenantEnvelope: r.tenant_envelope,
+      wantsDelivered: r.wants_delivered,
+      wantsFailed: r.wants_failed,
+      ...ep,
+      endpointDisabled: r.disabled,
+      endpointUnhealthy: r.unhealthy,
+      rateLimitPerSecond: r.rate_limit_per_second === null ? null : Number(r.rate_limit_per_second),
+      leaseToken: o.leaseToken,
+    });
+  }
+  return { deliveries, cursor };
+}
