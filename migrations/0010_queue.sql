@@ -49,7 +49,7 @@ drop index deliveries_pending_by_endpoint;
 drop index deliveries_ordered;
 drop index deliveries_endpoint_status;
 create index deliveries_endpoint_created on deliveries (endpoint_id, created_at desc, id desc);
-alter table deliveries set (fillfactor = 70);
+alter table deliveries set (fillfactor = 50);
 alter table deliveries drop column lease_token;
 
 -- Fan-out without a function call per (event, endpoint): the patterns that

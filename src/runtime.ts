@@ -4,6 +4,7 @@ import type { Config } from './config/config.js';
 import { ConfigError } from './config/config.js';
 import type { Db } from './db/db.js';
 import { migrate } from './db/migrate.js';
+import { HotPathDb, hotPathOptions } from './db/hot-path.js';
 import { PgDb } from './db/pg.js';
 // PGlite and the API server are imported only by the processes that use
 // them: a `herald worker` on PostgreSQL loads neither (about 35 MB of RSS).
@@ -76,6 +77,19 @@ export async function resolveSecretKeys(config: Config): Promise<string[]> {
   return [key];
 }
 
+/**
+ * The worker's own connections, with the planner settings of its hot path
+ * (db/hot-path.ts) and commits that do not wait for the WAL flush: a claim
+ * or an outcome lost in a database crash means the lease runs out and the
+ * same webhook-id is sent again (at-least-once). Publishing never shares
+ * them: its 202 promises the event is durable. On PGlite (one connection,
+ * no fsync) the settings are applied per statement instead.
+ */
+function workerDatabase(config: Config, logger: Logger, db: Db): Db {
+  if (!config.databaseUrl) return new HotPathDb(db);
+  return new PgDb({ connectionString: config.databaseUrl, logger, options: hotPathOptions({ synchronous_commit: 'off' }) });
+}
+
 export interface Roles {
   api: boolean;
   worker: boolean;
@@ -99,9 +113,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   const addressPolicy = new AddressPolicy({ allowPrivate: config.dev, allowSubnets: [...config.allowSubnets] });
   let worker: Worker | null = null;
   let retention: RetentionJob | null = null;
-  // The worker's claims and outcomes commit asynchronously (see PgDbOptions.asyncCommit);
-  // on PGlite there is one connection (and no fsync) for everything.
-  const workerDb = roles.worker && config.databaseUrl ? new PgDb({ connectionString: config.databaseUrl, logger, asyncCommit: true }) : db;
+  const workerDb = roles.worker ? workerDatabase(config, logger, db) : db;
   const dispatcher = createSafeDispatcher({ policy: addressPolicy, connections: 64 });
   if (roles.worker) {
     worker = new Worker({
@@ -154,7 +166,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
         await retention?.stop();
         await worker?.stop();
         await dispatcher.close().catch(() => undefined);
-        if (workerDb !== db) await workerDb.close();
+        if (config.databaseUrl && workerDb !== db) await workerDb.close();
         await db.close();
       })();
       return stopping;

@@ -48,6 +48,8 @@ export class ActivitySampler {
   private readonly busy = new Map<StatementKind, number>();
   private readonly total = new Map<StatementKind, number>();
   private readonly waits = new Map<StatementKind, Map<string, number>>();
+  /** How often each statement classified as `other` was seen (its first 80 characters), to name it. */
+  readonly others = new Map<string, number>();
 
   constructor(
     private readonly probe: BenchDbProbe,
@@ -71,6 +73,10 @@ export class ActivitySampler {
         const seen = new Set<StatementKind>();
         for (const r of rows) {
           const k = classify(r.query);
+          if (k === 'other') {
+            const head = r.query.replace(/\s+/g, ' ').trim().slice(0, 80);
+            if (this.others.size < 50 || this.others.has(head)) this.others.set(head, (this.others.get(head) ?? 0) + 1);
+          }
           seen.add(k);
           this.total.set(k, (this.total.get(k) ?? 0) + 1);
           const w = this.waits.get(k) ?? new Map<string, number>();

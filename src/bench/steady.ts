@@ -143,6 +143,7 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
     }
     const cpu = sampler.end();
     const act = (await activity?.stop()) ?? null;
+    if (process.env.BENCH_SHOW_OTHER) for (const [q, n] of [...(activity?.others ?? [])].sort((a, b) => b[1] - a[1]).slice(0, 8)) progress(`    other: ${n}× ${q}`);
     await probe?.close();
     await sleep(500); // a duplicate would arrive late
     const final = await o.receiver.stats();

@@ -9,14 +9,8 @@ export interface PgDbOptions {
   connectionString: string;
   /** Pool size. (Default: 20) */
   max?: number;
-  /**
-   * Commit without waiting for the WAL flush (`synchronous_commit = off`)
-   * on this pool's connections. For the worker's claims and outcomes only:
-   * one lost in a database crash means the lease runs out and the same
-   * webhook-id is sent again (at-least-once). Publishing never uses it: its
-   * 202 promises the event is durable. (Default: false)
-   */
-  asyncCommit?: boolean;
+  /** Settings of every connection of the pool, as libpq `options` (`-c name=value …`). (Default: none) */
+  options?: string;
   logger: Logger;
 }
 
@@ -32,7 +26,7 @@ export class PgDb implements Db {
       max: opts.max ?? 20,
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
-      ...(opts.asyncCommit ? { options: '-c synchronous_commit=off' } : {}),
+      ...(opts.options ? { options: opts.options } : {}),
     });
     // An idle client that loses its connection (e.g. the server restarts) must
     // not crash the process: the pool drops it and opens a new one on demand.

@@ -99,7 +99,7 @@ claimed as (
   update queue q set lease_token = $2, lease_until = now() + make_interval(secs => $4)
     from picked where q.delivery_id = picked.delivery_id
   returning q.delivery_id, q.tenant_id, q.event_id, q.endpoint_id, q.attempts, q.manual
-), meta as (
+), meta as materialized (
   -- once per tenant of the batch: its envelope, and does any endpoint name
   -- webhook.delivered / webhook.failed (so a worker builds those events
   -- only where someone will receive them)
