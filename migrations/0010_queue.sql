@@ -15,7 +15,7 @@
 -- and carries the history the API shows. Herald vacuums this table itself
 -- (src/delivery/queue/upkeep.ts), so dead rows never pile up in it.
 create table queue (
-  delivery_id   text primary key references deliveries (id) on delete cascade,
+  delivery_id   text primary key,
   tenant_id     text not null,
   event_id      text not null,
   endpoint_id   text not null,
@@ -74,3 +74,13 @@ create function herald_type_open(t text) returns boolean
 language sql immutable parallel safe as $$
   select not (t like 'webhook.%' or t = 'endpoint.disabled')
 $$;
+
+-- No foreign keys on the rows every publish and every outcome write: their
+-- triggers were a fifth to a third of the publish statement (32 events ×
+-- 10 endpoints: 4-9 ms of 16-22 ms, one trigger call per row and key) and
+-- the attempt insert's check. What the cascades did is done by the three
+-- statements that remove events, endpoints and tenants (store/retention.ts,
+-- store/endpoints.ts, store/tenants.ts), each in one statement.
+alter table deliveries drop constraint deliveries_endpoint_id_fkey;
+alter table deliveries drop constraint deliveries_tenant_id_event_id_fkey;
+alter table attempts drop constraint attempts_delivery_id_fkey;

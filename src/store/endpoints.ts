@@ -198,6 +198,14 @@ export async function resealSecrets(
 }
 
 export async function deleteEndpoint(q: Queryable, tenantId: string, id: string): Promise<boolean> {
-  const res = await q.query(`delete from endpoints where tenant_id = $1 and id = $2`, [tenantId, id]);
-  return res.rowCount > 0;
+  // its deliveries, their attempts and queue rows go with it (no foreign keys on those hot rows: migration 0010)
+  const res = await q.query(
+    `with ep as (delete from endpoints where tenant_id = $1 and id = $2 returning id),
+          q as (delete from queue where endpoint_id in (select id from ep)),
+          a as (delete from attempts where endpoint_id in (select id from ep)),
+          d as (delete from deliveries where endpoint_id in (select id from ep))
+     select 1 from ep`,
+    [tenantId, id],
+  );
+  return res.rows.length > 0;
 }

@@ -2,8 +2,8 @@ import type { Db } from '../db/db.js';
 
 /*
  * Retention removes old events (their deliveries and attempts, with the
- * stored request headers and response bodies, go with them through ON
- * DELETE CASCADE; Herald's own `webhook.*` meta events are events like any
+ * stored request headers and response bodies, go with them in the same
+ * statement; Herald's own `webhook.*` meta events are events like any
  * other) and old audit entries, in batches of `batch` rows, each its own
  * short transaction: no long lock ever blocks intake or workers. An event
  * that still has a pending delivery is kept, whatever its age. A
@@ -31,6 +31,11 @@ victims as (
      and not exists (select 1 from deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id and d.status = 'pending')
    order by e.created_at
    limit $2
+), dl as (
+  -- deliveries and attempts go with their event (no foreign keys on those hot rows: migration 0010)
+  delete from deliveries d using victims v where d.tenant_id = v.tenant_id and d.event_id = v.id returning d.id
+), att as (
+  delete from attempts a where a.delivery_id in (select id from dl)
 )
 delete from events e using victims v where e.tenant_id = v.tenant_id and e.id = v.id`;
 

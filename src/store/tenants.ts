@@ -72,6 +72,16 @@ export async function updateTenant(q: Queryable, id: string, patch: { name?: str
 }
 
 export async function deleteTenant(q: Queryable, id: string): Promise<boolean> {
-  const res = await q.query(`delete from tenants where id = $1`, [id]);
-  return res.rowCount > 0;
+  // endpoints, events and tokens go through ON DELETE CASCADE; deliveries, their
+  // attempts and queue rows here (no foreign keys on those hot rows: migration 0010)
+  const res = await q.query(
+    `with t as (delete from tenants where id = $1 returning id),
+          eps as (select id from endpoints where tenant_id = $1),
+          q as (delete from queue where endpoint_id in (select id from eps)),
+          a as (delete from attempts where endpoint_id in (select id from eps)),
+          d as (delete from deliveries where tenant_id = $1)
+     select 1 from t`,
+    [id],
+  );
+  return res.rows.length > 0;
 }

@@ -2,6 +2,20 @@ import type { Db } from '../../db/db.js';
 import type { Logger } from '../../logger.js';
 import { autovacuumRuns } from '../../store/retention.js';
 
+/*
+ * Queue rows of endpoints that no longer exist: a publish that raced an
+ * endpoint's deletion (there is no foreign key to stop it, migration 0010).
+ * One probe per endpoint with queued rows (a loose index scan), not per row.
+ */
+const SWEEP_ORPHANS = `
+with recursive eps as (
+  (select endpoint_id as eid from queue order by endpoint_id limit 1)
+  union all
+  select nx.eid from eps cross join lateral (
+    select endpoint_id as eid from queue where endpoint_id > eps.eid order by endpoint_id limit 1) nx
+)
+delete from queue q where q.endpoint_id in (select eid from eps where not exists (select 1 from endpoints e where e.id = eps.eid))`;
+
 /** Tables whose statistics the API's listings and the publish statement plan with. */
 const RECORD_TABLES = ['deliveries', 'attempts', 'events'] as const;
 
@@ -39,6 +53,7 @@ export class QueueUpkeep {
   private outcomes = 0;
   private lastVacuumAt = 0;
   private queueAnalyzedAt = 0;
+  private sweptAt = Date.now();
   private analyzedAt = 0;
   private running: Promise<void> | null = null;
   private autovacuum: boolean | null = null;
@@ -64,8 +79,9 @@ export class QueueUpkeep {
     const now = Date.now();
     const vacuum = this.changes >= this.queueChanges && now - this.lastVacuumAt >= this.queueIntervalMs;
     const analyze = this.outcomes - this.analyzedAt >= (this.analyzedAt === 0 ? 1_000 : this.analyzeEvery);
-    if (!vacuum && !analyze) return;
-    this.running = this.pass(vacuum, analyze)
+    const sweep = now - this.sweptAt >= 60_000;
+    if (!vacuum && !analyze && !sweep) return;
+    this.running = this.pass(vacuum, analyze, sweep)
       .catch((err: Error) => this.logger.warn({ err: err.message }, 'queue upkeep failed'))
       .finally(() => {
         this.running = null;
@@ -77,7 +93,12 @@ export class QueueUpkeep {
     await this.running;
   }
 
-  private async pass(vacuum: boolean, analyze: boolean): Promise<void> {
+  private async pass(vacuum: boolean, analyze: boolean, sweep: boolean): Promise<void> {
+    if (sweep) {
+      this.sweptAt = Date.now();
+      const n = (await this.db.query(SWEEP_ORPHANS)).rowCount;
+      if (n > 0) this.logger.info({ rows: n }, 'removed queue rows of deleted endpoints');
+    }
     if (vacuum) {
       const started = Date.now();
       this.changes = 0;

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOT_PATH_SETTINGS } from '../src/db/hot-path.js';
+import { PICK_SQL } from '../src/delivery/queue/claim.js';
+import { startHerald, type TestHerald } from './helpers/herald.js';
+import { Receiver } from './helpers/receiver.js';
+
+/*
+ * The hot queue (migration 0010, src/delivery/queue/): a row per delivery
+ * still to go out, gone once the delivery is final; no foreign keys on
+ * the hot rows, so removing an endpoint, a tenant or an old event takes
+ * its deliveries, attempts and queue rows with it explicitly.
+ */
+let herald: TestHerald;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  herald = await startHerald();
+  receiver = await new Receiver().listen();
+  receiver.respond = (r, res) => void res.writeHead(r.path === '/down' ? 500 : 200).end();
+});
+afterAll(async () => {
+  await herald?.stop();
+  await receiver?.close();
+});
+
+const count = async (sql: string, params: unknown[] = []) => Number((await herald.running.db.query<{ n: number }>(sql, params)).rows[0]!.n);
+
+describe('queue', () => {
+  it('holds a row per delivery still to go out, and none once the delivery is final', async () => {
+    const t = await herald.api.tenant();
+    await herald.api.endpoint(t, { url: receiver.url('/up'), eventTypes: ['q.*'] });
+    await herald.api.endpoint(t, { url: receiver.url('/down'), eventTypes: ['q.*'], retry: { schedule: [3600] } });
+    const ev = (await herald.api.publish(t, 'q.one', { n: 1 })).body.id as string;
+    await receiver.waitForCount('/up', 1);
+    await receiver.waitForCount('/down', 1);
+    const ds = (await herald.api.get(`/v1/tenants/${t}/events/${ev}/deliveries`)).body.data as { id: string }[];
+    expect(ds).toHaveLength(2);
+    // the success leaves the queue; the failure waits an hour in it, no longer leased
+    for (let i = 0; i < 100 && (await count(`select count(*)::int as n from queue where event_id = $1 and lease_token is null`, [ev])) < 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const rows = (await herald.running.db.query<{ url: string; attempts: number; due_in: number; leased: boolean }>(
+      `select e.url, q.attempts, extract(epoch from q.due_at - now())::int as due_in, q.lease_token is not null as leased
+         from queue q join endpoints e on e.id = q.endpoint_id where q.event_id = $1`,
+      [ev],
+    )).rows;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ url: receiver.url('/down'), attempts: 1, leased: false });
+    expect(rows[0]!.due_in).toBeGreaterThan(3500);
+    // a manual retry makes the queued one due now: a second attempt arrives at once
+    const downId = (await herald.running.db.query<{ delivery_id: string }>(`select delivery_id from queue where event_id = $1`, [ev])).rows[0]!.delivery_id;
+    expect((await herald.api.post(`/v1/tenants/${t}/deliveries/${downId}/retry`)).status).toBe(202);
+    await receiver.waitForCount('/down', 2);
+    // and one on a finished delivery puts it back in the queue for one attempt
+    const upId = ds.find((d) => d.id !== downId)!.id;
+    expect(await count(`select count(*)::int as n from queue where delivery_id = $1`, [upId])).toBe(0);
+    expect((await herald.api.post(`/v1/tenants/${t}/deliveries/${upId}/retry`)).status).toBe(202);
+    await receiver.waitForCount('/up', 2);
+    await herald.api.waitDelivery(t, upId, (d) => d.status === 'succeeded' && d.attempts === 2);
+    expect(await count(`select count(*)::int as n from queue where delivery_id = $1`, [upId])).toBe(0);
+  });
+
+  it('takes deliveries, attempts and queue rows with a deleted endpoint, and everything with a deleted tenant', async () => {
+    const t = await herald.api.tenant();
+    const up = await herald.api.endpoint(t, { url: receiver.url('/up'), eventTypes: ['d.*'] });
+    const down = await herald.api.endpoint(t, { url: receiver.url('/down'), eventTypes: ['d.*'], retry: { schedule: [3600] } });
+    for (let i = 0; i < 3; i++) await herald.api.publish(t, 'd.x', { i });
+    await receiver.waitForCount('/down', 3);
+    await new Promise((r) => setTimeout(r, 300)); // outcomes written
+    const of = async (table: string, col: string, id: string) => count(`select count(*)::int as n from ${table} where ${col} = $1`, [id]);
+    expect(await of('deliveries', 'endpoint_id', down.id)).toBe(3);
+    expect(await of('queue', 'endpoint_id', down.id)).toBe(3);
+    expect(await of('attempts', 'endpoint_id', down.id)).toBe(3);
+
+    expect((await herald.api.delete(`/v1/tenants/${t}/endpoints/${down.id}`)).status).toBe(204);
+    expect(await of('deliveries', 'endpoint_id', down.id)).toBe(0);
+    expect(await of('queue', 'endpoint_id', down.id)).toBe(0);
+    expect(await of('attempts', 'endpoint_id', down.id)).toBe(0);
+    expect(await of('deliveries', 'endpoint_id', up.id)).toBe(3);
+
+    expect((await herald.api.delete(`/v1/tenants/${t}`)).status).toBe(204);
+    for (const table of ['events', 'deliveries', 'attempts', 'queue', 'endpoints']) expect(await of(table, 'tenant_id', t)).toBe(0);
+  });
+
+  it('plans the claim and the outcome write as index probes on a fresh, never analyzed database', async () => {
+    const t = await herald.api.tenant();
+    await herald.api.endpoint(t, { url: receiver.url('/up'), eventTypes: ['p.*'] });
+    const explain = (sql: string, params: unknown[]) =>
+      herald.running.db.transaction(async (tx) => {
+        for (const [k, v] of Object.entries(HOT_PATH_SETTINGS)) await tx.exec(`set local ${k} = ${v}`);
+        const r = await tx.query<{ 'QUERY PLAN': string }>(`explain ${sql}`, params);
+        return r.rows.map((x) => x['QUERY PLAN']).join('\n');
+      });
+    const pick = await explain(`${PICK_SQL} select * from picked where $2::text is not null and $4::int > 0`, [100, 'tok', [], 60, 200, '', 32, [], []]);
+    expect(pick).toMatch(/Index (Only )?Scan using queue_endpoint_due/);
+    expect(pick).not.toMatch(/Seq Scan on queue/);
+    const record = await explain(
+      `with r as (select * from json_to_recordset($1::json) as r(id text, token text))
+       delete from queue q using r where q.delivery_id = r.id and q.lease_token = r.token`,
+      [JSON.stringify([{ id: 'dlv_x', token: 'tok' }])],
+    );
+    expect(record).toMatch(/Index Scan using queue_pkey/);
+    expect(record).not.toMatch(/Seq Scan/);
+  });
+});
