@@ -355,7 +355,7 @@ export function markdown(r: BenchResults, notes: string | null, profile: string 
     '- **idle** (src/bench/idle.ts): one `herald worker` with nothing to do; its CPU and the transactions its database sees, over BENCH_IDLE_SECONDS.',
     '- **backlog** (src/bench/backlog.ts): BENCH_BACKLOG deliveries over 100 endpoints published by the batch route with no worker, marked as failed once and due now, VACUUM ANALYZE; then one worker drains them. Claim pick time = EXPLAIN ANALYZE of the worker\'s own pick (100 rows, SKIP LOCKED) every 3 s.',
     '',
-    '## Targets (issue 4)',
+    '## Targets (issues 4 and 10)',
     '',
     targetsTable(targetInputs(r)),
     '',

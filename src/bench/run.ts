@@ -17,7 +17,10 @@
  *   BENCH_STORM      queued retries of the retry storm (default 100000)
  *   BENCH_BACKLOG    due deliveries of the backlog drain (default 1000000)
  *   BENCH_IDLE_SECONDS  idle measurement window (default 30)
- *   BENCH_ONLY       comma list of raw,sustained,latency,intake,fanout,noisy,storm,memory,idle,backlog (default all)
+ *   BENCH_STEADY_SECONDS  publishing time of each steady-state run (default 60)
+ *   BENCH_STEADY_SHAPES   steady-state shapes, comma-separated: serve,split,embedded (default all three)
+ *   BENCH_STEADY_LONG_SECONDS  the long steady-state run (default 600)
+ *   BENCH_ONLY       comma list of steady,steadylong,raw,sustained,latency,intake,fanout,noisy,storm,memory,idle,backlog (default all)
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -38,7 +41,8 @@ import { runFanout } from './fanout.js';
 import { runIdle } from './idle.js';
 import { runIntake } from './intake.js';
 import { runStorm } from './storm.js';
-import { emptyMore } from './targets.js';
+import { runSteady, steadyLine, type SteadyShape } from './steady.js';
+import { emptyMore, steadyDecay } from './targets.js';
 import { envInt, envNum, fmt1, fmtInt, progress } from './util.js';
 
 /** The Herald revision under test: commit, and whether src/ (outside the bench) had uncommitted changes. */
@@ -92,7 +96,12 @@ async function main(): Promise<void> {
   const stormRetries = envInt('BENCH_STORM', 100_000);
   const backlogDeliveries = envInt('BENCH_BACKLOG', 1_000_000);
   const idleSeconds = envNum('BENCH_IDLE_SECONDS', 30);
-  const only = new Set((process.env.BENCH_ONLY || 'raw,sustained,latency,intake,fanout,noisy,storm,memory,idle,backlog').split(',').map((s) => s.trim()));
+  const steadySeconds = envInt('BENCH_STEADY_SECONDS', 60);
+  const steadyLongSeconds = envInt('BENCH_STEADY_LONG_SECONDS', 600);
+  const steadyShapes = (process.env.BENCH_STEADY_SHAPES || 'serve,split,embedded').split(',').map((s) => s.trim()) as SteadyShape[];
+  const only = new Set(
+    (process.env.BENCH_ONLY || 'steady,steadylong,raw,sustained,latency,intake,fanout,noisy,storm,memory,idle,backlog').split(',').map((s) => s.trim()),
+  );
   const rawSeconds = Math.max(1, seconds / 2);
 
   const cpus = os.cpus();
@@ -120,6 +129,9 @@ async function main(): Promise<void> {
       BENCH_STORM: String(stormRetries),
       BENCH_BACKLOG: String(backlogDeliveries),
       BENCH_IDLE_SECONDS: String(idleSeconds),
+      BENCH_STEADY_SECONDS: String(steadySeconds),
+      BENCH_STEADY_SHAPES: steadyShapes.join(','),
+      BENCH_STEADY_LONG_SECONDS: String(steadyLongSeconds),
     },
     heraldConfig: Object.fromEntries(
       Object.entries(process.env).filter(([k, v]) => k.startsWith('HERALD_') && !/TOKEN|SECRET|KEY|PASSWORD/.test(k) && v !== undefined) as [string, string][],
@@ -147,6 +159,20 @@ async function main(): Promise<void> {
   progress(`receiver: pid ${receiver.pid} on ${receiver.url}`);
 
   for (let run = 1; run <= runs; run++) {
+    for (const shape of only.has('steady') ? steadyShapes : []) {
+      const raw = await rawPostRate(receiver.url, 5);
+      progress(`run ${run}/${runs}: steady state, ${shape} (${steadySeconds} s of publishing; raw POST just before: ${fmtInt(raw.rps)}/s)`);
+      const r = await runSteady({ run, receiver, shape, seconds: steadySeconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 10, drainTimeoutMs: 600_000 });
+      more.steady.push({ rawRps: raw.rps, result: r });
+      progress(`run ${run}/${runs}: ${steadyLine(r, raw.rps)}`);
+    }
+    if (only.has('steadylong') && run === 1) {
+      const raw = await rawPostRate(receiver.url, 5);
+      progress(`steady state for ${steadyLongSeconds} s, serve (raw POST just before: ${fmtInt(raw.rps)}/s)`);
+      const r = await runSteady({ run, receiver, shape: 'serve', seconds: steadyLongSeconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 60, drainTimeoutMs: 1_200_000 });
+      more.steadyLong.push({ rawRps: raw.rps, result: r });
+      progress(`${steadyLine(r, raw.rps)}; last/second minute ${steadyDecay(r).toFixed(2)}`);
+    }
     if (only.has('raw')) {
       progress(`run ${run}/${runs}: raw undici POST baseline (${rawSeconds} s)`);
       await receiver.reset(false);

@@ -171,3 +171,15 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }
 }
+
+/** One progress line for a steady-state run. */
+export function steadyLine(r: SteadyResult, rawRps: number): string {
+  return (
+    `steady/${r.shape}: ${fmtInt(r.publishEventsPerSec)} events/s published (${fmtInt(r.deliveries)} deliveries), ` +
+    `${fmtInt(r.deliveredWhilePublishingPerSec)}/s delivered while publishing, ${fmtInt(r.deliveriesPerSec)}/s overall = ` +
+    `${(r.deliveriesPerSec / rawRps).toFixed(3)} of raw; drain ${r.drainSeconds.toFixed(1)} s; ${fmtInt(r.arrived)}/${fmtInt(r.deliveries)} arrived, ` +
+    `${r.duplicates} duplicates; windows ${r.windows.map(fmtInt).join(' ')}; CPU ${Object.entries(r.cpu.procs)
+      .map(([k, v]) => `${k} ${v === null ? 'n/a' : v.toFixed(0)}%`)
+      .join(', ')}, postgres ${r.cpu.postgres === null ? 'n/a' : r.cpu.postgres.toFixed(0)}%, other ${r.cpu.other === null ? 'n/a' : r.cpu.other.toFixed(0)}%`
+  );
+}

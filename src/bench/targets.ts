@@ -7,6 +7,7 @@ import type { FanoutResult } from './fanout.js';
 import type { IdleResult } from './idle.js';
 import type { IntakeResult } from './intake.js';
 import type { LatencyResult } from './latency.js';
+import type { SteadyResult, SteadyShape } from './steady.js';
 import type { StormResult } from './storm.js';
 import type { SustainedResult } from './sustained.js';
 import { fmt1, fmtInt, median } from './util.js';
@@ -24,9 +25,41 @@ export interface MoreResults {
   big: SustainedResult[];
   idle: IdleResult[];
   backlog: BacklogResult[];
+  /** Steady state (publishing and delivering at once, fresh database), each with the raw POST rate measured just before it. */
+  steady: SteadyRun[];
+  /** The same for BENCH_STEADY_LONG_SECONDS (one `herald serve` on PostgreSQL), rate per minute. */
+  steadyLong: SteadyRun[];
 }
 
-export const emptyMore = (): MoreResults => ({ intake: [], fanout: [], noisy: [], noisyLatency: [], storm: [], big: [], idle: [], backlog: [] });
+export interface SteadyRun {
+  rawRps: number;
+  result: SteadyResult;
+}
+
+export const emptyMore = (): MoreResults => ({
+  intake: [],
+  fanout: [],
+  noisy: [],
+  noisyLatency: [],
+  storm: [],
+  big: [],
+  idle: [],
+  backlog: [],
+  steady: [],
+  steadyLong: [],
+});
+
+const STEADY: { shape: SteadyShape; what: string; goal: number }[] = [
+  { shape: 'serve', what: 'one `herald serve` on PostgreSQL', goal: 0.35 },
+  { shape: 'split', what: '`herald api` + `herald worker` on PostgreSQL', goal: 0.35 },
+  { shape: 'embedded', what: 'one `herald serve` on the embedded database (no DATABASE_URL)', goal: 0.08 },
+];
+
+/** Rate of the last whole window over the rate of the second (the first includes the start). */
+export function steadyDecay(r: SteadyResult): number {
+  const w = r.windows;
+  return w.length >= 3 ? (w[w.length - 2] ?? Number.NaN) / (w[1] ?? Number.NaN) : Number.NaN;
+}
 
 /** What the targets table needs from the rest of the results. */
 export interface TargetInputs {
@@ -49,6 +82,31 @@ function table(head: string[], rows: string[][]): string {
 export function targetsTable(t: TargetInputs): string {
   const rows: string[][] = [];
   const m = t.more;
+
+  for (const s of STEADY) {
+    const xs = m.steady.filter((x) => x.result.shape === s.shape);
+    const ratio = xs.map((x) => x.result.deliveriesPerSec / x.rawRps);
+    const all = xs.every((x) => x.result.arrived >= x.result.deliveries);
+    rows.push([
+      `steady state, ${s.what}: fresh database, 32 publishers of single events, fan-out 10 of 100 endpoints, ${fmtInt(xs[0]?.result.seconds ?? 60)} s, then drain`,
+      `every accepted delivery arrives; ≥ ${s.goal} × raw POST`,
+      xs.length
+        ? `${fmtInt(med(xs.map((x) => x.result.deliveriesPerSec)))} deliveries/s = ${med(ratio).toFixed(3)} × raw${runs(ratio, (n) => n.toFixed(3))}; ` +
+          `${fmtInt(med(xs.map((x) => x.result.publishEventsPerSec)))} events/s published; ${all ? 'every delivery arrived' : 'NOT every delivery arrived'}`
+        : 'n/a',
+      verdict(xs.length ? all && med(ratio) >= s.goal : null),
+    ]);
+  }
+  const long = m.steadyLong;
+  const decay = long.map((x) => steadyDecay(x.result));
+  rows.push([
+    `steady state for ${fmtInt((long[0]?.result.seconds ?? 600) / 60)} minutes, one \`herald serve\` on PostgreSQL`,
+    'rate of the last minute ≥ 0.9 × the rate of the second minute',
+    long.length
+      ? `last/second minute ${med(decay).toFixed(2)}${runs(decay, (n) => n.toFixed(2))}; per minute: ${long[0]!.result.windows.map(fmtInt).join(', ')} deliveries/s`
+      : 'n/a',
+    verdict(long.length ? med(decay) >= 0.9 && long.every((x) => x.result.arrived >= x.result.deliveries) : null),
+  ]);
 
   const rate = t.sustained.map((s) => s.deliveriesPerSec);
   const ratio = t.sustained.map((s, i) => s.deliveriesPerSec / (t.rawRps[i] ?? Number.NaN));
@@ -156,6 +214,31 @@ export function targetsTable(t: TargetInputs): string {
 export function moreDetails(t: TargetInputs): string {
   const m = t.more;
   const out: string[] = [];
+  const steady = [...m.steady, ...m.steadyLong];
+  if (steady.length) {
+    out.push('### Steady state', '', table(
+      ['shape', 'publishing s', 'raw POST/s (just before)', 'events/s in', 'delivered/s while publishing', 'deliveries/s overall', '÷ raw', 'drain s', 'arrived', 'duplicates', 'rate per window', 'CPU: herald, postgres, receiver, other'],
+      steady.map(({ rawRps, result: r }) => [
+        r.shape,
+        fmtInt(r.seconds),
+        fmtInt(rawRps),
+        fmtInt(r.publishEventsPerSec),
+        fmtInt(r.deliveredWhilePublishingPerSec),
+        fmtInt(r.deliveriesPerSec),
+        (r.deliveriesPerSec / rawRps).toFixed(3),
+        fmt1(r.drainSeconds),
+        `${fmtInt(r.arrived)}/${fmtInt(r.deliveries)}`,
+        String(r.duplicates),
+        r.windows.map(fmtInt).join(', '),
+        [
+          Object.entries(r.cpu.procs).filter(([k]) => k !== 'bench' && k !== 'receiver').map(([k, v]) => `${k} ${v === null ? 'n/a' : v.toFixed(0)}%`).join(' + '),
+          `pg ${r.cpu.postgres === null ? 'n/a' : r.cpu.postgres.toFixed(0) + '%'}`,
+          `receiver ${fmt1(r.cpu.procs.receiver ?? Number.NaN)}%`,
+          `other ${r.cpu.other === null ? 'n/a' : r.cpu.other.toFixed(0) + '%'}`,
+        ].join(', '),
+      ]),
+    ), '');
+  }
   if (m.intake.length) {
     out.push('### Intake', '', table(
       ['run', 'mode', 'clients', 'events/request', 'events/s', '÷ raw POST (same run)', 'request p50 / p99 ms', '`herald api` CPU', 'PostgreSQL CPU'],
