@@ -150,7 +150,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   let url: string | null = null;
   if (roles.api) {
     const { buildServer } = await import('./api/server.js');
-    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets });
+    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker });
     url = await app.listen({ port: config.port, host: config.host });
   }
   let stopping: Promise<void> | null = null;

@@ -33,9 +33,12 @@ describe('per-endpoint pacing', () => {
     await herald.api.post(`/v1/tenants/${t}/events/batch`, { events: Array.from({ length: 15 }, (_, i) => ({ type: 'p.x', payload: { i } })) });
     await receiver.waitForCount('/paced', 15, 15_000);
     const at = receiver.at('/paced').map((r) => r.at);
-    // a burst of up to 5, then 5 per second: 15 deliveries take at least 2 s
+    // a burst of up to 5, then 5 per second (a token bucket): 15 deliveries take at least 2 s,
+    // and any 8 in a row at least 600 ms (3 beyond the burst at 200 ms each); 10 % slack for timers
     expect(at.at(-1)! - at[0]!).toBeGreaterThanOrEqual(1_800);
-    for (let i = 0; i + 7 < at.length; i++) expect(at[i + 7]! - at[i]!).toBeGreaterThanOrEqual(900);
+    for (let i = 0; i + 7 < at.length; i++) expect(at[i + 7]! - at[i]!).toBeGreaterThanOrEqual(540);
+    // and after the burst, 1 per 200 ms: the last 8 take at least 1.4 s
+    expect(at.at(-1)! - at.at(-8)!).toBeGreaterThanOrEqual(1_260);
   });
 
   it('slows down an endpoint that answers 429 (AIMD on its in-flight cap)', async () => {

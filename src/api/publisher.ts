@@ -1,8 +1,9 @@
 import type { Db } from '../db/db.js';
 import type { WakeSignal } from '../db/wake.js';
-import { renderEnvelope } from '../delivery/envelope.js';
+import { renderEnvelope, type Template } from '../delivery/envelope.js';
 import { newId } from '../ids.js';
-import { publishEvent, publishEvents, type NewEvent, type PublishResult } from '../store/events.js';
+import type { HandoffTenant } from '../delivery/worker.js';
+import { publishAndHandOff, publishEvent, type HandedOff, type HandoffLease, type NewEvent, type PublishResult } from '../store/events.js';
 import { getTenant, type TenantSettings } from '../store/tenants.js';
 import { BatchWriter, ItemFailure } from '../delivery/batch-writer.js';
 import { ApiError, errors } from './errors.js';
@@ -31,7 +32,19 @@ export interface PublishInput {
  */
 interface IntakeItem {
   tenantId: string;
+  envelope: Template | null;
   event: NewEvent;
+}
+
+/**
+ * The worker of this process (`herald serve`), to which a publish hands
+ * its deliveries directly: inserted already leased to it, and given to it
+ * once committed, instead of NOTIFY → claim → read back.
+ */
+export interface LocalWorker {
+  reserve(): HandoffLease | null;
+  accept(lease: HandoffLease, tenant: HandoffTenant, handed: HandedOff): void;
+  notify(): void;
 }
 
 export class Publisher {
@@ -48,6 +61,7 @@ export class Publisher {
     private readonly db: Db,
     private readonly payloads: PayloadValidator,
     private readonly wake: WakeSignal,
+    private readonly local: LocalWorker | null = null,
     private readonly ttlMs = 5_000,
   ) {}
 
@@ -73,9 +87,9 @@ export class Publisher {
     const e = await this.prepare(input.tenantId, settings, input);
     const result = await (input.onlyEndpointId
       ? publishEvent(this.db, { tenantId: input.tenantId, ...e, onlyEndpointId: input.onlyEndpointId })
-      : this.intake.add({ tenantId: input.tenantId, event: e })
+      : this.intake.add({ tenantId: input.tenantId, envelope: settings.envelope ?? null, event: e })
     ).catch((err: unknown) => this.unlessTenantGone(input.tenantId, err));
-    if (result.deliveries > 0 && !result.replayed) this.wake.poke();
+    if (input.onlyEndpointId && result.deliveries > 0 && !result.replayed) this.wakeWorkers();
     return result;
   }
 
@@ -95,7 +109,8 @@ export class Publisher {
     });
     for (const [tenantId, idx] of byTenant) {
       try {
-        const results = await publishEvents(this.db, tenantId, idx.map((i) => items[i]!.event));
+        const events = idx.map((i) => items[i]!.event);
+        const results = await this.write(tenantId, items[idx[0]!]!.envelope, events);
         idx.forEach((i, k) => (out[i] = results[k]!));
       } catch (err) {
         if (idx.length === 1) {
@@ -103,11 +118,40 @@ export class Publisher {
           continue;
         }
         for (const i of idx) {
-          out[i] = await publishEvent(this.db, { tenantId, ...items[i]!.event }).catch((e: unknown) => new ItemFailure(e));
+          out[i] = await publishEvent(this.db, { tenantId, ...items[i]!.event }).then(
+            (r) => {
+              if (r.deliveries > 0 && !r.replayed) this.wakeWorkers();
+              return r;
+            },
+            (e: unknown) => new ItemFailure(e),
+          );
         }
       }
     }
     return out;
+  }
+
+  /** One publish statement; with a worker in this process that has room, the new deliveries go to it directly. */
+  private async write(tenantId: string, envelope: Template | null, events: NewEvent[]): Promise<PublishResult[]> {
+    const lease = this.local?.reserve() ?? null;
+    const { results, handedOff } = await publishAndHandOff(this.db, tenantId, events, lease);
+    const created = results.reduce((n, r) => n + (r.replayed ? 0 : r.deliveries), 0);
+    if (lease && handedOff && this.local) {
+      const byId = new Map(events.map((e) => [e.id, { type: e.type, payload: e.body ?? e.payloadJson }]));
+      this.local.accept(lease, { id: tenantId, envelope, events: byId }, handedOff);
+    }
+    // What was not handed over (no worker here or no room, ordered
+    // deliveries) waits in the queue: wake the workers to claim it. A
+    // NOTIFY after deliveries that were all handed over would only set
+    // every worker claiming for nothing.
+    if (created > (handedOff?.deliveries.length ?? 0)) this.wakeWorkers();
+    return results;
+  }
+
+  /** Other processes' workers through NOTIFY (coalesced), this process's directly. */
+  private wakeWorkers(): void {
+    this.wake.poke();
+    this.local?.notify();
   }
 
   /**
@@ -142,8 +186,7 @@ export class Publisher {
       }
     }
     const prepared = await Promise.all(events.map((e) => this.prepare(tenantId, settings, e)));
-    const results = await publishEvents(this.db, tenantId, prepared).catch((err: unknown) => this.unlessTenantGone(tenantId, err));
-    if (results.some((r) => r.deliveries > 0 && !r.replayed)) this.wake.poke();
+    const results = await this.write(tenantId, settings.envelope ?? null, prepared).catch((err: unknown) => this.unlessTenantGone(tenantId, err));
     return results;
   }
 

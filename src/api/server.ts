@@ -14,7 +14,7 @@ import { Authenticator, enforceRole } from './auth.js';
 import { ApiError, errors } from './errors.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.js';
 import { PayloadValidator } from './payload-validator.js';
-import { Publisher } from './publisher.js';
+import { Publisher, type LocalWorker } from './publisher.js';
 import { WakeSignal } from '../db/wake.js';
 import { auditRoutes } from './routes/audit-log.js';
 import { deliveryRoutes } from './routes/deliveries.js';
@@ -74,6 +74,8 @@ export interface ServerOptions {
   adminTokenHash: string;
   addressPolicy: AddressPolicy;
   secrets: SecretBox;
+  /** The worker of this process (`herald serve`): publishes hand their deliveries to it directly. (Default: none) */
+  localWorker?: LocalWorker | null;
 }
 
 export async function buildServer(o: ServerOptions): Promise<App> {
@@ -105,7 +107,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     auth: new Authenticator(o.db, o.adminTokenHash),
     addressPolicy: o.addressPolicy,
     payloads,
-    publisher: new Publisher(o.db, payloads, new WakeSignal(o.db)),
+    publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), o.localWorker ?? null),
     secrets: o.secrets,
   };
 

@@ -111,6 +111,11 @@ export class BenchDbProbe {
     return r.rows;
   }
 
+  /** Reads rows (diagnostics, not on Herald's path). */
+  async rows<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.c.query<R>(sql, params)).rows;
+  }
+
   /** Runs a statement for set-up (not on Herald's path). */
   async exec(sql: string, params: unknown[] = []): Promise<number> {
     return (await this.c.query(sql, params)).rowCount ?? 0;

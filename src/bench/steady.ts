@@ -68,11 +68,13 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
   const dataDir = o.shape === 'embedded' ? await mkdtemp(join(tmpdir(), 'herald-bench-')) : null;
   const stack = await openStack({ env: dataDir ? { DATABASE_URL: '', HERALD_DATA_DIR: join(dataDir, 'data') } : {} });
   try {
+    // BENCH_SHOW_LOG=1: Herald's warnings and errors on the bench's output
+    const onLine = process.env.BENCH_SHOW_LOG ? (l: string) => (/"level":(40|50|60)/.test(l) || l.startsWith('claim ')) && progress(`  herald: ${l.slice(0, 300)}`) : undefined;
     const prof = (role: string) => (o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=steady-${o.shape}-${role}-${o.run}.cpuprofile`] : []);
     const procs =
       o.shape === 'split'
-        ? [await stack.start('api', prof('api')), await stack.start('worker', prof('worker'))]
-        : [await stack.start('serve', prof('serve'))];
+        ? [await stack.start('api', prof('api'), onLine), await stack.start('worker', prof('worker'), onLine)]
+        : [await stack.start('serve', prof('serve'), onLine)];
     const api = procs[0]!;
     const client = stack.client(api, o.publishers);
     const tenant = `steady${o.run}`;
@@ -140,6 +142,13 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
       samplePeak();
       await sleep(100);
       stats = await o.receiver.stats();
+      if (process.env.BENCH_SHOW_QUEUE && probe && Math.floor(nowMs() / 2000) !== Math.floor((nowMs() - 100) / 2000)) {
+        const q = await probe.rows<{ n: string; leased: string; live: string; due: string }>(
+          `select count(*)::text as n, count(lease_token)::text as leased, count(*) filter (where lease_until > now())::text as live,
+                  count(*) filter (where due_at <= now())::text as due from queue`,
+        );
+        progress(`  queue: ${JSON.stringify(q[0])}, arrived ${stats.distinct}`);
+      }
     }
     const cpu = sampler.end();
     const act = (await activity?.stop()) ?? null;

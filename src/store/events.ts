@@ -26,6 +26,31 @@ interface PublishRow {
   type: string;
   created_at: Date;
   deliveries: number | string;
+  handed?: string | null;
+  wants_delivered?: boolean | null;
+  wants_failed?: boolean | null;
+}
+
+/** A lease under which a publish hands its deliveries to the worker of the same process. */
+export interface HandoffLease {
+  token: string;
+  leaseSeconds: number;
+}
+
+/** Deliveries a publish created already leased (see HandoffLease), with what a worker needs of their endpoints. */
+export interface HandedOff {
+  deliveries: {
+    id: string;
+    eventId: string;
+    endpointId: string;
+    /** The endpoint's settings version (updated_at). */
+    endpointVersion: string;
+    rateLimitPerSecond: number | null;
+    endpointUnhealthy: boolean;
+  }[];
+  /** Whether some endpoint of the tenant subscribes to webhook.delivered / webhook.failed. */
+  wantsDelivered: boolean;
+  wantsFailed: boolean;
 }
 
 /**
@@ -74,15 +99,35 @@ with input as (
    order by i.ord, ep.id
   returning id, tenant_id, event_id, endpoint_id, created_at, ordering_key, seq
 ), q as (
-  -- each delivery's row in the hot queue (delivery/queue/claim.ts)
-  insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, ordering_key, seq)
-  select id, tenant_id, event_id, endpoint_id, created_at, ordering_key, seq from dl
+  -- each delivery's row in the hot queue (delivery/queue/claim.ts); with
+  -- a hand-off lease ($10), already leased to the worker of this process,
+  -- except ordered deliveries, which wait their turn in the queue
+  insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, ordering_key, seq, lease_token, lease_until)
+  select id, tenant_id, event_id, endpoint_id, created_at, ordering_key, seq,
+         case when $10::text is not null and ordering_key is null then $10::text end,
+         case when $10::text is not null and ordering_key is null then now() + make_interval(secs => $11::int) end
+    from dl
+  returning delivery_id, event_id, endpoint_id, lease_token
+), handed as materialized (
+  -- what the worker needs of the endpoints of the deliveries handed to it (see delivery/queue/claim.ts)
+  select json_agg(json_build_array(q.delivery_id, q.event_id, q.endpoint_id, ep.updated_at::text, ep.rate_limit_per_second,
+                  ep.consecutive_failures > 0 or ep.failing_since is not null or ep.circuit_open_until is not null)) as list
+    from q join endpoints ep on ep.id = q.endpoint_id
+   where q.lease_token is not null
+), meta as materialized (
+  select coalesce(bool_or(ep.event_types && array['webhook.delivered', 'webhook.*']), false) as wants_delivered,
+         coalesce(bool_or(ep.event_types && array['webhook.failed', 'webhook.*']), false) as wants_failed
+    from endpoints ep
+   where $10::text is not null and ep.tenant_id = $1 and not ep.disabled
+     and ep.event_types && array['webhook.delivered', 'webhook.failed', 'webhook.*']
 ), per_event as (
   -- one pass over the new deliveries (a sub-select per event would scan
   -- them all once per event: quadratic in the batch, the batch route's cost)
   select event_id, count(*)::int as n from dl group by event_id
 )
-select ev.id, ev.type, ev.created_at, coalesce(p.n, 0) as deliveries
+select ev.id, ev.type, ev.created_at, coalesce(p.n, 0) as deliveries,
+       (select list from handed)::text as handed, (select wants_delivered from meta) as wants_delivered,
+       (select wants_failed from meta) as wants_failed
   from ev left join per_event p on p.event_id = ev.id`;
 
 export interface NewEvent {
@@ -96,6 +141,22 @@ export interface NewEvent {
 
 /** Publishes many events of one tenant in one statement; results in input order. */
 export async function publishEvents(q: Queryable, tenantId: string, events: NewEvent[], onlyEndpointId?: string): Promise<PublishResult[]> {
+  return (await publishAndHandOff(q, tenantId, events, null, onlyEndpointId)).results;
+}
+
+/**
+ * Publishes as publishEvents, and with a lease, inserts the new
+ * deliveries (but ordered ones) already leased under it and returns them:
+ * the caller hands them to its worker once this statement has committed,
+ * which spares them the claim.
+ */
+export async function publishAndHandOff(
+  q: Queryable,
+  tenantId: string,
+  events: NewEvent[],
+  lease: HandoffLease | null,
+  onlyEndpointId?: string,
+): Promise<{ results: PublishResult[]; handedOff: HandedOff | null }> {
   const res = await q.query<PublishRow>(
     PUBLISH_BATCH_SQL,
     [
@@ -108,9 +169,29 @@ export async function publishEvents(q: Queryable, tenantId: string, events: NewE
       events.map((e) => e.orderingKey ?? null),
       onlyEndpointId ?? null,
       events.map(() => newId('dlv')),
+      lease?.token ?? null,
+      lease?.leaseSeconds ?? 0,
     ],
     'event_publish_batch',
   );
+  const first = res.rows[0];
+  const handedOff: HandedOff | null =
+    lease && first?.handed
+      ? {
+          deliveries: (JSON.parse(first.handed) as [string, string, string, string, number | null, boolean][]).map(
+            ([id, eventId, endpointId, endpointVersion, rate, endpointUnhealthy]) => ({
+              id,
+              eventId,
+              endpointId,
+              endpointVersion,
+              rateLimitPerSecond: rate === null ? null : Number(rate),
+              endpointUnhealthy,
+            }),
+          ),
+          wantsDelivered: first.wants_delivered === true,
+          wantsFailed: first.wants_failed === true,
+        }
+      : null;
   const created = new Map(res.rows.map((r) => [r.id, r]));
   const missing = events.filter((e) => !created.has(e.id)).map((e) => e.id);
   const existing = new Map<string, PublishRow>();
@@ -124,13 +205,14 @@ export async function publishEvents(q: Queryable, tenantId: string, events: NewE
     for (const row of r.rows) existing.set(row.id, row);
   }
   const seen = new Set<string>();
-  return events.map((e) => {
+  const results = events.map((e) => {
     const first = !seen.has(e.id) && created.has(e.id);
     seen.add(e.id);
     const row = created.get(e.id) ?? existing.get(e.id);
     if (!row) throw new Error(`event ${e.id} vanished between insert and read`);
     return { id: row.id, type: row.type, createdAt: new Date(row.created_at).toISOString(), deliveries: Number(row.deliveries), replayed: !first };
   });
+  return { results, handedOff };
 }
 
 interface EventRow {
