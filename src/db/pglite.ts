@@ -130,6 +130,10 @@ export class PgliteDb implements Db {
 
   async close(): Promise<void> {
     if (this.state !== STATES.open) return;
+    if (this.exited) {
+      this.state = STATES.closed; // the thread is already gone
+      return;
+    }
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.state = STATES.closing;
     try {
