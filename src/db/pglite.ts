@@ -13,7 +13,9 @@ const THREAD_ENTRY = import.meta.url.endsWith('.ts')
   : new URL('./pglite-thread.js', import.meta.url);
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
-type Outgoing = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+/** A request before `call` numbers it (Omit applied to each member of the union). */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Outgoing = WithoutId<Request>;
 
 const STATES = { open: 'open', closing: 'closing', closed: 'closed' } as const;
 type State = (typeof STATES)[keyof typeof STATES];
