@@ -33,6 +33,18 @@ type State = (typeof STATES)[keyof typeof STATES];
  * Uint8Arrays, arrays and plain objects), errors with PostgreSQL's `code`,
  * one transaction at a time with everything else queued behind it.
  *
+ * Measured (herald serve, 32 clients publishing single events for 20 s,
+ * 100 endpoints with fan-out 10, a loopback receiver; 2 cores shared with
+ * other work, load average ~7): in process 16–41 events/s accepted with
+ * p99 9–21 s and 46–58 deliveries/s, some sent twice (answered sends timed
+ * out while a query held the loop); in the thread 96–117 events/s, p99
+ * 0.6–0.8 s, 378–459 deliveries/s, none twice. The hop costs about 60 µs
+ * of CPU per small statement (both threads together) and no latency:
+ * PGlite's own work is ~0.15–0.6 ms per statement. Batching the messages
+ * of one tick into one postMessage saved ~50 µs per small statement in a
+ * micro-benchmark and nothing measurable in the bench above (the PGlite
+ * thread's queries dominate), so each request is its own message.
+ *
  * Parameters cross by structured clone: a class instance arrives as a plain
  * object, so one that relied on its own `toJSON` or `toString` for PGlite to
  * serialize it must be converted by the caller (none in Herald does).
