@@ -184,6 +184,18 @@ describe('the response budget (send() directly, 16 MB answers)', () => {
     }
   });
 
+  it('a reservation that must wait is refused at once when its send was already aborted', async () => {
+    const budget = new ResponseBudget(CAP);
+    await budget.acquire(CAP, new AbortController().signal);
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(budget.acquire(1, aborted.signal)).rejects.toThrow();
+    budget.release(CAP);
+    expect(budget.held).toBe(0);
+    await budget.acquire(CAP, new AbortController().signal); // nothing left queued ahead of it
+    expect(budget.held).toBe(CAP);
+  });
+
   it('a send still waiting for the budget at its deadline is a timeout, and gives back nothing it did not hold', async () => {
     const dispatcher = new Agent({ connections: 4 });
     const budget = new ResponseBudget(CAP);

@@ -66,6 +66,8 @@ export class ResponseBudget {
       this.used += bytes;
       return Promise.resolve();
     }
+    // An abort that already happened fires no event: it would wait for a grant.
+    if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const entry = {
         bytes,
