@@ -430,10 +430,12 @@ describe('hostile receivers: bodies', () => {
     expect(growthMb).toBeLessThan(100);
   });
 
-  it('a gzip bomb (content-encoding: gzip, ~4 MB inflating to 4 GiB) is stored raw and capped, never inflated', async () => {
+  it('a gzip bomb (content-encoding: gzip, ~16 MB inflating to 16 GiB) is stored raw and capped, never inflated', async () => {
     // One gzip member of 16 MiB of zeros is ~16 KB; members concatenated are one valid gzip stream.
     const member = gzipSync(Buffer.alloc(16 * 2 ** 20), { level: 9 });
-    const members = 256; // 256 x 16 MiB = 4 GiB inflated
+    // 1024 x 16 MiB = 16 GiB inflated. The compressed stream must be larger than loopback socket
+    // buffers (~4 MiB seen here), or the server writes all of it before the worker hangs up.
+    const members = 1024;
     const sent: Promise<{ written: number; closedEarly: boolean }>[] = [];
     const srv = await httpServer((_q, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(member.length * members) });
@@ -454,7 +456,7 @@ describe('hostile receivers: bodies', () => {
     expect(growthMb).toBeLessThan(100);
     const s = await Promise.race([sent[0]!, sleep(10_000).then(() => ({ written: -1, closedEarly: false }))]);
     expect(s.closedEarly).toBe(true);
-    console.log(`[hostile] gzip bomb: ${member.length * members} bytes compressed (4 GiB inflated); server wrote ${(s.written / 2 ** 20).toFixed(1)} MiB; peak RSS growth ${growthMb.toFixed(1)} MB`);
+    console.log(`[hostile] gzip bomb: ${member.length * members} bytes compressed (16 GiB inflated); server wrote ${(s.written / 2 ** 20).toFixed(1)} MiB; peak RSS growth ${growthMb.toFixed(1)} MB`);
   });
 
   it('a small gzip body under the cap is stored exactly as its compressed bytes', async () => {
