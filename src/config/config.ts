@@ -46,6 +46,11 @@ const ConfigSchema = z
     maxBodyBytes: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
     /** Bytes of a receiver's response body kept with each attempt. (Default: 65536) */
     responseBodyCapBytes: z.coerce.number().int().min(0).max(10 * 1024 * 1024).default(64 * 1024),
+    /**
+     * V8's old-generation growing factor in worker processes (`worker`, `serve`), as a percentage over
+     * the live heap after a full GC; 0 leaves V8's own choice (up to 4x). (Default: 50)
+     */
+    workerHeapGrowingPercent: z.coerce.number().int().min(0).max(1000).default(50),
     /** Upper bound on a delay asked for by `Retry-After`, in seconds. (Default: 3600) */
     retryAfterMaxSeconds: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(3600),
     /** Time allowed for in-flight deliveries to finish on SIGTERM, in milliseconds. (Default: 10000) */
@@ -112,6 +117,7 @@ export const ENV_KEYS: Record<keyof ConfigInput, string> = {
   pollIntervalMs: 'HERALD_POLL_INTERVAL_MS',
   maxBodyBytes: 'HERALD_MAX_BODY_BYTES',
   responseBodyCapBytes: 'HERALD_RESPONSE_BODY_CAP_BYTES',
+  workerHeapGrowingPercent: 'HERALD_WORKER_HEAP_GROWING_PERCENT',
   retryAfterMaxSeconds: 'HERALD_RETRY_AFTER_MAX_SECONDS',
   shutdownTimeoutMs: 'HERALD_SHUTDOWN_TIMEOUT_MS',
   circuitBreakerFailures: 'HERALD_CIRCUIT_BREAKER_FAILURES',

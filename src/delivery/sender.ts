@@ -29,12 +29,97 @@ export interface SendResult {
 const decoder = () => new TextDecoder('utf-8', { fatal: false });
 
 /**
+ * Response-body bytes the sends of one process may hold at once (Default:
+ * 32 MiB). At the defaults (256 deliveries in flight, 64 KiB kept of each
+ * answer) the most that can be held is 16 MiB, so the budget never makes a
+ * send wait; it bounds a worker configured with a large
+ * HERALD_RESPONSE_BODY_CAP_BYTES, where 256 answers of 10 MB each would
+ * otherwise be read into memory at once.
+ */
+export const RESPONSE_BUDGET_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A budget of response-body bytes shared by concurrent sends. A send
+ * reserves what it may keep (the cap, or less when `content-length` says
+ * so) before reading the body, and gives it back when done. The whole
+ * amount is reserved at once, so sends holding part of the budget never
+ * wait for more of it (no deadlock). Waiters are served in order; one
+ * reservation larger than the limit waits until nothing else is held.
+ * While a send waits nobody reads its body: undici stops reading the
+ * socket once its 64 KiB stream buffer is full, and the wait counts
+ * against the send's timeout.
+ */
+export class ResponseBudget {
+  private used = 0;
+  private readonly waiting: { bytes: number; grant: () => void }[] = [];
+
+  constructor(readonly limit: number) {}
+
+  /** Bytes reserved now. */
+  get held(): number {
+    return this.used;
+  }
+
+  /** Reserves `bytes`; resolves at once when they fit, else when released bytes make room. Rejects if `signal` aborts first. */
+  acquire(bytes: number, signal: AbortSignal): Promise<void> {
+    if (this.waiting.length === 0 && this.fits(bytes)) {
+      this.used += bytes;
+      return Promise.resolve();
+    }
+    // An abort that already happened fires no event: it would wait for a grant.
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const entry = {
+        bytes,
+        grant: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      const onAbort = () => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) this.waiting.splice(i, 1);
+        this.grantWaiting();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
+    });
+  }
+
+  release(bytes: number): void {
+    this.used -= bytes;
+    this.grantWaiting();
+  }
+
+  private fits(bytes: number): boolean {
+    return this.used === 0 || this.used + bytes <= this.limit;
+  }
+
+  private grantWaiting(): void {
+    for (let next = this.waiting[0]; next && this.fits(next.bytes); next = this.waiting[0]) {
+      this.waiting.shift();
+      this.used += next.bytes;
+      next.grant();
+    }
+  }
+}
+
+/** The budget of this process's sends unless a caller passes its own. */
+const processBudget = new ResponseBudget(RESPONSE_BUDGET_BYTES);
+
+/**
  * One HTTP attempt. Redirects are never followed (undici's `request` does
  * not follow them), the response body is read up to `bodyCap` bytes and the
  * rest discarded without buffering, and no content decoding is done, so a
  * gzip bomb stays compressed.
  */
-export async function send(dispatcher: Dispatcher, req: SendRequest, bodyCap: number): Promise<SendResult> {
+export async function send(
+  dispatcher: Dispatcher,
+  req: SendRequest,
+  bodyCap: number,
+  budget: ResponseBudget = processBudget,
+): Promise<SendResult> {
   const started = performance.now();
   // One controller and one timer per request. (AbortSignal.any over a
   // long-lived shutdown signal is slow in Node 20 and keeps every request's
@@ -42,6 +127,7 @@ export async function send(dispatcher: Dispatcher, req: SendRequest, bodyCap: nu
   const controller = req.controller ?? new AbortController();
   const deadline = new Deadline(controller, started + req.timeoutMs);
   const signal = controller.signal;
+  let reserved = 0;
   try {
     const res = await request(req.url, {
       method: 'POST',
@@ -56,6 +142,17 @@ export async function send(dispatcher: Dispatcher, req: SendRequest, bodyCap: nu
       bodyTimeout: 0,
     });
     deadline.progress++;
+    const declared = Number(res.headers['content-length']);
+    reserved = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(bodyCap, declared) : bodyCap;
+    if (reserved > 0) {
+      try {
+        await budget.acquire(reserved, signal);
+      } catch (err) {
+        reserved = 0;
+        res.body.destroy();
+        throw err;
+      }
+    }
     const { text, truncated } = await readCapped(res.body, bodyCap, deadline);
     const headers = flattenHeaders(res.headers);
     const status = res.statusCode;
@@ -85,6 +182,7 @@ export async function send(dispatcher: Dispatcher, req: SendRequest, bodyCap: nu
     };
   } finally {
     deadline.clear();
+    if (reserved > 0) budget.release(reserved);
   }
 }
 
