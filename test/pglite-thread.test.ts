@@ -51,7 +51,7 @@ describe('PgliteDb in a worker thread', () => {
       Buffer.from([0, 1, 255]),
       2n ** 60n,
     ];
-    const thread = await db.query(sql, params);
+    const thread = await db.query<{ big8: bigint; ts: Date }>(sql, params);
     const local = await inProcess.query(sql, params);
     expect(thread.rows).toEqual(local.rows);
     expect(thread.rows[0]!.big8).toBe(9007199254740993n);
