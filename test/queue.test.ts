@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOT_PATH_SETTINGS } from '../src/db/hot-path.js';
 import { PICK_SQL } from '../src/delivery/queue/claim.js';
+import { newId } from '../src/ids.js';
+import { publishAndHandOff } from '../src/store/events.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
 
@@ -80,6 +82,30 @@ describe('queue', () => {
 
     expect((await herald.api.delete(`/v1/tenants/${t}`)).status).toBe(204);
     for (const table of ['events', 'deliveries', 'attempts', 'queue', 'endpoints']) expect(await of(table, 'tenant_id', t)).toBe(0);
+  });
+
+  it('hands fresh deliveries to the worker of the process, and gives back a hand-off whose publish failed', async () => {
+    const t = await herald.api.tenant();
+    await herald.api.endpoint(t, { url: receiver.url('/up'), eventTypes: ['h.*'] });
+    // through the API: handed over and delivered
+    const first = receiver.at('/up').length;
+    await herald.api.publish(t, 'h.x', { n: 1 });
+    await receiver.waitForCount('/up', first + 1, 5_000);
+    // a publish that committed under a hand-off lease the worker never got (its connection
+    // dropped after the commit): the rows wait under the lease until the publisher abandons it
+    const worker = herald.running.worker!;
+    const lease = worker.reserve()!;
+    expect(lease).not.toBeNull();
+    const before = receiver.at('/up').length;
+    const e = { id: newId('evt'), type: 'h.x', payloadJson: '{"n":2}', body: null, createdAt: new Date() };
+    const { handedOff } = await publishAndHandOff(herald.running.db, t, [e], lease);
+    expect(handedOff?.deliveries).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.at('/up').length).toBe(before); // held by the lease, nobody sends it
+    worker.abandon(lease);
+    const t0 = Date.now();
+    await receiver.waitForCount('/up', before + 1, 5_000);
+    expect(Date.now() - t0).toBeLessThan(5_000); // not after the 60 s lease
   });
 
   it('plans the claim and the outcome write as index probes on a fresh, never analyzed database', async () => {

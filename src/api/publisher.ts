@@ -44,6 +44,8 @@ interface IntakeItem {
 export interface LocalWorker {
   reserve(): HandoffLease | null;
   accept(lease: HandoffLease, tenant: HandoffTenant, handed: HandedOff): void;
+  /** The publish under this lease failed, but may have committed: give back whatever it leased. */
+  abandon(lease: HandoffLease): void;
   notify(): void;
 }
 
@@ -134,7 +136,10 @@ export class Publisher {
   /** One publish statement; with a worker in this process that has room, the new deliveries go to it directly. */
   private async write(tenantId: string, envelope: Template | null, events: NewEvent[]): Promise<PublishResult[]> {
     const lease = this.local?.reserve() ?? null;
-    const { results, handedOff } = await publishAndHandOff(this.db, tenantId, events, lease);
+    const { results, handedOff } = await publishAndHandOff(this.db, tenantId, events, lease).catch((err: unknown) => {
+      if (lease) this.local?.abandon(lease);
+      throw err;
+    });
     const created = results.reduce((n, r) => n + (r.replayed ? 0 : r.deliveries), 0);
     if (lease && handedOff && this.local) {
       const byId = new Map(events.map((e) => [e.id, { type: e.type, payload: e.body ?? e.payloadJson }]));

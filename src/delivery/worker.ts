@@ -11,7 +11,7 @@ import { announceDisabled } from './endpoint-health.js';
 import { claimDeliveries } from './queue/claim.js';
 import { applyEffects, hasEffects, type EffectsOutcome } from './queue/effects.js';
 import { EndpointConfigs } from './queue/endpoint-configs.js';
-import { forgetWorker, heartbeat, nextDueAt, releaseDeliveries } from './queue/lease.js';
+import { forgetWorker, heartbeat, nextDueAt, releaseDeliveries, releaseLease } from './queue/lease.js';
 import { recordOutcomes } from './queue/record.js';
 import type { AttemptResult, ClaimedDelivery, HealthRules } from './queue/types.js';
 import type { HandedOff, HandoffLease } from '../store/events.js';
@@ -347,7 +347,30 @@ export class Worker {
         });
       }
       await this.take(leased);
-    })().catch((err: Error) => this.o.logger.warn({ err: err.message }, 'handed-over deliveries not taken; their lease will expire'));
+    })().catch((err: Error) => {
+      this.o.logger.warn({ err: err.message }, 'handed-over deliveries not taken; giving them back');
+      this.abandon(lease);
+    });
+  }
+
+  /**
+   * Gives back what a hand-off lease may hold: its publish failed (it may
+   * still have committed: the connection can drop after the commit) or its
+   * deliveries could not be taken. Retried with backoff while the database
+   * is unreachable, for as long as the lease would hold them anyway.
+   */
+  abandon(lease: HandoffLease): void {
+    const until = Date.now() + lease.leaseSeconds * 1000;
+    void (async () => {
+      for (let attempt = 0; Date.now() < until; attempt++) {
+        try {
+          await releaseLease(this.o.db, lease.token);
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** attempt)));
+        }
+      }
+    })();
   }
 
   /** How long to sleep when nothing more is due: until the next due time, at most the poll interval. */

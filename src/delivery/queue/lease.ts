@@ -20,6 +20,18 @@ export async function releaseDeliveries(db: Db, items: { id: string; leaseToken:
 }
 
 /**
+ * Gives back every delivery still leased under `token` (a hand-off whose
+ * publish failed after it may have committed, or whose deliveries the
+ * worker could not take): due now, for any worker. A token is used once,
+ * so this touches nothing else.
+ */
+export async function releaseLease(db: Db, token: string): Promise<number> {
+  const res = await db.query(`update queue set lease_token = null, lease_until = null where lease_token = $1`, [token]);
+  if (res.rowCount > 0) await db.query(`select pg_notify('${NOTIFY_CHANNEL}', '')`);
+  return res.rowCount;
+}
+
+/**
  * Tells the database this worker is alive, and learns in the same round
  * trip how many workers share the endpoints' rate limits and which
  * endpoints' circuits are open (workers send nothing to those until they close).
