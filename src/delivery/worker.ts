@@ -18,7 +18,7 @@ import type { HandedOff, HandoffLease } from '../store/events.js';
 import type { Template } from './envelope.js';
 import { QueueUpkeep } from './queue/upkeep.js';
 import { nextDelayMs, maxAttempts } from './schedule.js';
-import { send, type SendResult } from './sender.js';
+import { startSend, type Send, type SendResult } from './sender.js';
 import { Throttle } from './throttle.js';
 import { signatureHeaders, signingSecrets } from './signer.js';
 
@@ -79,7 +79,7 @@ export class Worker {
   private readonly configs: EndpointConfigs;
   private readonly upkeep: QueueUpkeep;
   /** Controllers of the sends under way, aborted together on shutdown. */
-  private readonly sending = new Set<AbortController>();
+  private readonly sending = new Set<Send>();
   private wake: (() => void) | null = null;
   private woken = false;
   private loopDone: Promise<void> | null = null;
@@ -442,13 +442,10 @@ export class Worker {
     if (d.endpointDisabled) return skipped(d, 'endpoint_disabled', 'endpoint is disabled');
     const prepared = prepare(d, this.o.userAgent);
     const startedAt = new Date();
-    const controller = new AbortController();
-    this.sending.add(controller);
-    const res = await send(
-      this.o.dispatcher,
-      { url: d.url, headers: prepared.headers, body: d.payload, timeoutMs: d.timeoutMs, controller },
-      this.o.responseBodyCapBytes,
-    ).finally(() => this.sending.delete(controller));
+    const sending = startSend(this.o.dispatcher, { url: d.url, headers: prepared.headers, body: d.payload, timeoutMs: d.timeoutMs }, this.o.responseBodyCapBytes);
+    this.sending.add(sending);
+    const res = await sending.done;
+    this.sending.delete(sending);
     this.throttle.observe(d.endpointId, res.status, res.ok);
     this.o.metrics.attempts.inc({ outcome: res.ok ? 'success' : (res.errorCode ?? 'http_error') });
     this.o.metrics.attemptDuration.observe(res.durationMs / 1000);
