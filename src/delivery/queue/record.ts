@@ -24,21 +24,23 @@ with r as (
 ), done as (
   delete from queue q using r
    where q.delivery_id = r.id and q.lease_token = r.token and r.status <> 'pending'
-  returning q.delivery_id
+  returning r.*
 ), again as (
   update queue q set due_at = now() + r.retry_in_ms * interval '1 millisecond', lease_token = null, lease_until = null,
          attempts = q.attempts + case when r.counted then 1 else 0 end, manual = false
     from r where q.delivery_id = r.id and q.lease_token = r.token and r.status = 'pending'
-  returning q.delivery_id
+  returning r.*
 ), owned as (
-  select delivery_id from done union all select delivery_id from again
+  -- the outcomes whose queue row this claim still held, carried along
+  -- (joining them back to r by id would be a nested loop over both)
+  select * from done union all select * from again
 ), upd as (
   update deliveries d
-     set status = r.status, attempts = d.attempts + case when r.counted then 1 else 0 end,
-         next_attempt_at = case when r.status = 'pending' then now() + r.retry_in_ms * interval '1 millisecond' end,
-         manual = false, last_attempt_at = r.attempted_at, last_status = r.last_status, last_error = r.last_error, updated_at = now()
-    from r join owned o on o.delivery_id = r.id
-   where d.id = r.id
+     set status = o.status, attempts = d.attempts + case when o.counted then 1 else 0 end,
+         next_attempt_at = case when o.status = 'pending' then now() + o.retry_in_ms * interval '1 millisecond' end,
+         manual = false, last_attempt_at = o.attempted_at, last_status = o.last_status, last_error = o.last_error, updated_at = now()
+    from owned o
+   where d.id = o.id
   returning d.id
 ), att as (
   insert into attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_number, started_at, duration_ms,
@@ -49,13 +51,13 @@ with r as (
          a.truncated, a.error_code, a.error_message
     from json_to_recordset($2::json)
       as a(id text, delivery_id text, tenant_id text, endpoint_id text, event_id text, attempt_number int, started_at timestamptz,
-           duration_ms int, request_url text, request_headers jsonb, response_status int, response_headers jsonb, response_body text,
+           duration_ms int, request_url text, request_headers json, response_status int, response_headers json, response_body text,
            truncated bool, error_code text, error_message text)
    -- the endpoint (and with it the delivery) may have been deleted while the request was in flight
    where exists (select 1 from deliveries d where d.id = a.delivery_id)
   returning 1
 )
-select array(select r.id from r where not exists (select 1 from upd where upd.id = r.id)) as lost`;
+select array(select id from upd) as applied`;
 
 /** Strips NUL characters, which PostgreSQL text cannot hold (an unrecordable attempt would retry forever). */
 export const clean = (s: string | null): string | null => (s === null ? null : s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
@@ -106,6 +108,7 @@ export async function recordOutcomes(db: Queryable, results: AttemptResult[]): P
       error_code: r.errorCode,
       error_message: clean(r.errorMessage),
     }));
-  const res = await db.query<{ lost: string[] }>(RECORD_SQL, [JSON.stringify(outcomes), JSON.stringify(attempts)], 'delivery_record');
-  return new Set(res.rows[0]?.lost ?? []);
+  const res = await db.query<{ applied: string[] }>(RECORD_SQL, [JSON.stringify(outcomes), JSON.stringify(attempts)], 'delivery_record');
+  const applied = new Set(res.rows[0]?.applied ?? []);
+  return new Set(outcomes.filter((o) => !applied.has(o.id)).map((o) => o.id));
 }
