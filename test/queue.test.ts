@@ -128,4 +128,15 @@ describe('queue', () => {
     expect(record).toMatch(/Index Scan using queue_pkey/);
     expect(record).not.toMatch(/Seq Scan/);
   });
+
+  it.skipIf(!process.env.DATABASE_URL)('compiles no plan just in time, though a disabled scan prices a plan over every JIT threshold', async () => {
+    const plan = await herald.running.db.transaction(async (tx) => {
+      for (const [k, v] of Object.entries(HOT_PATH_SETTINGS)) await tx.exec(`set local ${k} = ${v}`);
+      // workers has no index on last_seen_at: the seq scan stays, priced at 10^10 (the heartbeat's count)
+      const r = await tx.query<{ 'QUERY PLAN': string }>(`explain (analyze) select count(*) from workers where last_seen_at > now() - interval '15 seconds'`);
+      return r.rows.map((x) => x['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/cost=10000000000/);
+    expect(plan).not.toMatch(/JIT/);
+  });
 });
