@@ -37,6 +37,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly taken = new Counter({
+    name: 'herald_deliveries_taken_total',
+    help: 'Deliveries a worker took to send: handed over by a publish in its own process (handoff) or claimed from the queue (claim).',
+    labelNames: ['via'] as const,
+    registers: [this.registry],
+  });
+
+  readonly givenBack = new Counter({
+    name: 'herald_deliveries_given_back_total',
+    help: 'Deliveries a worker took and gave back to the queue unsent (no slot, endpoint at its cap or rate limit, circuit open).',
+    registers: [this.registry],
+  });
+
   readonly lostLeases = new Counter({
     name: 'herald_delivery_results_discarded_total',
     help: 'Results not written because the lease had passed to another worker.',

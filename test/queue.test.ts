@@ -139,4 +139,26 @@ describe('queue', () => {
     expect(plan).toMatch(/cost=10000000000/);
     expect(plan).not.toMatch(/JIT/);
   });
+
+  it('takes a hand-off bigger than its free slots whole: the rest waits in memory, nothing goes back to the queue', async () => {
+    // 2 slots, a receiver that takes 30 ms: a batch of 24 is handed over, 2 sent at once, 22 held
+    const small = await startHerald({ workerConcurrency: 2 });
+    try {
+      const slow = await new Receiver().listen();
+      slow.respond = (_r, res) => void setTimeout(() => res.writeHead(200).end(), 30);
+      const t = await small.api.tenant();
+      await small.api.endpoint(t, { url: slow.url('/slow'), eventTypes: ['hold.*'] });
+      const events = Array.from({ length: 24 }, (_, i) => ({ type: 'hold.x', payload: { i } }));
+      const res = await small.api.post(`/v1/tenants/${t}/events/batch`, { events });
+      expect(res.status).toBe(202);
+      await slow.waitForCount('/slow', 24, 10_000);
+      const metrics = await (await fetch(`${small.url}/metrics`)).text();
+      expect(metrics).toMatch(/herald_deliveries_taken_total\{via="handoff"\} 24\b/);
+      expect(metrics).not.toMatch(/herald_deliveries_taken_total\{via="claim"\} [1-9]/);
+      expect(metrics).toMatch(/herald_deliveries_given_back_total 0\b/);
+      await slow.close();
+    } finally {
+      await small.stop();
+    }
+  });
 });

@@ -69,7 +69,7 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
   const stack = await openStack({ env: dataDir ? { DATABASE_URL: '', HERALD_DATA_DIR: join(dataDir, 'data') } : {} });
   try {
     // BENCH_SHOW_LOG=1: Herald's warnings and errors on the bench's output
-    const onLine = process.env.BENCH_SHOW_LOG ? (l: string) => (/"level":(40|50|60)/.test(l) || l.startsWith('claim ')) && progress(`  herald: ${l.slice(0, 300)}`) : undefined;
+    const onLine = process.env.BENCH_SHOW_LOG ? (l: string) => /"level":(40|50|60)/.test(l) && progress(`  herald: ${l.slice(0, 300)}`) : undefined;
     const prof = (role: string) => (o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=steady-${o.shape}-${role}-${o.run}.cpuprofile`] : []);
     const procs =
       o.shape === 'split'
@@ -151,6 +151,11 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
       }
     }
     const cpu = sampler.end();
+    if (process.env.BENCH_SHOW_LOG && o.shape !== 'split') {
+      // how the worker of `herald serve` got its deliveries: hand-off or claim
+      const m = await client.metricsText();
+      progress(`  herald: ${m.split('\n').filter((l) => /^herald_deliveries_(taken|given_back)_total/.test(l)).join(', ')}`);
+    }
     const act = (await activity?.stop()) ?? null;
     if (process.env.BENCH_SHOW_OTHER) for (const [q, n] of [...(activity?.others ?? [])].sort((a, b) => b[1] - a[1]).slice(0, 8)) progress(`    other: ${n}× ${q}`);
     await probe?.close();

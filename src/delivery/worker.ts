@@ -53,6 +53,14 @@ export interface WorkerOptions {
   secrets: SecretBox;
 }
 
+/**
+ * Deliveries a worker holds in memory beyond its slots (see Worker.held):
+ * enough that a hand-off of a group-committed publish (tens of events, ten
+ * deliveries each) is taken whole instead of partly given back and claimed
+ * again, which cost the database a release and a claim for most of them.
+ */
+const HOLD_LIMIT = 256;
+
 const STATES = { created: 'created', running: 'running', stopping: 'stopping', stopped: 'stopped' } as const;
 type State = (typeof STATES)[keyof typeof STATES];
 
@@ -70,6 +78,17 @@ export class Worker {
   /** Outcomes sent and not yet written (a worker claims nothing more while they are as many as its slots). */
   private unwritten = 0;
   private readonly perEndpoint = new Map<string, number>();
+  /**
+   * Deliveries leased to this worker that wait in memory for a slot (or
+   * for their endpoint's in-flight cap), per endpoint, oldest first: what
+   * a hand-off brought beyond the free slots. Bounded in all (HOLD_LIMIT)
+   * and per endpoint (its cap), and given back before their lease could
+   * run out (see releaseStale).
+   */
+  private readonly held = new Map<string, { d: ClaimedDelivery; at: number }[]>();
+  private heldCount = 0;
+  /** Deliveries taken by hand-off and by claim, and given back unsent (logged at stop; also metrics). */
+  private readonly tally = { handoff: 0, claim: 0, givenBack: 0 };
   /** Pacing and AIMD slow-down per endpoint. */
   private readonly throttle: Throttle;
   /** Endpoints that must wait for their rate limit, until when. */
@@ -190,7 +209,8 @@ export class Worker {
   private async loop(): Promise<void> {
     let failures = 0;
     while (this.state === STATES.running) {
-      const room = this.o.concurrency - this.inFlight.size;
+      this.releaseStale();
+      const room = this.o.concurrency - this.inFlight.size - this.heldCount;
       // A busy worker claims once a quarter of a batch of slots is free, not
       // for every slot freed: a claim costs a round of endpoint probes
       // however few rows it takes, so many small claims cost the database
@@ -248,7 +268,7 @@ export class Worker {
       // gives a little less than the batch (an endpoint at its cap, or with
       // nothing due): half a batch or more means more is probably due.
       this.more = claimed.length > 0 && claimed.length >= batch / 2;
-      const excess = await this.take(claimed);
+      const excess = await this.take(claimed, 'claim');
       // A claim that came back short mid-way round the endpoints has only
       // seen part of the round: go on at once (a few times, not forever).
       if (from !== '' && claimed.length < batch && ++this.shortInARow < 8) continue;
@@ -273,31 +293,97 @@ export class Worker {
    * given back at once (due when the rate allows, or now for another
    * worker) rather than held past the lease. Returns how many were.
    */
-  private async take(leased: ClaimedDelivery[]): Promise<number> {
+  private async take(leased: ClaimedDelivery[], via: 'claim' | 'handoff'): Promise<number> {
     const excess: { id: string; leaseToken: string; delayMs: number }[] = [];
+    const now = Date.now();
     for (const d of leased) {
-      if (
-        this.inFlight.size >= this.o.concurrency ||
-        this.circuits.has(d.endpointId) ||
-        (this.perEndpoint.get(d.endpointId) ?? 0) >= this.throttle.cap(d.endpointId)
-      ) {
+      if (this.circuits.has(d.endpointId)) {
         excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: 0 });
+        continue;
+      }
+      if (this.inFlight.size >= this.o.concurrency || (this.perEndpoint.get(d.endpointId) ?? 0) >= this.throttle.cap(d.endpointId)) {
+        if (!this.hold(d, now)) excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: 0 });
         continue;
       }
       const wait = this.throttle.take(d.endpointId, d.rateLimitPerSecond);
       if (wait > 0) {
-        this.pausedUntil.set(d.endpointId, Date.now() + wait);
+        this.pausedUntil.set(d.endpointId, now + wait);
         excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: wait });
         continue;
       }
       this.dispatch(d);
     }
-    if (excess.length > 0) {
-      await releaseDeliveries(this.o.db, excess).catch((err: Error) =>
-        this.o.logger.warn({ err: err.message }, 'could not release excess deliveries; their lease will expire'),
-      );
-    }
+    this.tally[via] += leased.length;
+    this.o.metrics.taken.inc({ via }, leased.length);
+    await this.giveBack(excess);
     return excess.length;
+  }
+
+  /** Keeps `d` in memory until a slot frees (false when the hold is full, in all or for its endpoint). */
+  private hold(d: ClaimedDelivery, now: number): boolean {
+    if (this.heldCount >= HOLD_LIMIT || this.state !== STATES.running) return false;
+    const list = this.held.get(d.endpointId);
+    if (list && list.length >= this.throttle.cap(d.endpointId)) return false;
+    if (list) list.push({ d, at: now });
+    else this.held.set(d.endpointId, [{ d, at: now }]);
+    this.heldCount++;
+    return true;
+  }
+
+  /**
+   * Sends held deliveries while slots are free: one per endpoint in turn
+   * (an endpoint served goes to the back of the round), passing over
+   * endpoints at their cap. Runs when a slot frees.
+   */
+  private pump(): void {
+    if (this.heldCount === 0 || this.state !== STATES.running) return;
+    const excess: { id: string; leaseToken: string; delayMs: number }[] = [];
+    for (const [endpointId, list] of this.held) {
+      if (this.inFlight.size >= this.o.concurrency) break;
+      if ((this.perEndpoint.get(endpointId) ?? 0) >= this.throttle.cap(endpointId) && !this.circuits.has(endpointId)) continue;
+      this.held.delete(endpointId);
+      if (this.circuits.has(endpointId)) {
+        this.heldCount -= list.length;
+        for (const h of list) excess.push({ id: h.d.id, leaseToken: h.d.leaseToken, delayMs: 0 });
+        continue;
+      }
+      const { d } = list.shift()!;
+      this.heldCount--;
+      if (list.length > 0) this.held.set(endpointId, list); // to the back of the round
+      const wait = this.throttle.take(endpointId, d.rateLimitPerSecond);
+      if (wait > 0) {
+        this.pausedUntil.set(endpointId, Date.now() + wait);
+        excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: wait });
+        continue;
+      }
+      this.dispatch(d);
+    }
+    if (excess.length > 0) void this.giveBack(excess);
+  }
+
+  /** Gives back held deliveries that waited a quarter of their lease (an endpoint slower than the worker), or all of them. */
+  private releaseStale(all = false): Promise<void> {
+    if (this.heldCount === 0) return Promise.resolve();
+    const before = Date.now() - (this.o.leaseSeconds * 1000) / 4;
+    const excess: { id: string; leaseToken: string; delayMs: number }[] = [];
+    for (const [endpointId, list] of this.held) {
+      let n = 0;
+      while (n < list.length && (all || list[n]!.at < before)) n++;
+      if (n === 0) continue;
+      for (const h of list.splice(0, n)) excess.push({ id: h.d.id, leaseToken: h.d.leaseToken, delayMs: 0 });
+      this.heldCount -= n;
+      if (list.length === 0) this.held.delete(endpointId);
+    }
+    return this.giveBack(excess);
+  }
+
+  private async giveBack(excess: { id: string; leaseToken: string; delayMs: number }[]): Promise<void> {
+    if (excess.length === 0) return;
+    this.tally.givenBack += excess.length;
+    this.o.metrics.givenBack.inc(excess.length);
+    await releaseDeliveries(this.o.db, excess).catch((err: Error) =>
+      this.o.logger.warn({ err: err.message }, 'could not release excess deliveries; their lease will expire'),
+    );
   }
 
   /**
@@ -307,9 +393,10 @@ export class Worker {
    */
   reserve(): HandoffLease | null {
     if (this.state !== STATES.running) return null;
-    const room = this.o.concurrency - this.inFlight.size;
-    if (room < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.unwritten >= this.o.concurrency) return null;
-    return { token: `${this.id}:h${++this.claims}`, leaseSeconds: this.o.leaseSeconds };
+    // free slots, and room in the hold for what they cannot take at once
+    const limit = this.o.concurrency - this.inFlight.size + HOLD_LIMIT - 2 * this.heldCount;
+    if (limit < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.unwritten >= this.o.concurrency) return null;
+    return { token: `${this.id}:h${++this.claims}`, leaseSeconds: this.o.leaseSeconds, limit };
   }
 
   /**
@@ -346,7 +433,7 @@ export class Worker {
           leaseToken: lease.token,
         });
       }
-      await this.take(leased);
+      await this.take(leased, 'handoff');
     })().catch((err: Error) => {
       this.o.logger.warn({ err: err.message }, 'handed-over deliveries not taken; giving them back');
       this.abandon(lease);
@@ -412,6 +499,7 @@ export class Worker {
       if (n <= 0) this.perEndpoint.delete(d.endpointId);
       else this.perEndpoint.set(d.endpointId, n);
       this.o.metrics.inFlight.set(this.inFlight.size);
+      this.pump();
       this.slotFreed();
     };
     // The slot is free once the send is over, not once its outcome is
@@ -469,6 +557,7 @@ export class Worker {
     this.notify();
     await this.loopDone;
     await this.unlisten?.();
+    await this.releaseStale(true); // held, never sent: due now for another worker
     const deadline = Date.now() + this.o.shutdownTimeoutMs;
     while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     if (this.inFlight.size > 0) {
@@ -483,6 +572,7 @@ export class Worker {
     await this.upkeep.settled();
     await forgetWorker(this.o.db, this.id).catch(() => undefined);
     this.state = STATES.stopped;
+    this.o.logger.info({ ...this.tally, claims: this.claims }, 'worker stopped');
   }
 }
 

@@ -35,6 +35,8 @@ interface PublishRow {
 export interface HandoffLease {
   token: string;
   leaseSeconds: number;
+  /** Deliveries the worker takes at most; the rest of the publish waits in the queue, unleased. */
+  limit: number;
 }
 
 /** Deliveries a publish created already leased (see HandoffLease), with what a worker needs of their endpoints. */
@@ -104,9 +106,12 @@ with input as (
   -- except ordered deliveries, which wait their turn in the queue
   insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, ordering_key, seq, lease_token, lease_until)
   select id, tenant_id, event_id, endpoint_id, created_at, ordering_key, seq,
-         case when $10::text is not null and ordering_key is null then $10::text end,
-         case when $10::text is not null and ordering_key is null then now() + make_interval(secs => $11::int) end
-    from dl
+         case when handed then $10::text end,
+         case when handed then now() + make_interval(secs => $11::int) end
+    from (select dl.*, $10::text is not null and ordering_key is null
+                       -- no more than the worker takes ($12): a hand-off it had to give back cost a release and a claim
+                       and count(*) filter (where ordering_key is null) over (order by seq) <= $12::int as handed
+            from dl) dl
   returning delivery_id, event_id, endpoint_id, lease_token
 ), handed as materialized (
   -- what the worker needs of the endpoints of the deliveries handed to it (see delivery/queue/claim.ts)
@@ -171,6 +176,7 @@ export async function publishAndHandOff(
       events.map(() => newId('dlv')),
       lease?.token ?? null,
       lease?.leaseSeconds ?? 0,
+      lease?.limit ?? 0,
     ],
     'event_publish_batch',
   );
