@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOT_PATH_SETTINGS } from '../src/db/hot-path.js';
-import { PICK_SQL } from '../src/delivery/queue/claim.js';
+import { PICK_SQL, claimDeliveries } from '../src/delivery/queue/claim.js';
+import { EndpointConfigs } from '../src/delivery/queue/endpoint-configs.js';
+import { SecretBox } from '../src/security/secret-box.js';
 import { newId } from '../src/ids.js';
 import { publishAndHandOff } from '../src/store/events.js';
-import { startHerald, type TestHerald } from './helpers/herald.js';
+import { SECRET_KEY, startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
 
 /*
@@ -117,7 +119,7 @@ describe('queue', () => {
         const r = await tx.query<{ 'QUERY PLAN': string }>(`explain ${sql}`, params);
         return r.rows.map((x) => x['QUERY PLAN']).join('\n');
       });
-    const pick = await explain(`${PICK_SQL} select * from picked where $2::text is not null and $4::int > 0`, [100, 'tok', [], 60, 200, '', 32, [], []]);
+    const pick = await explain(`${PICK_SQL} select * from picked where $2::text is not null and $4::int > 0`, [100, 'tok', [], 60, 200, '', 32, '{}']);
     expect(pick).toMatch(/Index (Only )?Scan using queue_endpoint_due/);
     expect(pick).not.toMatch(/Seq Scan on queue/);
     const record = await explain(
@@ -159,6 +161,33 @@ describe('queue', () => {
       await slow.close();
     } finally {
       await small.stop();
+    }
+  });
+
+  it('claims from every endpoint with queued rows, wherever the last claim stopped (the round wraps)', async () => {
+    const api = await startHerald({}, { api: true, worker: false });
+    try {
+      const t = await api.api.tenant();
+      const eps: string[] = [];
+      for (let i = 0; i < 4; i++) eps.push((await api.api.endpoint(t, { url: receiver.url('/up'), eventTypes: ['w.*'] })).id);
+      for (let i = 0; i < 2; i++) await api.api.publish(t, 'w.x', { i });
+      eps.sort();
+      const { deliveries, cursor } = await claimDeliveries(api.running.db, new EndpointConfigs(new SecretBox([SECRET_KEY])), {
+        limit: 8,
+        leaseToken: 'wrap',
+        leaseSeconds: 60,
+        skipEndpoints: [],
+        endpointLimit: 32,
+        room: new Map(),
+        maxEndpoints: 10,
+        cursor: eps[1]!, // the last claim stopped at the second endpoint
+      });
+      // the round: the third, the fourth, then round to the first and the second; two each
+      expect(deliveries).toHaveLength(8);
+      expect(new Set(deliveries.map((d) => d.endpointId))).toEqual(new Set(eps));
+      expect(cursor).toBe(eps[1]); // the batch was full: the next claim starts after the last endpoint served
+    } finally {
+      await api.stop();
     }
   });
 });

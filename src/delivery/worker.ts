@@ -115,7 +115,6 @@ export class Worker {
   private waitingForSlots = false;
   /** Where the next claim starts its round of the endpoints (see CLAIM_SQL). */
   private cursor = '';
-  private shortInARow = 0;
 
   constructor(private readonly o: WorkerOptions) {
     this.throttle = new Throttle(o.endpointConcurrency);
@@ -269,10 +268,6 @@ export class Worker {
       // nothing due): half a batch or more means more is probably due.
       this.more = claimed.length > 0 && claimed.length >= batch / 2;
       const excess = await this.take(claimed, 'claim');
-      // A claim that came back short mid-way round the endpoints has only
-      // seen part of the round: go on at once (a few times, not forever).
-      if (from !== '' && claimed.length < batch && ++this.shortInARow < 8) continue;
-      this.shortInARow = 0;
       this.quiet = claimed.length === 0 && this.inFlight.size === 0;
       if (this.more && excess === 0) continue; // probably more due right now
       // Busy: a freed slot wakes the loop anyway, so skip the next-due query

@@ -30,10 +30,12 @@ interface ClaimRow {
  * (endpoint_id, due_at): each step is one probe that yields the next
  * endpoint with queued rows and its earliest due_at. At most $5 endpoints
  * are visited per claim, starting after the cursor $6 the worker carries
- * from the last claim, so with more endpoints than that the claims go round
- * them all. Each due endpoint gives at most its share of the batch (the
+ * from the last claim and wrapping round to the first, so with more
+ * endpoints than that the claims go round them all, and with fewer each
+ * claim sees them all (a round that stopped at the last endpoint found
+ * only the part after the cursor: claims came back half full). Each due endpoint gives at most its share of the batch (the
  * batch over the endpoints due, at least 1) and at most the room this
- * worker has left for it ($8/$9; the per-endpoint cap $7 when none is in
+ * worker has left for it ($8; the per-endpoint cap $7 when none is in
  * flight), oldest first; an endpoint with no room left is passed over. So an
  * endpoint with a million queued retries costs a claim one probe and gets
  * one share, like any other. Endpoints paused for their rate limit or with
@@ -47,27 +49,38 @@ interface ClaimRow {
  * claim steps over at most the endpoint's in-flight rows.
  */
 export const PICK_SQL = `
-with recursive eps as (
-  (select endpoint_id as eid, due_at, 1 as n from queue
-    where endpoint_id > $6::text
-    order by endpoint_id, due_at limit 1)
+with recursive eps(eid, due_at, n, wrapped) as (
+  -- the round starts after the cursor $6 and wraps round to the first
+  -- endpoint, ending where it began: a claim sees every endpoint with
+  -- queued rows (up to $5), whichever endpoint the last one stopped at
+  (select c.eid, c.due_at, 1, c.wrapped from (
+     (select endpoint_id as eid, due_at, false as wrapped from queue
+       where endpoint_id > $6::text order by endpoint_id, due_at limit 1)
+     union all
+     (select endpoint_id, due_at, true from queue order by endpoint_id, due_at limit 1)
+   ) c order by c.wrapped limit 1)
   union all
-  select nx.eid, nx.due_at, eps.n + 1
+  select nx.eid, nx.due_at, eps.n + 1, nx.wrapped
     from eps cross join lateral (
-      select endpoint_id as eid, due_at from queue
-       where endpoint_id > eps.eid
-       order by endpoint_id, due_at limit 1) nx
-   where eps.n < $5::int
+      select c.eid, c.due_at, c.wrapped from (
+        (select endpoint_id as eid, due_at, eps.wrapped as wrapped from queue
+          where endpoint_id > eps.eid order by endpoint_id, due_at limit 1)
+        union all
+        (select endpoint_id, due_at, true from queue where not eps.wrapped order by endpoint_id, due_at limit 1)
+      ) c order by c.wrapped limit 1) nx
+   where eps.n < $5::int and not (nx.wrapped and nx.eid > $6::text)
 ), due as (
   -- room: how many more this worker may take for the endpoint ($7 when it has none in flight)
-  select eps.eid, coalesce(busy.room, $7::int) as room
-    from eps left join unnest($8::text[], $9::int[]) as busy(eid, room) on busy.eid = eps.eid
-   where eps.due_at <= now() and eps.eid <> all ($3::text[]) and coalesce(busy.room, $7::int) > 0
-   order by eps.eid -- the round's order, which the cursor follows
+  -- ($8: endpoint id → room, a JSON object: one keyed lookup per endpoint;
+  -- a join to two unnested arrays was a nested loop of endpoints × endpoints)
+  select eps.eid, eps.n, coalesce(($8::jsonb ->> eps.eid)::int, $7::int) as room
+    from eps
+   where eps.due_at <= now() and eps.eid <> all ($3::text[]) and coalesce(($8::jsonb ->> eps.eid)::int, $7::int) > 0
+   order by eps.n -- the round's order, which the cursor follows
 ), share as (
   select greatest(1, $1::int / greatest(1, count(*)::int)) as k from due
 ), picked as (
-  select x.delivery_id, x.endpoint_id from due cross join share cross join lateral (
+  select x.delivery_id, x.endpoint_id, due.n from due cross join share cross join lateral (
     select q.delivery_id, q.endpoint_id from queue q
      where q.endpoint_id = due.eid and q.due_at <= now() and (q.lease_until is null or q.lease_until <= now())
        and (q.ordering_key is null or not exists (
@@ -80,11 +93,9 @@ with recursive eps as (
   -- Where the next claim starts: after the last endpoint served when the
   -- batch is full, after the last one visited when the visit limit cut the
   -- round short, else from the start.
-  select case when p.n >= $1::int then p.last_served
-              when e.n >= $5::int then e.last_visited
+  select case when (select count(*) from picked) >= $1::int then (select endpoint_id from picked order by n desc limit 1)
+              when (select count(*) from eps) >= $5::int then (select eid from eps order by n desc limit 1)
               else '' end as next_cursor
-    from (select count(*) as n, max(endpoint_id) as last_served from picked) p,
-         (select count(*) as n, max(eid) as last_visited from eps) e
 )`;
 
 /*
@@ -151,7 +162,7 @@ export async function claimDeliveries(
 ): Promise<{ deliveries: ClaimedDelivery[]; cursor: string }> {
   const res = await db.query<ClaimRow>(
     CLAIM_SQL,
-    [o.limit, o.leaseToken, o.skipEndpoints, o.leaseSeconds, o.maxEndpoints, o.cursor, o.endpointLimit, [...o.room.keys()], [...o.room.values()]],
+    [o.limit, o.leaseToken, o.skipEndpoints, o.leaseSeconds, o.maxEndpoints, o.cursor, o.endpointLimit, JSON.stringify(Object.fromEntries(o.room))],
     'delivery_claim',
   );
   const cursor = res.rows[0]?.next_cursor ?? '';
