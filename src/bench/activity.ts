@@ -18,7 +18,7 @@ export function classify(sql: string): StatementKind {
   const q = sql.replace(/\s+/g, ' ').trim();
   if (q.includes('update queue q set lease_token = null, lease_until = null')) return 'release';
   if (q.includes('json_to_recordset($1::json) as r(id text, token text') || q.startsWith('with h as ( select * from json_to_recordset')) return 'record';
-  if (q.startsWith('with recursive eps as ( (select endpoint_id as eid, due_at')) return 'claim';
+  if (q.startsWith('with recursive eps(eid, due_at, n, wrapped)')) return 'claim';
   if (q.startsWith('with input as') || q.includes('insert into events (tenant_id, id, type, payload')) return 'publish';
   if (q.startsWith('with recursive eps as ( (select endpoint_id as eid, 1 as n')) return 'next_due';
   return 'other';
