@@ -131,6 +131,11 @@ describe('queue', () => {
     expect(record).not.toMatch(/Seq Scan/);
   });
 
+  it('never truncates the queue when vacuuming it (truncation locks out every publish)', async () => {
+    const r = await herald.running.db.query<{ opts: string[] | null }>(`select reloptions as opts from pg_class where relname = 'queue'`);
+    expect(r.rows[0]?.opts ?? []).toContain('vacuum_truncate=false');
+  });
+
   it.skipIf(!process.env.DATABASE_URL)('compiles no plan just in time, though a disabled scan prices a plan over every JIT threshold', async () => {
     const plan = await herald.running.db.transaction(async (tx) => {
       for (const [k, v] of Object.entries(HOT_PATH_SETTINGS)) await tx.exec(`set local ${k} = ${v}`);

@@ -42,7 +42,9 @@ export interface UpkeepOptions {
  * queue of 5,000 rows with 2,000 dead), while a claim of 100 rows took
  * 2.0 ms with no dead rows at the head of the endpoints' ranges and 4.6-5.2
  * ms with 5,000. The queue's statistics are refreshed every 10 s.
- * `SKIP_LOCKED` makes a pass that another worker is already running a no-op.
+ * `SKIP_LOCKED` makes a pass that another worker is already running a no-op,
+ * and the queue never truncates (migration 0012): truncation takes an
+ * exclusive lock that stalls publishing.
  *
  * Where autovacuum does not run, nothing else refreshes the planner's
  * statistics of the record tables either: they are analyzed after the
