@@ -236,7 +236,11 @@ export class Worker {
         }
       }
       this.nudged = false;
-      const batch = Math.min(room, this.o.claimBatchSize);
+      // Free slots and room in the hold (see `held`): a claim of 25 rows costs
+      // the database nearly what one of 100 does (a round of endpoint probes,
+      // parse, commit), so a busy worker claims a full batch and holds what its
+      // slots cannot take at once.
+      const batch = Math.min(this.o.claimBatchSize, room + HOLD_LIMIT - this.heldCount);
       const from = this.cursor;
       let claimed: ClaimedDelivery[];
       try {
@@ -469,7 +473,8 @@ export class Worker {
   /** How many more each endpoint with sends under way may take (so a claim does not take what would be given back). */
   private roomPerEndpoint(): Map<string, number> {
     const room = new Map<string, number>();
-    for (const [id, n] of this.perEndpoint) room.set(id, Math.max(0, this.throttle.cap(id) - n));
+    // its cap in flight, and as many again held (see hold)
+    for (const [id, n] of this.perEndpoint) room.set(id, Math.max(0, 2 * this.throttle.cap(id) - n - (this.held.get(id)?.length ?? 0)));
     return room;
   }
 
