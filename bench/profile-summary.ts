@@ -1,7 +1,7 @@
 /**
  * Summarises a V8 .cpuprofile (node --cpu-prof): self time per function
  * and per package. Usable as a module (the bench report) and as a CLI:
- *   node dist/bench/profile-summary.js <file.cpuprofile> [top]
+ *   node dist-bench/bench/profile-summary.js <file.cpuprofile> [top]
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -129,7 +129,7 @@ export function formatProfile(s: ProfileSummary, markdown: boolean): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const file = process.argv[2];
   if (!file) {
-    process.stderr.write('usage: node dist/bench/profile-summary.js <file.cpuprofile> [top]\n');
+    process.stderr.write('usage: node dist-bench/bench/profile-summary.js <file.cpuprofile> [top]\n');
     process.exit(2);
   }
   process.stdout.write(formatProfile(summarizeProfile(file, Number(process.argv[3] ?? 25)), false) + '\n');

@@ -25,7 +25,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { describeActivity } from './activity.js';
 import { cleanUpOnExit } from './children.js';
 import { CpuSampler, backgroundLoad, type CpuReport } from './cpu.js';
@@ -45,12 +45,12 @@ import { runSteady, steadyLine, type SteadyShape } from './steady.js';
 import { emptyMore, steadyDecay } from './targets.js';
 import { envInt, envNum, fmt1, fmtInt, progress } from './util.js';
 
-/** The Herald revision under test: commit, and whether src/ (outside the bench) had uncommitted changes. */
+/** The Herald revision under test: commit, and whether src/ or migrations/ had uncommitted changes. */
 function revision(): string {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'migrations', ':!src/bench'], { cwd: root, encoding: 'utf8' })
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'migrations'], { cwd: root, encoding: 'utf8' })
       .split('\n')
       .filter(Boolean).length;
     return dirty ? `${head} + ${dirty} uncommitted file(s) in src/ and migrations/` : head;

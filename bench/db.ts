@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { PICK_SQL } from '../delivery/queue/claim.js';
+import { PICK_SQL } from '../src/delivery/queue/claim.js';
 
 /** Admin connection: creates and drops one fresh database per scenario run. */
 export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
