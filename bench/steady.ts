@@ -58,6 +58,10 @@ export interface SteadyResult {
   duplicates: number;
   /** Arrivals per second in each window of `windowSeconds` while publishing. */
   windows: number[];
+  /** How long each window lasted, in seconds (the last one ends with the publishing, so it may be short). */
+  windowLengths: number[];
+  /** The window length asked for, in seconds. */
+  windowSeconds: number;
   cpu: CpuReport;
   peakRssMb: Record<string, number>;
   /** What PostgreSQL was running (not measured on the embedded database). */
@@ -113,6 +117,7 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
       }
     };
     const windows: number[] = [];
+    const windowLengths: number[] = [];
     let lastCount = 0;
     let windowStart = t0;
     const watcher = (async () => {
@@ -122,6 +127,7 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
         if (nowMs() - windowStart >= o.windowSeconds * 1000 || nowMs() >= end) {
           const s = await o.receiver.stats();
           windows.push((s.count - lastCount) / ((nowMs() - windowStart) / 1000));
+          windowLengths.push((nowMs() - windowStart) / 1000);
           lastCount = s.count;
           windowStart = nowMs();
           progress(`  run ${o.run} steady/${o.shape}: ${fmtInt(events)} events in, ${fmtInt(s.distinct)} deliveries arrived`);
@@ -174,6 +180,8 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
       arrived: final.distinct,
       duplicates: final.duplicates,
       windows,
+      windowLengths,
+      windowSeconds: o.windowSeconds,
       cpu,
       peakRssMb: peak,
       activity: act,

@@ -55,10 +55,15 @@ const STEADY: { shape: SteadyShape; what: string; goal: number }[] = [
   { shape: 'embedded', what: 'one `herald serve` on the embedded database (no DATABASE_URL)', goal: 0.08 },
 ];
 
-/** Rate of the last whole window over the rate of the second (the first includes the start). */
+/**
+ * Rate of the last window over the rate of the second (the first includes
+ * the start). The last window ends when publishing ends; when that cut it
+ * short (under 90 % of a window) the one before it counts as the last.
+ */
 export function steadyDecay(r: SteadyResult): number {
   const w = r.windows;
-  return w.length >= 3 ? (w[w.length - 2] ?? Number.NaN) / (w[1] ?? Number.NaN) : Number.NaN;
+  const lastFull = (r.windowLengths[w.length - 1] ?? 0) >= 0.9 * r.windowSeconds ? w.length - 1 : w.length - 2;
+  return lastFull >= 2 ? (w[lastFull] ?? Number.NaN) / (w[1] ?? Number.NaN) : Number.NaN;
 }
 
 /** What the targets table needs from the rest of the results. */
