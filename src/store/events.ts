@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { NAMES_OUTCOME_EVENTS, WANTS_OUTCOME_EVENTS } from './outcome-subscribers.js';
 import { newId } from '../ids.js';
 
 export const NOTIFY_CHANNEL = 'herald_deliveries';
@@ -120,11 +121,10 @@ with input as (
     from q join endpoints ep on ep.id = q.endpoint_id
    where q.lease_token is not null
 ), meta as materialized (
-  select coalesce(bool_or(ep.event_types && array['webhook.delivered', 'webhook.*']), false) as wants_delivered,
-         coalesce(bool_or(ep.event_types && array['webhook.failed', 'webhook.*']), false) as wants_failed
+  select ${WANTS_OUTCOME_EVENTS}
     from endpoints ep
    where $10::text is not null and ep.tenant_id = $1 and not ep.disabled
-     and ep.event_types && array['webhook.delivered', 'webhook.failed', 'webhook.*']
+     and ${NAMES_OUTCOME_EVENTS}
 ), per_event as (
   -- one pass over the new deliveries (a sub-select per event would scan
   -- them all once per event: quadratic in the batch, the batch route's cost)

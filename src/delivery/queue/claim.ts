@@ -1,4 +1,5 @@
 import type { Db } from '../../db/db.js';
+import { NAMES_OUTCOME_EVENTS, WANTS_OUTCOME_EVENTS } from '../../store/outcome-subscribers.js';
 import type { Template } from '../envelope.js';
 import type { EndpointConfigs } from './endpoint-configs.js';
 import type { ClaimedDelivery } from './types.js';
@@ -116,11 +117,10 @@ claimed as (
   -- only where someone will receive them)
   select ct.tenant_id,
          (select t.settings -> 'envelope' from tenants t where t.id = ct.tenant_id) as tenant_envelope,
-         coalesce(bool_or(ep.event_types && array['webhook.delivered', 'webhook.*']), false) as wants_delivered,
-         coalesce(bool_or(ep.event_types && array['webhook.failed', 'webhook.*']), false) as wants_failed
+         ${WANTS_OUTCOME_EVENTS}
     from (select distinct tenant_id from claimed) ct
     left join endpoints ep on ep.tenant_id = ct.tenant_id and not ep.disabled
-                          and ep.event_types && array['webhook.delivered', 'webhook.failed', 'webhook.*']
+                          and ${NAMES_OUTCOME_EVENTS}
    group by ct.tenant_id
 )
 -- One row per claimed delivery, or a single row of nulls when none was

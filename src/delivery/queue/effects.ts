@@ -64,7 +64,7 @@ with h as (
          ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at
     from meta_ev ev join metas m on m.id = ev.id and m.tenant_id = ev.tenant_id
     join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled
-                                     and herald_type_matches(ep.event_types, ev.type)
+                                     and (ep.event_types && herald_type_patterns(ev.type) or (ep.event_types is null and herald_type_open(ev.type)))
   returning id, tenant_id, event_id, endpoint_id, created_at, seq
 ), meta_q as (
   insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, seq)
