@@ -21,3 +21,39 @@ describe('BatchWriter byte budget', () => {
     expect(batches).toEqual([[1], [40, 40], [40], [250], [10, 10, 10, 10], [10]]);
   });
 });
+
+describe('BatchWriter linger', () => {
+  const recording = (linger: { items: number; ms: number }) => {
+    const batches: { items: number[]; at: number }[] = [];
+    const writer = new BatchWriter<number>(async (batch) => void batches.push({ items: batch, at: performance.now() }), 100, 1, null, linger);
+    return { batches, writer };
+  };
+
+  it('waits up to its time for a fuller batch, then writes what it has', async () => {
+    const { batches, writer } = recording({ items: 10, ms: 60 });
+    const t0 = performance.now();
+    await Promise.all([writer.add(1), writer.add(2), writer.add(3)]);
+    expect(batches.map((b) => b.items)).toEqual([[1, 2, 3]]);
+    expect(batches[0]!.at - t0).toBeGreaterThanOrEqual(50);
+  });
+
+  it('writes as soon as enough items came, without waiting out its time', async () => {
+    const { batches, writer } = recording({ items: 10, ms: 10_000 });
+    const t0 = performance.now();
+    const first = [1, 2, 3, 4, 5].map((n) => writer.add(n));
+    await new Promise((r) => setTimeout(r, 5));
+    await Promise.all([...first, ...[6, 7, 8, 9, 10].map((n) => writer.add(n))]);
+    expect(batches.map((b) => b.items)).toEqual([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('writes at once when flushed', async () => {
+    const { batches, writer } = recording({ items: 10, ms: 10_000 });
+    const t0 = performance.now();
+    const written = writer.add(1);
+    await writer.flush();
+    await written;
+    expect(batches.map((b) => b.items)).toEqual([[1]]);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+  });
+});

@@ -6,14 +6,19 @@ export class ItemFailure {
 /**
  * Group commit: items added while a write is under way are written together
  * by the next one. An idle system writes each item at once (lowest latency);
- * a busy one writes in batches of up to `maxBatch` (highest throughput),
- * with no timer to tune. `write` may return one result per item (an
+ * a busy one writes in batches of up to `maxBatch` (highest throughput).
+ * A writer whose callers do not wait on the write may `linger` for a
+ * bigger batch. `write` may return one result per item (an
  * ItemFailure rejects that item alone).
  */
 export class BatchWriter<T, R = void> {
   private pending: T[] = [];
   private waiters: { resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private running: Promise<void> | null = null;
+  /** Ends the current linger early (enough items came, or a flush). */
+  private lingering: (() => void) | null = null;
+  /** Flushes under way: they write at once, without lingering. */
+  private flushing = 0;
 
   constructor(
     private readonly write: (batch: T[]) => Promise<(R | ItemFailure)[] | void>,
@@ -25,24 +30,42 @@ export class BatchWriter<T, R = void> {
      * a single item heavier than that is still written, alone.
      */
     private readonly budget: { maxBytes: number; weigh: (item: T) => number } | null = null,
+    /**
+     * Before writing fewer than `items`, wait up to `ms` for more (a write of
+     * 50 rows cost the outcome statement a quarter more per row than one of
+     * 200). Off by default: the publish path writes at once.
+     */
+    private readonly linger: { items: number; ms: number } | null = null,
   ) {}
+
 
   /** Resolves once the item is written; rejects if its batch failed after retries. */
   add(item: T): Promise<R> {
     this.pending.push(item);
     const done = new Promise<R>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.lingering && this.linger && this.pending.length >= this.linger.items) this.lingering();
     if (!this.running) this.running = this.drain();
     return done;
   }
 
-  /** Waits until everything added so far is written. */
+  /** Waits until everything added so far is written (at once: no lingering). */
   async flush(): Promise<void> {
-    while (this.running) await this.running;
+    this.flushing++;
+    try {
+      while (this.running) {
+        this.lingering?.();
+        await this.running;
+      }
+    } finally {
+      this.flushing--;
+    }
   }
+
 
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
+        if (this.linger && this.flushing === 0 && this.pending.length < this.linger.items) await this.lingerFor(this.linger.ms);
         const batch = this.pending.splice(0, this.takeable());
         const waiters = this.waiters.splice(0, batch.length);
         try {
@@ -59,6 +82,21 @@ export class BatchWriter<T, R = void> {
     } finally {
       this.running = null;
     }
+  }
+
+  /** Waits `ms`, or less if enough items come (see `linger`). */
+  private lingerFor(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.lingering = null;
+        resolve();
+      }, ms);
+      this.lingering = () => {
+        clearTimeout(t);
+        this.lingering = null;
+        resolve();
+      };
+    });
   }
 
   /** How many pending items the next batch takes: up to maxBatch, and within the byte budget. */
