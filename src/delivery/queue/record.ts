@@ -46,18 +46,20 @@ with r as (
   insert into attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_number, started_at, duration_ms,
                         request_url, request_headers, response_status, response_headers, response_body,
                         response_body_truncated, error_code, error_message)
-  select a.id, a.delivery_id, a.tenant_id, a.endpoint_id, a.event_id, a.attempt_number, a.started_at, a.duration_ms,
+  -- tenant, endpoint and event come from the delivery record (one probe, which also
+  -- skips a delivery deleted with its endpoint while the request was in flight)
+  select a.id, a.delivery_id, d.tenant_id, d.endpoint_id, d.event_id, a.attempt_number, a.started_at, a.duration_ms,
          a.request_url, a.request_headers, a.response_status, a.response_headers, a.response_body,
          a.truncated, a.error_code, a.error_message
     from json_to_recordset($2::json)
-      as a(id text, delivery_id text, tenant_id text, endpoint_id text, event_id text, attempt_number int, started_at timestamptz,
+      as a(id text, delivery_id text, attempt_number int, started_at timestamptz,
            duration_ms int, request_url text, request_headers json, response_status int, response_headers json, response_body text,
            truncated bool, error_code text, error_message text)
-   -- the endpoint (and with it the delivery) may have been deleted while the request was in flight
-   where exists (select 1 from deliveries d where d.id = a.delivery_id)
+    join deliveries d on d.id = a.delivery_id
   returning 1
 )
-select array(select id from upd) as applied`;
+-- the ids applied only when some were not (the common batch has none lost)
+select case when (select count(*) from upd) < (select count(*) from r) then array(select id from upd) end as applied`;
 
 /** Strips NUL characters, which PostgreSQL text cannot hold (an unrecordable attempt would retry forever). */
 export const clean = (s: string | null): string | null => (s === null ? null : s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
@@ -93,9 +95,6 @@ export async function recordOutcomes(db: Queryable, results: AttemptResult[]): P
     .map((r) => ({
       id: r.attemptId,
       delivery_id: r.delivery.id,
-      tenant_id: r.delivery.tenantId,
-      endpoint_id: r.delivery.endpointId,
-      event_id: r.delivery.eventId,
       attempt_number: r.delivery.attempts + 1,
       started_at: r.startedAt.toISOString(),
       duration_ms: r.durationMs,
@@ -108,7 +107,9 @@ export async function recordOutcomes(db: Queryable, results: AttemptResult[]): P
       error_code: r.errorCode,
       error_message: clean(r.errorMessage),
     }));
-  const res = await db.query<{ applied: string[] }>(RECORD_SQL, [JSON.stringify(outcomes), JSON.stringify(attempts)], 'delivery_record');
-  const applied = new Set(res.rows[0]?.applied ?? []);
+  const res = await db.query<{ applied: string[] | null }>(RECORD_SQL, [JSON.stringify(outcomes), JSON.stringify(attempts)], 'delivery_record');
+  const listed = res.rows[0]?.applied;
+  if (!listed) return new Set();
+  const applied = new Set(listed);
   return new Set(outcomes.filter((o) => !applied.has(o.id)).map((o) => o.id));
 }
