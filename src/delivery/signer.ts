@@ -6,6 +6,18 @@ export function standardKey(secret: string): Buffer {
   return Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
 }
 
+/** Decoded keys of the secrets a worker signs with, so each is decoded once, not once per delivery. */
+const keys = new Map<string, Buffer>();
+function cachedKey(secret: string): Buffer {
+  let k = keys.get(secret);
+  if (!k) {
+    if (keys.size >= 10_000) keys.clear();
+    k = standardKey(secret);
+    keys.set(secret, k);
+  }
+  return k;
+}
+
 /** `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>` (Standard Webhooks). */
 export function signStandard(key: Buffer, id: string, timestamp: number, body: string): string {
   return 'v1,' + createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
@@ -37,7 +49,7 @@ export function signatureHeaders(
   body: string,
 ): Record<string, string> {
   if (signature.scheme === 'standard') {
-    return { 'webhook-signature': secrets.map((s) => signStandard(standardKey(s), id, timestamp, body)).join(' ') };
+    return { 'webhook-signature': secrets.map((s) => signStandard(cachedKey(s), id, timestamp, body)).join(' ') };
   }
   const [current, ...older] = secrets.map((s) => signHmac(s, body, signature.encoding));
   const headers: Record<string, string> = { [signature.header.toLowerCase()]: current ?? '' };
