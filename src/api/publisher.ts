@@ -6,7 +6,7 @@ import type { HandoffTenant } from '../delivery/worker.js';
 import { publishAndHandOff, publishEvent, type HandedOff, type HandoffLease, type NewEvent, type PublishResult } from '../store/events.js';
 import { getTenant, type TenantSettings } from '../store/tenants.js';
 import { BatchWriter, ItemFailure } from '../delivery/batch-writer.js';
-import { ApiError, errors } from './errors.js';
+import { errors } from './errors.js';
 import { compactJson } from './lossless-payload.js';
 import type { PayloadValidator } from './payload-validator.js';
 
@@ -181,15 +181,7 @@ export class Publisher {
     events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[],
   ): Promise<PublishResult[]> {
     const settings = await this.settingsOf(tenantId);
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      try {
-        await this.payloads.check(e.type, e.payload);
-      } catch (err) {
-        if (err instanceof ApiError) throw new ApiError(err.status, err.code, `events[${i}].${err.message}`, err.details);
-        throw err;
-      }
-    }
+    await this.payloads.checkAll(events);
     const prepared = await Promise.all(events.map((e) => this.prepare(tenantId, settings, e)));
     const results = await this.write(tenantId, settings.envelope ?? null, prepared).catch((err: unknown) => this.unlessTenantGone(tenantId, err));
     return results;

@@ -98,7 +98,8 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     defaultJson(req, body as string, done);
   });
 
-  const payloads = new PayloadValidator(o.db);
+  const payloads = new PayloadValidator(o.db, o.config.validationTimeoutMs);
+  app.addHook('onClose', () => payloads.close());
   const ctx: AppContext = {
     db: o.db,
     config: o.config,
