@@ -23,5 +23,6 @@ export const errors = {
   notFound: (what: string) => new ApiError(404, 'not_found', `${what} not found`),
   conflict: (message: string) => new ApiError(409, 'conflict', message),
   unprocessable: (message: string, details?: unknown) => new ApiError(422, 'unprocessable', message, details),
+  payloadTooLarge: (message: string) => new ApiError(413, 'payload_too_large', message),
   tooDeep: (limit: number) => new ApiError(400, 'bad_request', `JSON nested deeper than ${limit} levels`),
 } as const;
