@@ -25,6 +25,7 @@ export const TenantParams = Type.Object({ tenantId: Id });
 export const EndpointParams = Type.Object({ tenantId: Id, endpointId: Id });
 export const EventParams = Type.Object({ tenantId: Id, eventId: Id });
 export const DeliveryParams = Type.Object({ tenantId: Id, deliveryId: Id });
+export const TokenParams = Type.Object({ tenantId: Id, tokenId: Id });
 
 export const PageQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 250, default: 50 })),
@@ -278,6 +279,16 @@ export const TokenCreate = Type.Object(
   { name: Type.Optional(Type.String({ maxLength: 200 })), role: Type.Optional(TokenRole) },
   { additionalProperties: false },
 );
+/** A token as listed: never its value or hash. */
+export const TokenInfo = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  name: Type.String(),
+  role: TokenRole,
+  createdAt: Type.String(),
+  /** When it was revoked; null while it works. */
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
+});
 export const TokenCreated = Type.Object({
   id: Type.String(),
   tenantId: Type.String(),

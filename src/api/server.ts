@@ -26,6 +26,7 @@ import { healthRoutes } from './routes/health.js';
 import { portalLinkRoutes } from './routes/portal-links.js';
 import { statsRoutes } from './routes/stats.js';
 import { tenantRoutes } from './routes/tenants.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { staticUi } from './static-ui.js';
 import { VERSION } from '../version.js';
 
@@ -193,6 +194,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
 
   await app.register(healthRoutes(ctx));
   await app.register(tenantRoutes(ctx));
+  await app.register(tokenRoutes(ctx));
   await app.register(eventTypeRoutes(ctx));
   await app.register(endpointRoutes(ctx));
   await app.register(endpointSecretRoutes(ctx));

@@ -1,7 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { Type } from 'typebox';
 import { newId } from '../../ids.js';
-import { generateToken, hashToken } from '../../security/tokens.js';
 import { recordAudit } from '../../store/audit.js';
 import { templateProblem } from '../../delivery/envelope.js';
 import { deleteTenant, getTenant, insertTenant, listTenants, updateTenant, type TenantSettings } from '../../store/tenants.js';
@@ -9,7 +7,7 @@ import { EndpointSettings } from '../endpoint-settings.js';
 import { actorOf, requireAdmin, requireTenant } from '../auth.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
-import { ErrorBody, PageQuery, Tenant, TenantCreate, TenantParams, TenantPatch, TokenCreate, TokenCreated, page } from '../schemas.js';
+import { ErrorBody, PageQuery, Tenant, TenantCreate, TenantParams, TenantPatch, page } from '../schemas.js';
 import type { App, AppContext } from '../server.js';
 
 export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
@@ -96,26 +94,4 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
     return reply.status(204).send();
   });
 
-  app.post(
-    '/v1/tenants/:tenantId/tokens',
-    { schema: { tags, params: TenantParams, body: Type.Optional(TokenCreate), response: { 201: TokenCreated } } },
-    async (req, reply) => {
-      requireTenant(req, req.params.tenantId);
-      requireAdmin(req);
-      const token = generateToken();
-      const id = newId('tok');
-      const name = req.body?.name ?? '';
-      const role = req.body?.role ?? 'manage';
-      const row = await ctx.db.transaction(async (tx) => {
-        if (!(await getTenant(tx, req.params.tenantId))) throw errors.notFound('tenant');
-        const r = await tx.query<{ created_at: Date }>(
-          `insert into api_tokens (id, tenant_id, name, token_hash, role) values ($1, $2, $3, $4, $5) returning created_at`,
-          [id, req.params.tenantId, name, hashToken(token), role],
-        );
-        await recordAudit(tx, { tenantId: req.params.tenantId, actor: actorOf(req), action: 'token.created', targetType: 'token', targetId: id, details: { role } });
-        return r.rows[0]!;
-      });
-      return reply.status(201).send({ id, tenantId: req.params.tenantId, name, role, token, createdAt: new Date(row.created_at).toISOString() });
-    },
-  );
 };
