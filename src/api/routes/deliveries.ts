@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { getDelivery, listAttempts, listDeliveries, retryDelivery } from '../../store/deliveries.js';
 import { recordAudit } from '../../store/audit.js';
 import { actorOf, requireTenant } from '../auth.js';
+import { requestHeadersFor } from '../credential-access.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { Delivery, DeliveryListQuery, DeliveryParams, DeliveryWithAttempts, TenantParams, page } from '../schemas.js';
@@ -36,7 +37,8 @@ export const deliveryRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
       requireTenant(req, req.params.tenantId);
       const d = await getDelivery(ctx.db, req.params.tenantId, req.params.deliveryId);
       if (!d) throw errors.notFound('delivery');
-      return { ...d, attemptLog: await listAttempts(ctx.db, req.params.tenantId, d.id) };
+      const attempts = await listAttempts(ctx.db, req.params.tenantId, d.id);
+      return { ...d, attemptLog: attempts.map((a) => ({ ...a, request: { ...a.request, headers: requestHeadersFor(req, a.request.headers) } })) };
     },
   );
 

@@ -3,6 +3,7 @@ import { generateSecret, secretProblem } from '../../security/secrets.js';
 import { recordAudit } from '../../store/audit.js';
 import { getEndpoint, getEndpointForUpdate, saveEndpoint } from '../../store/endpoints.js';
 import { actorOf, requireTenant } from '../auth.js';
+import { requireCredentialAccess } from '../credential-access.js';
 import { errors } from '../errors.js';
 import { EndpointParams, SecretBody, SecretRotate } from '../schemas.js';
 import type { App, AppContext } from '../server.js';
@@ -16,6 +17,8 @@ export const endpointSecretRoutes = (ctx: AppContext): FastifyPluginAsync => asy
 
   app.get('/v1/tenants/:tenantId/endpoints/:endpointId/secret', { schema: { tags, params: EndpointParams, response: { 200: SecretBody } } }, async (req) => {
     requireTenant(req, req.params.tenantId);
+    // whoever holds the secret can forge this endpoint's webhooks: not for read-only tokens
+    requireCredentialAccess(req, 'signing secrets');
     const e = await getEndpoint(ctx.db, req.params.tenantId, req.params.endpointId, ctx.secrets);
     if (!e) throw errors.notFound('endpoint');
     return { secret: e.secret };

@@ -18,6 +18,7 @@ import {
 } from '../../store/endpoints.js';
 import { getTenant } from '../../store/tenants.js';
 import { actorOf, requireTenant } from '../auth.js';
+import { endpointFor } from '../credential-access.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import {
@@ -101,13 +102,13 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
       const limit = req.query.limit ?? 50;
       const after = decodeCursor(req.query.cursor, ['id'] as const);
       const rows = await listEndpoints(ctx.db, req.params.tenantId, { limit, after: after?.id });
-      return pageOf(rows, limit, (e) => ({ id: e.id }));
+      return pageOf(rows.map((e) => endpointFor(req, e)), limit, (e) => ({ id: e.id }));
     },
   );
 
   app.get('/v1/tenants/:tenantId/endpoints/:endpointId', { schema: { tags, params: EndpointParams, response: { 200: Endpoint } } }, async (req) => {
     requireTenant(req, req.params.tenantId);
-    return publicEndpoint(await mustGet(req.params.tenantId, req.params.endpointId));
+    return endpointFor(req, publicEndpoint(await mustGet(req.params.tenantId, req.params.endpointId)));
   });
 
   app.patch(

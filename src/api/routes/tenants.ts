@@ -5,6 +5,7 @@ import { templateProblem } from '../../delivery/envelope.js';
 import { deleteTenant, getTenant, insertTenant, listTenants, updateTenant, type TenantSettings } from '../../store/tenants.js';
 import { EndpointSettings } from '../endpoint-settings.js';
 import { actorOf, requireAdmin, requireTenant } from '../auth.js';
+import { settingsFor } from '../credential-access.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { ErrorBody, PageQuery, Tenant, TenantCreate, TenantParams, TenantPatch, page } from '../schemas.js';
@@ -50,7 +51,7 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
     const limit = req.query.limit ?? 50;
     if (req.principal.kind === 'tenant') {
       const own = await getTenant(ctx.db, req.principal.tenantId);
-      return { data: own ? [own] : [], nextCursor: null };
+      return { data: own ? [{ ...own, settings: settingsFor(req, own.settings) }] : [], nextCursor: null };
     }
     const after = decodeCursor(req.query.cursor, ['id'] as const);
     const rows = await listTenants(ctx.db, { limit, after: after?.id });
@@ -61,7 +62,7 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
     requireTenant(req, req.params.tenantId);
     const t = await getTenant(ctx.db, req.params.tenantId);
     if (!t) throw errors.notFound('tenant');
-    return t;
+    return { ...t, settings: settingsFor(req, t.settings) };
   });
 
   app.patch('/v1/tenants/:tenantId', { schema: { tags, params: TenantParams, body: TenantPatch, response: { 200: Tenant } } }, async (req) => {
