@@ -26,7 +26,7 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
     const d = s.endpointDefaults;
     if (d) {
       const prefix = 'settings.endpointDefaults.';
-      const signature = endpointRules.signature(d.signature);
+      const signature = endpointRules.signature(d.signature, prefix);
       if (d.headers) endpointRules.headers(d.headers, signature, prefix);
       if (d.retry) endpointRules.retry(d.retry, prefix);
       if (d.timeoutMs !== undefined) endpointRules.timeout(d.timeoutMs, prefix);
