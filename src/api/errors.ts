@@ -24,5 +24,12 @@ export const errors = {
   conflict: (message: string) => new ApiError(409, 'conflict', message),
   unprocessable: (message: string, details?: unknown) => new ApiError(422, 'unprocessable', message, details),
   payloadTooLarge: (message: string) => new ApiError(413, 'payload_too_large', message),
+  idempotencyConflict: (where: string, id: string) =>
+    new ApiError(
+      409,
+      'idempotency_conflict',
+      `${where}: event ${id} was already published with another type or payload; reuse an id only to retry the same event`,
+      [{ field: where, message: 'already used by an event with another type or payload' }],
+    ),
   tooDeep: (limit: number) => new ApiError(400, 'bad_request', `JSON nested deeper than ${limit} levels`),
 } as const;

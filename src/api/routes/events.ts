@@ -1,9 +1,11 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { listDeliveriesOfEvent } from '../../store/deliveries.js';
 import { getEvent, listEvents } from '../../store/events.js';
+import { conflictingReplays } from '../../store/event-replays.js';
 import { requireTenant } from '../auth.js';
-import { losslessBody } from '../lossless-payload.js';
+import { compactJson, losslessBody } from '../lossless-payload.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { Delivery, ErrorBody, Event, EventAccepted, EventBatch, EventListQuery, EventParams, EventPublish, TenantParams, page } from '../schemas.js';
@@ -18,6 +20,7 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
    * client-supplied id makes the call idempotent per tenant: the same id
    * again creates nothing and answers with the first event
    * (`idempotent-replayed: true`), so a client may retry after a timeout.
+   * The same id with another type or payload is 409 `idempotency_conflict`.
    */
   app.post(
     '/v1/tenants/:tenantId/events',
@@ -28,7 +31,12 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
       const { id, type, payload, orderingKey } = req.body;
       const lossless = losslessBody(req.rawBody) as { payload?: unknown } | null;
       const result = await ctx.publisher.publish({ tenantId, id, type, payload, orderingKey, losslessPayload: lossless?.payload });
-      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      if (result.replayed) {
+        // Nothing was written: only now is it worth a query to compare with the stored event.
+        const payloadJson = lossless ? compactJson(lossless.payload) : JSON.stringify(payload);
+        if ((await conflictingReplays(ctx.db, tenantId, [{ id: result.id, type, payloadJson }])).size > 0) throw errors.idempotencyConflict('id', result.id);
+        reply.header('idempotent-replayed', 'true');
+      }
       else ctx.metrics.eventsPublished.inc();
       const { replayed: _replayed, ...body } = result;
       return reply.status(202).send(body);
@@ -55,7 +63,23 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
       const { tenantId } = req.params;
       requireTenant(req, tenantId);
       const lossless = losslessBody(req.rawBody) as { events?: { payload?: unknown }[] } | null;
-      const events = lossless ? req.body.events.map((e, i) => ({ ...e, losslessPayload: lossless.events?.[i]?.payload })) : req.body.events;
+      const events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[] = lossless
+        ? req.body.events.map((e, i) => ({ ...e, losslessPayload: lossless.events?.[i]?.payload }))
+        : req.body.events;
+      // Checked before writing, so a conflicting id refuses the whole batch (all or nothing).
+      const named = events.flatMap((e, i) =>
+        e.id === undefined ? [] : [{ i, id: e.id, type: e.type, payloadJson: e.losslessPayload !== undefined ? compactJson(e.losslessPayload) : JSON.stringify(e.payload) }],
+      );
+      const seen = new Map<string, { type: string; payload: unknown }>();
+      for (const n of named) {
+        const e = events[n.i]!;
+        const before = seen.get(n.id);
+        if (before && (before.type !== e.type || !isDeepStrictEqual(before.payload, e.payload))) throw errors.idempotencyConflict(`events[${n.i}].id`, n.id);
+        seen.set(n.id, { type: e.type, payload: e.payload });
+      }
+      const conflicts = await conflictingReplays(ctx.db, tenantId, named);
+      const first = named.find((n) => conflicts.has(n.id));
+      if (first) throw errors.idempotencyConflict(`events[${first.i}].id`, first.id);
       const results = await ctx.publisher.publishBatch(tenantId, events);
       ctx.metrics.eventsPublished.inc(results.filter((r) => !r.replayed).length);
       return reply.status(202).send({ data: results });
