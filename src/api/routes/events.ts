@@ -1,11 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { listDeliveriesOfEvent } from '../../store/deliveries.js';
 import { getEvent, listEvents } from '../../store/events.js';
 import { conflictingReplays } from '../../store/event-replays.js';
+import { exactPayloadTexts } from '../../store/event-payloads.js';
 import { requireTenant } from '../auth.js';
-import { compactJson, losslessBody } from '../lossless-payload.js';
+import { compactJson, losslessBody, parseStored } from '../lossless-payload.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { Delivery, ErrorBody, Event, EventAccepted, EventBatch, EventListQuery, EventParams, EventPublish, TenantParams, page } from '../schemas.js';
@@ -86,7 +87,20 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
     },
   );
 
-  app.get('/v1/tenants/:tenantId/events', { schema: { tags, params: TenantParams, querystring: EventListQuery, response: { 200: page(Event) } } }, async (req) => {
+  /**
+   * Events as stored, numbers digit for digit: payloads whose numbers
+   * JSON.parse would alter are read again as text and the reply is written
+   * with lossless-json (the response schema's serializer would write
+   * doubles). Returns the events unchanged when none needs it.
+   */
+  async function exactly<E extends { id: string; payload: unknown }>(reply: FastifyReply, tenantId: string, events: E[]): Promise<E[]> {
+    const texts = await exactPayloadTexts(ctx.db, tenantId, events.map((e) => e.id));
+    if (texts.size === 0) return events;
+    reply.serializer((body: unknown) => compactJson(body));
+    return events.map((e) => (texts.has(e.id) ? { ...e, payload: parseStored(texts.get(e.id)!) } : e));
+  }
+
+  app.get('/v1/tenants/:tenantId/events', { schema: { tags, params: TenantParams, querystring: EventListQuery, response: { 200: page(Event) } } }, async (req, reply) => {
     requireTenant(req, req.params.tenantId);
     const limit = req.query.limit ?? 50;
     const before = decodeCursor(req.query.cursor, ['createdAt', 'id'] as const);
@@ -97,14 +111,15 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
       since: req.query.since,
       until: req.query.until,
     });
-    return pageOf(rows, limit, (e) => ({ createdAt: e.createdAt, id: e.id }));
+    const out = pageOf(rows, limit, (e) => ({ createdAt: e.createdAt, id: e.id }));
+    return { ...out, data: await exactly(reply, req.params.tenantId, out.data) };
   });
 
-  app.get('/v1/tenants/:tenantId/events/:eventId', { schema: { tags, params: EventParams, response: { 200: Event } } }, async (req) => {
+  app.get('/v1/tenants/:tenantId/events/:eventId', { schema: { tags, params: EventParams, response: { 200: Event } } }, async (req, reply) => {
     requireTenant(req, req.params.tenantId);
     const e = await getEvent(ctx.db, req.params.tenantId, req.params.eventId);
     if (!e) throw errors.notFound('event');
-    return e;
+    return (await exactly(reply, req.params.tenantId, [e]))[0]!;
   });
 
   app.get(
