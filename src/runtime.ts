@@ -58,6 +58,9 @@ function workerDatabase(config: Config, logger: Logger, db: Db): Db {
   return new PgDb({ connectionString: config.databaseUrl, logger, options: hotPathOptions({ synchronous_commit: 'off' }) });
 }
 
+/** The API could not listen where configured (the message says which setting to change). */
+export class ListenError extends Error {}
+
 export interface Roles {
   api: boolean;
   worker: boolean;
@@ -125,7 +128,21 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   if (roles.api) {
     const { buildServer } = await import('./api/server.js');
     app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker });
-    url = await app.listen({ port: config.port, host: config.host });
+    try {
+      url = await app.listen({ port: config.port, host: config.host });
+    } catch (err) {
+      // Give back what started (the worker's leases, the data directory's lock) before refusing.
+      await app.close().catch(() => undefined);
+      await retention?.stop();
+      await worker?.stop();
+      await dispatcher.close().catch(() => undefined);
+      if (config.databaseUrl && workerDb !== db) await workerDb.close();
+      await db.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new ListenError(`port ${config.port} is in use; set PORT (or --port) to a free one (listening on ${config.host})`, { cause: err });
+      if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new ListenError(`cannot listen on ${config.host}:${config.port} (${code}); check HERALD_HOST and PORT`, { cause: err });
+      throw err;
+    }
   }
   let stopping: Promise<void> | null = null;
   return {

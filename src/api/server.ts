@@ -13,6 +13,7 @@ import type { SecretBox } from '../security/secret-box.js';
 import { Authenticator, enforceRole } from './auth.js';
 import { ApiError, errors } from './errors.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.js';
+import { answerClientError, protoKeyPath, refuseContentEncoding, refuseNul } from './request-guards.js';
 import { PayloadValidator } from './payload-validator.js';
 import { Publisher, type LocalWorker } from './publisher.js';
 import { WakeSignal } from '../db/wake.js';
@@ -61,10 +62,22 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
  * declared types, as they can only ever be strings.
  */
 function validators() {
-  const strict = addFormats(new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: true, removeAdditional: false }));
-  const coercing = addFormats(new Ajv({ allErrors: false, strict: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false }));
+  const strict = withStorableDates(addFormats(new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: true, removeAdditional: false })));
+  const coercing = withStorableDates(addFormats(new Ajv({ allErrors: false, strict: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false })));
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
     (httpPart === 'body' ? strict : coercing).compile(schema);
+}
+
+/**
+ * `date-time` as ajv-formats checks it, and storable: PostgreSQL has no
+ * year 0, so `0000-01-01T00:00:00Z` passed validation and then failed in
+ * the database without naming its field.
+ */
+function withStorableDates(ajv: Ajv): Ajv {
+  const dateTime = ajv.formats['date-time'] as { validate: (s: string) => boolean } | undefined;
+  if (!dateTime) return ajv;
+  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => dateTime.validate(s) && !/^0000/.test(s) });
+  return ajv;
 }
 
 export interface ServerOptions {
@@ -86,17 +99,33 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     // One log line per request would cost more than publishing an event; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     // Tenant and event ids may hold ':'; Fastify must not read it as a route parameter separator.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Parameters longer than ids may be (128) still reach the route, whose schema names them
+    // (a 201-character tenant id was answered 404 "no route").
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   app.setValidatorCompiler(validators());
   // Keep the raw JSON text beside the parsed body: publish routes re-read it when a payload holds
   // integers beyond 2^53 (see lossless-payload.ts). Parsing itself stays Fastify's (prototype-safe).
   const defaultJson = app.getDefaultJsonParser('error', 'ignore');
   app.removeContentTypeParser('application/json');
+  // JSON only: a text/plain body is 415, not a string that fails the schema.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     req.rawBody = body as string;
     if (nestedDeeperThan(body as string, MAX_JSON_DEPTH)) return done(errors.tooDeep(MAX_JSON_DEPTH), undefined);
-    defaultJson(req, body as string, done);
+    defaultJson(req, body as string, (err, parsed) => {
+      const proto = err ? protoKeyPath(body as string) : null;
+      if (proto) return done(errors.invalidField(proto, 'a key named __proto__ is not accepted'), undefined);
+      done(err, parsed);
+    });
+  });
+  app.addHook('preParsing', async (req) => refuseContentEncoding(req.headers['content-encoding']));
+  app.addHook('preValidation', async (req) => {
+    // A POST with no body at all is an empty object: routes whose fields are all optional
+    // (secret rotation, tokens, portal links, test events) need none, the others name what is missing.
+    if (req.method === 'POST' && req.body === undefined && !req.headers['content-type']) req.body = {};
+    refuseNul(req.body, req.query);
   });
 
   const payloads = new PayloadValidator(o.db, o.config.validationTimeoutMs);

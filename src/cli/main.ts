@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type Config, type ConfigInput } from '../confi
 import { migrate } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
 import { DataDirInUseError } from '../db/data-dir-lock.js';
-import { openDb, resolveAdminToken, secretBoxFor, start, type Roles } from '../runtime.js';
+import { ListenError, openDb, resolveAdminToken, secretBoxFor, start, type Roles } from '../runtime.js';
 import { KeyFileError } from '../security/key-files.js';
 import { resealSecrets } from '../store/endpoints.js';
 import { VERSION } from '../version.js';
@@ -169,7 +169,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exit(2);
   }
   // Refusals with a message that says what to do: no stack trace.
-  if (err instanceof DataDirInUseError || err instanceof KeyFileError) {
+  if (err instanceof DataDirInUseError || err instanceof KeyFileError || err instanceof ListenError) {
     process.stderr.write(`herald: ${err.message}\n`);
     process.exit(1);
   }

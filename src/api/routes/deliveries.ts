@@ -4,6 +4,7 @@ import { recordAudit } from '../../store/audit.js';
 import { actorOf, requireTenant } from '../auth.js';
 import { requestHeadersFor } from '../credential-access.js';
 import { errors } from '../errors.js';
+import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { Delivery, DeliveryListQuery, DeliveryParams, DeliveryWithAttempts, TenantParams, page } from '../schemas.js';
 import type { App, AppContext } from '../server.js';
@@ -25,6 +26,7 @@ export const deliveryRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
         status: req.query.status,
         endpointId: req.query.endpointId,
       });
+      await emptyListOfMissingTenant(req, ctx.publisher, req.params.tenantId, rows);
       return pageOf(rows, limit, (d) => ({ createdAt: d.createdAt, id: d.id }));
     },
   );

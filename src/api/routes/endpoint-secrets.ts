@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
 import { generateSecret, secretProblem } from '../../security/secrets.js';
 import { recordAudit } from '../../store/audit.js';
 import { getEndpoint, getEndpointForUpdate, saveEndpoint } from '../../store/endpoints.js';
@@ -31,7 +32,7 @@ export const endpointSecretRoutes = (ctx: AppContext): FastifyPluginAsync => asy
    */
   app.post(
     '/v1/tenants/:tenantId/endpoints/:endpointId/secret/rotate',
-    { schema: { tags, params: EndpointParams, body: SecretRotate, response: { 200: SecretBody } } },
+    { schema: { tags, params: EndpointParams, body: Type.Optional(SecretRotate), response: { 200: SecretBody } } },
     async (req) => {
       const { tenantId, endpointId } = req.params;
       requireTenant(req, tenantId);

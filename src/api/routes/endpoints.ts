@@ -20,6 +20,7 @@ import { getTenant } from '../../store/tenants.js';
 import { actorOf, requireTenant } from '../auth.js';
 import { endpointFor } from '../credential-access.js';
 import { errors } from '../errors.js';
+import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import {
   Endpoint,
@@ -102,6 +103,7 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
       const limit = req.query.limit ?? 50;
       const after = decodeCursor(req.query.cursor, ['id'] as const);
       const rows = await listEndpoints(ctx.db, req.params.tenantId, { limit, after: after?.id });
+      await emptyListOfMissingTenant(req, ctx.publisher, req.params.tenantId, rows);
       return pageOf(rows.map((e) => endpointFor(req, e)), limit, (e) => ({ id: e.id }));
     },
   );

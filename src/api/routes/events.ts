@@ -8,6 +8,7 @@ import { exactPayloadTexts } from '../../store/event-payloads.js';
 import { requireTenant } from '../auth.js';
 import { compactJson, losslessBody, parseStored } from '../lossless-payload.js';
 import { errors } from '../errors.js';
+import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { Delivery, ErrorBody, Event, EventAccepted, EventBatch, EventListQuery, EventParams, EventPublish, TenantParams, page } from '../schemas.js';
 import type { App, AppContext } from '../server.js';
@@ -111,6 +112,7 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
       since: req.query.since,
       until: req.query.until,
     });
+    await emptyListOfMissingTenant(req, ctx.publisher, req.params.tenantId, rows);
     const out = pageOf(rows, limit, (e) => ({ createdAt: e.createdAt, id: e.id }));
     return { ...out, data: await exactly(reply, req.params.tenantId, out.data) };
   });
