@@ -56,7 +56,8 @@ interface WireClaims {
  * The signing key. Without a key of its own in config, it is derived from the
  * admin token's hash, which every API process of a deployment already shares:
  * no extra setting to keep in sync, and rotating the admin token revokes every
- * outstanding portal link (the only way to revoke them early). The label keeps
+ * outstanding portal link of every tenant (one tenant's links are revoked by
+ * raising its portal generation: DELETE …/portal-links). The label keeps
  * the derived key from being usable for anything else.
  */
 export function portalSigningKey(adminTokenHash: string): Buffer {
