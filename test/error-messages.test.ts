@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startHerald, type TestHerald } from './helpers/herald.js';
+import { ADMIN_TOKEN, SECRET_KEY, startHerald, type TestHerald } from './helpers/herald.js';
 import { freePort, runHerald } from './helpers/process.js';
 import { createServer, type Server } from 'node:http';
 
@@ -147,7 +147,7 @@ describe('start', () => {
     const env: Record<string, string> = {
       PORT: String(port),
       HERALD_ADMIN_TOKEN: ADMIN_TOKEN,
-      HERALD_SECRET_KEYS: Buffer.alloc(32, 1).toString('base64'),
+      HERALD_SECRET_KEYS: SECRET_KEY, // the test database's secrets are sealed with it (another key is refused at start)
       ...(herald.database.url ? { DATABASE_URL: herald.database.url } : { HERALD_DATA_DIR: `${herald.database.dataDir}-port` }),
     };
     const r = await runHerald(['api'], env);
