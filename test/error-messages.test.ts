@@ -26,11 +26,11 @@ interface Shaped {
   error: { code: string; message: string; details?: { field: string; message: string }[] };
 }
 
-async function send(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Shaped> {
+async function send(method: string, path: string, body?: string | Uint8Array, headers: Record<string, string> = {}): Promise<Shaped> {
   const r = await fetch(herald.url + path, {
     method,
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body,
+    body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body),
   });
   const text = await r.text();
   const parsed = text ? JSON.parse(text) : {};

@@ -3,7 +3,7 @@ import type { ValidateFunction } from 'ajv';
 import type { Db } from '../db/db.js';
 import type { Template } from '../delivery/envelope.js';
 import { getEventType } from '../store/event-types.js';
-import { ApiError, errors } from './errors.js';
+import { errors } from './errors.js';
 import { schemaAjv, type FieldProblem } from './schema-compiler.js';
 import { ValidationRunner, ValidationTimeoutError } from './validation-runner.js';
 
@@ -83,7 +83,7 @@ export class PayloadValidator {
       results = await this.runner.validate(items.map(({ key, schema, payload }) => ({ key, schema, payload })));
     } catch (err) {
       if (err instanceof ValidationTimeoutError) {
-        throw new ApiError(422, 'validation_timeout', `payload validation took longer than ${err.budgetMs} ms (HERALD_VALIDATION_TIMEOUT_MS); the payload is too large or the schema too costly for it`);
+        throw errors.validationTimeout(err.budgetMs);
       }
       throw errors.unprocessable(`the schema of this event type cannot be used: ${(err as Error).message}`);
     }

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { ApiError, errors } from './errors.js';
+import { ERROR_CODES, errors, type ErrorCode } from './errors.js';
 
 /** `a.b[2].c` from path segments. */
 function join(path: string, key: string | number): string {
@@ -74,7 +74,7 @@ export function refuseNul(body: unknown, query: unknown): void {
 /** Herald reads bodies as sent: a compressed one is refused, saying so, rather than parsed as broken JSON. */
 export function refuseContentEncoding(header: string | undefined): void {
   if (!header || header.trim().toLowerCase() === 'identity') return;
-  throw new ApiError(415, 'unsupported_media_type', `content-encoding ${header} is not supported: send the JSON body uncompressed`);
+  throw errors.unsupportedMediaType(`content-encoding ${header} is not supported: send the JSON body uncompressed`);
 }
 
 /**
@@ -87,12 +87,13 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
     socket.destroy();
     return;
   }
-  const [status, reason, code, message] =
+  const [code, reason, message]: [ErrorCode, string, string] =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', 'bad_request', 'request headers too large']
+      ? ['headers_too_large', 'Request Header Fields Too Large', 'request headers too large']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout', 'request_timeout', 'the request took too long to arrive']
-        : [400, 'Bad Request', 'bad_request', `malformed HTTP request (${err.code ?? 'parse error'})`];
+        ? ['request_timeout', 'Request Timeout', 'the request took too long to arrive']
+        : ['bad_request', 'Bad Request', `malformed HTTP request (${err.code ?? 'parse error'})`];
+  const status = ERROR_CODES[code];
   const body = JSON.stringify({ error: { code, message } });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n` +

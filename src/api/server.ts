@@ -143,52 +143,16 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   };
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err instanceof ApiError) {
-      return reply.status(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
-    }
-    if (err.validation) {
-      const details = err.validation.map((v) => {
-        const missing = (v.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
-        const path = [v.instancePath.replace(/^\//, '').replaceAll('/', '.'), missing.missingProperty ?? missing.additionalProperty]
-          .filter(Boolean)
-          .join('.');
-        const message = missing.additionalProperty ? 'is not a known field' : (v.message ?? 'is invalid');
-        return { field: path || err.validationContext || 'body', message };
-      });
-      const first = details[0]!;
-      return reply.status(400).send({
-        error: { code: 'validation_error', message: `${err.validationContext ?? 'body'}.${first.field}: ${first.message}`, details },
-      });
-    }
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.status(413).send({ error: { code: 'payload_too_large', message: `request body exceeds ${o.config.maxBodyBytes} bytes` } });
-    }
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.status(415).send({ error: { code: 'unsupported_media_type', message: 'send JSON with content-type: application/json' } });
-    }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      // Fastify's own client errors: malformed JSON, empty body, bad header...
-      return reply.status(err.statusCode).send({ error: { code: 'bad_request', message: err.message } });
-    }
-    // Values the schemas let through but PostgreSQL refuses (NUL bytes, out-of-range
-    // dates and numbers, lone surrogates in jsonb) and id collisions are the client's doing.
-    const sqlState = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : '';
-    if (sqlState === '23505') {
-      return reply.status(409).send({ error: { code: 'conflict', message: 'a resource with this id already exists' } });
-    }
-    if (sqlState.startsWith('22')) {
-      return reply.status(400).send({ error: { code: 'validation_error', message: `a value in the request cannot be stored: ${err.message}` } });
-    }
-    if (isDatabaseUnavailable(err)) {
-      reply.header('retry-after', '1');
-      return reply.status(503).send({ error: { code: 'unavailable', message: 'database unavailable, retry later' } });
-    }
-    req.log.error({ err, url: req.url }, 'unhandled error');
-    return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
+    const e = asApiError(err, o.config.maxBodyBytes);
+    if (e.code === 'unavailable') reply.header('retry-after', '1');
+    if (e.code === 'internal') req.log.error({ err, url: req.url }, 'unhandled error');
+    return reply.status(e.status).send(e.body());
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const e = errors.noRoute(req.method, req.url.split('?')[0] ?? '');
+    return reply.status(e.status).send(e.body());
+  });
+
 
   await app.register(swagger, {
     openapi: {
@@ -217,7 +181,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
       allowList: (req) => !req.principal,
       keyGenerator: (req) => (req.principal?.kind === 'tenant' ? req.principal.tokenId : 'admin'),
       errorResponseBuilder: (_req, c) =>
-        new ApiError(429, 'rate_limited', `more than ${c.max} requests per second with this token; retry after ${c.after}`),
+        errors.rateLimited(`more than ${c.max} requests per second with this token; retry after ${c.after}`),
     });
   }
 
@@ -236,6 +200,40 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   await app.register(staticUi());
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+/**
+ * Any error a route or Fastify throws, as an entry of the error catalogue
+ * (errors.ts): deliberate ApiErrors as they are, Fastify's validation and
+ * client errors, PostgreSQL's refusals of client values, an unreachable
+ * database; anything else is `internal` (logged, answered generically).
+ */
+function asApiError(err: FastifyError, maxBodyBytes: number): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err.validation) {
+    const validation = err.validation;
+    const details = validation.map((v) => {
+      const missing = (v.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
+      const path = [v.instancePath.replace(/^\//, '').replaceAll('/', '.'), missing.missingProperty ?? missing.additionalProperty]
+        .filter(Boolean)
+        .join('.');
+      const message = missing.additionalProperty ? 'is not a known field' : (v.message ?? 'is invalid');
+      return { field: path || err.validationContext || 'body', message };
+    });
+    const first = details[0]!;
+    return new ApiError('validation_error', `${err.validationContext ?? 'body'}.${first.field}: ${first.message}`, details);
+  }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return errors.payloadTooLarge(`request body exceeds ${maxBodyBytes} bytes`);
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.unsupportedMediaType('send JSON with content-type: application/json');
+  // Fastify's own client errors: malformed JSON, empty body, bad header...
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return errors.badRequest(err.message);
+  // Values the schemas let through but PostgreSQL refuses (lone surrogates in jsonb, numbers
+  // out of range) and id collisions are the client's doing.
+  const sqlState = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : '';
+  if (sqlState === '23505') return errors.conflict('a resource with this id already exists');
+  if (sqlState.startsWith('22')) return new ApiError('validation_error', `a value in the request cannot be stored: ${err.message}`);
+  if (isDatabaseUnavailable(err)) return errors.unavailable();
+  return errors.internal();
 }
 
 /** Connection-level failures mean the database is down or restarting: 503, not 500. */
