@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type RawServerDefault } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
@@ -29,6 +29,7 @@ import { statsRoutes } from './routes/stats.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { staticUi } from './static-ui.js';
+import { tenantScope } from './tenant-scope.js';
 import { VERSION } from '../version.js';
 
 declare module 'fastify' {
@@ -53,6 +54,9 @@ export interface AppContext {
 }
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
+
+/** A plugin of routes: typed with the TypeBox provider and Herald's logger, so routes infer their schemas' types. */
+export type RoutePlugin = FastifyPluginAsync<Record<never, never>, RawServerDefault, TypeBoxTypeProvider, Logger>;
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -186,16 +190,10 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   }
 
   await app.register(healthRoutes(ctx));
-  await app.register(tenantRoutes(ctx));
-  await app.register(tokenRoutes(ctx));
   await app.register(eventTypeRoutes(ctx));
-  await app.register(endpointRoutes(ctx));
-  await app.register(endpointSecretRoutes(ctx));
-  await app.register(eventRoutes(ctx));
-  await app.register(deliveryRoutes(ctx));
-  await app.register(auditRoutes(ctx));
-  await app.register(statsRoutes(ctx));
-  await app.register(portalLinkRoutes(ctx));
+  await app.register(
+    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, eventRoutes, deliveryRoutes, auditRoutes, statsRoutes, portalLinkRoutes]),
+  );
   // The web UI at `/` (packages/web/dist), after every API route so it never shadows one.
   await app.register(staticUi());
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,20 +1,18 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { listDeliveriesOfEvent } from '../../store/deliveries.js';
 import { getEvent, listEvents } from '../../store/events.js';
 import { conflictingReplays } from '../../store/event-replays.js';
 import { exactPayloadTexts } from '../../store/event-payloads.js';
-import { requireTenant } from '../auth.js';
 import { compactJson, losslessBody, parseStored } from '../lossless-payload.js';
 import { errors } from '../errors.js';
 import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { Delivery, ErrorBody, Event, EventAccepted, EventBatch, EventListQuery, EventParams, EventPublish, TenantParams, page } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
-export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const eventRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['events'];
 
   /**
@@ -29,7 +27,6 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
     { schema: { tags, params: TenantParams, body: EventPublish, response: { 202: EventAccepted, 404: ErrorBody, 422: ErrorBody } } },
     async (req, reply) => {
       const { tenantId } = req.params;
-      requireTenant(req, tenantId);
       const { id, type, payload, orderingKey } = req.body;
       const lossless = losslessBody(req.rawBody) as { payload?: unknown } | null;
       const result = await ctx.publisher.publish({ tenantId, id, type, payload, orderingKey, losslessPayload: lossless?.payload });
@@ -63,7 +60,6 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
     },
     async (req, reply) => {
       const { tenantId } = req.params;
-      requireTenant(req, tenantId);
       const lossless = losslessBody(req.rawBody) as { events?: { payload?: unknown }[] } | null;
       const events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[] = lossless
         ? req.body.events.map((e, i) => ({ ...e, losslessPayload: lossless.events?.[i]?.payload }))
@@ -102,7 +98,6 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
   }
 
   app.get('/v1/tenants/:tenantId/events', { schema: { tags, params: TenantParams, querystring: EventListQuery, response: { 200: page(Event) } } }, async (req, reply) => {
-    requireTenant(req, req.params.tenantId);
     const limit = req.query.limit ?? 50;
     const before = decodeCursor(req.query.cursor, ['createdAt', 'id'] as const);
     const rows = await listEvents(ctx.db, req.params.tenantId, {
@@ -118,7 +113,6 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
   });
 
   app.get('/v1/tenants/:tenantId/events/:eventId', { schema: { tags, params: EventParams, response: { 200: Event } } }, async (req, reply) => {
-    requireTenant(req, req.params.tenantId);
     const e = await getEvent(ctx.db, req.params.tenantId, req.params.eventId);
     if (!e) throw errors.notFound('event');
     return (await exactly(reply, req.params.tenantId, [e]))[0]!;
@@ -128,7 +122,6 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
     '/v1/tenants/:tenantId/events/:eventId/deliveries',
     { schema: { tags, params: EventParams, response: { 200: Type.Object({ data: Type.Array(Delivery) }) } } },
     async (req) => {
-      requireTenant(req, req.params.tenantId);
       const e = await getEvent(ctx.db, req.params.tenantId, req.params.eventId);
       if (!e) throw errors.notFound('event');
       return { data: await listDeliveriesOfEvent(ctx.db, req.params.tenantId, req.params.eventId) };

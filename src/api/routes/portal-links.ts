@@ -1,12 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { signPortalToken } from '../../security/portal-tokens.js';
 import { recordAudit } from '../../store/audit.js';
 import { getTenantCredentials, revokePortalLinks } from '../../store/tenants.js';
-import { actorOf, requireAdmin, requireTenant } from '../auth.js';
+import { actorOf, requireAdmin } from '../auth.js';
 import { errors } from '../errors.js';
 import { TenantParams } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
 /** Portal links live one hour unless asked otherwise, and at most 30 days. */
 const DEFAULT_EXPIRES_IN_SECONDS = 3600;
@@ -49,15 +48,13 @@ const Session = Type.Object({
  * travels in the URL's fragment (`/portal#token=...`), so it never reaches a
  * server log or a Referer header; the UI moves it into sessionStorage.
  */
-export const portalLinkRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const portalLinkRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
 
   app.post(
     '/v1/tenants/:tenantId/portal-links',
     { schema: { tags: ['portal'], params: TenantParams, body: Type.Optional(PortalLinkCreate), response: { 201: PortalLink } } },
     async (req, reply) => {
       const { tenantId } = req.params;
-      requireTenant(req, tenantId);
       requireAdmin(req);
       const b = req.body ?? {};
       // Read fresh (not from the authenticator's cache): a link must carry the current generation.
@@ -97,7 +94,6 @@ export const portalLinkRoutes = (ctx: AppContext): FastifyPluginAsync => async (
    */
   app.delete('/v1/tenants/:tenantId/portal-links', { schema: { tags: ['portal'], params: TenantParams } }, async (req, reply) => {
     const { tenantId } = req.params;
-    requireTenant(req, tenantId);
     requireAdmin(req);
     await ctx.db.transaction(async (tx) => {
       const t = await revokePortalLinks(tx, tenantId);

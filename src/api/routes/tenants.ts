@@ -1,18 +1,16 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { newId } from '../../ids.js';
 import { recordAudit } from '../../store/audit.js';
 import { templateProblem } from '../../delivery/envelope.js';
 import { deleteTenant, getTenant, insertTenant, listTenants, updateTenant, type TenantSettings } from '../../store/tenants.js';
 import { EndpointSettings } from '../endpoint-settings.js';
-import { actorOf, requireAdmin, requireTenant } from '../auth.js';
+import { actorOf, requireAdmin } from '../auth.js';
 import { settingsFor } from '../credential-access.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { ErrorBody, PageQuery, Tenant, TenantCreate, TenantParams, TenantPatch, page } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
-export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const tenantRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['tenants'];
   const endpointRules = new EndpointSettings(ctx.config, ctx.addressPolicy);
 
@@ -59,14 +57,12 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
   });
 
   app.get('/v1/tenants/:tenantId', { schema: { tags, params: TenantParams, response: { 200: Tenant } } }, async (req) => {
-    requireTenant(req, req.params.tenantId);
     const t = await getTenant(ctx.db, req.params.tenantId);
     if (!t) throw errors.notFound('tenant');
     return { ...t, settings: settingsFor(req, t.settings) };
   });
 
   app.patch('/v1/tenants/:tenantId', { schema: { tags, params: TenantParams, body: TenantPatch, response: { 200: Tenant } } }, async (req) => {
-    requireTenant(req, req.params.tenantId);
     requireAdmin(req);
     const settings = validSettings(req.body.settings as TenantSettings | undefined);
     const updated = await ctx.db.transaction(async (tx) => {
@@ -80,7 +76,6 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
   });
 
   app.delete('/v1/tenants/:tenantId', { schema: { tags, params: TenantParams } }, async (req, reply) => {
-    requireTenant(req, req.params.tenantId);
     requireAdmin(req);
     // Deleting a tenant removes its endpoints, events, deliveries and tokens (cascade);
     // the audit entry is kept without the foreign key so the deletion stays on record.

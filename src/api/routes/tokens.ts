@@ -1,14 +1,13 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { newId } from '../../ids.js';
 import { generateToken, hashToken } from '../../security/tokens.js';
 import { recordAudit } from '../../store/audit.js';
 import { getTenant } from '../../store/tenants.js';
 import { insertToken, listTokens, revokeToken } from '../../store/tokens.js';
-import { actorOf, requireAdmin, requireTenant } from '../auth.js';
+import { actorOf, requireAdmin } from '../auth.js';
 import { errors } from '../errors.js';
 import { TenantParams, TokenCreate, TokenCreated, TokenInfo, TokenParams } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
 /**
  * A tenant's API tokens: created, listed and revoked by the admin. Only a
@@ -16,15 +15,13 @@ import type { App, AppContext } from '../server.js';
  * revoked token is refused at once by this process and within the
  * authenticator's cache time (10 s) by the others.
  */
-export const tokenRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const tokenRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['tenants'];
 
   app.post(
     '/v1/tenants/:tenantId/tokens',
     { schema: { tags, params: TenantParams, body: Type.Optional(TokenCreate), response: { 201: TokenCreated } } },
     async (req, reply) => {
-      requireTenant(req, req.params.tenantId);
       requireAdmin(req);
       const token = generateToken();
       const role = req.body?.role ?? 'manage';
@@ -39,14 +36,12 @@ export const tokenRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
   );
 
   app.get('/v1/tenants/:tenantId/tokens', { schema: { tags, params: TenantParams, response: { 200: Type.Object({ data: Type.Array(TokenInfo) }) } } }, async (req) => {
-    requireTenant(req, req.params.tenantId);
     requireAdmin(req);
     if (!(await getTenant(ctx.db, req.params.tenantId))) throw errors.notFound('tenant');
     return { data: await listTokens(ctx.db, req.params.tenantId) };
   });
 
   app.get('/v1/tenants/:tenantId/tokens/:tokenId', { schema: { tags, params: TokenParams, response: { 200: TokenInfo } } }, async (req) => {
-    requireTenant(req, req.params.tenantId);
     requireAdmin(req);
     const t = (await listTokens(ctx.db, req.params.tenantId)).find((x) => x.id === req.params.tokenId);
     if (!t) throw errors.notFound('token');
@@ -56,7 +51,6 @@ export const tokenRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
   /** Revokes a token (204); revoking one already revoked changes and audits nothing. */
   app.delete('/v1/tenants/:tenantId/tokens/:tokenId', { schema: { tags, params: TokenParams } }, async (req, reply) => {
     const { tenantId, tokenId } = req.params;
-    requireTenant(req, tenantId);
     requireAdmin(req);
     const r = await ctx.db.transaction(async (tx) => {
       const out = await revokeToken(tx, tenantId, tokenId);
