@@ -1,8 +1,9 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Config } from './config/config.js';
-import { ConfigError } from './config/config.js';
 import type { Db } from './db/db.js';
+import { DataDirLock } from './db/data-dir-lock.js';
+import { LockedDb } from './db/locked-db.js';
 import { migrate } from './db/migrate.js';
 import { HotPathDb, hotPathOptions } from './db/hot-path.js';
 import { PgDb } from './db/pg.js';
@@ -16,65 +17,32 @@ import { Metrics } from './metrics.js';
 import { AddressPolicy } from './security/address-policy.js';
 import { createSafeDispatcher } from './security/safe-lookup.js';
 import { SecretBox } from './security/secret-box.js';
-import { generateToken, hashToken } from './security/tokens.js';
+import { resolveSecretKeys } from './security/key-files.js';
+export { resolveAdminToken } from './security/key-files.js';
 import { VERSION } from './version.js';
 
+/**
+ * The database: a PostgreSQL pool, or the embedded PGlite in the data
+ * directory, which this process then holds alone until it closes the
+ * database (data-dir-lock.ts).
+ */
 export async function openDb(config: Config, logger: Logger): Promise<Db> {
   if (config.databaseUrl) return new PgDb({ connectionString: config.databaseUrl, logger });
   const dir = resolve(config.dataDir);
   await mkdir(dir, { recursive: true });
-  const { PgliteDb } = await import('./db/pglite.js');
-  return PgliteDb.open(dir);
+  const lock = await DataDirLock.acquire(dir);
+  try {
+    const { PgliteDb } = await import('./db/pglite.js');
+    return new LockedDb(await PgliteDb.open(dir), lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
 }
 
-/**
- * The admin token: from config, or, in embedded mode only, generated on
- * first start and kept (mode 0600) beside the database so it survives
- * restarts. A PostgreSQL deployment must set HERALD_ADMIN_TOKEN.
- */
-export async function resolveAdminToken(config: Config): Promise<{ token: string | null; hash: string; generated: boolean }> {
-  if (config.adminToken) return { token: config.adminToken, hash: hashToken(config.adminToken), generated: false };
-  if (config.databaseUrl) {
-    throw new ConfigError('invalid configuration:\n  adminToken (HERALD_ADMIN_TOKEN): required when DATABASE_URL is set');
-  }
-  const file = join(resolve(config.dataDir), '..', 'admin-token');
-  try {
-    const token = (await readFile(file, 'utf8')).trim();
-    if (token) return { token, hash: hashToken(token), generated: false };
-  } catch {
-    // first start
-  }
-  const token = generateToken();
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, token + '\n', { mode: 0o600 });
-  return { token, hash: hashToken(token), generated: true };
-}
-
-/**
- * Keys for endpoint secrets at rest: from config, or, in embedded mode
- * only, generated on first start and kept (mode 0600) next to the data
- * directory. A PostgreSQL deployment must set HERALD_SECRET_KEYS: losing
- * the key means losing every endpoint secret, so it is never invented
- * where it could not be found again.
- */
-export async function resolveSecretKeys(config: Config): Promise<string[]> {
-  if (config.secretKeys.length > 0) return [...config.secretKeys];
-  if (config.databaseUrl) {
-    throw new ConfigError(
-      'invalid configuration:\n  secretKeys (HERALD_SECRET_KEYS): required when DATABASE_URL is set (32 random bytes, base64: openssl rand -base64 32)',
-    );
-  }
-  const file = join(resolve(config.dataDir), '..', 'secret-key');
-  try {
-    const key = (await readFile(file, 'utf8')).trim();
-    if (key) return [key];
-  } catch {
-    // first start
-  }
-  const key = SecretBox.generateKey();
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, key + '\n', { mode: 0o600 });
-  return [key];
+/** The keys that encrypt endpoint secrets, checked against what the database holds (security/key-files.ts). */
+export async function secretBoxFor(config: Config, db: Db, logger: Logger): Promise<SecretBox> {
+  return new SecretBox(await resolveSecretKeys(config, db, logger));
 }
 
 /**
@@ -89,6 +57,9 @@ function workerDatabase(config: Config, logger: Logger, db: Db): Db {
   if (!config.databaseUrl) return new HotPathDb(db);
   return new PgDb({ connectionString: config.databaseUrl, logger, options: hotPathOptions({ synchronous_commit: 'off' }) });
 }
+
+/** The API could not listen where configured (the message says which setting to change). */
+export class ListenError extends Error {}
 
 export interface Roles {
   api: boolean;
@@ -106,9 +77,15 @@ export interface Running {
 
 /** Starts the API and/or a worker over one database, as the CLI and the tests do. */
 export async function start(config: Config, logger: Logger, roles: Roles, adminTokenHash: string): Promise<Running> {
-  const secrets = new SecretBox(await resolveSecretKeys(config));
   const db = await openDb(config, logger);
-  await migrate(db);
+  let secrets: SecretBox;
+  try {
+    await migrate(db);
+    secrets = await secretBoxFor(config, db, logger);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   const metrics = new Metrics();
   const addressPolicy = new AddressPolicy({ allowPrivate: config.dev, allowSubnets: [...config.allowSubnets] });
   let worker: Worker | null = null;
@@ -151,7 +128,21 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   if (roles.api) {
     const { buildServer } = await import('./api/server.js');
     app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker });
-    url = await app.listen({ port: config.port, host: config.host });
+    try {
+      url = await app.listen({ port: config.port, host: config.host });
+    } catch (err) {
+      // Give back what started (the worker's leases, the data directory's lock) before refusing.
+      await app.close().catch(() => undefined);
+      await retention?.stop();
+      await worker?.stop();
+      await dispatcher.close().catch(() => undefined);
+      if (config.databaseUrl && workerDb !== db) await workerDb.close();
+      await db.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new ListenError(`port ${config.port} is in use; set PORT (or --port) to a free one (listening on ${config.host})`, { cause: err });
+      if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new ListenError(`cannot listen on ${config.host}:${config.port} (${code}); check HERALD_HOST and PORT`, { cause: err });
+      throw err;
+    }
   }
   let stopping: Promise<void> | null = null;
   return {

@@ -241,7 +241,8 @@ describe('publish', () => {
     await publish('null', {});
     await publish('"a string"', {});
     await publish('[]', {});
-    await publish('{"type":"a.b","payload":{},"__proto__":{"polluted":true}}', { code: 'bad_request' });
+    // valid JSON with a __proto__ key: refused, naming the key (issue 11), never merged into a prototype
+    await publish('{"type":"a.b","payload":{},"__proto__":{"polluted":true}}', { field: '__proto__' });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
@@ -255,11 +256,12 @@ describe('publish', () => {
     await batch({ events: [{ type: 'a.b', payload: {} }, { type: 'a.b' }] }, { field: 'events.1.payload' });
     await batch({ events: Array.from({ length: 1001 }, () => ({ type: 'a.b', payload: {} })) }, { field: 'events' });
     await refused(herald, 'POST', '/v1/tenants/no-such-tenant/events/batch', { events: [{ type: 'a.b', payload: {} }] }, { status: 404, code: 'not_found' });
-    // The same id twice in one batch is one event, not an error.
+    // The same id twice in one batch with the same content is one event, not an error
+    // (with other content it is 409 idempotency_conflict: test/idempotency-conflict.test.ts).
     const r = await herald.api.post(`/v1/tenants/${P}/events/batch`, {
       events: [
         { id: 'twice-in-batch', type: 'a.b', payload: { n: 1 } },
-        { id: 'twice-in-batch', type: 'a.b', payload: { n: 2 } },
+        { id: 'twice-in-batch', type: 'a.b', payload: { n: 1 } },
       ],
     });
     expect(r.status, JSON.stringify(r.body)).toBe(202);

@@ -6,6 +6,26 @@ import { Receiver } from './helpers/receiver.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 
 let herald: TestHerald;
+
+/** Deliveries of tenant `t` to the endpoint whose URL ends with `path`. */
+async function deliveriesTo(t: string, path: string): Promise<number> {
+  const r = await herald.running.db.query<{ n: number }>(
+    `select count(*)::int as n from deliveries d join endpoints e on e.id = d.endpoint_id where d.tenant_id = $1 and e.url like '%' || $2`,
+    [t, path],
+  );
+  return Number(r.rows[0]!.n);
+}
+
+/** Waits until no delivery of tenant `t` is pending. */
+async function waitAllFinal(t: string): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const r = await herald.running.db.query<{ n: number }>(`select count(*)::int as n from deliveries where tenant_id = $1 and status = 'pending'`, [t]);
+    if (Number(r.rows[0]!.n) === 0) return;
+    if (Date.now() > until) throw new Error(`deliveries of ${t} still pending`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
 let receiver: Receiver;
 
 beforeAll(async () => {
@@ -113,7 +133,11 @@ describe('delivery', () => {
     await receiver.waitFor(() => receiver.at('/f-all').length === 4 && receiver.at('/f-star').length === 4);
     await receiver.waitForCount('/f-prefix', 2);
     await receiver.waitForCount('/f-offer', 1);
-    await new Promise((r) => setTimeout(r, 300));
+    // Nothing more can arrive: every delivery the publishes created is final (waiting a fixed time
+    // and seeing nothing would prove nothing on a slow worker), and the disabled endpoint has none.
+    await waitAllFinal(t);
+    expect(await deliveriesTo(t, '/f-off')).toBe(0);
+    expect(await deliveriesTo(t, '/f-exact')).toBe(1);
     expect(receiver.at('/f-exact').map((r) => JSON.parse(r.body).n)).toEqual([1]);
     expect(receiver.at('/f-prefix').map((r) => JSON.parse(r.body).n).sort()).toEqual([1, 2]);
     expect(receiver.at('/f-offer').map((r) => JSON.parse(r.body).n)).toEqual([3]);
@@ -127,7 +151,9 @@ describe('delivery', () => {
     await herald.api.endpoint(t2, { url: receiver.url('/t2') });
     await herald.api.publish(t1, 'x.y', { only: 'one' });
     await receiver.waitForCount('/t1', 1);
-    await new Promise((r) => setTimeout(r, 300));
+    // Tenant two has no delivery at all, so nothing can ever be sent to it.
+    const rows = await herald.running.db.query<{ n: number }>(`select count(*)::int as n from deliveries where tenant_id = $1`, [t2]);
+    expect(Number(rows.rows[0]!.n)).toBe(0);
     expect(receiver.at('/t2')).toHaveLength(0);
   });
 

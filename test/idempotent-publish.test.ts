@@ -5,6 +5,15 @@ import { startHerald, type TestHerald } from './helpers/herald.js';
 let herald: TestHerald;
 let receiver: Receiver;
 
+/** The event has exactly one delivery, and it has succeeded with one attempt (so no other send is coming). */
+async function expectOneFinalDelivery(tenantId: string, eventId: string): Promise<void> {
+  const d = await herald.api.get(`/v1/tenants/${tenantId}/events/${eventId}/deliveries`);
+  expect(d.body.data).toHaveLength(1);
+  await herald.api.waitDelivery(tenantId, d.body.data[0].id, (x) => x.status === 'succeeded');
+  const again = await herald.api.get(`/v1/tenants/${tenantId}/deliveries/${d.body.data[0].id}`);
+  expect(again.body.attempts).toBe(1);
+}
+
 beforeAll(async () => {
   herald = await startHerald();
   receiver = await new Receiver().listen();
@@ -26,7 +35,8 @@ describe('idempotent publishing', () => {
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect(second.body).toEqual(first.body);
     await receiver.waitForCount('/idem', 1);
-    await new Promise((r) => setTimeout(r, 300));
+    // One delivery row, and it is final: no second send can come (rather than waiting and seeing none).
+    await expectOneFinalDelivery(t, 'evt_client_42');
     expect(receiver.at('/idem')).toHaveLength(1);
     const list = await herald.api.get(`/v1/tenants/${t}/events`);
     expect(list.body.data.map((e: any) => e.id)).toEqual(['evt_client_42']);
@@ -39,7 +49,7 @@ describe('idempotent publishing', () => {
     expect(results.every((r) => r.status === 202)).toBe(true);
     expect(results.filter((r) => r.headers.get('idempotent-replayed') !== 'true')).toHaveLength(1);
     await receiver.waitForCount('/idem-race', 1);
-    await new Promise((r) => setTimeout(r, 300));
+    await expectOneFinalDelivery(t, 'evt_race');
     expect(receiver.at('/idem-race')).toHaveLength(1);
   });
 

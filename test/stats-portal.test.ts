@@ -10,6 +10,12 @@ import { Receiver } from './helpers/receiver.js';
  */
 
 let herald: TestHerald;
+
+/** The incarnation and portal generation a link for `tenantId` must carry. */
+async function boundTo(tenantId: string): Promise<{ incarnation: string; generation: number }> {
+  const r = await herald.running.db.query<{ i: string; g: number }>(`select incarnation::text as i, portal_generation as g from tenants where id = $1`, [tenantId]);
+  return { incarnation: r.rows[0]!.i, generation: Number(r.rows[0]!.g) };
+}
 let receiver: Receiver;
 let tenant: string;
 let other: string;
@@ -274,12 +280,12 @@ describe('portal links', () => {
 
   it('refuses an expired token with 401', async () => {
     const key = portalSigningKey(hashToken(ADMIN_TOKEN));
-    const expired = signPortalToken(key, { tenantId: tenant, expiresAt: Date.now() - 1000, platformName: null, color: null });
+    const expired = signPortalToken(key, { tenantId: tenant, ...(await boundTo(tenant)), expiresAt: Date.now() - 1000, platformName: null, color: null });
     const r = await herald.api.as(expired).get(`/v1/tenants/${tenant}/endpoints`);
     expect(r.status).toBe(401);
     expect(r.body.error.code).toBe('unauthorized');
     // and one signed for the future works: the key is the server's
-    const fresh = signPortalToken(key, { tenantId: tenant, expiresAt: Date.now() + 60_000, platformName: null, color: null });
+    const fresh = signPortalToken(key, { tenantId: tenant, ...(await boundTo(tenant)), expiresAt: Date.now() + 60_000, platformName: null, color: null });
     expect((await herald.api.as(fresh).get(`/v1/tenants/${tenant}/endpoints`)).status).toBe(200);
   });
 
@@ -296,7 +302,7 @@ describe('portal links', () => {
       `${prefix}.${claims}.`, // no MAC
       `${prefix}.${claims}`, // no MAC at all
       `${prefix}.${claims}.${mac}x`, // longer MAC
-      signPortalToken(portalSigningKey(hashToken('some-other-admin-token-0123456789')), { tenantId: other, expiresAt: Date.now() + 60_000, platformName: null, color: null }),
+      signPortalToken(portalSigningKey(hashToken('some-other-admin-token-0123456789')), { tenantId: other, ...(await boundTo(other)), expiresAt: Date.now() + 60_000, platformName: null, color: null }),
       'hpt1.',
       'hpt1.e30.',
     ];

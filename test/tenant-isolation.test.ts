@@ -29,6 +29,7 @@ interface Ids {
   endpointId: string;
   eventId: string;
   deliveryId: string;
+  tokenId: string;
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
@@ -117,6 +118,7 @@ const ghostIds = (tenantId = randomId('org')): Ids => ({
   tenantId,
   endpointId: randomId('ep'),
   eventId: randomId('evt'),
+  tokenId: randomId('tok'),
   deliveryId: randomId('dlv'),
 });
 
@@ -129,7 +131,9 @@ async function seed(tenantId: string, path: string, waitDelivered: boolean): Pro
   expect(ds.body.data).toHaveLength(1);
   const deliveryId = ds.body.data[0].id as string;
   if (waitDelivered) await herald.api.waitDelivery(tenantId, deliveryId, (d) => d.status === 'succeeded');
-  return { tenantId, endpointId: ep.id, eventId: pub.body.id, deliveryId, secret: ep.secret };
+  const tok = await herald.api.post(`/v1/tenants/${tenantId}/tokens`, { name: 'seeded' });
+  expect(tok.status).toBe(201);
+  return { tenantId, endpointId: ep.id, eventId: pub.body.id, deliveryId, tokenId: tok.body.id, secret: ep.secret };
 }
 
 async function tokenFor(tenantId: string): Promise<string> {
@@ -298,7 +302,7 @@ describe('tenant isolation (generated from /openapi.json)', () => {
       const res = await call(herald.api.as(await tokenFor(c)), op, ids);
       // Tenant-level admin operations (rename, delete, new tokens, portal links) refuse a tenant
       // token with 403, which the route decides after validation: the body passed too.
-      const adminOnly = op.path === TENANT_PREFIX ? op.method !== 'GET' : /^\/(tokens|portal-links)$/.test(op.path.slice(TENANT_PREFIX.length));
+      const adminOnly = op.path === TENANT_PREFIX ? op.method !== 'GET' : /^\/(tokens(\/\{tokenId\})?|portal-links)$/.test(op.path.slice(TENANT_PREFIX.length));
       const ok = adminOnly ? res.status === 403 && res.body?.error?.code === 'forbidden' : res.status >= 200 && res.status < 300;
       if (!ok) problems.push(`${key(op)}: own token on own resources answered ${res.status} ${JSON.stringify(res.body)}`);
     }
@@ -480,8 +484,8 @@ describe('idempotency keys are per tenant', () => {
     await receiver.waitForCount('/idem-1', 1);
     await receiver.waitForCount('/idem-2', 1);
 
-    // A replay in one tenant creates nothing and keeps the first payload.
-    const again = await one.publish(t1, 'order.created', { tenant: 'one, again' }, id);
+    // A replay in one tenant creates nothing (other content would be 409 idempotency_conflict).
+    const again = await one.publish(t1, 'order.created', { tenant: 'one' }, id);
     expect(again.status).toBe(202);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toMatchObject({ id, deliveries: 1 });
@@ -510,7 +514,7 @@ describe('audit', () => {
   const TRAFFIC = new Set([`POST ${TENANT_PREFIX}/events`, `POST ${TENANT_PREFIX}/events/batch`, `POST ${TENANT_PREFIX}/endpoints/{endpointId}/test`]);
   // Operations a tenant token may not do (403): done with the admin token.
   const adminOnly = (op: Op) =>
-    !op.path.startsWith(TENANT_PREFIX) || (op.path === TENANT_PREFIX ? op.method !== 'GET' : /^\/(tokens|portal-links)$/.test(op.path.slice(TENANT_PREFIX.length)));
+    !op.path.startsWith(TENANT_PREFIX) || (op.path === TENANT_PREFIX ? op.method !== 'GET' : /^\/(tokens(\/\{tokenId\})?|portal-links)$/.test(op.path.slice(TENANT_PREFIX.length)));
   const GLOBAL_BODIES: Record<string, (name: string) => unknown> = {
     'POST /v1/tenants': () => ({ name: 'Audited' }),
     'POST /v1/event-types': (name) => ({ name, description: 'audited' }),

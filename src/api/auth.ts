@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/db.js';
 import { isPortalToken, portalSigningKey, verifyPortalToken, type PortalClaims } from '../security/portal-tokens.js';
 import { hashToken, sameHash } from '../security/tokens.js';
+import { getTenantCredentials, type TenantCredentials } from '../store/tenants.js';
 import { errors } from './errors.js';
 
 /**
@@ -38,12 +39,15 @@ interface CacheEntry {
  */
 export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
+  /** What portal links must match, per tenant id (null: no such tenant), cached as tokens are. */
+  private readonly tenants = new Map<string, { credentials: TenantCredentials | null; expires: number }>();
   /** Signs and checks portal tokens (security/portal-tokens.ts). */
   readonly portalKey: Buffer;
 
   constructor(
     private readonly db: Db,
     private readonly adminTokenHash: string,
+    /** How long token and tenant lookups are cached: a revocation reaches other API processes within it. (Default: 10000) */
     private readonly ttlMs = 10_000,
   ) {
     this.portalKey = portalSigningKey(adminTokenHash);
@@ -57,6 +61,10 @@ export class Authenticator {
       // Signed and expiring: checked without a query. Expired or tampered = 401.
       const r = verifyPortalToken(this.portalKey, m[1]);
       if (!r.ok) throw errors.unauthorized();
+      // Bound to the tenant it was issued for: refused once that tenant is deleted
+      // (even if one with the same id exists again) or its links were revoked.
+      const t = await this.credentialsOf(r.claims.tenantId);
+      if (!t || t.incarnation !== r.claims.incarnation || t.portalGeneration !== r.claims.generation) throw errors.unauthorized();
       return { kind: 'tenant', tenantId: r.claims.tenantId, tokenId: `portal:${r.claims.id}`, role: r.claims.role, portal: r.claims };
     }
     const hash = hashToken(m[1]);
@@ -80,9 +88,24 @@ export class Authenticator {
     return principal;
   }
 
-  /** Forgets cached lookups (after a token is revoked or its tenant deleted). */
+  /** A tenant's incarnation and portal generation, for portal links; cached for `ttlMs`. */
+  async credentialsOf(tenantId: string): Promise<TenantCredentials | null> {
+    const now = Date.now();
+    const hit = this.tenants.get(tenantId);
+    if (hit && hit.expires > now) return hit.credentials;
+    const credentials = await getTenantCredentials(this.db, tenantId);
+    if (this.tenants.size > 10_000) this.tenants.clear();
+    this.tenants.set(tenantId, { credentials, expires: now + this.ttlMs });
+    return credentials;
+  }
+
+  /**
+   * Forgets cached lookups (after a token is revoked, portal links revoked
+   * or a tenant deleted). Other API processes notice within `ttlMs`.
+   */
   invalidate(): void {
     this.cache.clear();
+    this.tenants.clear();
   }
 }
 

@@ -47,8 +47,16 @@ export class EndpointSettings {
     return out;
   }
 
-  signature(s: EndpointCreateBody['signature']): SignatureConfig {
+  /**
+   * The signature header may not be one Herald sets itself or one of HTTP's
+   * framing: `host` forged the Host of every request, `content-length` or
+   * `transfer-encoding` broke every delivery, `webhook-id` replaced the id.
+   */
+  signature(s: EndpointCreateBody['signature'], prefix = ''): SignatureConfig {
     if (!s || s.scheme === 'standard') return { scheme: 'standard' };
+    if (RESERVED_HEADERS.has(s.header.toLowerCase())) {
+      throw errors.invalidField(`${prefix}signature.header`, `${s.header.toLowerCase()} is set by Herald or by HTTP itself; choose another name (e.g. X-Signature)`);
+    }
     return { scheme: 'hmac-sha256', header: s.header, encoding: s.encoding ?? 'hex' };
   }
 

@@ -1,25 +1,82 @@
-import { LosslessNumber, isSafeNumber, parse, stringify } from 'lossless-json';
+import { LosslessNumber, getUnsafeNumberReason, parse, stringify } from 'lossless-json';
+import { errors } from './errors.js';
 
 /*
- * JSON.parse turns 12345678901234567890 into 12345678901234567000: a payload
- * with an integer beyond 2^53 (ids, amounts in minor units) would be
+ * JSON.parse turns 12345678901234567890 into 12345678901234567000 and
+ * 0.12345678901234567891 into 0.12345678901234568: a payload with such a
+ * number (ids, amounts in minor units, high-precision decimals) would be
  * delivered altered. Publish routes therefore re-read such bodies with
- * lossless-json: integers that a double cannot hold keep their digits,
- * everything else is serialized exactly as JSON.stringify would (so
- * receivers that re-serialize the parsed body still get the signed bytes).
- * A cheap test on the raw text keeps the common path on JSON.parse.
+ * lossless-json: numbers that a double cannot hold keep their digits in
+ * delivery and in the event log, everything else is serialized exactly as
+ * JSON.stringify would (so receivers that re-serialize the parsed body
+ * still get the signed bytes). Schema validation sees the nearest double.
+ *
+ * A number beyond the double range (1e400) or too small for it (1e-400)
+ * has no double at all: JSON.parse made it Infinity (delivered as `null`,
+ * and it passed an `integer` schema) or 0. Such numbers are refused with a
+ * 400 naming their path, as most receivers could not parse them either.
+ *
+ * A cheap test on the raw text keeps the common path on JSON.parse: a
+ * number needs 16 or more significant digits, or an exponent of three
+ * digits, to be unsafe.
  */
-const LONG_DIGITS = /\d{16}/;
+const MAYBE_UNSAFE = /(?:\d\.?){16}|[eE][+-]?\d{3}/;
 
-const parseNumber = (s: string): unknown => (/^-?\d+$/.test(s) && !isSafeNumber(s) ? new LosslessNumber(s) : Number(s));
-
-/** The raw body parsed with big integers kept, or null when it has none (use the ordinary parse). */
-export function losslessBody(raw: string | undefined): unknown {
-  if (raw === undefined || !LONG_DIGITS.test(raw)) return null;
-  return parse(raw, null, parseNumber);
+/** A number that no double can hold, kept only to name its path in the error. */
+class OutOfRange {
+  constructor(
+    readonly text: string,
+    readonly reason: 'overflow' | 'underflow',
+  ) {}
 }
 
-/** Compact JSON of a value from `losslessBody` (big integers written with all their digits). */
+function parseNumber(s: string): unknown {
+  const reason = getUnsafeNumberReason(s);
+  if (reason === undefined) return Number(s);
+  if (reason === 'overflow' || reason === 'underflow') return new OutOfRange(s, reason);
+  return new LosslessNumber(s);
+}
+
+/** The first out-of-range number in a parsed value, with its path (`payload.a[2]`). */
+function findOutOfRange(v: unknown, path: string): { path: string; n: OutOfRange } | null {
+  if (v instanceof OutOfRange) return { path, n: v };
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const hit = findOutOfRange(v[i], `${path}[${i}]`);
+      if (hit) return hit;
+    }
+  } else if (v && typeof v === 'object' && !(v instanceof LosslessNumber)) {
+    for (const [k, x] of Object.entries(v)) {
+      const hit = findOutOfRange(x, path ? `${path}.${k}` : k);
+      if (hit) return hit;
+    }
+  }
+  return null;
+}
+
+/** JSON text parsed with every number's digits kept; throws a 400 naming a number no double can hold. */
+export function parseExact(text: string, prefix = ''): unknown {
+  const value = parse(text, null, parseNumber);
+  const bad = findOutOfRange(value, prefix);
+  if (bad) {
+    const what = bad.n.reason === 'overflow' ? 'is beyond the range of a double (±1.8e308)' : 'is too small for a double (it would become 0)';
+    throw errors.invalidField(bad.path, `${bad.n.text} ${what}; send it as a string`);
+  }
+  return value;
+}
+
+/** The raw body parsed with unsafe numbers kept, or null when it has none (use the ordinary parse). */
+export function losslessBody(raw: string | undefined): unknown {
+  if (raw === undefined || !MAYBE_UNSAFE.test(raw)) return null;
+  return parseExact(raw);
+}
+
+/** Stored JSON text parsed with every unsafe number kept as written (never throws for range: it was accepted once). */
+export function parseStored(text: string): unknown {
+  return parse(text, null, (s) => (getUnsafeNumberReason(s) === undefined ? Number(s) : new LosslessNumber(s)));
+}
+
+/** Compact JSON of a value from `losslessBody` (unsafe numbers written with all their digits). */
 export function compactJson(value: unknown): string {
   return stringify(value) ?? 'null';
 }

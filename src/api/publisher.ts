@@ -6,7 +6,7 @@ import type { HandoffTenant } from '../delivery/worker.js';
 import { publishAndHandOff, publishEvent, type HandedOff, type HandoffLease, type NewEvent, type PublishResult } from '../store/events.js';
 import { getTenant, type TenantSettings } from '../store/tenants.js';
 import { BatchWriter, ItemFailure } from '../delivery/batch-writer.js';
-import { ApiError, errors } from './errors.js';
+import { errors } from './errors.js';
 import { compactJson } from './lossless-payload.js';
 import type { PayloadValidator } from './payload-validator.js';
 
@@ -65,6 +65,8 @@ export class Publisher {
     private readonly wake: WakeSignal,
     private readonly local: LocalWorker | null = null,
     private readonly ttlMs = 5_000,
+    /** Largest delivered body (payload, or envelope applied), in bytes; larger publishes get 413. (Default: no limit) */
+    private readonly maxDeliveryBodyBytes = Infinity,
   ) {}
 
   /** A tenant's settings; 404 when the tenant does not exist. */
@@ -181,16 +183,8 @@ export class Publisher {
     events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[],
   ): Promise<PublishResult[]> {
     const settings = await this.settingsOf(tenantId);
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i]!;
-      try {
-        await this.payloads.check(e.type, e.payload);
-      } catch (err) {
-        if (err instanceof ApiError) throw new ApiError(err.status, err.code, `events[${i}].${err.message}`, err.details);
-        throw err;
-      }
-    }
-    const prepared = await Promise.all(events.map((e) => this.prepare(tenantId, settings, e)));
+    await this.payloads.checkAll(events);
+    const prepared = await Promise.all(events.map((e, i) => this.prepare(tenantId, settings, e, `events[${i}]`)));
     const results = await this.write(tenantId, settings.envelope ?? null, prepared).catch((err: unknown) => this.unlessTenantGone(tenantId, err));
     return results;
   }
@@ -200,6 +194,7 @@ export class Publisher {
     tenantId: string,
     settings: TenantSettings,
     input: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown },
+    label = 'the event',
   ): Promise<NewEvent> {
     const envelope = (await this.payloads.envelopeOf(input.type)) ?? settings.envelope ?? null;
     const id = input.id ?? newId('evt');
@@ -208,7 +203,20 @@ export class Publisher {
     const payload = lossless ? input.losslessPayload : input.payload;
     const serialize = lossless ? compactJson : JSON.stringify;
     const body = envelope ? renderEnvelope(envelope, { payload, eventId: id, eventType: input.type, createdAt, tenantId }, serialize) : null;
-    return { id, type: input.type, payloadJson: serialize(payload), body, createdAt, orderingKey: input.orderingKey ?? null };
+    const payloadJson = serialize(payload);
+    this.checkDeliverySize(body ?? payloadJson, label, body !== null);
+    return { id, type: input.type, payloadJson, body, createdAt, orderingKey: input.orderingKey ?? null };
+  }
+
+  /** 413 when the body receivers would get is over the limit (an envelope can make it larger than the request). */
+  private checkDeliverySize(body: string, label: string, enveloped: boolean): void {
+    const limit = this.maxDeliveryBodyBytes;
+    if (body.length * 3 <= limit) return; // UTF-8 needs at most 3 bytes per UTF-16 unit
+    const bytes = Buffer.byteLength(body);
+    if (bytes <= limit) return;
+    throw errors.payloadTooLarge(
+      `${label}: the delivered body${enveloped ? ' (envelope applied)' : ''} would be ${bytes} bytes, over the limit of ${limit} bytes (HERALD_MAX_BODY_BYTES)`,
+    );
   }
 
 }

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TUnion } from 'typebox';
 
 /**
  * Route schemas: the single source of request validation, response
@@ -25,6 +25,7 @@ export const TenantParams = Type.Object({ tenantId: Id });
 export const EndpointParams = Type.Object({ tenantId: Id, endpointId: Id });
 export const EventParams = Type.Object({ tenantId: Id, eventId: Id });
 export const DeliveryParams = Type.Object({ tenantId: Id, deliveryId: Id });
+export const TokenParams = Type.Object({ tenantId: Id, tokenId: Id });
 
 export const PageQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 250, default: 50 })),
@@ -71,7 +72,7 @@ export const Signature = Type.Union([
     { additionalProperties: false },
   ),
 ]);
-export const Retry = Type.Union([
+const RetryShapes = [
   Type.Object(
     {
       schedule: Type.Array(Type.Number({ minimum: 0, maximum: 7 * 24 * 3600 }), { maxItems: 50 }),
@@ -90,7 +91,19 @@ export const Retry = Type.Union([
     },
     { additionalProperties: false },
   ),
-]);
+] as const;
+/**
+ * `{schedule: [...]}` or `{backoff: "exponential", ...}`. Written as
+ * if/then/else on `backoff`, not anyOf: with anyOf a backoff policy with a
+ * bad `initialSeconds` was reported as a missing `retry.schedule` (the
+ * first branch's error); now only the chosen shape's errors are reported.
+ */
+export const Retry = Type.Unsafe<Static<TUnion<[...typeof RetryShapes]>>>({
+  type: 'object',
+  if: { type: 'object', required: ['backoff'] },
+  then: RetryShapes[1],
+  else: RetryShapes[0],
+});
 const Headers = Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 4096 }), { maxProperties: 50 });
 export const Endpoint = Type.Object({
   id: Type.String(),
@@ -278,6 +291,16 @@ export const TokenCreate = Type.Object(
   { name: Type.Optional(Type.String({ maxLength: 200 })), role: Type.Optional(TokenRole) },
   { additionalProperties: false },
 );
+/** A token as listed: never its value or hash. */
+export const TokenInfo = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  name: Type.String(),
+  role: TokenRole,
+  createdAt: Type.String(),
+  /** When it was revoked; null while it works. */
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
+});
 export const TokenCreated = Type.Object({
   id: Type.String(),
   tenantId: Type.String(),

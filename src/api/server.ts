@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type RawServerDefault } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import type { Logger } from '../logger.js';
@@ -13,6 +13,7 @@ import type { SecretBox } from '../security/secret-box.js';
 import { Authenticator, enforceRole } from './auth.js';
 import { ApiError, errors } from './errors.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.js';
+import { answerClientError, protoKeyPath, refuseContentEncoding, refuseNul } from './request-guards.js';
 import { PayloadValidator } from './payload-validator.js';
 import { Publisher, type LocalWorker } from './publisher.js';
 import { WakeSignal } from '../db/wake.js';
@@ -26,7 +27,9 @@ import { healthRoutes } from './routes/health.js';
 import { portalLinkRoutes } from './routes/portal-links.js';
 import { statsRoutes } from './routes/stats.js';
 import { tenantRoutes } from './routes/tenants.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { staticUi } from './static-ui.js';
+import { tenantScope } from './tenant-scope.js';
 import { VERSION } from '../version.js';
 
 declare module 'fastify' {
@@ -52,6 +55,9 @@ export interface AppContext {
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
 
+/** A plugin of routes: typed with the TypeBox provider and Herald's logger, so routes infer their schemas' types. */
+export type RoutePlugin = FastifyPluginAsync<Record<never, never>, RawServerDefault, TypeBoxTypeProvider, Logger>;
+
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 /**
@@ -60,10 +66,22 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
  * declared types, as they can only ever be strings.
  */
 function validators() {
-  const strict = addFormats(new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: true, removeAdditional: false }));
-  const coercing = addFormats(new Ajv({ allErrors: false, strict: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false }));
+  const strict = withStorableDates(addFormats(new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: true, removeAdditional: false })));
+  const coercing = withStorableDates(addFormats(new Ajv({ allErrors: false, strict: false, coerceTypes: 'array', useDefaults: true, removeAdditional: false })));
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
     (httpPart === 'body' ? strict : coercing).compile(schema);
+}
+
+/**
+ * `date-time` as ajv-formats checks it, and storable: PostgreSQL has no
+ * year 0, so `0000-01-01T00:00:00Z` passed validation and then failed in
+ * the database without naming its field.
+ */
+function withStorableDates(ajv: Ajv): Ajv {
+  const dateTime = ajv.formats['date-time'] as { validate: (s: string) => boolean } | undefined;
+  if (!dateTime) return ajv;
+  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => dateTime.validate(s) && !/^0000/.test(s) });
+  return ajv;
 }
 
 export interface ServerOptions {
@@ -85,20 +103,37 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     // One log line per request would cost more than publishing an event; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     // Tenant and event ids may hold ':'; Fastify must not read it as a route parameter separator.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Parameters longer than ids may be (128) still reach the route, whose schema names them
+    // (a 201-character tenant id was answered 404 "no route").
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   app.setValidatorCompiler(validators());
   // Keep the raw JSON text beside the parsed body: publish routes re-read it when a payload holds
   // integers beyond 2^53 (see lossless-payload.ts). Parsing itself stays Fastify's (prototype-safe).
   const defaultJson = app.getDefaultJsonParser('error', 'ignore');
   app.removeContentTypeParser('application/json');
+  // JSON only: a text/plain body is 415, not a string that fails the schema.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     req.rawBody = body as string;
     if (nestedDeeperThan(body as string, MAX_JSON_DEPTH)) return done(errors.tooDeep(MAX_JSON_DEPTH), undefined);
-    defaultJson(req, body as string, done);
+    defaultJson(req, body as string, (err, parsed) => {
+      const proto = err ? protoKeyPath(body as string) : null;
+      if (proto) return done(errors.invalidField(proto, 'a key named __proto__ is not accepted'), undefined);
+      done(err, parsed);
+    });
+  });
+  app.addHook('preParsing', async (req) => refuseContentEncoding(req.headers['content-encoding']));
+  app.addHook('preValidation', async (req) => {
+    // A POST with no body at all is an empty object: routes whose fields are all optional
+    // (secret rotation, tokens, portal links, test events) need none, the others name what is missing.
+    if (req.method === 'POST' && req.body === undefined && !req.headers['content-type']) req.body = {};
+    refuseNul(req.body, req.query);
   });
 
-  const payloads = new PayloadValidator(o.db);
+  const payloads = new PayloadValidator(o.db, o.config.validationTimeoutMs);
+  app.addHook('onClose', () => payloads.close());
   const ctx: AppContext = {
     db: o.db,
     config: o.config,
@@ -107,57 +142,21 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     auth: new Authenticator(o.db, o.adminTokenHash),
     addressPolicy: o.addressPolicy,
     payloads,
-    publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), o.localWorker ?? null),
+    publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), o.localWorker ?? null, undefined, o.config.maxBodyBytes),
     secrets: o.secrets,
   };
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err instanceof ApiError) {
-      return reply.status(err.status).send({ error: { code: err.code, message: err.message, details: err.details } });
-    }
-    if (err.validation) {
-      const details = err.validation.map((v) => {
-        const missing = (v.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
-        const path = [v.instancePath.replace(/^\//, '').replaceAll('/', '.'), missing.missingProperty ?? missing.additionalProperty]
-          .filter(Boolean)
-          .join('.');
-        const message = missing.additionalProperty ? 'is not a known field' : (v.message ?? 'is invalid');
-        return { field: path || err.validationContext || 'body', message };
-      });
-      const first = details[0]!;
-      return reply.status(400).send({
-        error: { code: 'validation_error', message: `${err.validationContext ?? 'body'}.${first.field}: ${first.message}`, details },
-      });
-    }
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.status(413).send({ error: { code: 'payload_too_large', message: `request body exceeds ${o.config.maxBodyBytes} bytes` } });
-    }
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.status(415).send({ error: { code: 'unsupported_media_type', message: 'send JSON with content-type: application/json' } });
-    }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      // Fastify's own client errors: malformed JSON, empty body, bad header...
-      return reply.status(err.statusCode).send({ error: { code: 'bad_request', message: err.message } });
-    }
-    // Values the schemas let through but PostgreSQL refuses (NUL bytes, out-of-range
-    // dates and numbers, lone surrogates in jsonb) and id collisions are the client's doing.
-    const sqlState = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : '';
-    if (sqlState === '23505') {
-      return reply.status(409).send({ error: { code: 'conflict', message: 'a resource with this id already exists' } });
-    }
-    if (sqlState.startsWith('22')) {
-      return reply.status(400).send({ error: { code: 'validation_error', message: `a value in the request cannot be stored: ${err.message}` } });
-    }
-    if (isDatabaseUnavailable(err)) {
-      reply.header('retry-after', '1');
-      return reply.status(503).send({ error: { code: 'unavailable', message: 'database unavailable, retry later' } });
-    }
-    req.log.error({ err, url: req.url }, 'unhandled error');
-    return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
+    const e = asApiError(err, o.config.maxBodyBytes);
+    if (e.code === 'unavailable') reply.header('retry-after', '1');
+    if (e.code === 'internal') req.log.error({ err, url: req.url }, 'unhandled error');
+    return reply.status(e.status).send(e.body());
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const e = errors.noRoute(req.method, req.url.split('?')[0] ?? '');
+    return reply.status(e.status).send(e.body());
+  });
+
 
   await app.register(swagger, {
     openapi: {
@@ -186,24 +185,53 @@ export async function buildServer(o: ServerOptions): Promise<App> {
       allowList: (req) => !req.principal,
       keyGenerator: (req) => (req.principal?.kind === 'tenant' ? req.principal.tokenId : 'admin'),
       errorResponseBuilder: (_req, c) =>
-        new ApiError(429, 'rate_limited', `more than ${c.max} requests per second with this token; retry after ${c.after}`),
+        errors.rateLimited(`more than ${c.max} requests per second with this token; retry after ${c.after}`),
     });
   }
 
   await app.register(healthRoutes(ctx));
-  await app.register(tenantRoutes(ctx));
   await app.register(eventTypeRoutes(ctx));
-  await app.register(endpointRoutes(ctx));
-  await app.register(endpointSecretRoutes(ctx));
-  await app.register(eventRoutes(ctx));
-  await app.register(deliveryRoutes(ctx));
-  await app.register(auditRoutes(ctx));
-  await app.register(statsRoutes(ctx));
-  await app.register(portalLinkRoutes(ctx));
+  await app.register(
+    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, eventRoutes, deliveryRoutes, auditRoutes, statsRoutes, portalLinkRoutes]),
+  );
   // The web UI at `/` (packages/web/dist), after every API route so it never shadows one.
   await app.register(staticUi());
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+/**
+ * Any error a route or Fastify throws, as an entry of the error catalogue
+ * (errors.ts): deliberate ApiErrors as they are, Fastify's validation and
+ * client errors, PostgreSQL's refusals of client values, an unreachable
+ * database; anything else is `internal` (logged, answered generically).
+ */
+function asApiError(err: FastifyError, maxBodyBytes: number): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err.validation) {
+    const validation = err.validation;
+    const details = validation.map((v) => {
+      const missing = (v.params as { missingProperty?: string; additionalProperty?: string } | undefined) ?? {};
+      const path = [v.instancePath.replace(/^\//, '').replaceAll('/', '.'), missing.missingProperty ?? missing.additionalProperty]
+        .filter(Boolean)
+        .join('.');
+      const message = missing.additionalProperty ? 'is not a known field' : (v.message ?? 'is invalid');
+      return { field: path || err.validationContext || 'body', message };
+    });
+    const first = details[0]!;
+    return new ApiError('validation_error', `${err.validationContext ?? 'body'}.${first.field}: ${first.message}`, details);
+  }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return errors.payloadTooLarge(`request body exceeds ${maxBodyBytes} bytes`);
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.unsupportedMediaType('send JSON with content-type: application/json');
+  // Fastify's own client errors: malformed JSON, empty body, bad header...
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return errors.badRequest(err.message);
+  // Values the schemas let through but PostgreSQL refuses (lone surrogates in jsonb, numbers
+  // out of range) and id collisions are the client's doing.
+  const sqlState = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : '';
+  if (sqlState === '23505') return errors.conflict('a resource with this id already exists');
+  if (sqlState.startsWith('22')) return new ApiError('validation_error', `a value in the request cannot be stored: ${err.message}`);
+  if (isDatabaseUnavailable(err)) return errors.unavailable();
+  return errors.internal();
 }
 
 /** Connection-level failures mean the database is down or restarting: 503, not 500. */

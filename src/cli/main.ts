@@ -3,8 +3,9 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config, type ConfigInput } from '../config/config.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
-import { openDb, resolveAdminToken, resolveSecretKeys, start, type Roles } from '../runtime.js';
-import { SecretBox } from '../security/secret-box.js';
+import { DataDirInUseError } from '../db/data-dir-lock.js';
+import { ListenError, openDb, resolveAdminToken, secretBoxFor, start, type Roles } from '../runtime.js';
+import { KeyFileError } from '../security/key-files.js';
 import { resealSecrets } from '../store/endpoints.js';
 import { VERSION } from '../version.js';
 
@@ -68,7 +69,7 @@ async function run(roles: Roles, flags: ServeFlags): Promise<void> {
   const lines = [`Herald ${VERSION} (${roles.api && roles.worker ? 'api + worker' : roles.api ? 'api' : 'worker'})`];
   lines.push(`  database: ${config.databaseUrl ? redact(config.databaseUrl) : `embedded (PGlite) in ${config.dataDir}`}`);
   if (running.url) lines.push(`  listening: ${running.url}`, `  dashboard: ${running.url}/ (sign in with the admin token)`, `  openapi:   ${running.url}/openapi.json`);
-  if (running.url && admin.token && !config.databaseUrl) lines.push(`  admin token: ${admin.token}${admin.generated ? ' (generated; kept next to the data directory)' : ''}`);
+  if (running.url && admin.token && !config.databaseUrl) lines.push(`  admin token: ${admin.token}${admin.generated ? ' (generated; kept in the data directory)' : ''}`);
   if (config.dev) {
     lines.push('', '  !!! DEV MODE: deliveries may go to http:// and private/loopback addresses.', '  !!! Never run like this in production (set HERALD_DEV=0).');
   }
@@ -139,9 +140,15 @@ serverOptions(
 ).action(async (flags: ServeFlags) => {
   const config = configFrom(flags, false);
   const logger = createLogger(config.logLevel);
-  const box = new SecretBox(await resolveSecretKeys(config));
   const db = await openDb(config, logger);
-  await migrate(db);
+  let box;
+  try {
+    await migrate(db);
+    box = await secretBoxFor(config, db, logger);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
   let after: string | null = null;
   let seen = 0;
   let rewritten = 0;
@@ -160,6 +167,11 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`herald: ${err.message}\n`);
     process.exit(2);
+  }
+  // Refusals with a message that says what to do: no stack trace.
+  if (err instanceof DataDirInUseError || err instanceof KeyFileError || err instanceof ListenError) {
+    process.stderr.write(`herald: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`herald: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);

@@ -44,6 +44,8 @@ const ConfigSchema = z
     pollIntervalMs: z.coerce.number().int().min(10).max(60_000).default(2_000),
     /** Largest accepted request body, in bytes. (Default: 1048576) */
     maxBodyBytes: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+    /** Longest the schema validation of one publish may run, in milliseconds (422 above). (Default: 1000) */
+    validationTimeoutMs: z.coerce.number().int().min(10).max(60_000).default(1_000),
     /** Bytes of a receiver's response body kept with each attempt. (Default: 65536) */
     responseBodyCapBytes: z.coerce.number().int().min(0).max(10 * 1024 * 1024).default(64 * 1024),
     /**
@@ -117,6 +119,7 @@ export const ENV_KEYS: Record<keyof ConfigInput, string> = {
   pollIntervalMs: 'HERALD_POLL_INTERVAL_MS',
   maxBodyBytes: 'HERALD_MAX_BODY_BYTES',
   responseBodyCapBytes: 'HERALD_RESPONSE_BODY_CAP_BYTES',
+  validationTimeoutMs: 'HERALD_VALIDATION_TIMEOUT_MS',
   workerHeapGrowingPercent: 'HERALD_WORKER_HEAP_GROWING_PERCENT',
   retryAfterMaxSeconds: 'HERALD_RETRY_AFTER_MAX_SECONDS',
   shutdownTimeoutMs: 'HERALD_SHUTDOWN_TIMEOUT_MS',

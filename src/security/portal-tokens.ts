@@ -7,9 +7,12 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  *   hpt1.<base64url(JSON claims)>.<base64url(HMAC-SHA256(key, "hpt1." + claims))>
  *
  * They are stateless (nothing is stored), so a link cannot be revoked one by
- * one; it stops working when it expires, and every link stops at once when
- * the signing key changes. The claims are signed, not encrypted: they hold
- * nothing secret (tenant id, expiry, branding).
+ * one. A link names the tenant's incarnation and portal generation
+ * (migration 0020): it opens nothing once the tenant is deleted (even if one
+ * with the same id is created again) or once the tenant's links are revoked
+ * (the generation is raised); it also stops when it expires, and every link
+ * stops at once when the signing key changes. The claims are signed, not
+ * encrypted: they hold nothing secret (tenant id, expiry, branding).
  */
 export const PORTAL_TOKEN_PREFIX = 'hpt1.';
 
@@ -17,6 +20,10 @@ export const PORTAL_TOKEN_PREFIX = 'hpt1.';
 export interface PortalClaims {
   /** The one tenant the token may read and change. */
   tenantId: string;
+  /** The incarnation of that tenant the link was issued for (tenants.incarnation). */
+  incarnation: string;
+  /** The tenant's portal generation when the link was issued (tenants.portal_generation). */
+  generation: number;
   /** Expiry, milliseconds since the epoch. */
   expiresAt: number;
   /** Random id of this link, recorded as the actor in the audit log (`token:portal:<id>`). */
@@ -35,6 +42,8 @@ export type PortalTokenProblem = 'malformed' | 'signature' | 'expired';
 /** Claims as serialised: short keys, seconds. */
 interface WireClaims {
   t: string;
+  i: string;
+  g: number;
   exp: number;
   jti: string;
   n?: string;
@@ -47,7 +56,8 @@ interface WireClaims {
  * The signing key. Without a key of its own in config, it is derived from the
  * admin token's hash, which every API process of a deployment already shares:
  * no extra setting to keep in sync, and rotating the admin token revokes every
- * outstanding portal link (the only way to revoke them early). The label keeps
+ * outstanding portal link of every tenant (one tenant's links are revoked by
+ * raising its portal generation: DELETE …/portal-links). The label keeps
  * the derived key from being usable for anything else.
  */
 export function portalSigningKey(adminTokenHash: string): Buffer {
@@ -65,6 +75,8 @@ function mac(key: Buffer, signed: string): Buffer {
 export function signPortalToken(key: Buffer, claims: Omit<PortalClaims, 'id' | 'role'> & { id?: string; role?: PortalClaims['role'] }): string {
   const wire: WireClaims = {
     t: claims.tenantId,
+    i: claims.incarnation,
+    g: claims.generation,
     exp: Math.floor(claims.expiresAt / 1000),
     jti: claims.id ?? randomBytes(9).toString('base64url'),
     ...(claims.platformName ? { n: claims.platformName } : {}),
@@ -94,7 +106,11 @@ export function verifyPortalToken(
   } catch {
     return { ok: false, problem: 'malformed' };
   }
-  if (typeof wire.t !== 'string' || !wire.t || typeof wire.exp !== 'number' || typeof wire.jti !== 'string') {
+  // Links from before migration 0020 carry no incarnation: they are refused as malformed.
+  if (
+    typeof wire.t !== 'string' || !wire.t || typeof wire.i !== 'string' || !Number.isInteger(wire.g) ||
+    typeof wire.exp !== 'number' || typeof wire.jti !== 'string'
+  ) {
     return { ok: false, problem: 'malformed' };
   }
   if (wire.exp * 1000 <= now) return { ok: false, problem: 'expired' };
@@ -102,6 +118,8 @@ export function verifyPortalToken(
     ok: true,
     claims: {
       tenantId: wire.t,
+      incarnation: wire.i,
+      generation: wire.g!,
       expiresAt: wire.exp * 1000,
       id: wire.jti,
       platformName: typeof wire.n === 'string' ? wire.n : null,

@@ -23,10 +23,17 @@ export class SecretBox {
   /** `keys`: base64 (or hex) 32-byte keys, the current one first. */
   constructor(keys: string[]) {
     if (keys.length === 0) throw new Error('at least one encryption key is needed');
-    this.keys = keys.map((k) => {
-      const key = parseKey(k);
-      return { id: createHash('sha256').update(key).digest('hex').slice(0, 8), key };
-    });
+    this.keys = keys.map((k) => ({ id: SecretBox.keyId(k), key: parseKey(k) }));
+  }
+
+  /** The id under which values sealed with `key` are stored. */
+  static keyId(key: string): string {
+    return createHash('sha256').update(parseKey(key)).digest('hex').slice(0, 8);
+  }
+
+  /** Ids of every configured key. */
+  get keyIds(): string[] {
+    return this.keys.map((k) => k.id);
   }
 
   static generateKey(): string {

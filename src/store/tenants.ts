@@ -85,3 +85,31 @@ export async function deleteTenant(q: Queryable, id: string): Promise<boolean> {
   );
   return res.rows.length > 0;
 }
+
+/** What a portal link must match to open a tenant (migration 0020). */
+export interface TenantCredentials {
+  /** Changes when a tenant is deleted and created again under the same id. */
+  incarnation: string;
+  /** Raised to revoke every portal link of the tenant. */
+  portalGeneration: number;
+}
+
+export async function getTenantCredentials(q: Queryable, id: string): Promise<TenantCredentials | null> {
+  const res = await q.query<{ incarnation: string; portal_generation: number }>(
+    `select incarnation::text as incarnation, portal_generation from tenants where id = $1`,
+    [id],
+    'tenant_credentials',
+  );
+  const r = res.rows[0];
+  return r ? { incarnation: r.incarnation, portalGeneration: Number(r.portal_generation) } : null;
+}
+
+/** Revokes every portal link of a tenant issued until now; null when there is no such tenant. */
+export async function revokePortalLinks(q: Queryable, id: string): Promise<TenantCredentials | null> {
+  const res = await q.query<{ incarnation: string; portal_generation: number }>(
+    `update tenants set portal_generation = portal_generation + 1 where id = $1 returning incarnation::text as incarnation, portal_generation`,
+    [id],
+  );
+  const r = res.rows[0];
+  return r ? { incarnation: r.incarnation, portalGeneration: Number(r.portal_generation) } : null;
+}

@@ -221,7 +221,8 @@ describe.skipIf(!haveChromium)('customer portal in Chromium', () => {
 
   it('tells the holder of an expired link to get a new one', async () => {
     const { page } = await portalPage();
-    const expired = signPortalToken(portalSigningKey(hashToken(ADMIN_TOKEN)), { tenantId: tenantA, expiresAt: Date.now() - 1000, platformName: 'Acme Cloud', color: null });
+    const bound = (await herald.running.db.query<{ i: string; g: number }>(`select incarnation::text as i, portal_generation as g from tenants where id = $1`, [tenantA])).rows[0]!;
+    const expired = signPortalToken(portalSigningKey(hashToken(ADMIN_TOKEN)), { tenantId: tenantA, incarnation: bound.i, generation: Number(bound.g), expiresAt: Date.now() - 1000, platformName: 'Acme Cloud', color: null });
     await page.goto(`${herald.url}/portal#token=${expired}`);
     await page.getByRole('heading', { name: 'This link is no longer valid' }).waitFor();
     expect(await page.locator('body').innerText()).not.toContain('order.created');

@@ -1,21 +1,20 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { getDelivery, listAttempts, listDeliveries, retryDelivery } from '../../store/deliveries.js';
 import { recordAudit } from '../../store/audit.js';
-import { actorOf, requireTenant } from '../auth.js';
+import { actorOf } from '../auth.js';
+import { requestHeadersFor } from '../credential-access.js';
 import { errors } from '../errors.js';
+import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { Delivery, DeliveryListQuery, DeliveryParams, DeliveryWithAttempts, TenantParams, page } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
-export const deliveryRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const deliveryRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['deliveries'];
 
   app.get(
     '/v1/tenants/:tenantId/deliveries',
     { schema: { tags, params: TenantParams, querystring: DeliveryListQuery, response: { 200: page(Delivery) } } },
     async (req) => {
-      requireTenant(req, req.params.tenantId);
       const limit = req.query.limit ?? 50;
       const before = decodeCursor(req.query.cursor, ['createdAt', 'id'] as const);
       const rows = await listDeliveries(ctx.db, req.params.tenantId, {
@@ -24,6 +23,7 @@ export const deliveryRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
         status: req.query.status,
         endpointId: req.query.endpointId,
       });
+      await emptyListOfMissingTenant(req, ctx.publisher, req.params.tenantId, rows);
       return pageOf(rows, limit, (d) => ({ createdAt: d.createdAt, id: d.id }));
     },
   );
@@ -33,10 +33,10 @@ export const deliveryRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
     '/v1/tenants/:tenantId/deliveries/:deliveryId',
     { schema: { tags, params: DeliveryParams, response: { 200: DeliveryWithAttempts } } },
     async (req) => {
-      requireTenant(req, req.params.tenantId);
       const d = await getDelivery(ctx.db, req.params.tenantId, req.params.deliveryId);
       if (!d) throw errors.notFound('delivery');
-      return { ...d, attemptLog: await listAttempts(ctx.db, req.params.tenantId, d.id) };
+      const attempts = await listAttempts(ctx.db, req.params.tenantId, d.id);
+      return { ...d, attemptLog: attempts.map((a) => ({ ...a, request: { ...a.request, headers: requestHeadersFor(req, a.request.headers) } })) };
     },
   );
 
@@ -45,7 +45,6 @@ export const deliveryRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
     { schema: { tags, params: DeliveryParams, response: { 202: Delivery } } },
     async (req, reply) => {
       const { tenantId, deliveryId } = req.params;
-      requireTenant(req, tenantId);
       const d = await ctx.db.transaction(async (tx) => {
         const r = await retryDelivery(tx, tenantId, deliveryId);
         if (r) await recordAudit(tx, { tenantId, actor: actorOf(req), action: 'delivery.retried', targetType: 'delivery', targetId: deliveryId });

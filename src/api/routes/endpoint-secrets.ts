@@ -1,21 +1,22 @@
-import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
 import { generateSecret, secretProblem } from '../../security/secrets.js';
 import { recordAudit } from '../../store/audit.js';
 import { getEndpoint, getEndpointForUpdate, saveEndpoint } from '../../store/endpoints.js';
-import { actorOf, requireTenant } from '../auth.js';
+import { actorOf } from '../auth.js';
+import { requireCredentialAccess } from '../credential-access.js';
 import { errors } from '../errors.js';
 import { EndpointParams, SecretBody, SecretRotate } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
 /** At most this many previous secrets keep signing at once (as Svix). */
 const MAX_OLD_SECRETS = 10;
 
-export const endpointSecretRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const endpointSecretRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['endpoints'];
 
   app.get('/v1/tenants/:tenantId/endpoints/:endpointId/secret', { schema: { tags, params: EndpointParams, response: { 200: SecretBody } } }, async (req) => {
-    requireTenant(req, req.params.tenantId);
+    // whoever holds the secret can forge this endpoint's webhooks: not for read-only tokens
+    requireCredentialAccess(req, 'signing secrets');
     const e = await getEndpoint(ctx.db, req.params.tenantId, req.params.endpointId, ctx.secrets);
     if (!e) throw errors.notFound('endpoint');
     return { secret: e.secret };
@@ -28,10 +29,9 @@ export const endpointSecretRoutes = (ctx: AppContext): FastifyPluginAsync => asy
    */
   app.post(
     '/v1/tenants/:tenantId/endpoints/:endpointId/secret/rotate',
-    { schema: { tags, params: EndpointParams, body: SecretRotate, response: { 200: SecretBody } } },
+    { schema: { tags, params: EndpointParams, body: Type.Optional(SecretRotate), response: { 200: SecretBody } } },
     async (req) => {
       const { tenantId, endpointId } = req.params;
-      requireTenant(req, tenantId);
       const grace = req.body?.graceSeconds ?? 86_400;
       return ctx.db.transaction(async (tx) => {
         const cur = await getEndpointForUpdate(tx, tenantId, endpointId, ctx.secrets);

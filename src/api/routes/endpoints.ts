@@ -1,4 +1,3 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { SignatureConfig } from '../../delivery/types.js';
 import { newId } from '../../ids.js';
@@ -17,8 +16,10 @@ import {
   type EndpointWithSecrets,
 } from '../../store/endpoints.js';
 import { getTenant } from '../../store/tenants.js';
-import { actorOf, requireTenant } from '../auth.js';
+import { actorOf } from '../auth.js';
+import { endpointFor } from '../credential-access.js';
 import { errors } from '../errors.js';
+import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import {
   Endpoint,
@@ -35,10 +36,9 @@ import {
   type EndpointCreateBody,
   type EndpointPatchBody,
 } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
-export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['endpoints'];
 
   const rules = new EndpointSettings(ctx.config, ctx.addressPolicy);
@@ -60,7 +60,6 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
     { schema: { tags, params: TenantParams, body: EndpointCreate, response: { 201: EndpointCreated, 400: ErrorBody } } },
     async (req, reply) => {
       const { tenantId } = req.params;
-      requireTenant(req, tenantId);
       const b = req.body;
       // the tenant's endpoint defaults fill what the request leaves out (a platform's webhook contract)
       const defaults = (await ctx.publisher.settingsOf(tenantId)).endpointDefaults ?? {};
@@ -97,17 +96,16 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
     '/v1/tenants/:tenantId/endpoints',
     { schema: { tags, params: TenantParams, querystring: PageQuery, response: { 200: page(Endpoint) } } },
     async (req) => {
-      requireTenant(req, req.params.tenantId);
       const limit = req.query.limit ?? 50;
       const after = decodeCursor(req.query.cursor, ['id'] as const);
       const rows = await listEndpoints(ctx.db, req.params.tenantId, { limit, after: after?.id });
-      return pageOf(rows, limit, (e) => ({ id: e.id }));
+      await emptyListOfMissingTenant(req, ctx.publisher, req.params.tenantId, rows);
+      return pageOf(rows.map((e) => endpointFor(req, e)), limit, (e) => ({ id: e.id }));
     },
   );
 
   app.get('/v1/tenants/:tenantId/endpoints/:endpointId', { schema: { tags, params: EndpointParams, response: { 200: Endpoint } } }, async (req) => {
-    requireTenant(req, req.params.tenantId);
-    return publicEndpoint(await mustGet(req.params.tenantId, req.params.endpointId));
+    return endpointFor(req, publicEndpoint(await mustGet(req.params.tenantId, req.params.endpointId)));
   });
 
   app.patch(
@@ -115,7 +113,6 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
     { schema: { tags, params: EndpointParams, body: EndpointPatch, response: { 200: Endpoint } } },
     async (req) => {
       const { tenantId, endpointId } = req.params;
-      requireTenant(req, tenantId);
       const b: EndpointPatchBody = req.body;
       return ctx.db.transaction(async (tx) => {
         const cur = await getEndpointForUpdate(tx, tenantId, endpointId, ctx.secrets);
@@ -146,7 +143,6 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
 
   app.delete('/v1/tenants/:tenantId/endpoints/:endpointId', { schema: { tags, params: EndpointParams } }, async (req, reply) => {
     const { tenantId, endpointId } = req.params;
-    requireTenant(req, tenantId);
     const gone = await ctx.db.transaction(async (tx) => {
       const ok = await deleteEndpoint(tx, tenantId, endpointId);
       if (ok) await recordAudit(tx, { tenantId, actor: actorOf(req), action: 'endpoint.deleted', targetType: 'endpoint', targetId: endpointId });
@@ -168,7 +164,6 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
     },
     async (req, reply) => {
       const { tenantId, endpointId } = req.params;
-      requireTenant(req, tenantId);
       const ep = await mustGet(tenantId, endpointId);
       if (ep.disabled) throw errors.conflict('endpoint is disabled; enable it to send a test event');
       const type = req.body?.eventType ?? 'herald.test';
@@ -186,7 +181,6 @@ export const endpointRoutes = (ctx: AppContext): FastifyPluginAsync => async (in
     { schema: { tags, params: EndpointParams, body: Recover, response: { 202: Type.Object({ recovered: Type.Integer() }) } } },
     async (req, reply) => {
       const { tenantId, endpointId } = req.params;
-      requireTenant(req, tenantId);
       await mustGet(tenantId, endpointId);
       if (req.body.until && Date.parse(req.body.until) <= Date.parse(req.body.since)) throw errors.invalidField('until', 'must be after since');
       const recovered = await ctx.db.transaction(async (tx) => {

@@ -1,4 +1,3 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { templateProblem, type Template } from '../../delivery/envelope.js';
 import { recordAudit } from '../../store/audit.js';
@@ -6,11 +5,10 @@ import { getEventType, insertEventType, listEventTypes, updateEventType } from '
 import { actorOf, requireAdmin } from '../auth.js';
 import { errors } from '../errors.js';
 import { ErrorBody, EventType, EventTypeCreate, EventTypeName, EventTypePatch } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
 /** The platform-wide catalogue of event types; any token may read it, only the admin may change it. */
-export const eventTypeRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const eventTypeRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['event types'];
   const Params = Type.Object({ name: EventTypeName });
 

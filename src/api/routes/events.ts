@@ -1,16 +1,18 @@
-import type { FastifyPluginAsync } from 'fastify';
+import { isDeepStrictEqual } from 'node:util';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { listDeliveriesOfEvent } from '../../store/deliveries.js';
 import { getEvent, listEvents } from '../../store/events.js';
-import { requireTenant } from '../auth.js';
-import { losslessBody } from '../lossless-payload.js';
+import { conflictingReplays } from '../../store/event-replays.js';
+import { exactPayloadTexts } from '../../store/event-payloads.js';
+import { compactJson, losslessBody, parseStored } from '../lossless-payload.js';
 import { errors } from '../errors.js';
+import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { Delivery, ErrorBody, Event, EventAccepted, EventBatch, EventListQuery, EventParams, EventPublish, TenantParams, page } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
-export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const eventRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['events'];
 
   /**
@@ -18,17 +20,22 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
    * client-supplied id makes the call idempotent per tenant: the same id
    * again creates nothing and answers with the first event
    * (`idempotent-replayed: true`), so a client may retry after a timeout.
+   * The same id with another type or payload is 409 `idempotency_conflict`.
    */
   app.post(
     '/v1/tenants/:tenantId/events',
     { schema: { tags, params: TenantParams, body: EventPublish, response: { 202: EventAccepted, 404: ErrorBody, 422: ErrorBody } } },
     async (req, reply) => {
       const { tenantId } = req.params;
-      requireTenant(req, tenantId);
       const { id, type, payload, orderingKey } = req.body;
       const lossless = losslessBody(req.rawBody) as { payload?: unknown } | null;
       const result = await ctx.publisher.publish({ tenantId, id, type, payload, orderingKey, losslessPayload: lossless?.payload });
-      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      if (result.replayed) {
+        // Nothing was written: only now is it worth a query to compare with the stored event.
+        const payloadJson = lossless ? compactJson(lossless.payload) : JSON.stringify(payload);
+        if ((await conflictingReplays(ctx.db, tenantId, [{ id: result.id, type, payloadJson }])).size > 0) throw errors.idempotencyConflict('id', result.id);
+        reply.header('idempotent-replayed', 'true');
+      }
       else ctx.metrics.eventsPublished.inc();
       const { replayed: _replayed, ...body } = result;
       return reply.status(202).send(body);
@@ -53,17 +60,44 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
     },
     async (req, reply) => {
       const { tenantId } = req.params;
-      requireTenant(req, tenantId);
       const lossless = losslessBody(req.rawBody) as { events?: { payload?: unknown }[] } | null;
-      const events = lossless ? req.body.events.map((e, i) => ({ ...e, losslessPayload: lossless.events?.[i]?.payload })) : req.body.events;
+      const events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[] = lossless
+        ? req.body.events.map((e, i) => ({ ...e, losslessPayload: lossless.events?.[i]?.payload }))
+        : req.body.events;
+      // Checked before writing, so a conflicting id refuses the whole batch (all or nothing).
+      const named = events.flatMap((e, i) =>
+        e.id === undefined ? [] : [{ i, id: e.id, type: e.type, payloadJson: e.losslessPayload !== undefined ? compactJson(e.losslessPayload) : JSON.stringify(e.payload) }],
+      );
+      const seen = new Map<string, { type: string; payload: unknown }>();
+      for (const n of named) {
+        const e = events[n.i]!;
+        const before = seen.get(n.id);
+        if (before && (before.type !== e.type || !isDeepStrictEqual(before.payload, e.payload))) throw errors.idempotencyConflict(`events[${n.i}].id`, n.id);
+        seen.set(n.id, { type: e.type, payload: e.payload });
+      }
+      const conflicts = await conflictingReplays(ctx.db, tenantId, named);
+      const first = named.find((n) => conflicts.has(n.id));
+      if (first) throw errors.idempotencyConflict(`events[${first.i}].id`, first.id);
       const results = await ctx.publisher.publishBatch(tenantId, events);
       ctx.metrics.eventsPublished.inc(results.filter((r) => !r.replayed).length);
       return reply.status(202).send({ data: results });
     },
   );
 
-  app.get('/v1/tenants/:tenantId/events', { schema: { tags, params: TenantParams, querystring: EventListQuery, response: { 200: page(Event) } } }, async (req) => {
-    requireTenant(req, req.params.tenantId);
+  /**
+   * Events as stored, numbers digit for digit: payloads whose numbers
+   * JSON.parse would alter are read again as text and the reply is written
+   * with lossless-json (the response schema's serializer would write
+   * doubles). Returns the events unchanged when none needs it.
+   */
+  async function exactly<E extends { id: string; payload: unknown }>(reply: FastifyReply, tenantId: string, events: E[]): Promise<E[]> {
+    const texts = await exactPayloadTexts(ctx.db, tenantId, events.map((e) => e.id));
+    if (texts.size === 0) return events;
+    reply.serializer((body: unknown) => compactJson(body));
+    return events.map((e) => (texts.has(e.id) ? { ...e, payload: parseStored(texts.get(e.id)!) } : e));
+  }
+
+  app.get('/v1/tenants/:tenantId/events', { schema: { tags, params: TenantParams, querystring: EventListQuery, response: { 200: page(Event) } } }, async (req, reply) => {
     const limit = req.query.limit ?? 50;
     const before = decodeCursor(req.query.cursor, ['createdAt', 'id'] as const);
     const rows = await listEvents(ctx.db, req.params.tenantId, {
@@ -73,21 +107,21 @@ export const eventRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
       since: req.query.since,
       until: req.query.until,
     });
-    return pageOf(rows, limit, (e) => ({ createdAt: e.createdAt, id: e.id }));
+    await emptyListOfMissingTenant(req, ctx.publisher, req.params.tenantId, rows);
+    const out = pageOf(rows, limit, (e) => ({ createdAt: e.createdAt, id: e.id }));
+    return { ...out, data: await exactly(reply, req.params.tenantId, out.data) };
   });
 
-  app.get('/v1/tenants/:tenantId/events/:eventId', { schema: { tags, params: EventParams, response: { 200: Event } } }, async (req) => {
-    requireTenant(req, req.params.tenantId);
+  app.get('/v1/tenants/:tenantId/events/:eventId', { schema: { tags, params: EventParams, response: { 200: Event } } }, async (req, reply) => {
     const e = await getEvent(ctx.db, req.params.tenantId, req.params.eventId);
     if (!e) throw errors.notFound('event');
-    return e;
+    return (await exactly(reply, req.params.tenantId, [e]))[0]!;
   });
 
   app.get(
     '/v1/tenants/:tenantId/events/:eventId/deliveries',
     { schema: { tags, params: EventParams, response: { 200: Type.Object({ data: Type.Array(Delivery) }) } } },
     async (req) => {
-      requireTenant(req, req.params.tenantId);
       const e = await getEvent(ctx.db, req.params.tenantId, req.params.eventId);
       if (!e) throw errors.notFound('event');
       return { data: await listDeliveriesOfEvent(ctx.db, req.params.tenantId, req.params.eventId) };

@@ -1,12 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { signPortalToken } from '../../security/portal-tokens.js';
 import { recordAudit } from '../../store/audit.js';
-import { getTenant } from '../../store/tenants.js';
-import { actorOf, requireAdmin, requireTenant } from '../auth.js';
+import { getTenantCredentials, revokePortalLinks } from '../../store/tenants.js';
+import { actorOf, requireAdmin } from '../auth.js';
 import { errors } from '../errors.js';
 import { TenantParams } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
 /** Portal links live one hour unless asked otherwise, and at most 30 days. */
 const DEFAULT_EXPIRES_IN_SECONDS = 3600;
@@ -49,22 +48,24 @@ const Session = Type.Object({
  * travels in the URL's fragment (`/portal#token=...`), so it never reaches a
  * server log or a Referer header; the UI moves it into sessionStorage.
  */
-export const portalLinkRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const portalLinkRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
 
   app.post(
     '/v1/tenants/:tenantId/portal-links',
     { schema: { tags: ['portal'], params: TenantParams, body: Type.Optional(PortalLinkCreate), response: { 201: PortalLink } } },
     async (req, reply) => {
       const { tenantId } = req.params;
-      requireTenant(req, tenantId);
       requireAdmin(req);
       const b = req.body ?? {};
-      if (!(await getTenant(ctx.db, tenantId))) throw errors.notFound('tenant');
+      // Read fresh (not from the authenticator's cache): a link must carry the current generation.
+      const bound = await getTenantCredentials(ctx.db, tenantId);
+      if (!bound) throw errors.notFound('tenant');
       // Whole seconds: the token carries its expiry in seconds.
       const expiresAt = Math.floor((Date.now() + (b.expiresInSeconds ?? DEFAULT_EXPIRES_IN_SECONDS) * 1000) / 1000) * 1000;
       const token = signPortalToken(ctx.auth.portalKey, {
         tenantId,
+        incarnation: bound.incarnation,
+        generation: bound.portalGeneration,
         expiresAt,
         platformName: b.platformName ?? null,
         color: b.color?.toLowerCase() ?? null,
@@ -84,6 +85,24 @@ export const portalLinkRoutes = (ctx: AppContext): FastifyPluginAsync => async (
         .send({ url: `${base}/portal#token=${token}`, token, expiresAt: new Date(expiresAt).toISOString(), role: b.role ?? 'manage' });
     },
   );
+
+  /**
+   * Revokes every portal link of the tenant issued until now (they are
+   * stateless, so one by one is not possible): 401 for them at once on this
+   * process, within the authenticator's cache time (10 s) on others. Links
+   * created afterwards work.
+   */
+  app.delete('/v1/tenants/:tenantId/portal-links', { schema: { tags: ['portal'], params: TenantParams } }, async (req, reply) => {
+    const { tenantId } = req.params;
+    requireAdmin(req);
+    await ctx.db.transaction(async (tx) => {
+      const t = await revokePortalLinks(tx, tenantId);
+      if (!t) throw errors.notFound('tenant');
+      await recordAudit(tx, { tenantId, actor: actorOf(req), action: 'portal_links.revoked', targetType: 'tenant', targetId: tenantId, details: { generation: t.portalGeneration } });
+    });
+    ctx.auth.invalidate();
+    return reply.status(204).send();
+  });
 
   /** Who holds this token: the UI asks once after sign-in to pick its mode, tenant and branding. */
   app.get('/v1/session', { schema: { tags: ['portal'], response: { 200: Session } } }, async (req) => {

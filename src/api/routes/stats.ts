@@ -1,12 +1,10 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Queryable } from '../../db/db.js';
 import { getEndpoint } from '../../store/endpoints.js';
 import { getTenant } from '../../store/tenants.js';
-import { requireTenant } from '../auth.js';
 import { errors } from '../errors.js';
 import { EndpointParams, TenantParams } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
 /** Bucket widths the stats routes accept, in seconds. */
 const BUCKETS = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '6h': 21_600, '1d': 86_400 } as const;
@@ -243,8 +241,7 @@ async function endpointHealth(db: Queryable, tenantId: string, w: StatsWindow, l
  * rates count attempts (a 2xx answer), so an endpoint that is failing shows it
  * at once, not only when its deliveries have used up their retries.
  */
-export const statsRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const statsRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['stats'];
 
   app.get(
@@ -252,7 +249,6 @@ export const statsRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
     { schema: { tags, params: TenantParams, querystring: StatsQuery, response: { 200: TenantStats } } },
     async (req) => {
       const { tenantId } = req.params;
-      requireTenant(req, tenantId);
       const w = windowOf(req.query);
       if (!(await getTenant(ctx.db, tenantId))) throw errors.notFound('tenant');
       const s = await series(ctx.db, tenantId, null, w);
@@ -266,7 +262,6 @@ export const statsRoutes = (ctx: AppContext): FastifyPluginAsync => async (insta
     { schema: { tags, params: EndpointParams, querystring: StatsQuery, response: { 200: EndpointStats } } },
     async (req) => {
       const { tenantId, endpointId } = req.params;
-      requireTenant(req, tenantId);
       const w = windowOf(req.query);
       if (!(await getEndpoint(ctx.db, tenantId, endpointId, ctx.secrets))) throw errors.notFound('endpoint');
       const s = await series(ctx.db, tenantId, endpointId, w);

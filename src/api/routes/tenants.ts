@@ -1,19 +1,16 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { Type } from 'typebox';
 import { newId } from '../../ids.js';
-import { generateToken, hashToken } from '../../security/tokens.js';
 import { recordAudit } from '../../store/audit.js';
 import { templateProblem } from '../../delivery/envelope.js';
 import { deleteTenant, getTenant, insertTenant, listTenants, updateTenant, type TenantSettings } from '../../store/tenants.js';
 import { EndpointSettings } from '../endpoint-settings.js';
-import { actorOf, requireAdmin, requireTenant } from '../auth.js';
+import { actorOf, requireAdmin } from '../auth.js';
+import { settingsFor } from '../credential-access.js';
 import { errors } from '../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
-import { ErrorBody, PageQuery, Tenant, TenantCreate, TenantParams, TenantPatch, TokenCreate, TokenCreated, page } from '../schemas.js';
-import type { App, AppContext } from '../server.js';
+import { ErrorBody, PageQuery, Tenant, TenantCreate, TenantParams, TenantPatch, page } from '../schemas.js';
+import type { AppContext, RoutePlugin } from '../server.js';
 
-export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (instance) => {
-  const app = instance as unknown as App;
+export const tenantRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['tenants'];
   const endpointRules = new EndpointSettings(ctx.config, ctx.addressPolicy);
 
@@ -27,7 +24,7 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
     const d = s.endpointDefaults;
     if (d) {
       const prefix = 'settings.endpointDefaults.';
-      const signature = endpointRules.signature(d.signature);
+      const signature = endpointRules.signature(d.signature, prefix);
       if (d.headers) endpointRules.headers(d.headers, signature, prefix);
       if (d.retry) endpointRules.retry(d.retry, prefix);
       if (d.timeoutMs !== undefined) endpointRules.timeout(d.timeoutMs, prefix);
@@ -52,7 +49,7 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
     const limit = req.query.limit ?? 50;
     if (req.principal.kind === 'tenant') {
       const own = await getTenant(ctx.db, req.principal.tenantId);
-      return { data: own ? [own] : [], nextCursor: null };
+      return { data: own ? [{ ...own, settings: settingsFor(req, own.settings) }] : [], nextCursor: null };
     }
     const after = decodeCursor(req.query.cursor, ['id'] as const);
     const rows = await listTenants(ctx.db, { limit, after: after?.id });
@@ -60,14 +57,12 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
   });
 
   app.get('/v1/tenants/:tenantId', { schema: { tags, params: TenantParams, response: { 200: Tenant } } }, async (req) => {
-    requireTenant(req, req.params.tenantId);
     const t = await getTenant(ctx.db, req.params.tenantId);
     if (!t) throw errors.notFound('tenant');
-    return t;
+    return { ...t, settings: settingsFor(req, t.settings) };
   });
 
   app.patch('/v1/tenants/:tenantId', { schema: { tags, params: TenantParams, body: TenantPatch, response: { 200: Tenant } } }, async (req) => {
-    requireTenant(req, req.params.tenantId);
     requireAdmin(req);
     const settings = validSettings(req.body.settings as TenantSettings | undefined);
     const updated = await ctx.db.transaction(async (tx) => {
@@ -81,7 +76,6 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
   });
 
   app.delete('/v1/tenants/:tenantId', { schema: { tags, params: TenantParams } }, async (req, reply) => {
-    requireTenant(req, req.params.tenantId);
     requireAdmin(req);
     // Deleting a tenant removes its endpoints, events, deliveries and tokens (cascade);
     // the audit entry is kept without the foreign key so the deletion stays on record.
@@ -96,26 +90,4 @@ export const tenantRoutes = (ctx: AppContext): FastifyPluginAsync => async (inst
     return reply.status(204).send();
   });
 
-  app.post(
-    '/v1/tenants/:tenantId/tokens',
-    { schema: { tags, params: TenantParams, body: Type.Optional(TokenCreate), response: { 201: TokenCreated } } },
-    async (req, reply) => {
-      requireTenant(req, req.params.tenantId);
-      requireAdmin(req);
-      const token = generateToken();
-      const id = newId('tok');
-      const name = req.body?.name ?? '';
-      const role = req.body?.role ?? 'manage';
-      const row = await ctx.db.transaction(async (tx) => {
-        if (!(await getTenant(tx, req.params.tenantId))) throw errors.notFound('tenant');
-        const r = await tx.query<{ created_at: Date }>(
-          `insert into api_tokens (id, tenant_id, name, token_hash, role) values ($1, $2, $3, $4, $5) returning created_at`,
-          [id, req.params.tenantId, name, hashToken(token), role],
-        );
-        await recordAudit(tx, { tenantId: req.params.tenantId, actor: actorOf(req), action: 'token.created', targetType: 'token', targetId: id, details: { role } });
-        return r.rows[0]!;
-      });
-      return reply.status(201).send({ id, tenantId: req.params.tenantId, name, role, token, createdAt: new Date(row.created_at).toISOString() });
-    },
-  );
 };

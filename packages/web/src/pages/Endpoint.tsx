@@ -230,7 +230,9 @@ function SecretCard({ base }: { base: string }) {
         <code className="secret mono" data-testid="secret">
           {secret ?? 'whsec_' + '•'.repeat(24)}
         </code>
-        {secret ? (
+        {!canWrite ? (
+          <span className="muted small">Read-only access cannot reveal the secret.</span>
+        ) : secret ? (
           <>
             <CopyButton text={secret} />
             <button type="button" className="btn btn-small" onClick={() => setSecret(null)}>

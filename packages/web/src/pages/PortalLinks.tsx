@@ -4,6 +4,7 @@ import { Card, CopyButton, ErrorBox, Field, PageHead } from '../components/ui';
 import { formatTime } from '../format';
 import { useAction } from '../hooks';
 import { useSession } from '../session';
+import { AccessCards } from './Access';
 
 const EXPIRIES = [
   [3600, '1 hour'],
@@ -93,6 +94,7 @@ export function PortalLinksPage({ tenantId }: { tenantId: string }) {
           {preview ? <iframe className="portal-preview" title="Portal preview" src={link.url} /> : null}
         </Card>
       ) : null}
+      <AccessCards tenantId={tenantId} />
     </>
   );
 }
