@@ -3,7 +3,7 @@ import type { Db } from '../db/db.js';
 import { isPortalToken, portalSigningKey, verifyPortalToken, type PortalClaims } from '../security/portal-tokens.js';
 import { hashToken, sameHash } from '../security/tokens.js';
 import { getTenantCredentials, type TenantCredentials } from '../store/tenants.js';
-import { errors } from './errors.js';
+import { errors } from '../errors.js';
 
 /**
  * Who is calling: the admin, or a token limited to one tenant. A portal link's

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Endpoint } from '../store/endpoints.js';
 import type { TenantSettings } from '../store/tenants.js';
-import { errors } from './errors.js';
+import { errors } from '../errors.js';
 
 /**
  * Read-only tokens and portal links see configuration but no credential:

@@ -3,7 +3,7 @@ import { DEFAULT_RETRY } from '../delivery/schedule.js';
 import type { RetryPolicy, SignatureConfig } from '../delivery/types.js';
 import { checkUrl, type AddressPolicy } from '../security/address-policy.js';
 import { secretProblem } from '../security/secrets.js';
-import { errors } from './errors.js';
+import { errors } from '../errors.js';
 import type { EndpointCreateBody } from './schemas.js';
 
 /** Headers Herald sets itself or that would break HTTP framing: never accepted as static headers. */

@@ -1,4 +1,4 @@
-import { errors } from './errors.js';
+import { errors } from '../errors.js';
 
 /** Opaque cursors: base64url JSON of the last row's sort key. */
 export function encodeCursor(key: Record<string, string>): string {

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { ERROR_CODES, errors, type ErrorCode } from './errors.js';
+import { ERROR_CODES, errors, type ErrorCode } from '../errors.js';
 
 /** `a.b[2].c` from path segments. */
 function join(path: string, key: string | number): string {

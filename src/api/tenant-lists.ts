@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Publisher } from './publisher.js';
+import type { Publisher } from '../intake/publisher.js';
 
 /**
  * A list under a tenant that does not exist is 404, as any other route of

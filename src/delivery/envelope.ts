@@ -78,7 +78,7 @@ export function templateProblem(t: unknown): string | null {
 /**
  * Renders a template into the compact JSON body that is stored, signed and
  * delivered. `serialize` is JSON.stringify unless the payload holds
- * integers a double cannot (see api/lossless-payload.ts).
+ * integers a double cannot (see intake/lossless-payload.ts).
  */
 export function renderEnvelope(t: Template, v: EnvelopeValues, serialize: (x: unknown) => string = JSON.stringify): string {
   const fill = (x: Template): unknown => {

@@ -3,7 +3,7 @@ import type { Queryable } from '../db/db.js';
 /**
  * The stored JSON text of those of these events whose payload may hold
  * numbers that JSON.parse would alter (16+ significant digits, or a
- * three-digit exponent: the test of api/lossless-payload.ts, in SQL), so
+ * three-digit exponent: the test of intake/lossless-payload.ts, in SQL), so
  * the event log can show them digit for digit. Most payloads match
  * nothing and cost no transfer.
  */

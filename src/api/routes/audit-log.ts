@@ -1,5 +1,5 @@
 import { listAudit } from '../../store/audit.js';
-import { errors } from '../errors.js';
+import { errors } from '../../errors.js';
 import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { AuditEntry, AuditQuery, TenantParams, page } from '../schemas.js';

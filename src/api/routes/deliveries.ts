@@ -2,7 +2,7 @@ import { getDelivery, listAttempts, listDeliveries, retryDelivery } from '../../
 import { recordAudit } from '../../store/audit.js';
 import { actorOf } from '../auth.js';
 import { requestHeadersFor } from '../credential-access.js';
-import { errors } from '../errors.js';
+import { errors } from '../../errors.js';
 import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { Delivery, DeliveryListQuery, DeliveryParams, DeliveryWithAttempts, TenantParams, page } from '../schemas.js';

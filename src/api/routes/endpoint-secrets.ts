@@ -4,7 +4,7 @@ import { recordAudit } from '../../store/audit.js';
 import { getEndpoint, getEndpointForUpdate, saveEndpoint } from '../../store/endpoints.js';
 import { actorOf } from '../auth.js';
 import { requireCredentialAccess } from '../credential-access.js';
-import { errors } from '../errors.js';
+import { errors } from '../../errors.js';
 import { EndpointParams, SecretBody, SecretRotate } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';
 

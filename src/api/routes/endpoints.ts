@@ -18,7 +18,7 @@ import {
 import { getTenant } from '../../store/tenants.js';
 import { actorOf } from '../auth.js';
 import { endpointFor } from '../credential-access.js';
-import { errors } from '../errors.js';
+import { errors } from '../../errors.js';
 import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import {

@@ -3,7 +3,7 @@ import { templateProblem, type Template } from '../../delivery/envelope.js';
 import { recordAudit } from '../../store/audit.js';
 import { getEventType, insertEventType, listEventTypes, updateEventType } from '../../store/event-types.js';
 import { actorOf, requireAdmin } from '../auth.js';
-import { errors } from '../errors.js';
+import { errors } from '../../errors.js';
 import { ErrorBody, EventType, EventTypeCreate, EventTypeName, EventTypePatch } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';
 

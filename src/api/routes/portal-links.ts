@@ -3,7 +3,7 @@ import { signPortalToken } from '../../security/portal-tokens.js';
 import { recordAudit } from '../../store/audit.js';
 import { getTenantCredentials, revokePortalLinks } from '../../store/tenants.js';
 import { actorOf, requireAdmin } from '../auth.js';
-import { errors } from '../errors.js';
+import { errors } from '../../errors.js';
 import { TenantParams } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';
 

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import type { Queryable } from '../../db/db.js';
 import { getEndpoint } from '../../store/endpoints.js';
 import { getTenant } from '../../store/tenants.js';
-import { errors } from '../errors.js';
+import { errors } from '../../errors.js';
 import { EndpointParams, TenantParams } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';
 

@@ -5,7 +5,7 @@ import { deleteTenant, getTenant, insertTenant, listTenants, updateTenant, type 
 import { EndpointSettings } from '../endpoint-settings.js';
 import { actorOf, requireAdmin } from '../auth.js';
 import { settingsFor } from '../credential-access.js';
-import { errors } from '../errors.js';
+import { errors } from '../../errors.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { ErrorBody, PageQuery, Tenant, TenantCreate, TenantParams, TenantPatch, page } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';

@@ -5,7 +5,7 @@ import { recordAudit } from '../../store/audit.js';
 import { getTenant } from '../../store/tenants.js';
 import { insertToken, listTokens, revokeToken } from '../../store/tokens.js';
 import { actorOf, requireAdmin } from '../auth.js';
-import { errors } from '../errors.js';
+import { errors } from '../../errors.js';
 import { TenantParams, TokenCreate, TokenCreated, TokenInfo, TokenParams } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';
 

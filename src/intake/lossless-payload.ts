@@ -1,5 +1,5 @@
 import { LosslessNumber, getUnsafeNumberReason, parse, stringify } from 'lossless-json';
-import { errors } from './errors.js';
+import { errors } from '../errors.js';
 
 /*
  * JSON.parse turns 12345678901234567890 into 12345678901234567000 and

@@ -3,7 +3,7 @@ import type { ValidateFunction } from 'ajv';
 import type { Db } from '../db/db.js';
 import type { Template } from '../delivery/envelope.js';
 import { getEventType } from '../store/event-types.js';
-import { errors } from './errors.js';
+import { errors } from '../errors.js';
 import { schemaAjv, type FieldProblem } from './schema-compiler.js';
 import { ValidationRunner, ValidationTimeoutError } from './validation-runner.js';
 

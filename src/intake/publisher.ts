@@ -6,7 +6,7 @@ import type { HandoffTenant } from '../delivery/worker.js';
 import { publishAndHandOff, publishEvent, type HandedOff, type HandoffLease, type NewEvent, type PublishResult } from '../store/events.js';
 import { getTenant, type TenantSettings } from '../store/tenants.js';
 import { BatchWriter, ItemFailure } from '../delivery/batch-writer.js';
-import { errors } from './errors.js';
+import { errors } from '../errors.js';
 import { compactJson } from './lossless-payload.js';
 import type { PayloadValidator } from './payload-validator.js';
 

@@ -1,6 +1,6 @@
 /**
- * The catalogue of errors the API answers with: every code, the HTTP status
- * it maps to (this table is the only place codes meet HTTP), and helpers
+ * The catalogue of Herald's errors: every code, the HTTP status the API
+ * answers it with (this table is the only place codes meet HTTP), and helpers
  * that build them with a message. Every error response has the shape
  * `{error: {code, message, details?}}`. Anything thrown that is not an
  * ApiError is turned into one where it is caught (server.ts), or logged and

@@ -4,7 +4,7 @@ import type { ValidationItem, ValidationReply, ValidationRequest } from './valid
 
 /** As in db/pglite.ts: tests run TypeScript, so the thread is the compiled copy in dist/ (`npm test` builds first). */
 const THREAD_ENTRY = import.meta.url.endsWith('.ts')
-  ? new URL('../../dist/api/validation-thread.js', import.meta.url)
+  ? new URL('../../dist/intake/validation-thread.js', import.meta.url)
   : new URL('./validation-thread.js', import.meta.url);
 
 /** Validation of one request took longer than its budget; the thread that ran it was stopped. */
