@@ -102,8 +102,9 @@ describe('queue', () => {
     const e = { id: newId('evt'), type: 'h.x', payloadJson: '{"n":2}', body: null, createdAt: new Date() };
     const { handedOff } = await publishAndHandOff(herald.running.db, t, [e], lease);
     expect(handedOff?.deliveries).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(receiver.at('/up').length).toBe(before); // held by the lease, nobody sends it
+    // held by the lease, which no claim takes (a live lease_until): nobody sends it
+    expect(await count(`select count(*)::int as n from queue where lease_token = $1 and lease_until > now() + interval '30 seconds'`, [lease.token])).toBe(1);
+    expect(receiver.at('/up').length).toBe(before);
     worker.abandon(lease);
     const t0 = Date.now();
     await receiver.waitForCount('/up', before + 1, 5_000);

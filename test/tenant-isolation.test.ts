@@ -239,8 +239,13 @@ describe('tenant isolation (generated from /openapi.json)', () => {
     }
     expect(problems).toEqual([]);
 
-    // Give the worker a moment: nothing B did may have queued a delivery for A.
-    await new Promise((r) => setTimeout(r, 400));
+    // Nothing B did may have queued a delivery for A, or for an endpoint it tried to plant:
+    // checked in the database (the rows above, and these), not by waiting for the worker.
+    const planted = await herald.running.db.query<{ n: number }>(
+      `select count(*)::int as n from deliveries d join endpoints e on e.id = d.endpoint_id
+        where e.url like '%/planted' or e.url like '%/hijacked'`,
+    );
+    expect(planted.rows[0]!.n).toBe(0);
     expect(receiver.at('/a')).toHaveLength(hitsBefore);
     expect(receiver.at('/planted')).toHaveLength(0);
     expect(receiver.at('/hijacked')).toHaveLength(0);
@@ -490,7 +495,11 @@ describe('idempotency keys are per tenant', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toMatchObject({ id, deliveries: 1 });
 
-    await new Promise((r) => setTimeout(r, 400));
+    // the replay made no delivery (in the database, not by waiting for one to arrive)
+    for (const t of [t1, t2]) {
+      const n = await herald.running.db.query<{ n: number }>(`select count(*)::int as n from deliveries where tenant_id = $1 and event_id = $2`, [t, id]);
+      expect(n.rows[0]!.n).toBe(1);
+    }
     expect(receiver.at('/idem-1').map((r) => JSON.parse(r.body))).toEqual([{ tenant: 'one' }]);
     expect(receiver.at('/idem-2').map((r) => JSON.parse(r.body))).toEqual([{ tenant: 'two' }]);
     expect(receiver.at('/idem-1')[0]!.headers['webhook-id']).toBe(id);
