@@ -308,18 +308,23 @@ export class Worker {
         if (!this.hold(d, now)) excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: 0 });
         continue;
       }
-      const wait = this.throttle.take(d.endpointId, d.rateLimitPerSecond);
-      if (wait > 0) {
-        this.pausedUntil.set(d.endpointId, now + wait);
-        excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: wait });
-        continue;
-      }
-      this.dispatch(d);
+      this.sendOrPace(d, excess);
     }
     this.tally[via] += leased.length;
     this.o.metrics.taken.inc({ via }, leased.length);
     await this.giveBack(excess);
     return excess.length;
+  }
+
+  /** Sends `d` now, or, when its endpoint's rate limit says wait, gives it back due then (and pauses the endpoint). */
+  private sendOrPace(d: ClaimedDelivery, excess: { id: string; leaseToken: string; delayMs: number }[]): void {
+    const wait = this.throttle.take(d.endpointId, d.rateLimitPerSecond);
+    if (wait > 0) {
+      this.pausedUntil.set(d.endpointId, Date.now() + wait);
+      excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: wait });
+      return;
+    }
+    this.dispatch(d);
   }
 
   /** Keeps `d` in memory until a slot frees (false when the hold is full, in all or for its endpoint). */
@@ -353,13 +358,7 @@ export class Worker {
       const { d } = list.shift()!;
       this.heldCount--;
       if (list.length > 0) this.held.set(endpointId, list); // to the back of the round
-      const wait = this.throttle.take(endpointId, d.rateLimitPerSecond);
-      if (wait > 0) {
-        this.pausedUntil.set(endpointId, Date.now() + wait);
-        excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: wait });
-        continue;
-      }
-      this.dispatch(d);
+      this.sendOrPace(d, excess);
     }
     if (excess.length > 0) void this.giveBack(excess);
   }
