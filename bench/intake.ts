@@ -27,6 +27,10 @@ export interface IntakeOptions {
   run: number;
   receiver: Receiver;
   seconds: number;
+  /** Run the API under --cpu-prof, writing the profile here. */
+  cpuProfDir?: string;
+  /** Which measurements to make. (Default: both) */
+  modes?: ('single' | 'batch')[];
 }
 
 const SINGLE_CLIENTS = 64;
@@ -36,7 +40,8 @@ const BATCH_SIZE = 1000;
 export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
   const stack = await openStack();
   try {
-    const api = await stack.start('api');
+    const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=intake-api-${o.run}.cpuprofile`] : [];
+    const api = await stack.start('api', prof);
     const setup = stack.client(api, 4);
     const tenant = `bench_i${o.run}`;
     await setup.createTenant(tenant, 'bench intake');
@@ -45,7 +50,7 @@ export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
     const event = (id: string) => `{"id":"${id}","type":"bench.intake","payload":${pad}}`;
     const out: IntakeResult[] = [];
 
-    for (const mode of ['single', 'batch'] as const) {
+    for (const mode of o.modes ?? (['single', 'batch'] as const)) {
       const clients = mode === 'single' ? SINGLE_CLIENTS : BATCH_CLIENTS;
       const per = mode === 'single' ? 1 : BATCH_SIZE;
       const client = stack.client(api, clients);

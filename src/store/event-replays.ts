@@ -4,8 +4,8 @@ import type { Queryable } from '../db/db.js';
 export interface ReplayCandidate {
   id: string;
   type: string;
-  /** The payload as JSON text. */
-  payloadJson: string;
+  /** The payload as JSON text (asked for only when an event with this id exists). */
+  payloadJson: () => string;
 }
 
 /**
@@ -17,11 +17,22 @@ export interface ReplayCandidate {
  */
 export async function conflictingReplays(q: Queryable, tenantId: string, events: ReplayCandidate[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
+  // Ids alone first: a batch of fresh ids (the usual case) costs one index
+  // probe per id. Sending every payload to be compared cost as much as the
+  // publish itself (1 MB of parameters per batch of 1,000, parsed as jsonb).
+  const existing = await q.query<{ id: string }>(
+    `select id from events where tenant_id = $1 and id = any($2::text[])`,
+    [tenantId, events.map((e) => e.id)],
+    'event_ids_existing',
+  );
+  if (existing.rows.length === 0) return new Set();
+  const known = new Set(existing.rows.map((r) => r.id));
+  const candidates = events.filter((e) => known.has(e.id));
   const res = await q.query<{ id: string }>(
     `select e.id from events e
        join unnest($2::text[], $3::text[], $4::text[]) as n(id, type, payload) on e.id = n.id
       where e.tenant_id = $1 and (e.type <> n.type or e.payload::jsonb <> n.payload::jsonb)`,
-    [tenantId, events.map((e) => e.id), events.map((e) => e.type), events.map((e) => e.payloadJson)],
+    [tenantId, candidates.map((e) => e.id), candidates.map((e) => e.type), candidates.map((e) => e.payloadJson())],
   );
   return new Set(res.rows.map((r) => r.id));
 }

@@ -32,7 +32,7 @@ export const eventRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
       const result = await ctx.publisher.publish({ tenantId, id, type, payload, orderingKey, losslessPayload: lossless?.payload });
       if (result.replayed) {
         // Nothing was written: only now is it worth a query to compare with the stored event.
-        const payloadJson = lossless ? compactJson(lossless.payload) : JSON.stringify(payload);
+        const payloadJson = () => (lossless ? compactJson(lossless.payload) : JSON.stringify(payload));
         if ((await conflictingReplays(ctx.db, tenantId, [{ id: result.id, type, payloadJson }])).size > 0) throw errors.idempotencyConflict('id', result.id);
         reply.header('idempotent-replayed', 'true');
       }
@@ -66,7 +66,7 @@ export const eventRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         : req.body.events;
       // Checked before writing, so a conflicting id refuses the whole batch (all or nothing).
       const named = events.flatMap((e, i) =>
-        e.id === undefined ? [] : [{ i, id: e.id, type: e.type, payloadJson: e.losslessPayload !== undefined ? compactJson(e.losslessPayload) : JSON.stringify(e.payload) }],
+        e.id === undefined ? [] : [{ i, id: e.id, type: e.type, payloadJson: () => (e.losslessPayload !== undefined ? compactJson(e.losslessPayload) : JSON.stringify(e.payload)) }],
       );
       const seen = new Map<string, { type: string; payload: unknown }>();
       for (const n of named) {
