@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dropAllBenchDbs } from './db.js';
 import { progress, sleep } from './util.js';
@@ -64,17 +65,27 @@ export interface SpawnOptions {
  * roles with an API, its URL). Its output is drained continuously (a full
  * pipe would stall it) and the last lines are kept for diagnostics.
  */
+let logStream: WriteStream | null | undefined;
+
+/** BENCH_HERALD_LOG=<file>: every line of every Herald process, appended there (for a debugging run with HERALD_LOG_LEVEL=debug). */
+function heraldLog(): WriteStream | null {
+  if (logStream === undefined) logStream = process.env.BENCH_HERALD_LOG ? createWriteStream(process.env.BENCH_HERALD_LOG, { flags: 'a' }) : null;
+  return logStream;
+}
+
 export function spawnHerald(role: 'api' | 'worker' | 'serve', o: SpawnOptions): Promise<HeraldProcess> {
   const child = spawn(process.execPath, [...(o.nodeArgs ?? []), HERALD_BIN, role], {
     env: { ...process.env, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(child);
+  const log = heraldLog();
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     for (const l of chunk.toString('utf8').split('\n')) {
       if (!l) continue;
       o.onLine?.(l);
+      log?.write(`${role}[${child.pid}] ${l}\n`);
       lines.push(l.length > 500 ? l.slice(0, 500) + '…' : l);
       if (lines.length > 60) lines.shift();
     }

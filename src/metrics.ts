@@ -50,6 +50,22 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly queueStatement = new Histogram({
+    name: 'herald_queue_statement_duration_seconds',
+    help: 'Duration of the worker\'s queue statements: claim (a batch of due deliveries) and record (a batch of outcomes with their effects).',
+    labelNames: ['statement'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly queueBatchRows = new Histogram({
+    name: 'herald_queue_statement_rows',
+    help: 'Rows per queue statement: deliveries claimed, or outcomes recorded.',
+    labelNames: ['statement'] as const,
+    buckets: [1, 4, 16, 32, 64, 128, 256, 512],
+    registers: [this.registry],
+  });
+
   readonly lostLeases = new Counter({
     name: 'herald_delivery_results_discarded_total',
     help: 'Results not written because the lease had passed to another worker.',

@@ -111,6 +111,13 @@ export class Worker {
   private quiet = false;
   /** The last claim came back (about) full: more is probably due (see slotFreed). */
   private more = true;
+  /**
+   * Endpoints that got all the room they were allowed in their last claim:
+   * more of theirs is probably due, so their freed slots call for a claim
+   * even when the claim as a whole came back small (a retry storm to one
+   * endpoint: a claim of its 32 used to wait out the poll once they were sent).
+   */
+  private readonly backlogged = new Set<string>();
   /** The loop sleeps until enough slots are free to claim (see slotFreed). */
   private waitingForSlots = false;
   /** Where the next claim starts its round of the endpoints (see CLAIM_SQL). */
@@ -122,7 +129,9 @@ export class Worker {
     this.upkeep = new QueueUpkeep(o.db, o.logger);
     this.writer = new BatchWriter(
       async (batch) => {
+        const t0 = performance.now();
         const out = await recordBatch(o.db, batch, o.health);
+        this.observe('record', t0, batch.length);
         if (out.lost > 0) o.metrics.lostLeases.inc(out.lost);
         this.upkeep.note(batch.length - out.lost);
         for (const id of out.openCircuits) this.circuits.add(id);
@@ -187,8 +196,26 @@ export class Worker {
    * a claim per freed slot would find nothing: with hand-offs, those empty
    * claims were a third of the database's time.
    */
-  private slotFreed(): void {
+  private slotFreed(endpointId?: string): void {
     if (this.more || this.waitingForSlots) this.notify();
+    else if (endpointId !== undefined && this.backlogged.has(endpointId) && this.roomFor(endpointId) * 2 >= this.throttle.cap(endpointId)) this.notify();
+  }
+
+  /** How many more of an endpoint's deliveries this worker may take: its cap in flight, and as many again held (see hold). */
+  private roomFor(endpointId: string): number {
+    return Math.max(0, 2 * this.throttle.cap(endpointId) - (this.perEndpoint.get(endpointId) ?? 0) - (this.held.get(endpointId)?.length ?? 0));
+  }
+
+  /** Notes which endpoints of a claim filled the room they were given (see backlogged). */
+  private noteBacklog(claimed: ClaimedDelivery[], room: Map<string, number>): void {
+    const got = new Map<string, number>();
+    for (const d of claimed) got.set(d.endpointId, (got.get(d.endpointId) ?? 0) + 1);
+    for (const [id, n] of got) {
+      if (n >= (room.get(id) ?? 2 * this.o.endpointConcurrency)) this.backlogged.add(id);
+      else this.backlogged.delete(id);
+    }
+    // had room and got nothing: nothing of theirs is due (or the round did not reach them)
+    for (const id of this.backlogged) if (!got.has(id) && room.get(id) !== 0) this.backlogged.delete(id);
   }
 
   private async sleep(ms: number): Promise<void> {
@@ -207,6 +234,13 @@ export class Worker {
       };
     });
     this.woken = false;
+  }
+
+  private observe(statement: 'claim' | 'record', since: number, rows: number): void {
+    const ms = performance.now() - since;
+    this.o.metrics.queueStatement.observe({ statement }, ms / 1000);
+    this.o.metrics.queueBatchRows.observe({ statement }, rows);
+    if (this.o.logger.isLevelEnabled('debug')) this.o.logger.debug({ statement, ms: Math.round(ms * 10) / 10, rows, inFlight: this.inFlight.size, held: this.heldCount, unwritten: this.unwritten }, 'queue statement');
   }
 
   private async loop(): Promise<void> {
@@ -246,21 +280,26 @@ export class Worker {
       // slots cannot take at once.
       const batch = Math.min(this.o.claimBatchSize, room + HOLD_LIMIT - this.heldCount);
       const from = this.cursor;
+      const endpointRoom = this.roomPerEndpoint();
       let claimed: ClaimedDelivery[];
       try {
         await this.beat();
+        const t0 = performance.now();
         const res = await claimDeliveries(this.o.db, this.configs, {
           limit: batch,
           leaseToken: `${this.id}:${++this.claims}`,
           leaseSeconds: this.o.leaseSeconds,
           skipEndpoints: this.blockedEndpoints(),
-          endpointLimit: this.o.endpointConcurrency,
-          room: this.roomPerEndpoint(),
+          // an endpoint with nothing under way here: its cap to send and as many to hold, like the others
+          endpointLimit: 2 * this.o.endpointConcurrency,
+          room: endpointRoom,
           // twice the batch: enough to fill it when some endpoints are paused or full, and a round goes on from the cursor
           maxEndpoints: Math.max(2 * batch, 32),
           cursor: from,
         });
         claimed = res.deliveries;
+        this.observe('claim', t0, claimed.length);
+        this.noteBacklog(claimed, endpointRoom);
         this.cursor = res.cursor;
         failures = 0;
       } catch (err) {
@@ -476,8 +515,8 @@ export class Worker {
   /** How many more each endpoint with sends under way may take (so a claim does not take what would be given back). */
   private roomPerEndpoint(): Map<string, number> {
     const room = new Map<string, number>();
-    // its cap in flight, and as many again held (see hold)
-    for (const [id, n] of this.perEndpoint) room.set(id, Math.max(0, 2 * this.throttle.cap(id) - n - (this.held.get(id)?.length ?? 0)));
+    for (const id of this.perEndpoint.keys()) room.set(id, this.roomFor(id));
+    for (const id of this.held.keys()) room.set(id, this.roomFor(id));
     return room;
   }
 
@@ -503,7 +542,7 @@ export class Worker {
       else this.perEndpoint.set(d.endpointId, n);
       this.o.metrics.inFlight.set(this.inFlight.size);
       this.pump();
-      this.slotFreed();
+      this.slotFreed(d.endpointId);
     };
     // The slot is free once the send is over, not once its outcome is
     // written: holding it through the write (a batch written every few to
