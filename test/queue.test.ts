@@ -5,6 +5,8 @@ import { EndpointConfigs } from '../src/delivery/queue/endpoint-configs.js';
 import { SecretBox } from '../src/security/secret-box.js';
 import { newId } from '../src/ids.js';
 import { publishAndHandOff } from '../src/store/events.js';
+import { QueueUpkeep } from '../src/delivery/queue/upkeep.js';
+import { createLogger } from '../src/logger.js';
 import { SECRET_KEY, startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
 
@@ -194,6 +196,35 @@ describe('queue', () => {
       expect(cursor).toBe(eps[1]); // the batch was full: the next claim starts after the last endpoint served
     } finally {
       await api.stop();
+    }
+  });
+
+  it('vacuums the queue after a number of changes that grows with the queue, so a long queue is not vacuumed over and over', async () => {
+    const db = herald.running.db;
+    const vacuums = async () => {
+      await db.query('select pg_stat_force_next_flush()');
+      return Number((await db.query<{ n: number }>(`select vacuum_count as n from pg_stat_user_tables where relname = 'queue'`)).rows[0]!.n);
+    };
+    const endpoint = newId('ep'); // an endpoint that does not exist: no worker claims these rows
+    await db.query(
+      `insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, seq)
+       select 'dlv_upkeep_' || g, 't_upkeep', 'evt_upkeep', $1, now() + interval '1 hour', g from generate_series(1, 400) g`,
+      [endpoint],
+    );
+    try {
+      const upkeep = new QueueUpkeep(db, createLogger('silent'), { queueChanges: 10, queueScale: 0.5, queueIntervalMs: 0 });
+      const before = await vacuums();
+      upkeep.note(10); // the first pass: 10 changes are enough, and it learns the queue's size
+      await upkeep.settled();
+      expect(await vacuums()).toBe(before + 1);
+      upkeep.note(150); // 160 changes: under half of a queue of 400 or more
+      await upkeep.settled();
+      expect(await vacuums()).toBe(before + 1);
+      upkeep.note(250); // 410: over half of it
+      await upkeep.settled();
+      expect(await vacuums()).toBe(before + 2);
+    } finally {
+      await db.query('delete from queue where endpoint_id = $1', [endpoint]);
     }
   });
 });

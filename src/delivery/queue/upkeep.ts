@@ -22,6 +22,8 @@ const RECORD_TABLES = ['deliveries', 'attempts', 'events'] as const;
 export interface UpkeepOptions {
   /** Queue rows deleted or rescheduled before the queue is vacuumed. (Default: 1000) */
   queueChanges?: number;
+  /** And at least this fraction of the rows the queue held at the last vacuum. (Default: 0.1) */
+  queueScale?: number;
   /** Least time between two vacuums of the queue, in ms. (Default: 100) */
   queueIntervalMs?: number;
   /** Outcomes written between two ANALYZEs of the record tables, where autovacuum does not run. (Default: 100000) */
@@ -60,6 +62,9 @@ export class QueueUpkeep {
   private running: Promise<void> | null = null;
   private autovacuum: boolean | null = null;
   private readonly queueChanges: number;
+  private readonly queueScale: number;
+  /** Rows in the queue after the last vacuum (pg_class.reltuples, which the vacuum sets). */
+  private queueRows = 0;
   private readonly queueIntervalMs: number;
   private readonly analyzeEvery: number;
 
@@ -69,6 +74,7 @@ export class QueueUpkeep {
     o: UpkeepOptions = {},
   ) {
     this.queueChanges = o.queueChanges ?? 1_000;
+    this.queueScale = o.queueScale ?? 0.1;
     this.queueIntervalMs = o.queueIntervalMs ?? 100;
     this.analyzeEvery = o.analyzeEvery ?? 100_000;
   }
@@ -79,7 +85,7 @@ export class QueueUpkeep {
     this.outcomes += n;
     if (this.running) return;
     const now = Date.now();
-    const vacuum = this.changes >= this.queueChanges && now - this.lastVacuumAt >= this.queueIntervalMs;
+    const vacuum = this.changes >= Math.max(this.queueChanges, this.queueScale * this.queueRows) && now - this.lastVacuumAt >= this.queueIntervalMs;
     const analyze = this.outcomes - this.analyzedAt >= (this.analyzedAt === 0 ? 1_000 : this.analyzeEvery);
     const sweep = now - this.sweptAt >= 60_000;
     if (!vacuum && !analyze && !sweep) return;
@@ -108,7 +114,9 @@ export class QueueUpkeep {
       const analyze = started - this.queueAnalyzedAt >= 10_000;
       if (analyze) this.queueAnalyzedAt = started;
       await this.db.exec(analyze ? 'vacuum (skip_locked, parallel 0, analyze) queue' : 'vacuum (skip_locked, parallel 0) queue');
-      this.logger.debug({ durationMs: Date.now() - started }, 'queue vacuumed');
+      const { rows } = await this.db.query<{ n: number }>(`select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'queue'::regclass`);
+      this.queueRows = Number(rows[0]?.n ?? 0);
+      this.logger.debug({ durationMs: Date.now() - started, queueRows: this.queueRows }, 'queue vacuumed');
     }
     if (analyze) {
       this.analyzedAt = this.outcomes;
