@@ -5,13 +5,19 @@
  * per request. The tenant has one endpoint, so every event also writes one
  * delivery row.
  */
+import { stopChild } from './children.js';
 import { CpuSampler, type CpuReport } from './cpu.js';
+import { startFloor } from './floor.js';
+import { HeraldClient } from './herald-client.js';
 import type { Receiver } from './receiver.js';
 import { openStack } from './stack.js';
 import { nowMs, payloadOfSize, percentile } from './util.js';
 
+export type IntakeMode = 'single' | 'batch' | 'floor';
+
 export interface IntakeResult {
-  mode: 'single' | 'batch';
+  /** floor: the batch load against floor-server.ts, the least work durable intake takes. */
+  mode: IntakeMode;
   clients: number;
   eventsPerRequest: number;
   seconds: number;
@@ -30,7 +36,7 @@ export interface IntakeOptions {
   /** Run the API under --cpu-prof, writing the profile here. */
   cpuProfDir?: string;
   /** Which measurements to make. (Default: both) */
-  modes?: ('single' | 'batch')[];
+  modes?: IntakeMode[];
 }
 
 const SINGLE_CLIENTS = 64;
@@ -50,10 +56,11 @@ export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
     const event = (id: string) => `{"id":"${id}","type":"bench.intake","payload":${pad}}`;
     const out: IntakeResult[] = [];
 
-    for (const mode of o.modes ?? (['single', 'batch'] as const)) {
+    for (const mode of o.modes ?? (['single', 'batch', 'floor'] as const)) {
       const clients = mode === 'single' ? SINGLE_CLIENTS : BATCH_CLIENTS;
       const per = mode === 'single' ? 1 : BATCH_SIZE;
-      const client = stack.client(api, clients);
+      const floor = mode === 'floor' ? await startFloor({ databaseUrl: stack.db.url }) : null;
+      const client = floor ? new HeraldClient(floor.url, stack.token, clients) : stack.client(api, clients);
       let seq = 0;
       const body = () => {
         if (mode === 'single') return event(`evt_i${o.run}_${seq++}`);
@@ -65,7 +72,7 @@ export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
       // Warm-up: connections, prepared statements, JIT.
       await Promise.all(Array.from({ length: clients }, () => call(body())));
 
-      const sampler = new CpuSampler({ api: api.pid }, stack.db.name);
+      const sampler = new CpuSampler({ api: floor?.child.pid ?? api.pid }, stack.db.name);
       const latencies: number[] = [];
       let accepted = 0;
       const start = nowMs();
@@ -84,6 +91,10 @@ export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
       );
       const seconds = (nowMs() - start) / 1000;
       const cpu = sampler.end();
+      if (floor) {
+        await client.close();
+        await stopChild(floor.child);
+      }
       latencies.sort((a, b) => a - b);
       out.push({
         mode,

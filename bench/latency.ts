@@ -8,7 +8,9 @@
 import { ActivitySampler, type ActivitySummary } from './activity.js';
 import { CpuSampler, type CpuReport } from './cpu.js';
 import { BenchDbProbe } from './db.js';
-import { promValue } from './herald-client.js';
+import { stopChild, type HeraldProcess } from './children.js';
+import { startFloor } from './floor.js';
+import { HeraldClient, promValue } from './herald-client.js';
 import type { Receiver } from './receiver.js';
 import { openStack } from './stack.js';
 import { latencies, pacedPublish } from './paced.js';
@@ -27,11 +29,14 @@ export interface LatencyOptions {
    * (timeout 2 s): the noisy neighbour. Latency is measured on the healthy one.
    */
   neighbour?: 'hang';
+  /** Publish to the floor (floor-server.ts: the least work publish → commit → POST takes) instead of Herald. */
+  floor?: boolean;
 }
 
 export interface LatencyResult {
   targetRate: number;
   neighbour: 'hang' | null;
+  floor: boolean;
   seconds: number;
   published: number;
   publishErrors: number;
@@ -56,12 +61,13 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
   const stack = await openStack();
   let probe: BenchDbProbe | null = null;
   try {
-    const serve = await stack.start('serve');
+    const floor = o.floor ? await startFloor({ databaseUrl: stack.db.url, receiverUrl: `${o.receiver.url}/latency` }) : null;
+    const serve = floor ? { pid: floor.child.pid ?? -1 } : await stack.start('serve');
     probe = await BenchDbProbe.open(stack.db.url);
-    const client = stack.client(serve, 32);
+    const client = floor ? new HeraldClient(floor.url, stack.token, 32) : stack.client(serve as HeraldProcess, 32);
     const tenant = `bench_l${o.run}`;
-    await client.createTenant(tenant, 'bench latency');
-    await client.createEndpoint(tenant, `${o.receiver.url}/latency`);
+    if (!floor) await client.createTenant(tenant, 'bench latency');
+    if (!floor) await client.createEndpoint(tenant, `${o.receiver.url}/latency`);
     if (o.neighbour === 'hang') await client.createEndpoint(tenant, `${o.receiver.url}/hang/latency`, { timeoutMs: 2000 });
     const body = (id: string, seq: number, sentAt: number) =>
       JSON.stringify({ id, type: 'bench.latency', payload: payloadOfSize(1024, { seq, sentAt }) });
@@ -114,7 +120,10 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     const arrivals = await o.receiver.arrivals();
     const lat = latencies(startedAt, arrivals, clock.offsetMs);
     let finishedMetric: number | null = null;
-    try {
+    if (floor) {
+      await client.close();
+      await stopChild(floor.child);
+    } else try {
       // Minus the warm-up events, which the counter includes.
       finishedMetric = promValue(await client.metricsText(), 'herald_deliveries_finished_total', 'status="succeeded"') - warm;
     } catch {
@@ -124,6 +133,7 @@ export async function runLatency(o: LatencyOptions): Promise<LatencyResult> {
     return {
       targetRate: o.rate,
       neighbour: o.neighbour ?? null,
+      floor: o.floor === true,
       seconds: paced.seconds,
       published: ok,
       publishErrors: paced.errors,

@@ -228,8 +228,15 @@ async function main(): Promise<void> {
       );
       progress(`run ${run}/${runs}: PostgreSQL: ${describeActivity(l.activity, ['publish', 'claim', 'record'])}`);
     }
+    if (only.has('latency') && rates.length) {
+      const rate = Math.max(...rates);
+      progress(`run ${run}/${runs}: the latency floor (a minimal publish → commit → POST program, ${rate}/s for ${seconds} s)`);
+      const l = await runLatency({ run, receiver, rate, seconds, maxInFlight: 256, floor: true });
+      more.latencyFloor.push(l);
+      progress(`run ${run}/${runs}: latency floor @${rate}/s: p50 ${fmt1(l.p50)} ms, p99 ${fmt1(l.p99)} ms (${l.matched}/${l.published} arrived)`);
+    }
     if (only.has('intake')) {
-      progress(`run ${run}/${runs}: intake (single events, then batches of 1,000; ${intakeSeconds} s each)`);
+      progress(`run ${run}/${runs}: intake (single events, then batches of 1,000, then the same batches against the floor; ${intakeSeconds} s each)`);
       const list = await runIntake({ run, receiver, seconds: intakeSeconds });
       more.intake.push(list);
       for (const x of list) progress(`run ${run}/${runs}: intake ${x.mode}: ${fmtInt(x.eventsPerSec)} events/s (${x.clients} clients, request p50 ${fmt1(x.requestP50)} ms, p99 ${fmt1(x.requestP99)} ms)`);

@@ -7,6 +7,7 @@ import { newId } from '../src/ids.js';
 import { publishAndHandOff } from '../src/store/events.js';
 import { QueueUpkeep } from '../src/delivery/queue/upkeep.js';
 import { createLogger } from '../src/logger.js';
+import { autovacuumRuns } from '../src/store/retention.js';
 import { SECRET_KEY, startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
 
@@ -212,7 +213,8 @@ describe('queue', () => {
       [endpoint],
     );
     try {
-      const upkeep = new QueueUpkeep(db, createLogger('silent'), { queueChanges: 10, queueScale: 0.5, queueIntervalMs: 0 });
+      // (and no ANALYZE of the record tables in this test: it would start a pass of its own)
+      const upkeep = new QueueUpkeep(db, createLogger('silent'), { queueChanges: 10, queueScale: 0.5, queueIntervalMs: 0, analyzeEvery: 1e9 });
       const before = await vacuums();
       upkeep.note(10); // the first pass: 10 changes are enough, and it learns the queue's size
       await upkeep.settled();
@@ -225,6 +227,36 @@ describe('queue', () => {
       expect(await vacuums()).toBe(before + 2);
     } finally {
       await db.query('delete from queue where endpoint_id = $1', [endpoint]);
+    }
+  });
+
+  it('analyzes the record tables after a number of outcomes that grows with the deliveries table', async () => {
+    const db = herald.running.db;
+    if (await autovacuumRuns(db)) return; // then autovacuum analyzes them, and the worker does not
+    const analyzes = async () => {
+      await db.query('select pg_stat_force_next_flush()');
+      return Number((await db.query<{ n: number }>(`select analyze_count as n from pg_stat_user_tables where relname = 'deliveries'`)).rows[0]!.n);
+    };
+    const tenant = newId('t');
+    await db.query(
+      `insert into deliveries (id, tenant_id, event_id, endpoint_id, status, created_at)
+       select 'dlv_analyze_' || g, $1, 'evt_analyze', 'ep_analyze', 'succeeded', now() from generate_series(1, 2000) g`,
+      [tenant],
+    );
+    try {
+      const upkeep = new QueueUpkeep(db, createLogger('silent'), { queueChanges: 1e9, analyzeEvery: 100, analyzeScale: 0.5 });
+      const before = await analyzes();
+      upkeep.note(1_000); // a fresh start: the first thousand outcomes, and it learns the table's size (2,000 rows or more)
+      await upkeep.settled();
+      expect(await analyzes()).toBe(before + 1);
+      upkeep.note(600); // over analyzeEvery, under half of the table
+      await upkeep.settled();
+      expect(await analyzes()).toBe(before + 1);
+      upkeep.note(500); // 1,100: over half of it
+      await upkeep.settled();
+      expect(await analyzes()).toBe(before + 2);
+    } finally {
+      await db.query('delete from deliveries where tenant_id = $1', [tenant]);
     }
   });
 });

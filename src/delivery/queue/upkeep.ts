@@ -28,6 +28,8 @@ export interface UpkeepOptions {
   queueIntervalMs?: number;
   /** Outcomes written between two ANALYZEs of the record tables, where autovacuum does not run. (Default: 100000) */
   analyzeEvery?: number;
+  /** And at least this fraction of the deliveries the table held at the last ANALYZE. (Default: 0.1) */
+  analyzeScale?: number;
 }
 
 /**
@@ -39,18 +41,27 @@ export interface UpkeepOptions {
  * database showed with autovacuum off: PGlite never runs it, and many small
  * servers turn it off). Autovacuum, where it runs, looks at a table once a
  * minute at best; at 10,000 deliveries/s that is 600,000 dead rows. So the
- * worker vacuums the queue itself after every thousand changes: the table
- * holds only what is queued, so a pass takes milliseconds (3-8 ms for a
- * queue of 5,000 rows with 2,000 dead), while a claim of 100 rows took
+ * worker vacuums the queue itself after every thousand changes, or a
+ * tenth of what the queue held at the last pass when that is more: a pass
+ * reads the queue's indexes whole, so it takes milliseconds for a short
+ * queue (3-8 ms for 5,000 rows with 2,000 dead; a claim of 100 rows took
  * 2.0 ms with no dead rows at the head of the endpoints' ranges and 4.6-5.2
- * ms with 5,000. The queue's statistics are refreshed every 10 s.
+ * ms with 5,000) but 50-590 ms for a queue of 100,000, which passes every
+ * thousand changes repeated several times a second. The queue's
+ * statistics are refreshed every 10 s.
  * `SKIP_LOCKED` makes a pass that another worker is already running a no-op,
  * and the queue never truncates (migration 0012): truncation takes an
  * exclusive lock that stalls publishing.
  *
  * Where autovacuum does not run, nothing else refreshes the planner's
  * statistics of the record tables either: they are analyzed after the
- * first thousand outcomes (a fresh database) and then every `analyzeEvery`.
+ * first thousand outcomes (a fresh database), then every `analyzeEvery`
+ * outcomes or a tenth of the deliveries table, whichever is more. An
+ * ANALYZE reads a sample of up to 30,000 rows of each, so its cost grows
+ * with the tables up to a few seconds of a core: every 100,000 outcomes it
+ * took 0.2 s at first and 3-4 s per pass after 4 minutes of a steady state,
+ * one pass every 30 s. Both thresholds scale with their table, as
+ * autovacuum's do.
  */
 export class QueueUpkeep {
   private changes = 0;
@@ -67,6 +78,9 @@ export class QueueUpkeep {
   private queueRows = 0;
   private readonly queueIntervalMs: number;
   private readonly analyzeEvery: number;
+  private readonly analyzeScale: number;
+  /** Rows of the deliveries table at the last ANALYZE of the record tables. */
+  private recordRows = 0;
 
   constructor(
     private readonly db: Db,
@@ -77,6 +91,7 @@ export class QueueUpkeep {
     this.queueScale = o.queueScale ?? 0.1;
     this.queueIntervalMs = o.queueIntervalMs ?? 100;
     this.analyzeEvery = o.analyzeEvery ?? 100_000;
+    this.analyzeScale = o.analyzeScale ?? 0.1;
   }
 
   /** Counts `n` outcomes written (each changed one queue row) and starts a pass when one is due. */
@@ -86,7 +101,7 @@ export class QueueUpkeep {
     if (this.running) return;
     const now = Date.now();
     const vacuum = this.changes >= Math.max(this.queueChanges, this.queueScale * this.queueRows) && now - this.lastVacuumAt >= this.queueIntervalMs;
-    const analyze = this.outcomes - this.analyzedAt >= (this.analyzedAt === 0 ? 1_000 : this.analyzeEvery);
+    const analyze = this.outcomes - this.analyzedAt >= (this.analyzedAt === 0 ? 1_000 : Math.max(this.analyzeEvery, this.analyzeScale * this.recordRows));
     const sweep = now - this.sweptAt >= 60_000;
     if (!vacuum && !analyze && !sweep) return;
     this.running = this.pass(vacuum, analyze, sweep)
@@ -99,6 +114,12 @@ export class QueueUpkeep {
   /** Waits for a pass under way (shutdown, tests). */
   async settled(): Promise<void> {
     await this.running;
+  }
+
+  /** A table's row count as its last VACUUM or ANALYZE estimated it. */
+  private async rowsOf(table: 'queue' | 'deliveries'): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(`select greatest(reltuples, 0)::float8 as n from pg_class where oid = $1::regclass`, [table]);
+    return Number(rows[0]?.n ?? 0);
   }
 
   private async pass(vacuum: boolean, analyze: boolean, sweep: boolean): Promise<void> {
@@ -114,8 +135,7 @@ export class QueueUpkeep {
       const analyze = started - this.queueAnalyzedAt >= 10_000;
       if (analyze) this.queueAnalyzedAt = started;
       await this.db.exec(analyze ? 'vacuum (skip_locked, parallel 0, analyze) queue' : 'vacuum (skip_locked, parallel 0) queue');
-      const { rows } = await this.db.query<{ n: number }>(`select greatest(reltuples, 0)::float8 as n from pg_class where oid = 'queue'::regclass`);
-      this.queueRows = Number(rows[0]?.n ?? 0);
+      this.queueRows = await this.rowsOf('queue');
       this.logger.debug({ durationMs: Date.now() - started, queueRows: this.queueRows }, 'queue vacuumed');
     }
     if (analyze) {
@@ -124,7 +144,8 @@ export class QueueUpkeep {
       if (this.autovacuum) return;
       const started = Date.now();
       await this.db.exec(`analyze (skip_locked) ${RECORD_TABLES.join(', ')}`);
-      this.logger.debug({ durationMs: Date.now() - started }, 'record tables analyzed');
+      this.recordRows = await this.rowsOf('deliveries');
+      this.logger.debug({ durationMs: Date.now() - started, deliveries: this.recordRows }, 'record tables analyzed');
     }
   }
 }

@@ -1,0 +1,131 @@
+/**
+ * The floor under Herald's figures: the least work that accepting events
+ * durably (and, for latency, delivering them) takes, done by a minimal
+ * program on the same machine. A target above what this reaches is out of
+ * reach on the machine, whatever Herald does.
+ *
+ * A bare node:http server with no framework, no authentication, no schema
+ * or size checks, no idempotency, no fan-out rules, no retries:
+ * - `POST /v1/tenants/:t/events/batch` (intake floor): JSON.parse, then in
+ *   one statement and one synchronous commit (as for Herald's 202) an event
+ *   row per event (payload as text) and one queue row each; 202 with ids.
+ * - `POST /v1/tenants/:t/events` (latency floor): the same for one event,
+ *   events arriving meanwhile sharing the statement and the commit (group
+ *   commit, as Herald does); after the commit, 202, and the event is POSTed
+ *   at once to RECEIVER_URL, signed with HMAC-SHA256, `webhook-id` = its id.
+ *   (An outcome row per delivery is not written: the floor only needs to be
+ *   a lower bound.)
+ * Each table has its primary key and the one index a queue needs.
+ * Started by intake.ts and latency.ts as its own process (DATABASE_URL, PORT,
+ * RECEIVER_URL); prints `listening:` when ready.
+ */
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import pg from 'pg';
+import { Pool } from 'undici';
+
+const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 8 });
+await db.query(`
+  create table if not exists floor_events (tenant_id text not null, id text not null, type text not null, payload text not null,
+    created_at timestamptz not null, primary key (tenant_id, id));
+  create table if not exists floor_queue (id text primary key, event_id text not null, endpoint_id text not null, due_at timestamptz not null);
+  create index if not exists floor_queue_due on floor_queue (endpoint_id, due_at);`);
+
+const INSERT = `
+with e as (
+  insert into floor_events (tenant_id, id, type, payload, created_at)
+  select $1, id, type, payload, now() from unnest($2::text[], $3::text[], $4::text[]) as i(id, type, payload)
+  returning id)
+insert into floor_queue (id, event_id, endpoint_id, due_at) select 'dlv_' || id, id, 'ep_floor', now() from e`;
+
+interface FloorEvent {
+  id?: string;
+  type: string;
+  payload: unknown;
+}
+
+let seq = 0;
+const idOf = (e: FloorEvent) => e.id ?? `evt_floor_${seq++}`;
+
+async function insert(tenant: string, events: FloorEvent[], ids: string[]): Promise<void> {
+  await db.query({ name: 'floor_insert', text: INSERT, values: [tenant, ids, events.map((e) => e.type), events.map((e) => JSON.stringify(e.payload))] });
+}
+
+/** Single events gathered while the previous statement ran: one statement, one commit. */
+const pending: { tenant: string; e: FloorEvent; id: string; done: (err?: unknown) => void }[] = [];
+let writing = false;
+async function groupCommit(): Promise<void> {
+  if (writing || pending.length === 0) return;
+  writing = true;
+  const batch = pending.splice(0, pending.length);
+  try {
+    await insert(batch[0]!.tenant, batch.map((p) => p.e), batch.map((p) => p.id));
+    for (const p of batch) p.done();
+  } catch (err) {
+    for (const p of batch) p.done(err);
+  } finally {
+    writing = false;
+    void groupCommit();
+  }
+}
+
+const receiver = process.env.RECEIVER_URL ? new URL(process.env.RECEIVER_URL) : null;
+const out = receiver ? new Pool(receiver.origin, { connections: 64 }) : null;
+const key = Buffer.from('floor-secret-0123456789');
+function deliver(id: string, body: string): void {
+  if (!out || !receiver) return;
+  const ts = Math.floor(Date.now() / 1000);
+  const sig = createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64');
+  out
+    .request({
+      method: 'POST',
+      path: receiver.pathname,
+      headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` },
+      body,
+    })
+    .then((r) => r.body.dump())
+    .catch(() => undefined);
+}
+
+const server = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const reply = (status: number, body: string) =>
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    try {
+      const m = /^\/v1\/tenants\/([^/]+)\/events(\/batch)?$/.exec(req.url ?? '');
+      if (req.method !== 'POST' || !m?.[1]) return reply(404, '{}');
+      const tenant = m[1];
+      const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events?: FloorEvent[] } & FloorEvent;
+      if (m[2]) {
+        const events = parsed.events ?? [];
+        const ids = events.map(idOf);
+        insert(tenant, events, ids).then(
+          () => reply(202, JSON.stringify({ data: ids.map((id) => ({ id })) })),
+          (err: unknown) => reply(500, JSON.stringify({ error: String(err) })),
+        );
+        return;
+      }
+      const id = idOf(parsed);
+      pending.push({
+        tenant,
+        e: parsed,
+        id,
+        done: (err) => {
+          if (err) return reply(500, JSON.stringify({ error: String(err) }));
+          reply(202, JSON.stringify({ id, deliveries: 1 }));
+          deliver(id, JSON.stringify(parsed.payload));
+        },
+      });
+      void groupCommit();
+    } catch (err) {
+      reply(400, JSON.stringify({ error: String(err) }));
+    }
+  });
+});
+server.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write(`listening: http://127.0.0.1:${process.env.PORT}\n`));
+process.on('SIGTERM', () => {
+  server.close();
+  void Promise.all([db.end(), out?.close()]).then(() => process.exit(0));
+});

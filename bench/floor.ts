@@ -1,0 +1,28 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { track } from './children.js';
+import { freePort } from './util.js';
+
+/** Starts floor-server.ts (the minimal program the bench compares Herald with) on a scenario's database; resolves once it listens. */
+export async function startFloor(o: { databaseUrl: string; receiverUrl?: string }): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./floor-server.js', import.meta.url))], {
+    env: { ...process.env, DATABASE_URL: o.databaseUrl, PORT: String(port), RECEIVER_URL: o.receiverUrl ?? '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  track(child);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('floor server did not start in 10 s')), 10_000);
+    child.stdout?.on('data', (c: Buffer) => {
+      if (c.toString().includes('listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`floor server exited (code ${code})`));
+    });
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
