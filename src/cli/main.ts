@@ -45,7 +45,10 @@ function configFrom(flags: ServeFlags, embeddedDevDefault: boolean): Config {
  * bodies peaked at 219-238 MB RSS. Measured with the bench's memory
  * scenario (3 runs each, 5,000 deliveries): 0 (V8's choice) 219-238 MB,
  * 100 % 166-187 MB, 50 % 156-168 MB, 25 % 152-165 MB. The full GCs this adds
- * mark a ~30 MB live heap, mostly on V8's background thread.
+ * mark a ~30 MB live heap, mostly on V8's background thread. Later, with
+ * claims of 256 and a hold of as many, 50 % peaked at 197-207 MB and 25 %
+ * at 180-195 MB (3 runs each, alternated), with no lower delivery rate in
+ * the sustained scenario (2 runs each): the default is 25.
  *
  * Rejected: `--max-old-space-size` shrinks the growing factor too (V8 scales
  * it with the limit) but is a hard ceiling, and a worker's live heap scales
