@@ -7,8 +7,6 @@ export interface SendRequest {
   body: string;
   /** Whole-request budget: connect, headers and body read. */
   timeoutMs: number;
-  /** Aborts the request (shutdown); the sender aborts it itself when the timeout passes. */
-  controller?: AbortController;
 }
 
 export interface SendResult {
@@ -111,20 +109,15 @@ export interface Send {
 
 /**
  * One HTTP attempt. Redirects are never followed, the response body is
- * read up to `bodyCap` bytes and the rest discarded without buffering, and
- * no content decoding is done, so a gzip bomb stays compressed.
+ * read up to `bodyCap` bytes and past that the connection is closed (the
+ * rest is never read), and no content decoding is done, so a gzip bomb
+ * stays compressed.
  */
 export function send(dispatcher: Dispatcher, req: SendRequest, bodyCap: number, budget: ResponseBudget = processBudget): Promise<SendResult> {
-  const s = startSend(dispatcher, req, bodyCap, budget);
-  const signal = req.controller?.signal;
-  if (signal) {
-    if (signal.aborted) s.abort();
-    else signal.addEventListener('abort', () => s.abort(), { once: true });
-  }
-  return s.done;
+  return startSend(dispatcher, req, bodyCap, budget).done;
 }
 
-/** As send(), returning a handle that can abort it; the worker's path (no AbortController per send). */
+/** As send(), returning a handle that can abort it (the worker aborts its sends on shutdown). */
 export function startSend(dispatcher: Dispatcher, req: SendRequest, bodyCap: number, budget: ResponseBudget = processBudget): Send {
   return new Attempt(dispatcher, req, bodyCap, budget);
 }
