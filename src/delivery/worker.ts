@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { NOTIFY_CHANNEL } from '../store/events.js';
 import { BatchWriter } from './batch-writer.js';
+import { FailureLog } from './failure-log.js';
 import { announceDisabled } from './endpoint-health.js';
 import { claimDeliveries } from './queue/claim.js';
 import { applyEffects, hasEffects, type EffectsOutcome } from './queue/effects.js';
@@ -97,6 +98,7 @@ export class Worker {
   private readonly writer: BatchWriter<AttemptResult>;
   private readonly configs: EndpointConfigs;
   private readonly upkeep: QueueUpkeep;
+  private readonly failureLog: FailureLog;
   /** Controllers of the sends under way, aborted together on shutdown. */
   private readonly sending = new Set<Send>();
   private wake: (() => void) | null = null;
@@ -127,6 +129,7 @@ export class Worker {
     this.throttle = new Throttle(o.endpointConcurrency);
     this.configs = new EndpointConfigs(o.secrets);
     this.upkeep = new QueueUpkeep(o.db, o.logger);
+    this.failureLog = new FailureLog(o.logger);
     this.writer = new BatchWriter(
       async (batch) => {
         const t0 = performance.now();
@@ -581,6 +584,7 @@ export class Worker {
     this.o.metrics.attemptDuration.observe(res.durationMs / 1000);
     const result = outcome(d, prepared.headers, startedAt, res, this.o.retryAfterMaxSeconds * 1000);
     if (result.status !== 'pending') this.o.metrics.finished.inc({ status: result.status });
+    this.failureLog.note(result);
     this.o.logger.debug(
       { deliveryId: d.id, eventId: d.eventId, endpointId: d.endpointId, status: res.status, error: res.errorCode, outcome: result.status },
       'attempt',
@@ -614,6 +618,7 @@ export class Worker {
     await this.upkeep.settled();
     await forgetWorker(this.o.db, this.id).catch(() => undefined);
     this.state = STATES.stopped;
+    this.failureLog.flush();
     this.o.logger.info({ ...this.tally, claims: this.claims }, 'worker stopped');
   }
 }
