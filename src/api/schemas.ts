@@ -61,7 +61,16 @@ export const EventTypeCreate = Type.Object(
     schema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema (draft 2020-12 subset ajv supports) that payloads must match' })),
     envelope: Type.Optional(Type.Unknown({ description: 'body template for events of this type; overrides the tenant envelope' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        name: 'invoice.paid',
+        description: 'An invoice was paid in full',
+        schema: { type: 'object', required: ['invoiceId', 'amount'], properties: { invoiceId: { type: 'string' }, amount: { type: 'integer' } } },
+      },
+    ],
+  },
 );
 export const EventTypePatch = Type.Object(
   {
@@ -154,7 +163,13 @@ const endpointFields = {
 export const EndpointCreate = Type.Object(
   // No client-chosen id: endpoint ids are global, so a chosen id could reveal another tenant's endpoint.
   { ...endpointFields, secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { url: 'https://example.com/webhooks', description: 'Billing service', eventTypes: ['invoice.*'] },
+      { url: 'https://example.com/hooks', signature: { scheme: 'hmac-sha256', header: 'X-Signature', encoding: 'hex' }, retry: { schedule: [30, 300, 3600] } },
+    ],
+  },
 );
 export const EndpointPatch = Type.Object({ ...endpointFields, url: Type.Optional(endpointFields.url) }, { additionalProperties: false });
 export const SecretBody = Type.Object({ secret: Type.String() });
@@ -205,7 +220,7 @@ export const Tenant = Type.Object({
 });
 export const TenantCreate = Type.Object(
   { id: Type.Optional(Id), name: Type.String({ minLength: 1, maxLength: 200 }), settings: Type.Optional(TenantSettings) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ id: 'acme', name: 'Acme Inc' }] },
 );
 export const TenantPatch = Type.Object(
   { name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), settings: Type.Optional(TenantSettings) },
@@ -226,11 +241,21 @@ export const EventPublish = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ id: 'in_1-paid', type: 'invoice.paid', payload: { invoiceId: 'in_1', amount: 4200 } }] },
 );
 export const EventBatch = Type.Object(
   { events: Type.Array(EventPublish, { minItems: 1, maxItems: 1000 }) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        events: [
+          { id: 'in_1-paid', type: 'invoice.paid', payload: { invoiceId: 'in_1', amount: 4200 } },
+          { id: 'in_2-paid', type: 'invoice.paid', payload: { invoiceId: 'in_2', amount: 990 } },
+        ],
+      },
+    ],
+  },
 );
 export const EventAccepted = Type.Object({
   id: Type.String(),
