@@ -20,7 +20,9 @@ let work: string;
 beforeAll(async () => {
   h = await startHerald();
   receiver = await new Receiver().listen();
-  receiver.respond = (r, res) => res.writeHead(r.path === '/fail' ? 500 : 200).end(r.path === '/fail' ? 'no' : 'ok');
+  receiver.respond = (r, res) => {
+    res.writeHead(r.path === '/fail' ? 500 : 200).end(r.path === '/fail' ? 'no' : 'ok');
+  };
   env = { HERALD_URL: h.url, HERALD_TOKEN: ADMIN_TOKEN };
   work = await mkdtemp(join(tmpdir(), 'herald-cli-'));
 });

@@ -14,12 +14,14 @@ export interface CliOptions {
   /** Written to the CLI's standard input, which is then closed. */
   stdin?: string;
   cwd?: string;
+  /** Another `herald` to run (an installed one). (Default: this build's bin/herald.js) */
+  bin?: string;
 }
 
 /** Runs the compiled `herald` binary as users do, with only PATH and `env` in its environment. */
 export function herald(args: string[], opts: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
       env: { PATH: process.env.PATH ?? '', ...opts.env },
       cwd: opts.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -40,6 +40,8 @@ export class Transport {
   private readonly fetchFn: typeof fetch;
 
   constructor(private readonly opts: TransportOptions) {
+    if (typeof opts.url !== 'string' || !/^https?:\/\/[^/]/.test(opts.url)) throw new TypeError(`url: must be an http(s) URL such as http://127.0.0.1:8080, got ${JSON.stringify(opts.url)}`);
+    if (typeof opts.token !== 'string' || opts.token === '') throw new TypeError('token: an API token is required');
     this.base = opts.url.replace(/\/+$/, '');
     this.maxRetries = opts.maxRetries ?? 4;
     this.maxDelay = opts.maxRetryDelayMs ?? 30_000;

@@ -57,6 +57,12 @@ describe('@herald/client', () => {
     await expect(client.call('GET /v1/tenants/{tenantId}', { params: { tenantId: 'nope' } })).rejects.toMatchObject({ status: 404, code: 'not_found' });
   });
 
+  it('refuses a missing url or token, naming it', () => {
+    expect(() => new HeraldClient({ url: '', token: 't' })).toThrow(/^url: must be an http\(s\) URL/);
+    expect(() => new HeraldClient({ url: '127.0.0.1:8080', token: 't' })).toThrow(/^url: /);
+    expect(() => new HeraldClient({ url: h.url, token: '' })).toThrow(/^token: /);
+  });
+
   it('rides out the API rate limit: 429s are retried after Retry-After', async () => {
     const before = seen.length;
     const all = await Promise.all(Array.from({ length: 60 }, () => client.call('GET /v1/tenants/{tenantId}', { params: { tenantId: 'acme' } })));
