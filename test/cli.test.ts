@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,6 +210,28 @@ describe('herald management commands', () => {
     refused(await run('endpoints', 'delete', endpointId, '--tenant', 'acme'), 5, /not found/);
     ok(await run('tenants', 'delete', '--tenant', 'acme'));
     expect(await json('tenants', 'list')).toEqual([]);
+  });
+});
+
+describe('server commands on a terminal', () => {
+  it('migrate and rotate-secrets-key draw a progress bar with counts and rate, and print only the result otherwise', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-cli-migrate-'));
+    try {
+      const data = { HERALD_DATA_DIR: join(dir, 'data'), HERALD_LOG_LEVEL: 'warn' };
+      const migrations = (await readdir(new URL('../migrations/', import.meta.url))).filter((f) => f.endsWith('.sql')).length;
+      const tty = await heraldInTerminal(['migrate'], data);
+      expect(tty.code, tty.output).toBe(0);
+      expect(tty.output).toMatch(new RegExp(`migrating {2}\\[#{20}\\] {2}${migrations}/${migrations} {2}\\d+\\.\\d/s`));
+      expect(tty.output).toContain('applied: 0001_core.sql');
+      const again = ok(await herald(['migrate'], { env: data }));
+      expect(again.stdout).toBe('database is up to date\n');
+      const rotate = await heraldInTerminal(['rotate-secrets-key'], data);
+      expect(rotate.code, rotate.output).toBe(0);
+      expect(rotate.output).toMatch(/endpoints looked at {2}0 {2}\d+\.\d\/s/);
+      expect(rotate.output).toMatch(/done: 0 endpoint\(s\) now use key [0-9a-f]{8}/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
