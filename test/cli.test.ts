@@ -50,7 +50,8 @@ function refused(r: CliRun, code: number, message: RegExp): void {
 const run = (...args: string[]) => herald(args, { env });
 const json = async <T = any>(...args: string[]): Promise<T> => JSON.parse(ok(await run(...args, '--json')).stdout) as T;
 
-describe('herald management commands', () => {
+// Each test runs the CLI process 5-15 times; on a loaded 2-core machine that passes 30 s.
+describe('herald management commands', { timeout: 120_000 }, () => {
   let endpointId = '';
   let failingId = '';
   let secret = '';
@@ -213,7 +214,7 @@ describe('herald management commands', () => {
   });
 });
 
-describe('server commands on a terminal', () => {
+describe('server commands on a terminal', { timeout: 120_000 }, () => {
   it('migrate and rotate-secrets-key draw a progress bar with counts and rate, and print only the result otherwise', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'herald-cli-migrate-'));
     try {

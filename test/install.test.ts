@@ -55,6 +55,7 @@ describe('npm pack → install → run', () => {
     procs.push(p);
     url = `http://127.0.0.1:${port}`;
     expect(p.output).toContain('embedded (PGlite) in ./.herald/data');
+    expect(p.output).toContain(`api docs:  ${url}/docs`);
     expect(existsSync(join(work, '.herald/data/admin-token'))).toBe(true);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${url}/`)).text()).toMatch(/<div id="root">/);

@@ -69,7 +69,7 @@ async function runServer(roles: Roles, flags: ServeFlags): Promise<void> {
   const running = await start(config, logger, roles, admin.hash);
   const lines = [`Herald ${VERSION} (${roles.api && roles.worker ? 'api + worker' : roles.api ? 'api' : 'worker'})`];
   lines.push(`  database: ${config.databaseUrl ? redact(config.databaseUrl) : `embedded (PGlite) in ${config.dataDir}`}`);
-  if (running.url) lines.push(`  listening: ${running.url}`, `  dashboard: ${running.url}/ (sign in with the admin token)`, `  openapi:   ${running.url}/openapi.json`);
+  if (running.url) lines.push(`  listening: ${running.url}`, `  dashboard: ${running.url}/ (sign in with the admin token)`, `  openapi:   ${running.url}/openapi.json`, `  api docs:  ${running.url}/docs`);
   if (running.url && admin.token && !config.databaseUrl) lines.push(`  admin token: ${admin.token}${admin.generated ? ' (generated; kept in the data directory)' : ''}`);
   if (config.dev) {
     lines.push('', '  !!! DEV MODE: deliveries may go to http:// and private/loopback addresses.', '  !!! Never run like this in production (set HERALD_DEV=0).');
