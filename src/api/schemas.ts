@@ -17,8 +17,20 @@ export const EventTypePattern = Type.String({
 const Timestamp = Type.String({ format: 'date-time' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
+/**
+ * Any JSON value, on purpose: event payloads, body templates, JSON Schemas,
+ * audit details. Marked `x-any-json` so that the OpenAPI document says so
+ * and its check (test/openapi-schemas.test.ts) tells them from a schema
+ * someone forgot to write.
+ */
+export const AnyJson = (description: string) => Type.Unknown({ description, 'x-any-json': true });
+/** A JSON object whose keys and values are free, on purpose (see AnyJson). */
+export const JsonObject = (description: string) => Type.Record(Type.String(), Type.Unknown(), { description, 'x-any-json': true });
+
+/** One invalid field of a refused request. */
+export const FieldProblem = Type.Object({ field: Type.String({ description: 'path of the field, e.g. body.retry.schedule' }), message: Type.String() });
 export const ErrorBody = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
+  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Array(FieldProblem)) }),
 });
 
 export const TenantParams = Type.Object({ tenantId: Id });
@@ -37,8 +49,8 @@ export const PageQuery = Type.Object({
 export const EventType = Type.Object({
   name: Type.String(),
   description: Nullable(Type.String()),
-  schema: Nullable(Type.Record(Type.String(), Type.Unknown())),
-  envelope: Type.Unknown(),
+  schema: Nullable(JsonObject('JSON Schema that payloads of this type must match')),
+  envelope: AnyJson('body template for events of this type (null: the tenant envelope or the bare payload)'),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -49,7 +61,16 @@ export const EventTypeCreate = Type.Object(
     schema: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema (draft 2020-12 subset ajv supports) that payloads must match' })),
     envelope: Type.Optional(Type.Unknown({ description: 'body template for events of this type; overrides the tenant envelope' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        name: 'invoice.paid',
+        description: 'An invoice was paid in full',
+        schema: { type: 'object', required: ['invoiceId', 'amount'], properties: { invoiceId: { type: 'string' }, amount: { type: 'integer' } } },
+      },
+    ],
+  },
 );
 export const EventTypePatch = Type.Object(
   {
@@ -104,6 +125,8 @@ export const Retry = Type.Unsafe<Static<TUnion<[...typeof RetryShapes]>>>({
   then: RetryShapes[1],
   else: RetryShapes[0],
 });
+/** The retry policy in responses: the same two shapes as anyOf, which OpenAPI tools understand (if/then/else they do not). */
+export const RetryOut = Type.Union([...RetryShapes]);
 const Headers = Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 4096 }), { maxProperties: 50 });
 export const Endpoint = Type.Object({
   id: Type.String(),
@@ -114,8 +137,8 @@ export const Endpoint = Type.Object({
   disabled: Type.Boolean(),
   disabledReason: Nullable(Type.String()),
   headers: Type.Record(Type.String(), Type.String()),
-  signature: Type.Unknown(),
-  retry: Type.Unknown(),
+  signature: Signature,
+  retry: RetryOut,
   timeoutMs: Type.Integer(),
   ordered: Type.Boolean(),
   rateLimitPerSecond: Nullable(Type.Number()),
@@ -140,7 +163,13 @@ const endpointFields = {
 export const EndpointCreate = Type.Object(
   // No client-chosen id: endpoint ids are global, so a chosen id could reveal another tenant's endpoint.
   { ...endpointFields, secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { url: 'https://example.com/webhooks', description: 'Billing service', eventTypes: ['invoice.*'] },
+      { url: 'https://example.com/hooks', signature: { scheme: 'hmac-sha256', header: 'X-Signature', encoding: 'hex' }, retry: { schedule: [30, 300, 3600] } },
+    ],
+  },
 );
 export const EndpointPatch = Type.Object({ ...endpointFields, url: Type.Optional(endpointFields.url) }, { additionalProperties: false });
 export const SecretBody = Type.Object({ secret: Type.String() });
@@ -159,37 +188,39 @@ export const Recover = Type.Object({ since: Timestamp, until: Type.Optional(Time
 
 // --- tenants -----------------------------------------------------------------
 /** A body template; see src/delivery/envelope.ts for the placeholders. */
-export const Envelope = Type.Unknown({
-  description:
-    'JSON body template around the payload; string values {{payload}}, {{event.id}}, {{event.type}}, {{event.createdAt}}, {{event.timestamp}}, {{tenant.id}} are filled in',
-});
-export const TenantSettings = Type.Object(
-  {
-    envelope: Type.Optional(Envelope),
-    endpointDefaults: Type.Optional(
-      Type.Object(
-        {
-          signature: Type.Optional(Signature),
-          retry: Type.Optional(Retry),
-          timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
-          headers: Type.Optional(Headers),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-  },
-  { additionalProperties: false },
+export const Envelope = AnyJson(
+  'JSON body template around the payload; string values {{payload}}, {{event.id}}, {{event.type}}, {{event.createdAt}}, {{event.timestamp}}, {{tenant.id}} are filled in',
 );
+/** Tenant settings with the given retry schema: `Retry` to validate requests, `RetryOut` to describe responses. */
+const tenantSettings = (retry: typeof Retry | typeof RetryOut) =>
+  Type.Object(
+    {
+      envelope: Type.Optional(Envelope),
+      endpointDefaults: Type.Optional(
+        Type.Object(
+          {
+            signature: Type.Optional(Signature),
+            retry: Type.Optional(retry),
+            timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
+            headers: Type.Optional(Headers),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false },
+  );
+export const TenantSettings = tenantSettings(Retry);
 export const Tenant = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  settings: Type.Unknown(),
+  settings: tenantSettings(RetryOut),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
 export const TenantCreate = Type.Object(
   { id: Type.Optional(Id), name: Type.String({ minLength: 1, maxLength: 200 }), settings: Type.Optional(TenantSettings) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ id: 'acme', name: 'Acme Inc' }] },
 );
 export const TenantPatch = Type.Object(
   { name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), settings: Type.Optional(TenantSettings) },
@@ -210,11 +241,21 @@ export const EventPublish = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ id: 'in_1-paid', type: 'invoice.paid', payload: { invoiceId: 'in_1', amount: 4200 } }] },
 );
 export const EventBatch = Type.Object(
   { events: Type.Array(EventPublish, { minItems: 1, maxItems: 1000 }) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        events: [
+          { id: 'in_1-paid', type: 'invoice.paid', payload: { invoiceId: 'in_1', amount: 4200 } },
+          { id: 'in_2-paid', type: 'invoice.paid', payload: { invoiceId: 'in_2', amount: 990 } },
+        ],
+      },
+    ],
+  },
 );
 export const EventAccepted = Type.Object({
   id: Type.String(),
@@ -226,7 +267,7 @@ export const Event = Type.Object({
   id: Type.String(),
   tenantId: Type.String(),
   type: Type.String(),
-  payload: Type.Unknown(),
+  payload: JsonObject('the payload as published'),
   createdAt: Type.String(),
 });
 export const EventListQuery = Type.Object({
@@ -280,7 +321,7 @@ export const AuditEntry = Type.Object({
   action: Type.String(),
   targetType: Nullable(Type.String()),
   targetId: Nullable(Type.String()),
-  details: Type.Record(Type.String(), Type.Unknown()),
+  details: JsonObject('what changed; depends on the action'),
   createdAt: Type.String(),
 });
 export const AuditQuery = Type.Object({ ...PageQuery.properties, action: Type.Optional(Type.String({ maxLength: 100 })) });

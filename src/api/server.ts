@@ -28,6 +28,7 @@ import { portalLinkRoutes } from './routes/portal-links.js';
 import { statsRoutes } from './routes/stats.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { apiReference } from './api-reference.js';
 import { staticUi } from './static-ui.js';
 import { tenantScope } from './tenant-scope.js';
 import { VERSION } from '../version.js';
@@ -194,6 +195,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   await app.register(
     tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, eventRoutes, deliveryRoutes, auditRoutes, statsRoutes, portalLinkRoutes]),
   );
+  await app.register(apiReference);
   // The web UI at `/` (packages/web/dist), after every API route so it never shadows one.
   await app.register(staticUi());
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -3,6 +3,7 @@ import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { API_REFERENCE_PATH } from './api-reference.js';
 
 /**
  * Serves the web UI (packages/web, built by `npm run build`) at `/`: files
@@ -12,7 +13,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
  */
 
 /** Paths that belong to the API: never answered with the UI. */
-const API_PATHS = ['/v1', '/healthz', '/readyz', '/metrics', '/openapi.json', '/documentation'];
+const API_PATHS = ['/v1', '/healthz', '/readyz', '/metrics', '/openapi.json', '/documentation', API_REFERENCE_PATH];
 
 /** Where the built UI is, from src/api (tests) and dist/api (built) alike. */
 export const DEFAULT_UI_ROOT = resolve(fileURLToPath(new URL('../../packages/web/dist', import.meta.url)));

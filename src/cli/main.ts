@@ -1,181 +1,54 @@
-import v8 from 'node:v8';
-import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, type Config, type ConfigInput } from '../config/config.js';
-import { migrate } from '../db/migrate.js';
-import { createLogger } from '../logger.js';
-import { DataDirInUseError } from '../db/data-dir-lock.js';
-import { ListenError, openDb, resolveAdminToken, secretBoxFor, start, type Roles } from '../runtime.js';
-import { KeyFileError } from '../security/key-files.js';
-import { resealSecrets } from '../store/endpoints.js';
+import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { deliveryCommands } from './commands/deliveries.js';
+import { endpointCommands } from './commands/endpoints.js';
+import { eventTypeCommands } from './commands/event-types.js';
+import { eventCommands } from './commands/events.js';
+import { portalLinkCommand } from './commands/portal-link.js';
+import { recoverCommand } from './commands/recover.js';
+import { serverCommands } from './commands/server.js';
+import { tenantCommands } from './commands/tenants.js';
+import { tokenCommands } from './commands/tokens.js';
+import { CliError, EXIT } from './exit-codes.js';
 
-interface ServeFlags {
-  port?: string;
-  host?: string;
-  dev?: boolean;
-  databaseUrl?: string;
-  dataDir?: string;
-}
+const program = new Command('herald')
+  .version(VERSION)
+  .description('Herald: self-hostable webhook delivery. Runs the server, and manages a running one through its REST API.')
+  // Set before the subcommands are added, so they inherit it: commander throws instead of
+  // exiting, and the catch below picks the exit code (2 for a wrong command line).
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`herald: ${text.replace(/^error: /, '')}`) });
 
-function configFrom(flags: ServeFlags, embeddedDevDefault: boolean): Config {
-  const overrides: Partial<ConfigInput> = {
-    port: flags.port === undefined ? undefined : Number(flags.port),
-    host: flags.host,
-    databaseUrl: flags.databaseUrl,
-    dataDir: flags.dataDir,
-    dev: flags.dev,
-  };
-  // `--dev` is on by default only when serving on the embedded database
-  // (the `npm start` first run); HERALD_DEV=0 turns it off there too.
-  const embedded = !(flags.databaseUrl ?? process.env.DATABASE_URL);
-  if (embeddedDevDefault && embedded && flags.dev === undefined && !process.env.HERALD_DEV) overrides.dev = true;
-  return loadConfig(overrides);
-}
+serverCommands(program);
+tenantCommands(program);
+endpointCommands(program);
+eventTypeCommands(program);
+eventCommands(program);
+deliveryCommands(program);
+recoverCommand(program);
+tokenCommands(program);
+portalLinkCommand(program);
 
-/**
- * Lets V8's old generation grow by `percent` over the live heap between full
- * GCs instead of its default of up to 4x (on a machine with more than ~8 GB,
- * where the heap limit is 2 GB or more).
- *
- * Why: every delivery's response body (up to the 64 KiB cap) and outcome
- * live until the batched write of the outcome, long enough to be promoted;
- * so a busy worker promotes tens of MB/s that die soon after. With a ~30 MB
- * live heap V8 let the old space reach ~100 MB of mostly garbage before the
- * next full GC (`--trace-gc`: 97 -> 27 MB), so a worker answered with 16 MB
- * bodies peaked at 219-238 MB RSS. Measured with the bench's memory
- * scenario (3 runs each, 5,000 deliveries): 0 (V8's choice) 219-238 MB,
- * 100 % 166-187 MB, 50 % 156-168 MB, 25 % 152-165 MB. The full GCs this adds
- * mark a ~30 MB live heap, mostly on V8's background thread. Later, with
- * claims of 256 and a hold of as many, 50 % peaked at 197-207 MB and 25 %
- * at 180-195 MB (3 runs each, alternated), with no lower delivery rate in
- * the sustained scenario (2 runs each): the default is 25.
- *
- * Rejected: `--max-old-space-size` shrinks the growing factor too (V8 scales
- * it with the limit) but is a hard ceiling, and a worker's live heap scales
- * with concurrency × payload size (256 × 1 MB by default), so any low value
- * risks an out-of-memory crash; a smaller semi-space must be given on the
- * node command line, and gave less. This flag is read at each full GC, so
- * setting it after start works; a `--heap-growing-percent` given to node
- * itself wins.
- */
-function tuneWorkerHeap(percent: number): void {
-  if (percent <= 0 || process.execArgv.some((a) => a.startsWith('--heap-growing-percent') || a.startsWith('--heap_growing_percent'))) return;
-  v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
-}
-
-async function run(roles: Roles, flags: ServeFlags): Promise<void> {
-  const config = configFrom(flags, roles.api && roles.worker);
-  if (roles.worker) tuneWorkerHeap(config.workerHeapGrowingPercent);
-  const logger = createLogger(config.logLevel);
-  const admin = await resolveAdminToken(config);
-  const running = await start(config, logger, roles, admin.hash);
-  const lines = [`Herald ${VERSION} (${roles.api && roles.worker ? 'api + worker' : roles.api ? 'api' : 'worker'})`];
-  lines.push(`  database: ${config.databaseUrl ? redact(config.databaseUrl) : `embedded (PGlite) in ${config.dataDir}`}`);
-  if (running.url) lines.push(`  listening: ${running.url}`, `  dashboard: ${running.url}/ (sign in with the admin token)`, `  openapi:   ${running.url}/openapi.json`);
-  if (running.url && admin.token && !config.databaseUrl) lines.push(`  admin token: ${admin.token}${admin.generated ? ' (generated; kept in the data directory)' : ''}`);
-  if (config.dev) {
-    lines.push('', '  !!! DEV MODE: deliveries may go to http:// and private/loopback addresses.', '  !!! Never run like this in production (set HERALD_DEV=0).');
-  }
-  process.stdout.write(lines.join('\n') + '\n');
-
-  let signalled = false;
-  const shutdown = (signal: string) => {
-    if (signalled) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    signalled = true;
-    logger.info({ signal }, 'shutting down: no new claims, finishing in-flight deliveries');
-    running.stop().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(invalid url)';
-  }
-}
-
-const program = new Command('herald').version(VERSION).description('Herald: self-hostable webhook delivery');
-
-function serverOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('-p, --port <port>', 'API port (PORT)'))
-    .addOption(new Option('--host <host>', 'API interface (HERALD_HOST)'))
-    .addOption(new Option('--database-url <url>', 'PostgreSQL URL (DATABASE_URL); embedded PGlite when absent'))
-    .addOption(new Option('--data-dir <dir>', 'embedded database directory (HERALD_DATA_DIR)'))
-    .addOption(new Option('--dev', 'allow http:// and private addresses (HERALD_DEV=1)'))
-    .addOption(new Option('--no-dev', 'refuse http:// and private addresses even on the embedded database'));
-}
-
-serverOptions(program.command('serve').description('run the API and a worker in one process (default for npm start)')).action(
-  (flags: ServeFlags) => run({ api: true, worker: true }, flags),
+program.addHelpText(
+  'after',
+  `
+Management commands talk to a running Herald: --url (HERALD_URL, default http://127.0.0.1:8080),
+--token (HERALD_TOKEN, default the admin token in ./.herald/data), --tenant (HERALD_TENANT), --json.
+Exit codes: 0 ok, 1 failure, 2 usage, 3 unreachable, 4 token refused, 5 not found, 6 input refused.`,
 );
-serverOptions(program.command('api').description('run the API only')).action((flags: ServeFlags) => run({ api: true, worker: false }, flags));
-serverOptions(program.command('worker').description('run a delivery worker only')).action((flags: ServeFlags) =>
-  run({ api: false, worker: true }, flags),
-);
-serverOptions(program.command('migrate').description('apply database migrations and exit')).action(async (flags: ServeFlags) => {
-  const config = configFrom(flags, false);
-  const logger = createLogger(config.logLevel);
-  const db = await openDb(config, logger);
-  const { applied } = await migrate(db);
-  await db.close();
-  process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
-});
-
-serverOptions(
-  program
-    .command('rotate-secrets-key')
-    .description('re-encrypt every endpoint secret with the first key of HERALD_SECRET_KEYS (after adding a new key in front)'),
-).action(async (flags: ServeFlags) => {
-  const config = configFrom(flags, false);
-  const logger = createLogger(config.logLevel);
-  const db = await openDb(config, logger);
-  let box;
-  try {
-    await migrate(db);
-    box = await secretBoxFor(config, db, logger);
-  } catch (err) {
-    await db.close();
-    throw err;
-  }
-  let after: string | null = null;
-  let seen = 0;
-  let rewritten = 0;
-  do {
-    const page: { lastId: string | null; rewritten: number } = await db.transaction((tx) => resealSecrets(tx, box, after, 500));
-    after = page.lastId;
-    rewritten += page.rewritten;
-    if (after) seen += 500;
-    process.stdout.write(`\r  re-encrypted ${rewritten} endpoint(s), looked at about ${seen}…`);
-  } while (after);
-  await db.close();
-  process.stdout.write(`\ndone: ${rewritten} endpoint(s) now use key ${box.currentKeyId}; the old keys may be removed from HERALD_SECRET_KEYS\n`);
-});
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`herald: ${err.message}\n`);
-    process.exit(2);
+  if (err instanceof CommanderError) {
+    // Help and --version end this way too, with exit code 0; commander has printed its message.
+    process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
   }
-  // Refusals with a message that says what to do: no stack trace.
-  if (err instanceof DataDirInUseError || err instanceof KeyFileError || err instanceof ListenError) {
-    process.stderr.write(`herald: ${err.message}\n`);
-    process.exit(1);
-  }
-  process.stderr.write(`herald: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
+  if (err instanceof CliError) return fail(err.message, err.exitCode);
+  // Never a stack trace unless asked for: HERALD_DEBUG=1 shows it.
+  const e = err as Error;
+  fail(process.env.HERALD_DEBUG ? (e.stack ?? String(err)) : (e.message ?? String(err)), EXIT.failure);
 });
+
+function fail(message: string, code: number): void {
+  process.stderr.write(`herald: ${message}\n`);
+  process.exit(code);
+}

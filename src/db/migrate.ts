@@ -15,12 +15,13 @@ export interface MigrationResult {
  * processes migrating at once is harmless: the second waits, then sees the
  * row and skips.
  */
-export async function migrate(db: Db): Promise<MigrationResult> {
+/** `onProgress` hears after each file: how many are done (applied or already there) of how many. */
+export async function migrate(db: Db, onProgress?: (done: number, total: number) => void): Promise<MigrationResult> {
   await db.query(`create table if not exists herald_migrations (
     id integer primary key, name text not null, applied_at timestamptz not null default now())`);
   const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
   const applied: string[] = [];
-  for (const file of files) {
+  for (const [index, file] of files.entries()) {
     const id = Number(file.slice(0, 4));
     const sql = await readFile(MIGRATIONS_DIR + file, 'utf8');
     const did = await db.transaction(async (tx) => {
@@ -33,6 +34,7 @@ export async function migrate(db: Db): Promise<MigrationResult> {
       return true;
     });
     if (did) applied.push(file);
+    onProgress?.(index + 1, files.length);
   }
   return { applied };
 }

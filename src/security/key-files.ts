@@ -15,8 +15,9 @@ import { generateToken, hashToken } from './tokens.js';
  * directory's parent, so `/tmp/a` and `/tmp/b` shared `/tmp/secret-key`.)
  * A PostgreSQL deployment sets both in its environment instead.
  */
-export const ADMIN_TOKEN_FILE = 'admin-token';
-export const SECRET_KEY_FILE = 'secret-key';
+import { ADMIN_TOKEN_FILE, SECRET_KEY_FILE } from './key-file-names.js';
+
+export { ADMIN_TOKEN_FILE, SECRET_KEY_FILE };
 
 /** A key file that exists but cannot be used, or a key that is missing while the database needs it. */
 export class KeyFileError extends Error {}

@@ -185,7 +185,7 @@ export async function resealSecrets(
   box: SecretBox,
   afterId: string | null,
   limit: number,
-): Promise<{ lastId: string | null; rewritten: number }> {
+): Promise<{ lastId: string | null; rewritten: number; seen: number }> {
   const res = await q.query<EndpointRow>(`select * from endpoints where ($1::text is null or id > $1) order by id limit $2`, [afterId, limit]);
   let rewritten = 0;
   for (const r of res.rows) {
@@ -194,7 +194,7 @@ export async function resealSecrets(
     await q.query(`update endpoints set secret = $2, old_secrets = $3 where id = $1`, [r.id, box.seal(e.secret), JSON.stringify(sealOld(e.oldSecrets, box))]);
     rewritten++;
   }
-  return { lastId: res.rows.at(-1)?.id ?? null, rewritten };
+  return { lastId: res.rows.at(-1)?.id ?? null, rewritten, seen: res.rows.length };
 }
 
 export async function deleteEndpoint(q: Queryable, tenantId: string, id: string): Promise<boolean> {

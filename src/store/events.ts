@@ -8,7 +8,8 @@ export interface EventRecord {
   id: string;
   tenantId: string;
   type: string;
-  payload: unknown;
+  /** Always a JSON object: publish refuses anything else. */
+  payload: Record<string, unknown>;
   createdAt: string;
 }
 
@@ -233,7 +234,7 @@ const toEvent = (r: EventRow): EventRecord => ({
   id: r.id,
   tenantId: r.tenant_id,
   type: r.type,
-  payload: JSON.parse(r.payload) as unknown,
+  payload: JSON.parse(r.payload) as Record<string, unknown>,
   createdAt: new Date(r.created_at).toISOString(),
 });
 

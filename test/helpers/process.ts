@@ -38,9 +38,17 @@ export class HeraldProcess {
   }
 
   /** Starts `herald <command>` and waits until it has printed its banner. */
-  static async start(command: string, env: Record<string, string>, timeoutMs = 20_000): Promise<HeraldProcess> {
-    const child = spawn(process.execPath, [BIN, command], {
-      env: { PATH: process.env.PATH ?? '', HERALD_LOG_LEVEL: 'warn', ...env },
+  static start(command: string, env: Record<string, string>, timeoutMs = 20_000): Promise<HeraldProcess> {
+    return HeraldProcess.launch({ args: [command], env, timeoutMs });
+  }
+
+  /** Starts a `herald` (this build, or `bin`: an installed one) in `cwd` and waits until it has printed its banner. */
+  static async launch(o: { args: string[]; env?: Record<string, string>; bin?: string; cwd?: string; timeoutMs?: number }): Promise<HeraldProcess> {
+    const command = o.args.join(' ');
+    const timeoutMs = o.timeoutMs ?? 20_000;
+    const child = spawn(process.execPath, [o.bin ?? BIN, ...o.args], {
+      env: { PATH: process.env.PATH ?? '', HERALD_LOG_LEVEL: 'warn', ...o.env },
+      cwd: o.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const p = new HeraldProcess(child);

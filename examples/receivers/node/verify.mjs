@@ -1,4 +1,4 @@
-// Herald receiver, either scheme, Node.js with @herald/verify (npm install @herald/verify).
+// Herald receiver, either scheme, Node.js with @herald/verify (from a tarball today: see the README's "Installing outside the clone").
 // Run: PORT=3000 SECRET=whsec_... RESULTS_FILE=results.log node verify.mjs
 //  or: PORT=3000 SECRET=... SCHEME=hmac-sha256 HEADER=X-AdFlow-Signature ENCODING=hex RESULTS_FILE=results.log node verify.mjs
 import { appendFileSync } from 'node:fs';

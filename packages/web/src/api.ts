@@ -1,155 +1,37 @@
 /**
  * The UI's only way to the server: Herald's public REST API, with the
- * signed-in token. Types mirror the API's responses (src/api/schemas.ts).
+ * signed-in token. Its types are those generated from /openapi.json for
+ * @herald/client, so they follow the server's route schemas.
  */
+
+import type { Routes } from '../../client/src/openapi-types';
+
+/** The success answer of a route, from the types generated from /openapi.json (packages/client). */
+type Ok<R extends keyof Routes> = Routes[R]['response'];
 
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
 
-export interface Tenant {
-  id: string;
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface EventType {
-  name: string;
-  description: string | null;
-  schema: Record<string, unknown> | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export type Signature = { scheme: 'standard' } | { scheme: 'hmac-sha256'; header: string; encoding?: 'hex' | 'base64' };
-export type Retry =
-  | { schedule: number[]; jitter?: number }
-  | { backoff: 'exponential'; initialSeconds: number; maxSeconds: number; maxRetries: number; factor?: number; jitter?: number };
-
-export interface Endpoint {
-  id: string;
-  tenantId: string;
-  url: string;
-  description: string;
-  eventTypes: string[] | null;
-  disabled: boolean;
-  disabledReason: string | null;
-  headers: Record<string, string>;
-  signature: Signature;
-  retry: Retry;
-  timeoutMs: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface HeraldEvent {
-  id: string;
-  tenantId: string;
-  type: string;
-  payload: unknown;
-  createdAt: string;
-}
-
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
-
-export interface Delivery {
-  id: string;
-  tenantId: string;
-  eventId: string;
-  eventType: string;
-  endpointId: string;
-  status: DeliveryStatus;
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastAttemptAt: string | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Attempt {
-  id: string;
-  attemptNumber: number;
-  startedAt: string;
-  durationMs: number;
-  request: { url: string; headers: Record<string, string> };
-  response: { status: number; headers: Record<string, string>; body: string; bodyTruncated: boolean } | null;
-  error: { code: string; message: string } | null;
-}
-
-export interface DeliveryWithAttempts extends Delivery {
-  attemptLog: Attempt[];
-}
-
-export interface AuditEntry {
-  id: string;
-  tenantId: string | null;
-  actor: string;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  details: Record<string, unknown>;
-  createdAt: string;
-}
-
-export interface StatsPoint {
-  start: string;
-  succeeded: number;
-  failed: number;
-  pending: number;
-  attempts: number;
-  attemptsSucceeded: number;
-  attemptsFailed: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-}
-
-export interface LastAttempt {
-  at: string;
-  status: number | null;
-  errorCode: string | null;
-  succeeded: boolean;
-}
-
-export interface Stats {
-  since: string;
-  until: string;
-  bucket: string;
-  totals: Omit<StatsPoint, 'start'> & { successRate: number | null };
-  series: StatsPoint[];
-}
-
-export interface EndpointHealth {
-  endpointId: string;
-  disabled: boolean;
-  attempts: number;
-  attemptsSucceeded: number;
-  successRate: number | null;
-  p95Ms: number | null;
-  lastAttempt: LastAttempt | null;
-}
-
-export interface TenantStats extends Stats {
-  endpoints: EndpointHealth[];
-  endpointsTruncated: boolean;
-}
-
-export interface EndpointStats extends Stats {
-  endpointId: string;
-  lastAttempt: LastAttempt | null;
-}
-
-export interface SessionInfo {
-  kind: 'admin' | 'tenant';
-  tenantId: string | null;
-  /** `read`: a read-only token or portal link; the UI hides what it may not do. */
-  role: 'manage' | 'read';
-  portal: { platformName: string | null; color: string | null; expiresAt: string } | null;
-}
+export type Tenant = Ok<'GET /v1/tenants/{tenantId}'>;
+export type EventType = Ok<'GET /v1/event-types/{name}'>;
+export type Endpoint = Ok<'GET /v1/tenants/{tenantId}/endpoints/{endpointId}'>;
+export type Signature = Endpoint['signature'];
+export type Retry = Endpoint['retry'];
+export type HeraldEvent = Ok<'GET /v1/tenants/{tenantId}/events/{eventId}'>;
+export type Delivery = Ok<'GET /v1/tenants/{tenantId}/deliveries'>['data'][number];
+export type DeliveryStatus = Delivery['status'];
+export type DeliveryWithAttempts = Ok<'GET /v1/tenants/{tenantId}/deliveries/{deliveryId}'>;
+export type Attempt = DeliveryWithAttempts['attemptLog'][number];
+export type AuditEntry = Ok<'GET /v1/tenants/{tenantId}/audit-log'>['data'][number];
+export type TenantStats = Ok<'GET /v1/tenants/{tenantId}/stats'>;
+export type EndpointStats = Ok<'GET /v1/tenants/{tenantId}/endpoints/{endpointId}/stats'>;
+export type Stats = Omit<EndpointStats, 'endpointId' | 'lastAttempt'>;
+export type StatsPoint = Stats['series'][number];
+export type EndpointHealth = TenantStats['endpoints'][number];
+export type LastAttempt = NonNullable<EndpointStats['lastAttempt']>;
+export type SessionInfo = Ok<'GET /v1/session'>;
 
 /** An error answer of the API (`{error: {code, message, details}}`), or a network failure (status 0). */
 export class ApiError extends Error {

@@ -62,6 +62,11 @@ export function Layout({ tenantId: routeTenant, children }: { tenantId: string |
           ) : null}
         </nav>
         <div className="side-foot">
+          {!PORTAL ? (
+            <a className="small" href="/docs" target="_blank" rel="noopener">
+              API reference
+            </a>
+          ) : null}
           {s.portal ? <div className="small muted">Link valid until {new Date(s.portal.expiresAt).toLocaleString()}</div> : null}
           {!PORTAL ? (
             <button type="button" className="btn btn-small btn-ghost" onClick={s.signOut}>

@@ -1,0 +1,973 @@
+// Generated from /openapi.json by packages/client/codegen/openapi-types.ts; do not edit.
+// Regenerate: UPDATE_GENERATED=1 npx vitest run packages/client/test/generated.test.ts
+
+/** Every route: its path parameters, query, request body and success response. */
+export interface Routes {
+  "GET /v1/event-types": {
+    params: never;
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      data: Array<{
+        name: string;
+        description: string | null;
+        /** JSON Schema that payloads of this type must match */
+        schema: Record<string, unknown> | null;
+        /** body template for events of this type (null: the tenant envelope or the bare payload) */
+        envelope: unknown;
+        createdAt: string;
+        updatedAt: string;
+      }>;
+    };
+  };
+  "POST /v1/event-types": {
+    params: never;
+    query: never;
+    body: {
+      name: string;
+      description?: string;
+      /** JSON Schema (draft 2020-12 subset ajv supports) that payloads must match */
+      schema?: {
+        [key: string]: unknown;
+      };
+      /** body template for events of this type; overrides the tenant envelope */
+      envelope?: unknown;
+    };
+    /** 201 */
+    response: {
+      name: string;
+      description: string | null;
+      /** JSON Schema that payloads of this type must match */
+      schema: Record<string, unknown> | null;
+      /** body template for events of this type (null: the tenant envelope or the bare payload) */
+      envelope: unknown;
+      createdAt: string;
+      updatedAt: string;
+    };
+  };
+  "GET /v1/event-types/{name}": {
+    params: { name: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      name: string;
+      description: string | null;
+      /** JSON Schema that payloads of this type must match */
+      schema: Record<string, unknown> | null;
+      /** body template for events of this type (null: the tenant envelope or the bare payload) */
+      envelope: unknown;
+      createdAt: string;
+      updatedAt: string;
+    };
+  };
+  "PATCH /v1/event-types/{name}": {
+    params: { name: string };
+    query: never;
+    body: {
+      description?: string;
+      schema?: {
+        [key: string]: unknown;
+      } | null;
+      envelope?: unknown;
+    };
+    /** 200 */
+    response: {
+      name: string;
+      description: string | null;
+      /** JSON Schema that payloads of this type must match */
+      schema: Record<string, unknown> | null;
+      /** body template for events of this type (null: the tenant envelope or the bare payload) */
+      envelope: unknown;
+      createdAt: string;
+      updatedAt: string;
+    };
+  };
+  "GET /v1/session": {
+    params: never;
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      kind: ("admin" | "tenant");
+      tenantId: string | null;
+      role: ("manage" | "read");
+      portal: {
+        platformName: string | null;
+        color: string | null;
+        expiresAt: string;
+      } | null;
+    };
+  };
+  "GET /v1/tenants": {
+    params: never;
+    query: { limit?: number; cursor?: string };
+    body: never;
+    /** 200 */
+    response: {
+      data: Array<{
+        id: string;
+        name: string;
+        settings: {
+          /** JSON body template around the payload; string values {{payload}}, {{event.id}}, {{event.type}}, {{event.createdAt}}, {{event.timestamp}}, {{tenant.id}} are filled in */
+          envelope?: unknown;
+          endpointDefaults?: {
+            signature?: ({
+              scheme: "standard";
+            } | {
+              scheme: "hmac-sha256";
+              header: string;
+              encoding?: ("hex" | "base64");
+            });
+            retry?: ({
+              schedule: Array<number>;
+              jitter?: number;
+            } | {
+              backoff: "exponential";
+              initialSeconds: number;
+              maxSeconds: number;
+              maxRetries: number;
+              factor?: number;
+              jitter?: number;
+            });
+            timeoutMs?: number;
+            headers?: {
+              [key: string]: string;
+            };
+          };
+        };
+        createdAt: string;
+        updatedAt: string;
+      }>;
+      nextCursor: string | null;
+    };
+  };
+  "POST /v1/tenants": {
+    params: never;
+    query: never;
+    body: {
+      id?: string;
+      name: string;
+      settings?: {
+        /** JSON body template around the payload; string values {{payload}}, {{event.id}}, {{event.type}}, {{event.createdAt}}, {{event.timestamp}}, {{tenant.id}} are filled in */
+        envelope?: unknown;
+        endpointDefaults?: {
+          signature?: ({
+            scheme: "standard";
+          } | {
+            scheme: "hmac-sha256";
+            header: string;
+            encoding?: ("hex" | "base64");
+          });
+          retry?: Record<string, never>;
+          timeoutMs?: number;
+          headers?: {
+            [key: string]: string;
+          };
+        };
+      };
+    };
+    /** 201 */
+    response: {
+      id: string;
+      name: string;
+      settings: {
+        /** JSON body template around the payload; string values {{payload}}, {{event.id}}, {{event.type}}, {{event.createdAt}}, {{event.timestamp}}, {{tenant.id}} are filled in */
+        envelope?: unknown;
+        endpointDefaults?: {
+          signature?: ({
+            scheme: "standard";
+          } | {
+            scheme: "hmac-sha256";
+            header: string;
+            encoding?: ("hex" | "base64");
+          });
+          retry?: ({
+            schedule: Array<number>;
+            jitter?: number;
+          } | {
+            backoff: "exponential";
+            initialSeconds: number;
+            maxSeconds: number;
+            maxRetries: number;
+            factor?: number;
+            jitter?: number;
+          });
+          timeoutMs?: number;
+          headers?: {
+            [key: string]: string;
+          };
+        };
+      };
+      createdAt: string;
+      updatedAt: string;
+    };
+  };
+  "GET /v1/tenants/{tenantId}": {
+    params: { tenantId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      id: string;
+      name: string;
+      settings: {
+        /** JSON body template around the payload; string values {{payload}}, {{event.id}}, {{event.type}}, {{event.createdAt}}, {{event.timestamp}}, {{tenant.id}} are filled in */
+        envelope?: unknown;
+        endpointDefaults?: {
+          signature?: ({
+            scheme: "standard";
+          } | {
+            scheme: "hmac-sha256";
+            header: string;
+            encoding?: ("hex" | "base64");
+          });
+          retry?: ({
+            schedule: Array<number>;
+            jitter?: number;
+          } | {
+            backoff: "exponential";
+            initialSeconds: number;
+            maxSeconds: number;
+            maxRetries: number;
+            factor?: number;
+            jitter?: number;
+          });
+          timeoutMs?: number;
+          headers?: {
+            [key: string]: string;
+          };
+        };
+      };
+      createdAt: string;
+      updatedAt: string;
+    };
+  };
+  "PATCH /v1/tenants/{tenantId}": {
+    params: { tenantId: string };
+    query: never;
+    body: {
+      name?: string;
+      settings?: {
+        /** JSON body template around the payload; string values {{payload}}, {{event.id}}, {{event.type}}, {{event.createdAt}}, {{event.timestamp}}, {{tenant.id}} are filled in */
+        envelope?: unknown;
+        endpointDefaults?: {
+          signature?: ({
+            scheme: "standard";
+          } | {
+            scheme: "hmac-sha256";
+            header: string;
+            encoding?: ("hex" | "base64");
+          });
+          retry?: Record<string, never>;
+          timeoutMs?: number;
+          headers?: {
+            [key: string]: string;
+          };
+        };
+      };
+    };
+    /** 200 */
+    response: {
+      id: string;
+      name: string;
+      settings: {
+        /** JSON body template around the payload; string values {{payload}}, {{event.id}}, {{event.type}}, {{event.createdAt}}, {{event.timestamp}}, {{tenant.id}} are filled in */
+        envelope?: unknown;
+        endpointDefaults?: {
+          signature?: ({
+            scheme: "standard";
+          } | {
+            scheme: "hmac-sha256";
+            header: string;
+            encoding?: ("hex" | "base64");
+          });
+          retry?: ({
+            schedule: Array<number>;
+            jitter?: number;
+          } | {
+            backoff: "exponential";
+            initialSeconds: number;
+            maxSeconds: number;
+            maxRetries: number;
+            factor?: number;
+            jitter?: number;
+          });
+          timeoutMs?: number;
+          headers?: {
+            [key: string]: string;
+          };
+        };
+      };
+      createdAt: string;
+      updatedAt: string;
+    };
+  };
+  "DELETE /v1/tenants/{tenantId}": {
+    params: { tenantId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: void;
+  };
+  "GET /v1/tenants/{tenantId}/audit-log": {
+    params: { tenantId: string };
+    query: { limit?: number; cursor?: string; action?: string };
+    body: never;
+    /** 200 */
+    response: {
+      data: Array<{
+        id: string;
+        tenantId: string | null;
+        actor: string;
+        action: string;
+        targetType: string | null;
+        targetId: string | null;
+        /** what changed; depends on the action */
+        details: Record<string, unknown>;
+        createdAt: string;
+      }>;
+      nextCursor: string | null;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/deliveries": {
+    params: { tenantId: string };
+    query: { limit?: number; cursor?: string; status?: ("pending" | "succeeded" | "failed"); endpointId?: string };
+    body: never;
+    /** 200 */
+    response: {
+      data: Array<{
+        id: string;
+        tenantId: string;
+        eventId: string;
+        eventType: string;
+        endpointId: string;
+        status: ("pending" | "succeeded" | "failed");
+        attempts: number;
+        nextAttemptAt: string | null;
+        lastAttemptAt: string | null;
+        lastStatus: number | null;
+        lastError: string | null;
+        createdAt: string;
+        updatedAt: string;
+      }>;
+      nextCursor: string | null;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/deliveries/{deliveryId}": {
+    params: { tenantId: string; deliveryId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: ({
+      id: string;
+      tenantId: string;
+      eventId: string;
+      eventType: string;
+      endpointId: string;
+      status: ("pending" | "succeeded" | "failed");
+      attempts: number;
+      nextAttemptAt: string | null;
+      lastAttemptAt: string | null;
+      lastStatus: number | null;
+      lastError: string | null;
+      createdAt: string;
+      updatedAt: string;
+    } & {
+      attemptLog: Array<{
+        id: string;
+        attemptNumber: number;
+        startedAt: string;
+        durationMs: number;
+        request: {
+          url: string;
+          headers: {
+            [key: string]: string;
+          };
+        };
+        response: {
+          status: number;
+          headers: {
+            [key: string]: string;
+          };
+          body: string;
+          bodyTruncated: boolean;
+        } | null;
+        error: {
+          code: string;
+          message: string;
+        } | null;
+      }>;
+    });
+  };
+  "POST /v1/tenants/{tenantId}/deliveries/{deliveryId}/retry": {
+    params: { tenantId: string; deliveryId: string };
+    query: never;
+    body: never;
+    /** 202 */
+    response: {
+      id: string;
+      tenantId: string;
+      eventId: string;
+      eventType: string;
+      endpointId: string;
+      status: ("pending" | "succeeded" | "failed");
+      attempts: number;
+      nextAttemptAt: string | null;
+      lastAttemptAt: string | null;
+      lastStatus: number | null;
+      lastError: string | null;
+      createdAt: string;
+      updatedAt: string;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/endpoints": {
+    params: { tenantId: string };
+    query: { limit?: number; cursor?: string };
+    body: never;
+    /** 200 */
+    response: {
+      data: Array<{
+        id: string;
+        tenantId: string;
+        url: string;
+        description: string;
+        eventTypes: Array<string> | null;
+        disabled: boolean;
+        disabledReason: string | null;
+        headers: {
+          [key: string]: string;
+        };
+        signature: ({
+          scheme: "standard";
+        } | {
+          scheme: "hmac-sha256";
+          header: string;
+          encoding?: ("hex" | "base64");
+        });
+        retry: ({
+          schedule: Array<number>;
+          jitter?: number;
+        } | {
+          backoff: "exponential";
+          initialSeconds: number;
+          maxSeconds: number;
+          maxRetries: number;
+          factor?: number;
+          jitter?: number;
+        });
+        timeoutMs: number;
+        ordered: boolean;
+        rateLimitPerSecond: number | null;
+        createdAt: string;
+        updatedAt: string;
+      }>;
+      nextCursor: string | null;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/endpoints": {
+    params: { tenantId: string };
+    query: never;
+    body: {
+      url: string;
+      description?: string;
+      eventTypes?: Array<string> | null;
+      disabled?: boolean;
+      headers?: {
+        [key: string]: string;
+      };
+      signature?: ({
+        scheme: "standard";
+      } | {
+        scheme: "hmac-sha256";
+        header: string;
+        encoding?: ("hex" | "base64");
+      });
+      retry?: Record<string, never>;
+      timeoutMs?: number;
+      /** deliver every event to this endpoint one at a time, in publish order */
+      ordered?: boolean;
+      /** most deliveries per second to this endpoint (null = no limit) */
+      rateLimitPerSecond?: number | null;
+      secret?: string;
+    };
+    /** 201 */
+    response: ({
+      id: string;
+      tenantId: string;
+      url: string;
+      description: string;
+      eventTypes: Array<string> | null;
+      disabled: boolean;
+      disabledReason: string | null;
+      headers: {
+        [key: string]: string;
+      };
+      signature: ({
+        scheme: "standard";
+      } | {
+        scheme: "hmac-sha256";
+        header: string;
+        encoding?: ("hex" | "base64");
+      });
+      retry: ({
+        schedule: Array<number>;
+        jitter?: number;
+      } | {
+        backoff: "exponential";
+        initialSeconds: number;
+        maxSeconds: number;
+        maxRetries: number;
+        factor?: number;
+        jitter?: number;
+      });
+      timeoutMs: number;
+      ordered: boolean;
+      rateLimitPerSecond: number | null;
+      createdAt: string;
+      updatedAt: string;
+    } & {
+      secret: string;
+    });
+  };
+  "GET /v1/tenants/{tenantId}/endpoints/{endpointId}": {
+    params: { tenantId: string; endpointId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      id: string;
+      tenantId: string;
+      url: string;
+      description: string;
+      eventTypes: Array<string> | null;
+      disabled: boolean;
+      disabledReason: string | null;
+      headers: {
+        [key: string]: string;
+      };
+      signature: ({
+        scheme: "standard";
+      } | {
+        scheme: "hmac-sha256";
+        header: string;
+        encoding?: ("hex" | "base64");
+      });
+      retry: ({
+        schedule: Array<number>;
+        jitter?: number;
+      } | {
+        backoff: "exponential";
+        initialSeconds: number;
+        maxSeconds: number;
+        maxRetries: number;
+        factor?: number;
+        jitter?: number;
+      });
+      timeoutMs: number;
+      ordered: boolean;
+      rateLimitPerSecond: number | null;
+      createdAt: string;
+      updatedAt: string;
+    };
+  };
+  "PATCH /v1/tenants/{tenantId}/endpoints/{endpointId}": {
+    params: { tenantId: string; endpointId: string };
+    query: never;
+    body: {
+      url?: string;
+      description?: string;
+      eventTypes?: Array<string> | null;
+      disabled?: boolean;
+      headers?: {
+        [key: string]: string;
+      };
+      signature?: ({
+        scheme: "standard";
+      } | {
+        scheme: "hmac-sha256";
+        header: string;
+        encoding?: ("hex" | "base64");
+      });
+      retry?: Record<string, never>;
+      timeoutMs?: number;
+      /** deliver every event to this endpoint one at a time, in publish order */
+      ordered?: boolean;
+      /** most deliveries per second to this endpoint (null = no limit) */
+      rateLimitPerSecond?: number | null;
+    };
+    /** 200 */
+    response: {
+      id: string;
+      tenantId: string;
+      url: string;
+      description: string;
+      eventTypes: Array<string> | null;
+      disabled: boolean;
+      disabledReason: string | null;
+      headers: {
+        [key: string]: string;
+      };
+      signature: ({
+        scheme: "standard";
+      } | {
+        scheme: "hmac-sha256";
+        header: string;
+        encoding?: ("hex" | "base64");
+      });
+      retry: ({
+        schedule: Array<number>;
+        jitter?: number;
+      } | {
+        backoff: "exponential";
+        initialSeconds: number;
+        maxSeconds: number;
+        maxRetries: number;
+        factor?: number;
+        jitter?: number;
+      });
+      timeoutMs: number;
+      ordered: boolean;
+      rateLimitPerSecond: number | null;
+      createdAt: string;
+      updatedAt: string;
+    };
+  };
+  "DELETE /v1/tenants/{tenantId}/endpoints/{endpointId}": {
+    params: { tenantId: string; endpointId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: void;
+  };
+  "POST /v1/tenants/{tenantId}/endpoints/{endpointId}/recover": {
+    params: { tenantId: string; endpointId: string };
+    query: never;
+    body: {
+      since: string;
+      until?: string;
+    };
+    /** 202 */
+    response: {
+      recovered: number;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/endpoints/{endpointId}/secret": {
+    params: { tenantId: string; endpointId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      secret: string;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/endpoints/{endpointId}/secret/rotate": {
+    params: { tenantId: string; endpointId: string };
+    query: never;
+    body: {
+      secret?: string;
+      graceSeconds?: number;
+    };
+    /** 200 */
+    response: {
+      secret: string;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/endpoints/{endpointId}/stats": {
+    params: { tenantId: string; endpointId: string };
+    query: { since?: string; until?: string; bucket?: ("1m" | "5m" | "15m" | "1h" | "6h" | "1d") };
+    body: never;
+    /** 200 */
+    response: {
+      since: string;
+      until: string;
+      bucket: string;
+      endpointId: string;
+      totals: {
+        succeeded: number;
+        failed: number;
+        pending: number;
+        attempts: number;
+        attemptsSucceeded: number;
+        attemptsFailed: number;
+        p50Ms: number | null;
+        p95Ms: number | null;
+        p99Ms: number | null;
+        successRate: number | null;
+      };
+      series: Array<{
+        start: string;
+        succeeded: number;
+        failed: number;
+        pending: number;
+        attempts: number;
+        attemptsSucceeded: number;
+        attemptsFailed: number;
+        p50Ms: number | null;
+        p95Ms: number | null;
+        p99Ms: number | null;
+      }>;
+      lastAttempt: {
+        at: string;
+        status: number | null;
+        errorCode: string | null;
+        succeeded: boolean;
+      } | null;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/endpoints/{endpointId}/test": {
+    params: { tenantId: string; endpointId: string };
+    query: never;
+    body: {
+      eventType?: string;
+      payload?: {
+        [key: string]: unknown;
+      };
+    };
+    /** 202 */
+    response: {
+      eventId: string;
+      deliveryId: string;
+      eventType: string;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/events": {
+    params: { tenantId: string };
+    query: { limit?: number; cursor?: string; type?: string; since?: string; until?: string };
+    body: never;
+    /** 200 */
+    response: {
+      data: Array<{
+        id: string;
+        tenantId: string;
+        type: string;
+        /** the payload as published */
+        payload: Record<string, unknown>;
+        createdAt: string;
+      }>;
+      nextCursor: string | null;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/events": {
+    params: { tenantId: string };
+    query: never;
+    body: {
+      id?: string;
+      type: string;
+      payload: {
+        [key: string]: unknown;
+      };
+      /** deliveries with the same key reach each endpoint one at a time, in publish order */
+      orderingKey?: string;
+    };
+    /** 202 */
+    response: {
+      id: string;
+      type: string;
+      createdAt: string;
+      deliveries: number;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/events/batch": {
+    params: { tenantId: string };
+    query: never;
+    body: {
+      events: Array<{
+        id?: string;
+        type: string;
+        payload: {
+          [key: string]: unknown;
+        };
+        /** deliveries with the same key reach each endpoint one at a time, in publish order */
+        orderingKey?: string;
+      }>;
+    };
+    /** 202 */
+    response: {
+      data: Array<({
+        id: string;
+        type: string;
+        createdAt: string;
+        deliveries: number;
+      } & {
+        replayed: boolean;
+      })>;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/events/{eventId}": {
+    params: { tenantId: string; eventId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      id: string;
+      tenantId: string;
+      type: string;
+      /** the payload as published */
+      payload: Record<string, unknown>;
+      createdAt: string;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/events/{eventId}/deliveries": {
+    params: { tenantId: string; eventId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      data: Array<{
+        id: string;
+        tenantId: string;
+        eventId: string;
+        eventType: string;
+        endpointId: string;
+        status: ("pending" | "succeeded" | "failed");
+        attempts: number;
+        nextAttemptAt: string | null;
+        lastAttemptAt: string | null;
+        lastStatus: number | null;
+        lastError: string | null;
+        createdAt: string;
+        updatedAt: string;
+      }>;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/portal-links": {
+    params: { tenantId: string };
+    query: never;
+    body: {
+      /** Lifetime of the link (Default: 3600) */
+      expiresInSeconds?: number;
+      /** Shown in the portal header */
+      platformName?: string;
+      /** Accent colour, #rrggbb */
+      color?: string;
+      /** `read`: the portal shows everything but changes nothing (Default: manage) */
+      role?: ("manage" | "read");
+      /** Public address of Herald's UI (Default: the scheme and Host of this request) */
+      baseUrl?: string;
+    };
+    /** 201 */
+    response: {
+      url: string;
+      token: string;
+      expiresAt: string;
+      role: string;
+    };
+  };
+  "DELETE /v1/tenants/{tenantId}/portal-links": {
+    params: { tenantId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: void;
+  };
+  "GET /v1/tenants/{tenantId}/stats": {
+    params: { tenantId: string };
+    query: { since?: string; until?: string; bucket?: ("1m" | "5m" | "15m" | "1h" | "6h" | "1d") };
+    body: never;
+    /** 200 */
+    response: {
+      since: string;
+      until: string;
+      bucket: string;
+      totals: {
+        succeeded: number;
+        failed: number;
+        pending: number;
+        attempts: number;
+        attemptsSucceeded: number;
+        attemptsFailed: number;
+        p50Ms: number | null;
+        p95Ms: number | null;
+        p99Ms: number | null;
+        successRate: number | null;
+      };
+      series: Array<{
+        start: string;
+        succeeded: number;
+        failed: number;
+        pending: number;
+        attempts: number;
+        attemptsSucceeded: number;
+        attemptsFailed: number;
+        p50Ms: number | null;
+        p95Ms: number | null;
+        p99Ms: number | null;
+      }>;
+      endpoints: Array<{
+        endpointId: string;
+        disabled: boolean;
+        attempts: number;
+        attemptsSucceeded: number;
+        successRate: number | null;
+        p95Ms: number | null;
+        lastAttempt: {
+          at: string;
+          status: number | null;
+          errorCode: string | null;
+          succeeded: boolean;
+        } | null;
+      }>;
+      endpointsTruncated: boolean;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/tokens": {
+    params: { tenantId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      data: Array<{
+        id: string;
+        tenantId: string;
+        name: string;
+        /** manage: read, change and publish (default); read: GET requests only */
+        role: ("manage" | "read");
+        createdAt: string;
+        revokedAt: string | null;
+      }>;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/tokens": {
+    params: { tenantId: string };
+    query: never;
+    body: {
+      name?: string;
+      /** manage: read, change and publish (default); read: GET requests only */
+      role?: ("manage" | "read");
+    };
+    /** 201 */
+    response: {
+      id: string;
+      tenantId: string;
+      name: string;
+      /** manage: read, change and publish (default); read: GET requests only */
+      role: ("manage" | "read");
+      token: string;
+      createdAt: string;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/tokens/{tokenId}": {
+    params: { tenantId: string; tokenId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      id: string;
+      tenantId: string;
+      name: string;
+      /** manage: read, change and publish (default); read: GET requests only */
+      role: ("manage" | "read");
+      createdAt: string;
+      revokedAt: string | null;
+    };
+  };
+  "DELETE /v1/tenants/{tenantId}/tokens/{tokenId}": {
+    params: { tenantId: string; tokenId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: void;
+  };
+}
