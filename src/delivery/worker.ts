@@ -302,6 +302,7 @@ export class Worker {
         });
         claimed = res.deliveries;
         this.observe('claim', t0, claimed.length);
+        this.upkeep.tick();
         this.noteBacklog(claimed, endpointRoom);
         this.cursor = res.cursor;
         failures = 0;

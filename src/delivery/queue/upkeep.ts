@@ -69,6 +69,7 @@ export class QueueUpkeep {
   private lastVacuumAt = 0;
   private queueAnalyzedAt = 0;
   private sweptAt = Date.now();
+  private statsCheckedAt = 0;
   private analyzedAt = 0;
   private running: Promise<void> | null = null;
   private autovacuum: boolean | null = null;
@@ -109,6 +110,40 @@ export class QueueUpkeep {
       .finally(() => {
         this.running = null;
       });
+  }
+
+  /**
+   * At most once a second (the worker calls it after each claim): when the
+   * queue has grown well past the size its statistics were taken at, ANALYZE
+   * it. The planner scales a table's row estimate by its density at the last
+   * ANALYZE or VACUUM: analyzed nearly empty, a queue of 100,000 rows was
+   * estimated at one, and the claim and the outcome write were planned as a
+   * walk of its whole primary key with the batch rescanned at every entry
+   * (auto_explain in a retry storm: 2.4-11 s per statement where 5 ms is
+   * usual). A burst of publishing grows the queue without one outcome, so
+   * the outcome-driven passes above come too late.
+   */
+  tick(): void {
+    const now = Date.now();
+    if (this.running || now - this.statsCheckedAt < 1_000) return;
+    this.statsCheckedAt = now;
+    this.running = this.refreshStatsIfGrown()
+      .catch((err: Error) => this.logger.warn({ err: err.message }, 'queue statistics check failed'))
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  private async refreshStatsIfGrown(): Promise<void> {
+    const { rows } = await this.db.query<{ relpages: number; pages: number }>(
+      `select relpages, (pg_relation_size('queue') / current_setting('block_size')::int)::int as pages from pg_class where oid = 'queue'::regclass`,
+    );
+    const r = rows[0];
+    if (!r || Number(r.pages) <= 2 * Number(r.relpages) + 8) return;
+    const started = Date.now();
+    await this.db.exec('analyze (skip_locked) queue');
+    this.queueAnalyzedAt = started;
+    this.logger.debug({ durationMs: Date.now() - started, pages: r.pages, statsPages: r.relpages }, 'queue analyzed: it outgrew its statistics');
   }
 
   /** Waits for a pass under way (shutdown, tests). */
