@@ -259,4 +259,35 @@ describe('queue', () => {
       await db.query('delete from deliveries where tenant_id = $1', [tenant]);
     }
   });
+
+  it('analyzes the queue once it has outgrown its statistics (a burst of publishing, no outcome yet)', async () => {
+    const db = herald.running.db;
+    const analyzes = async () => {
+      await db.query('select pg_stat_force_next_flush()');
+      return Number((await db.query<{ n: number }>(`select analyze_count as n from pg_stat_user_tables where relname = 'queue'`)).rows[0]!.n);
+    };
+    const endpoint = newId('ep');
+    await db.exec('analyze queue'); // statistics of the queue as it is now: short
+    try {
+      const upkeep = new QueueUpkeep(db, createLogger('silent'));
+      const before = await analyzes();
+      upkeep.tick(); // nothing grew
+      await upkeep.settled();
+      expect(await analyzes()).toBe(before);
+      await db.query(
+        `insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, seq)
+         select 'dlv_burst_' || g, 't_burst', 'evt_burst', $1, now() + interval '1 hour', g from generate_series(1, 20000) g`,
+        [endpoint],
+      );
+      upkeep.tick(); // checked at most once a second
+      await upkeep.settled();
+      expect(await analyzes()).toBe(before);
+      await new Promise((r) => setTimeout(r, 1_050));
+      upkeep.tick();
+      await upkeep.settled();
+      expect(await analyzes()).toBe(before + 1);
+    } finally {
+      await db.query('delete from queue where endpoint_id = $1', [endpoint]);
+    }
+  });
 });

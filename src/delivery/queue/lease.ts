@@ -11,7 +11,7 @@ export async function releaseDeliveries(db: Db, items: { id: string; leaseToken:
   const res = await db.query(
     `with r as (select * from unnest($1::text[], $2::text[], $3::int[]) as r(id, token, delay_ms))
      update queue q set lease_token = null, lease_until = null, due_at = now() + r.delay_ms * interval '1 millisecond'
-       from r where q.delivery_id = r.id and q.lease_token = r.token`,
+       from r where q.delivery_id = any ($1::text[]) and q.delivery_id = r.id and q.lease_token = r.token`,
     [items.map((i) => i.id), items.map((i) => i.leaseToken), items.map((i) => Math.round(i.delayMs ?? 0))],
     'delivery_release',
   );
