@@ -30,6 +30,12 @@ afterAll(async () => {
   await receiver?.close();
 });
 
+/** How many VACUUMs or ANALYZEs a table has had (statistics flushed first, so the last one counts). */
+async function maintenanceCount(column: 'vacuum_count' | 'analyze_count', table: string): Promise<number> {
+  await herald.running.db.query('select pg_stat_force_next_flush()');
+  return count(`select ${column} as n from pg_stat_user_tables where relname = $1`, [table]);
+}
+
 const count = async (sql: string, params: unknown[] = []) => Number((await herald.running.db.query<{ n: number }>(sql, params)).rows[0]!.n);
 
 describe('queue', () => {
@@ -202,10 +208,7 @@ describe('queue', () => {
 
   it('vacuums the queue after a number of changes that grows with the queue, so a long queue is not vacuumed over and over', async () => {
     const db = herald.running.db;
-    const vacuums = async () => {
-      await db.query('select pg_stat_force_next_flush()');
-      return Number((await db.query<{ n: number }>(`select vacuum_count as n from pg_stat_user_tables where relname = 'queue'`)).rows[0]!.n);
-    };
+    const vacuums = () => maintenanceCount('vacuum_count', 'queue');
     const endpoint = newId('ep'); // an endpoint that does not exist: no worker claims these rows
     await db.query(
       `insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, seq)
@@ -233,10 +236,7 @@ describe('queue', () => {
   it('analyzes the record tables after a number of outcomes that grows with the deliveries table', async () => {
     const db = herald.running.db;
     if (await autovacuumRuns(db)) return; // then autovacuum analyzes them, and the worker does not
-    const analyzes = async () => {
-      await db.query('select pg_stat_force_next_flush()');
-      return Number((await db.query<{ n: number }>(`select analyze_count as n from pg_stat_user_tables where relname = 'deliveries'`)).rows[0]!.n);
-    };
+    const analyzes = () => maintenanceCount('analyze_count', 'deliveries');
     const tenant = newId('t');
     await db.query(
       `insert into deliveries (id, tenant_id, event_id, endpoint_id, status, created_at)
@@ -262,10 +262,7 @@ describe('queue', () => {
 
   it('analyzes the queue once it has outgrown its statistics (a burst of publishing, no outcome yet)', async () => {
     const db = herald.running.db;
-    const analyzes = async () => {
-      await db.query('select pg_stat_force_next_flush()');
-      return Number((await db.query<{ n: number }>(`select analyze_count as n from pg_stat_user_tables where relname = 'queue'`)).rows[0]!.n);
-    };
+    const analyzes = () => maintenanceCount('analyze_count', 'queue');
     const endpoint = newId('ep');
     await db.exec('analyze queue'); // statistics of the queue as it is now: short
     try {
