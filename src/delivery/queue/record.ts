@@ -17,7 +17,7 @@ import type { AttemptResult } from './types.js';
  * health, audit entries of failures and meta events are outcome side
  * effects (effects.ts), written only when a batch has any.
  */
-const RECORD_SQL = `
+export const RECORD_SQL = `
 with r as (
   select * from json_to_recordset($1::json)
     as r(id text, token text, status text, retry_in_ms int, counted bool, last_status int, last_error text, attempted_at timestamptz)
@@ -26,30 +26,31 @@ with r as (
   -- one array, so whatever the statistics say (a queue analyzed nearly
   -- empty was estimated at one row, and the join became a walk of its whole
   -- primary key with the batch rescanned at every entry: 9.6 s for 364
-  -- outcomes) the worst plan left is batch x batch
+  -- outcomes) the worst plan left is a hash join of batch and batch
   select array_agg(id) as list from r
 ), done as (
   delete from queue q using r
    where q.delivery_id = any ((select list from ids)::text[])
      and q.delivery_id = r.id and q.lease_token = r.token and r.status <> 'pending'
-  returning r.*
+  returning q.delivery_id as id
 ), again as (
   update queue q set due_at = now() + r.retry_in_ms * interval '1 millisecond', lease_token = null, lease_until = null,
          attempts = q.attempts + case when r.counted then 1 else 0 end, manual = false
     from r where q.delivery_id = any ((select list from ids)::text[])
      and q.delivery_id = r.id and q.lease_token = r.token and r.status = 'pending'
-  returning r.*
-), owned as (
-  -- the outcomes whose queue row this claim still held, carried along
-  -- (joining them back to r by id would be a nested loop over both)
-  select * from done union all select * from again
+  returning q.delivery_id as id
 ), upd as (
+  -- the delivery records of the outcomes whose queue row this claim still
+  -- held. The outcome values come from r, not from done/again: those are
+  -- estimated at one row, and joined to them the update was a nested loop
+  -- of batch x batch (7 of 8 ms for 128 outcomes); r is estimated at a
+  -- batch, so the join is hashed
   update deliveries d
      set status = o.status, attempts = d.attempts + case when o.counted then 1 else 0 end,
          next_attempt_at = case when o.status = 'pending' then now() + o.retry_in_ms * interval '1 millisecond' end,
          manual = false, last_attempt_at = o.attempted_at, last_status = o.last_status, last_error = o.last_error, updated_at = now()
-    from owned o
-   where d.id = any ((select list from ids)::text[]) and d.id = o.id
+    from r o
+   where d.id = any (array(select id from done union all select id from again)) and d.id = o.id
   returning d.id
 ), att as (
   insert into attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_number, started_at, duration_ms,
