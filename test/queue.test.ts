@@ -130,7 +130,7 @@ describe('queue', () => {
         const r = await tx.query<{ 'QUERY PLAN': string }>(`explain ${sql}`, params);
         return r.rows.map((x) => x['QUERY PLAN']).join('\n');
       });
-    const pick = await explain(`${PICK_SQL} select * from picked where $2::text is not null and $4::int > 0`, [100, 'tok', [], 60, 200, '', 32, '{}']);
+    const pick = await explain(`${PICK_SQL} select * from picked where $2::text is not null and $4::int > 0`, [100, 'tok', [], 60, 200, '', 32, '{}', 16]);
     expect(pick).toMatch(/Index (Only )?Scan using queue_endpoint_due/);
     expect(pick).not.toMatch(/Seq Scan on queue/);
     // the outcome write itself: every big table probed by its primary key, and
@@ -199,12 +199,36 @@ describe('queue', () => {
         endpointLimit: 32,
         room: new Map(),
         maxEndpoints: 10,
+        minShare: 1,
         cursor: eps[1]!, // the last claim stopped at the second endpoint
       });
       // the round: the third, the fourth, then round to the first and the second; two each
       expect(deliveries).toHaveLength(8);
       expect(new Set(deliveries.map((d) => d.endpointId))).toEqual(new Set(eps));
       expect(cursor).toBe(eps[1]); // the batch was full: the next claim starts after the last endpoint served
+    } finally {
+      await api.stop();
+    }
+  });
+
+  it('takes at least its minimum share from each backlogged endpoint, and the next claim goes on where it stopped', async () => {
+    const api = await startHerald({}, { api: true, worker: false });
+    try {
+      const t = await api.api.tenant();
+      const eps: string[] = [];
+      for (let i = 0; i < 4; i++) eps.push((await api.api.endpoint(t, { url: receiver.url('/up'), eventTypes: ['m.*'] })).id);
+      for (let i = 0; i < 20; i++) await api.api.publish(t, 'm.x', { i });
+      eps.sort();
+      const configs = new EndpointConfigs(new SecretBox([SECRET_KEY]));
+      const claim = (cursor: string, token: string) =>
+        claimDeliveries(api.running.db, configs, { limit: 32, leaseToken: token, leaseSeconds: 60, skipEndpoints: [], endpointLimit: 64, room: new Map(), maxEndpoints: 10, minShare: 16, cursor });
+      const perEndpoint = (ds: { endpointId: string }[]) => Object.fromEntries(eps.map((e) => [e, ds.filter((d) => d.endpointId === e).length]));
+      // 4 endpoints due: a share of 32 / 4 = 8 each without the minimum; 16 each from the first two with it
+      const first = await claim('', 'm1');
+      expect(perEndpoint(first.deliveries)).toEqual({ [eps[0]!]: 16, [eps[1]!]: 16, [eps[2]!]: 0, [eps[3]!]: 0 });
+      expect(first.cursor).toBe(eps[1]);
+      const second = await claim(first.cursor, 'm2');
+      expect(perEndpoint(second.deliveries)).toEqual({ [eps[0]!]: 0, [eps[1]!]: 0, [eps[2]!]: 16, [eps[3]!]: 16 });
     } finally {
       await api.stop();
     }

@@ -62,6 +62,19 @@ export interface WorkerOptions {
  */
 const HOLD_LIMIT = 256;
 
+/*
+ * A claim takes at least this many rows from an endpoint that has them due
+ * (and the room), however many endpoints are due, and walks only as many
+ * endpoints as the batch needs at the rows per endpoint the last claim
+ * found. A claim's cost is mostly per endpoint visited (a probe of the walk,
+ * a round of row locks): a backlog over 100 endpoints claimed two rows from
+ * each, 45 µs of database time per row (auto_explain: the walk 3 ms and the
+ * pick 6 ms of 11 ms for 200 rows). The round goes on from the cursor, so
+ * every endpoint still gets its turn; where endpoints have a row or two
+ * each (a fan-out to many), the walk widens again to fill the batch.
+ */
+const CLAIM_MIN_SHARE = 16;
+
 const STATES = { created: 'created', running: 'running', stopping: 'stopping', stopped: 'stopped' } as const;
 type State = (typeof STATES)[keyof typeof STATES];
 
@@ -124,6 +137,8 @@ export class Worker {
   private waitingForSlots = false;
   /** Where the next claim starts its round of the endpoints (see CLAIM_SQL). */
   private cursor = '';
+  /** Rows per endpoint the last claim found (see CLAIM_MIN_SHARE). */
+  private rowsPerEndpoint = 1;
 
   constructor(private readonly o: WorkerOptions) {
     this.throttle = new Throttle(o.endpointConcurrency);
@@ -296,11 +311,14 @@ export class Worker {
           // an endpoint with nothing under way here: its cap to send and as many to hold, like the others
           endpointLimit: 2 * this.o.endpointConcurrency,
           room: endpointRoom,
-          // twice the batch: enough to fill it when some endpoints are paused or full, and a round goes on from the cursor
-          maxEndpoints: Math.max(2 * batch, 32),
+          // twice what fills the batch at the rows per endpoint seen last: enough when some
+          // endpoints are paused or full, and a round goes on from the cursor
+          maxEndpoints: Math.max(32, Math.min(2 * batch, Math.ceil((2 * batch) / this.rowsPerEndpoint))),
+          minShare: CLAIM_MIN_SHARE,
           cursor: from,
         });
         claimed = res.deliveries;
+        if (claimed.length > 0) this.rowsPerEndpoint = claimed.length / new Set(claimed.map((d) => d.endpointId)).size;
         this.observe('claim', t0, claimed.length);
         this.upkeep.tick();
         this.noteBacklog(claimed, endpointRoom);
