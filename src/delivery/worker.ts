@@ -101,6 +101,8 @@ export class Worker {
    */
   private readonly held = new Map<string, { d: ClaimedDelivery; at: number }[]>();
   private heldCount = 0;
+  /** When releaseStale looks at the hold again. */
+  private nextStaleCheck = 0;
   /** Deliveries taken by hand-off and by claim, and given back unsent (logged at stop; also metrics). */
   private readonly tally = { handoff: 0, claim: 0, givenBack: 0 };
   /** Pacing and AIMD slow-down per endpoint. */
@@ -215,8 +217,27 @@ export class Worker {
    * claims were a third of the database's time.
    */
   private slotFreed(endpointId?: string): void {
-    if (this.more || this.waitingForSlots) this.notify();
+    // waiting for slots: only once enough are free (a wake per freed slot was a
+    // timer, a promise and a pass over the hold per delivery, for nothing)
+    if (this.waitingForSlots) {
+      if (this.enoughRoomToClaim()) this.notify();
+    } else if (this.more) this.notify();
     else if (endpointId !== undefined && this.backlogged.has(endpointId) && this.roomFor(endpointId) * 2 >= this.throttle.cap(endpointId)) this.notify();
+  }
+
+  /**
+   * A busy worker claims once a quarter of a batch of slots is free, not
+   * for every slot freed: a claim costs a round of endpoint probes however
+   * few rows it takes, so many small claims cost the database more per
+   * delivery than a few full ones. A freed slot wakes the loop once this holds.
+   */
+  private enoughRoomToClaim(): boolean {
+    const room = this.o.concurrency - this.inFlight.size - this.heldCount;
+    return !(
+      room <= 0 ||
+      this.unwritten >= this.o.concurrency ||
+      (this.inFlight.size > 0 && room < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4)
+    );
   }
 
   /** How many more of an endpoint's deliveries this worker may take: its cap in flight, and as many again held (see hold). */
@@ -266,15 +287,7 @@ export class Worker {
     while (this.state === STATES.running) {
       this.releaseStale();
       const room = this.o.concurrency - this.inFlight.size - this.heldCount;
-      // A busy worker claims once a quarter of a batch of slots is free, not
-      // for every slot freed: a claim costs a round of endpoint probes
-      // however few rows it takes, so many small claims cost the database
-      // more per delivery than a few full ones. A freed slot wakes the loop.
-      if (
-        room <= 0 ||
-        this.unwritten >= this.o.concurrency ||
-        (this.inFlight.size > 0 && room < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4)
-      ) {
+      if (!this.enoughRoomToClaim()) {
         this.waitingForSlots = true;
         await this.sleep(this.o.pollIntervalMs);
         this.waitingForSlots = false;
@@ -427,7 +440,12 @@ export class Worker {
   /** Gives back held deliveries that waited a quarter of their lease (an endpoint slower than the worker), or all of them. */
   private releaseStale(all = false): Promise<void> {
     if (this.heldCount === 0) return Promise.resolve();
-    const before = Date.now() - (this.o.leaseSeconds * 1000) / 4;
+    // held rows go stale after a quarter of the lease: a look a second is
+    // enough (the loop runs this at every pass, many a second when busy)
+    const now = Date.now();
+    if (!all && now < this.nextStaleCheck) return Promise.resolve();
+    this.nextStaleCheck = now + 1000;
+    const before = now - (this.o.leaseSeconds * 1000) / 4;
     const excess: { id: string; leaseToken: string; delayMs: number }[] = [];
     for (const [endpointId, list] of this.held) {
       let n = 0;
