@@ -50,9 +50,9 @@ const ConfigSchema = z
     responseBodyCapBytes: z.coerce.number().int().min(0).max(10 * 1024 * 1024).default(64 * 1024),
     /**
      * V8's old-generation growing factor in worker processes (`worker`, `serve`), as a percentage over
-     * the live heap after a full GC; 0 leaves V8's own choice (up to 4x). (Default: 25)
+     * the live heap after a full GC; 0 leaves V8's own choice (up to 4x). (Default: 25 for `worker`, 50 for `serve`)
      */
-    workerHeapGrowingPercent: z.coerce.number().int().min(0).max(1000).default(25),
+    workerHeapGrowingPercent: z.coerce.number().int().min(0).max(1000).optional(),
     /** Upper bound on a delay asked for by `Retry-After`, in seconds. (Default: 3600) */
     retryAfterMaxSeconds: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(3600),
     /** Time allowed for in-flight deliveries to finish on SIGTERM, in milliseconds. (Default: 10000) */

@@ -622,10 +622,13 @@ export class Worker {
     const result = outcome(d, prepared.headers, startedAt, res, this.o.retryAfterMaxSeconds * 1000);
     if (result.status !== 'pending') this.o.metrics.finished.inc({ status: result.status });
     this.failureLog.note(result);
-    this.o.logger.debug(
-      { deliveryId: d.id, eventId: d.eventId, endpointId: d.endpointId, status: res.status, error: res.errorCode, outcome: result.status },
-      'attempt',
-    );
+    // guarded: the object literal was built per delivery even with debug off
+    if (this.o.logger.isLevelEnabled('debug')) {
+      this.o.logger.debug(
+        { deliveryId: d.id, eventId: d.eventId, endpointId: d.endpointId, status: res.status, error: res.errorCode, outcome: result.status },
+        'attempt',
+      );
+    }
     return result;
   }
 
