@@ -7,11 +7,21 @@ let receiver: Receiver;
 let inFlight = 0;
 /** In-flight count seen by each request on /aimd, in arrival order. */
 const concurrency: number[] = [];
+let hanging = 0;
+/** Requests open at once on /hang, seen by each request in arrival order. */
+const hangConcurrency: number[] = [];
 
 beforeAll(async () => {
   herald = await startHerald({ endpointConcurrency: 8, circuitBreakerFailures: 0 });
   receiver = await new Receiver().listen();
   receiver.respond = async (r, res, n) => {
+    if (r.path === '/hang') {
+      // never answers: Herald cuts each request at the endpoint's timeout
+      hanging++;
+      hangConcurrency.push(hanging);
+      res.on('close', () => hanging--);
+      return;
+    }
     if (r.path !== '/aimd') return void res.writeHead(200).end();
     inFlight++;
     concurrency.push(inFlight);
@@ -47,5 +57,15 @@ describe('per-endpoint pacing', () => {
     // the first wave ran up to the cap of 8; after ten 429s the endpoint gets one request at a time
     expect(Math.max(...concurrency.slice(0, 10))).toBeGreaterThan(2);
     expect(Math.max(...concurrency.slice(20))).toBeLessThanOrEqual(2);
+  });
+
+  it('slows down an endpoint whose requests time out, so it holds few worker slots', async () => {
+    const t = await herald.api.tenant();
+    await herald.api.endpoint(t, { url: receiver.url('/hang'), timeoutMs: 300, retry: { schedule: [0.05, 0.05, 0.05, 0.05], jitter: 0 } });
+    await herald.api.post(`/v1/tenants/${t}/events/batch`, { events: Array.from({ length: 30 }, (_, i) => ({ type: 'h.x', payload: { i } })) });
+    await receiver.waitFor(() => receiver.at('/hang').length >= 30, 20_000, '30 requests');
+    // the first wave held the cap of 8 slots for the whole timeout; after it, one at a time
+    expect(Math.max(...hangConcurrency.slice(0, 8))).toBe(8);
+    expect(Math.max(...hangConcurrency.slice(12))).toBeLessThanOrEqual(2);
   });
 });

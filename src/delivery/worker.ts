@@ -616,7 +616,7 @@ export class Worker {
     this.sending.add(sending);
     const res = await sending.done;
     this.sending.delete(sending);
-    this.throttle.observe(d.endpointId, res.status, res.ok);
+    this.throttle.observe(d.endpointId, res.status, res.ok, res.errorCode);
     this.o.metrics.attempts.inc({ outcome: res.ok ? 'success' : (res.errorCode ?? 'http_error') });
     this.o.metrics.attemptDuration.observe(res.durationMs / 1000);
     const result = outcome(d, prepared.headers, startedAt, res, this.o.retryAfterMaxSeconds * 1000);
