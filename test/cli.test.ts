@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { herald, heraldInTerminal, type CliRun } from './helpers/cli.js';
+import { herald, heraldInTerminal, refused, type CliRun } from './helpers/cli.js';
 import { ADMIN_TOKEN, startHerald, type TestHerald } from './helpers/herald.js';
 import { freePort } from './helpers/process.js';
 import { Receiver } from './helpers/receiver.js';
@@ -36,15 +36,6 @@ afterAll(async () => {
 function ok(r: CliRun): CliRun {
   expect(r, `stderr: ${r.stderr}`).toMatchObject({ code: 0, stderr: '' });
   return r;
-}
-
-/** A refusal: the given exit code and exactly one line on stderr, no stack trace. */
-function refused(r: CliRun, code: number, message: RegExp): void {
-  expect(r.code, r.stderr + r.stdout).toBe(code);
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr).toMatch(/^herald: /);
-  expect(r.stderr).toMatch(message);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
 const run = (...args: string[]) => herald(args, { env });

@@ -5,7 +5,7 @@ import { RelayUrls } from '../src/listen/relay-urls.js';
 import { send } from '../src/delivery/sender.js';
 import { AddressPolicy } from '../src/security/address-policy.js';
 import { createSafeDispatcher } from '../src/security/safe-lookup.js';
-import { herald, type CliRun } from './helpers/cli.js';
+import { herald, refused } from './helpers/cli.js';
 import { ADMIN_TOKEN, startHerald, type TestHerald } from './helpers/herald.js';
 import { ListenCli } from './helpers/listen.js';
 import { freePort, sleep, waitUntil } from './helpers/process.js';
@@ -74,15 +74,6 @@ async function deliveriesOfEvent(tenantId: string, eventId: string): Promise<any
 
 async function deliveryOfEvent(tenantId: string, eventId: string): Promise<any> {
   return (await deliveriesOfEvent(tenantId, eventId))[0];
-}
-
-/** A refusal: the exit code and exactly one line on stderr, no stack trace. */
-function refused(r: CliRun, code: number, message: RegExp): void {
-  expect(r.code, r.stderr + r.stdout).toBe(code);
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr).toMatch(/^herald: /);
-  expect(r.stderr).toMatch(message);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
 describe('herald listen', { timeout: 90_000 }, () => {
