@@ -235,6 +235,10 @@ describe('herald --help', () => {
     expect(publish).not.toMatch(/--port|--dev|--status/);
     expect(publish).toMatch(/Example:\n {2}\$ herald events publish invoice\.paid/);
     expect(ok(await herald(['event-types', 'list', '--help'])).stdout).not.toContain('--tenant');
+    const listen = ok(await herald(['listen', '--help'])).stdout;
+    for (const flag of ['--forward-to <url>', '--events <patterns>', '--url', '--token', '--tenant']) expect(listen).toContain(flag);
+    expect(listen).toMatch(/Example:\n {2}\$ herald listen --forward-to http:\/\/localhost:3000\/webhooks --events 'campaign\.\*,offer\.removed'/);
+    expect(ok(await herald(['--help'])).stdout).toMatch(/^ {2}listen \[options\] +forward a tenant's deliveries to a local\b/m);
   });
 
   it('server commands list only the options that mean something for them', async () => {

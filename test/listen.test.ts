@@ -186,6 +186,39 @@ describe('herald listen', { timeout: 90_000 }, () => {
     await third.kill('SIGINT');
   });
 
+  it('reconnects by itself when the connection drops, and keeps forwarding', async () => {
+    const t = await tenant('drop');
+    const cli = listen('--forward-to', receiver.url('/drop'), '--tenant', t);
+    const secret = await cli.secret();
+    await publishRaw(t, 'a.before', '{}');
+    await receiver.waitForCount('/drop', 1, 20_000);
+    h.running.app!.server.closeAllConnections(); // every HTTP connection to the API, the event stream among them
+    await waitUntil(() => /connection lost .*reconnecting/.test(cli.stderr), 20_000, 'the CLI to notice');
+    await waitUntil(() => /reconnected \(session ls_/.test(cli.stderr), 20_000, 'the CLI to reconnect');
+    const after = await publishRaw(t, 'a.after', '{}');
+    await receiver.waitForCount('/drop', 2, 20_000);
+    const last = receiver.at('/drop')[1]!;
+    expect(last.headers['webhook-id']).toBe(after);
+    expect(() => verified(secret, last)).not.toThrow();
+    expect(cli.stdout).not.toMatch(/New session/);
+    await cli.kill('SIGINT');
+  });
+
+  it('a second listener of the same command takes the session over; the first stops with one line', async () => {
+    const t = await tenant('twice');
+    const args = ['--forward-to', receiver.url('/twice'), '--tenant', t];
+    const first = listen(...args);
+    const secret = await first.secret();
+    const second = listen(...args);
+    expect(await second.secret()).toBe(secret);
+    expect(await first.wait()).toBe(1);
+    expect(first.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^herald: another herald listen .* took over session ls_\S+; this one stops$/)]);
+    await publishRaw(t, 'b.c', '{}');
+    await receiver.waitForCount('/twice', 1, 20_000);
+    await second.waitFor(/ b\.c {2}dlv_\S+ {2}201 /);
+    await second.kill('SIGINT');
+  });
+
   it('--events subscribes the temporary endpoint to those types only', async () => {
     const t = await tenant('filter');
     const cli = listen('--forward-to', receiver.url('/filter'), '--events', 'campaign.*,offer.removed', '--tenant', t);

@@ -43,7 +43,8 @@ interface Attached {
  * The CLI connections this API process holds, by session, and the relays
  * waiting for their answers. One connection per session: a newer one
  * replaces the older (the same command run again, or a reconnect that beat
- * the old socket's close), whose waiting relays are answered `disconnected`.
+ * the old socket's close), which is sent `replaced` and ended; its waiting
+ * relays are answered `disconnected`.
  */
 export class ListenStreams {
   private readonly sessions = new Map<string, Attached>();
@@ -51,7 +52,11 @@ export class ListenStreams {
   /** Attaches `sink` to `sessionId`; the returned function detaches it (only if it is still the one attached). */
   attach(sessionId: string, sink: EventSink): () => void {
     const old = this.sessions.get(sessionId);
-    if (old) this.drop(sessionId, old, true);
+    if (old) {
+      // told why, so that it stops instead of taking the session back (two CLIs would take turns for ever)
+      old.sink.send('replaced', { sessionId });
+      this.drop(sessionId, old, true);
+    }
     const entry: Attached = { sink, waiting: new Map() };
     this.sessions.set(sessionId, entry);
     return () => {

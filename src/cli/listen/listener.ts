@@ -44,6 +44,8 @@ export class Listener {
   private abort: AbortController | null = null;
   private session: SessionInfo | null = null;
   private readonly inFlight = new Set<Promise<void>>();
+  /** The stream dropped and has not been back since. */
+  private lost = false;
 
   constructor(
     private readonly api: ApiClient,
@@ -69,13 +71,14 @@ export class Listener {
         why = 'the server closed the stream';
         if (delivered) failures = 0;
       } catch (err) {
+        if (err instanceof TakenOver || (err instanceof CliError && err.exitCode === EXIT.auth)) throw err;
         if (this.state !== STATES.running) break;
-        if (err instanceof CliError && err.exitCode === EXIT.auth) throw err;
         why = err instanceof CliError ? err.message : ((err as Error).message ?? String(err));
       }
       if (this.state !== STATES.running) break;
       const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(failures, 5)) * (0.8 + Math.random() * 0.4);
       failures++;
+      this.lost = true;
       this.out.notice(`connection lost (${why}); reconnecting in ${(delay / 1000).toFixed(1)} s`);
       await sleep(delay);
       await this.reopen();
@@ -124,7 +127,15 @@ export class Listener {
         clearTimeout(idle);
         idle = setTimeout(() => abort.abort(new Error(`nothing heard for ${IDLE_LIMIT_MS / 1000} s`)), IDLE_LIMIT_MS);
         for (const e of parser.push(decoder.decode(chunk, { stream: true }))) {
-          if (e.event === 'ready') ready = true;
+          if (e.event === 'ready') {
+            if (this.lost) this.out.notice(`reconnected (session ${session.id})`);
+            this.lost = false;
+            ready = true;
+          }
+          if (e.event === 'replaced') {
+            this.state = STATES.stopping;
+            throw new TakenOver(session.id);
+          }
           if (e.event === 'delivery') this.track(this.handle(session.id, JSON.parse(e.data) as RelayedDelivery));
         }
       }
@@ -156,6 +167,13 @@ export class Listener {
     } catch (err) {
       this.out.notice(`the answer to ${d.deliveryId ?? d.eventId} was not taken (${(err as Error).message}); Herald retries the delivery`);
     }
+  }
+}
+
+/** Another `herald listen` of the same token, URL and event types connected to the session: this one stops (exit 1). */
+class TakenOver extends CliError {
+  constructor(sessionId: string) {
+    super(`another herald listen with the same token, --forward-to and --events took over session ${sessionId}; this one stops`, EXIT.failure);
   }
 }
 
