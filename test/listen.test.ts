@@ -234,7 +234,7 @@ describe('herald listen', { timeout: 90_000 }, () => {
   });
 
   it('bad input: one line, a non-zero exit, no stack trace', async () => {
-    const env = { HERALD_URL: h.url, HERALD_TOKEN: ADMIN_TOKEN, HERALD_TENANT: 'fwd' };
+    const env = { HERALD_URL: h.url, HERALD_TOKEN: ADMIN_TOKEN, HERALD_TENANT: await tenant('badinput') };
     const run = (args: string[], e: Record<string, string> = env) => herald(['listen', ...args], { env: e });
     refused(await run(['--forward-to', 'http://127.0.0.1:9/x', '--bogus']), 2, /unknown option '--bogus'/);
     refused(await run([]), 2, /required option '--forward-to <url>' not specified/);
@@ -243,6 +243,9 @@ describe('herald listen', { timeout: 90_000 }, () => {
     const closed = await freePort();
     refused(await run(['--forward-to', 'http://127.0.0.1:9/x'], { ...env, HERALD_URL: `http://127.0.0.1:${closed}` }), 3, /cannot reach Herald at .*ECONNREFUSED/);
     refused(await run(['--forward-to', 'http://127.0.0.1:9/x', '--tenant', 'nope']), 5, /tenant not found/);
+    // a session is an endpoint: a read-only token may not open one
+    const reader = (await h.api.post('/v1/tenants/badinput/tokens', { role: 'read' })).body.token as string;
+    refused(await run(['--forward-to', 'http://127.0.0.1:9/x'], { ...env, HERALD_TOKEN: reader }), 4, /may read but not change anything/);
   });
 });
 
