@@ -38,8 +38,8 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-async function tenant(id: string): Promise<string> {
-  const r = await h.api.post('/v1/tenants', { id, name: id, settings: { endpointDefaults: { retry: FAST_RETRY } } });
+async function tenant(id: string, endpointDefaults: Record<string, unknown> = {}): Promise<string> {
+  const r = await h.api.post('/v1/tenants', { id, name: id, settings: { endpointDefaults: { retry: FAST_RETRY, ...endpointDefaults } } });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   return id;
 }
@@ -220,9 +220,10 @@ describe('herald listen', { timeout: 90_000 }, () => {
   });
 
   it('--events subscribes the temporary endpoint to those types only', async () => {
-    const t = await tenant('filter');
+    // the tenant's static headers come along; its signature scheme does not (listen always signs the Standard Webhooks way)
+    const t = await tenant('filter', { headers: { 'x-platform': 'acme' }, signature: { scheme: 'hmac-sha256', header: 'X-Sig', encoding: 'hex' } });
     const cli = listen('--forward-to', receiver.url('/filter'), '--events', 'campaign.*,offer.removed', '--tenant', t);
-    await cli.secret();
+    const secret = await cli.secret();
     expect((await h.api.get(`/v1/tenants/${t}/endpoints`)).body.data[0].eventTypes).toEqual(['campaign.*', 'offer.removed']);
     const wanted = [await publishRaw(t, 'campaign.started', '{}'), await publishRaw(t, 'offer.removed', '{}')];
     await publishRaw(t, 'offer.added', '{}');
@@ -230,6 +231,10 @@ describe('herald listen', { timeout: 90_000 }, () => {
     await receiver.waitForCount('/filter', 2, 20_000);
     await sleep(1_500); // nothing else turns up
     expect(receiver.at('/filter').map((r) => r.headers['webhook-id']).sort()).toEqual([...wanted].sort());
+    for (const r of receiver.at('/filter')) {
+      expect(r.headers['x-platform']).toBe('acme');
+      expect(() => verified(secret, r)).not.toThrow();
+    }
     await cli.kill('SIGINT');
   });
 

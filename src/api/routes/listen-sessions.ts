@@ -15,6 +15,8 @@ import { ListenReport, ListenSession, ListenSessionParams, ListenStart, type Lis
 import { ErrorBody, TenantParams } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';
 
+const STANDARD = { scheme: 'standard' } as const;
+
 /** A comment line on every open stream this often, so proxies and NATs keep it open and the CLI knows it is alive. (Default: 15 s) */
 export const PING_INTERVAL_MS = 15_000;
 
@@ -64,9 +66,10 @@ export const listenSessionRoutes = (ctx: AppContext): RoutePlugin => async (app)
             description: `herald listen → ${req.body.forwardTo}`.slice(0, 2000),
             eventTypes,
             disabled: false,
-            headers: {},
-            // Standard Webhooks always: the relay checks it, and receivers verify it with any library.
-            signature: { scheme: 'standard' },
+            // The tenant's static headers, as its production endpoints get them; the signature is Standard
+            // Webhooks always (the relay checks it, and any library verifies it), whatever the tenant's default.
+            headers: rules.headers(defaults.headers, STANDARD),
+            signature: STANDARD,
             retry: rules.retry(defaults.retry),
             timeoutMs: rules.timeout(defaults.timeoutMs),
             ordered: false,
