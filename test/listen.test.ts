@@ -219,6 +219,19 @@ describe('herald listen', { timeout: 90_000 }, () => {
     await second.kill('SIGINT');
   });
 
+  it('--json: the session and each delivery as one JSON object per line', async () => {
+    const t = await tenant('json');
+    const cli = listen('--forward-to', receiver.url('/json'), '--tenant', t, '--json');
+    await cli.waitFor(/^\{"type":"session".*\}$/m);
+    const id = await publishRaw(t, 'j.son', '{}');
+    await cli.waitFor(/^\{"type":"delivery".*\}$/m);
+    const [session, delivery] = cli.lines.map((l) => JSON.parse(l));
+    expect(session).toMatchObject({ type: 'session', sessionId: expect.stringMatching(/^ls_/), secret: expect.stringMatching(/^whsec_/), resumed: false });
+    expect(delivery).toMatchObject({ type: 'delivery', eventType: 'j.son', eventId: id, deliveryId: expect.stringMatching(/^dlv_/), status: 201, error: null });
+    expect(() => verified(session.secret, receiver.at('/json')[0]!)).not.toThrow();
+    await cli.kill('SIGINT');
+  });
+
   it('--events subscribes the temporary endpoint to those types only', async () => {
     // the tenant's static headers come along; its signature scheme does not (listen always signs the Standard Webhooks way)
     const t = await tenant('filter', { headers: { 'x-platform': 'acme' }, signature: { scheme: 'hmac-sha256', header: 'X-Sig', encoding: 'hex' } });

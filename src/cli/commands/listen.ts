@@ -11,7 +11,7 @@ const STOP_WAIT_MS = 2_000;
 
 /** `herald listen --forward-to <url> [--events <patterns>]` */
 export function listenCommand(program: Command): void {
-  apiCommand(
+  const cmd = apiCommand(
     program,
     {
       name: 'listen',
@@ -39,6 +39,8 @@ export function listenCommand(program: Command): void {
   )
     .requiredOption('--forward-to <url>', 'the local URL each delivery is POSTed to, e.g. http://localhost:3000/webhooks')
     .option('--events <patterns>', "only these event types, comma-separated: names or patterns such as 'campaign.*' (default: all)");
+  const json = cmd.options.find((o) => o.long === '--json');
+  if (json) json.description = 'print the session and each delivery as one JSON object per line';
 }
 
 function localUrl(raw: string | undefined): string {

@@ -103,12 +103,16 @@ export class Listener {
     if (first || changed) this.out.session(s, first);
   }
 
-  /** open() during reconnection: an unreachable server is tried again later, a refused token ends the command. */
+  /**
+   * open() during reconnection: a server that cannot be reached or fails
+   * (5xx: restarting, database away) is tried again on the next round; a
+   * refused token or a tenant that is gone ends the command.
+   */
   private async reopen(): Promise<void> {
     try {
       await this.open();
     } catch (err) {
-      if (err instanceof CliError && err.exitCode === EXIT.unreachable) return;
+      if (err instanceof CliError && (err.exitCode === EXIT.unreachable || err.exitCode === EXIT.failure)) return;
       throw err;
     }
   }
