@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verify } from '../packages/verify/src/index.js';
 import { relayAwareDispatcher } from '../src/listen/relay-dispatcher.js';
 import { RelayUrls } from '../src/listen/relay-urls.js';
 import { send } from '../src/delivery/sender.js';
@@ -200,6 +201,8 @@ describe('herald listen', { timeout: 90_000 }, () => {
     const last = receiver.at('/drop')[1]!;
     expect(last.headers['webhook-id']).toBe(after);
     expect(() => verified(secret, last)).not.toThrow();
+    // and with Herald's own receiver library
+    expect((await verify(last.body, last.headers, secret)).id).toBe(after);
     expect(cli.stdout).not.toMatch(/New session/);
     await cli.kill('SIGINT');
   });
