@@ -83,6 +83,7 @@ describe('herald listen', { timeout: 90_000 }, () => {
     const cli = listen('--forward-to', receiver.url('/fwd'), '--tenant', t);
     const secret = await cli.secret();
     expect(cli.lines[0]).toBe(`Signing secret: ${secret}`);
+    expect((await h.api.get('/metrics')).body).toMatch(/^herald_listen_connections [1-9]/m);
 
     // Herald stores a payload as JSON text normalised once at publish (integers past 2^53 kept as written);
     // those bytes are signed and sent, and must reach the local receiver unchanged.

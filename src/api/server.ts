@@ -161,7 +161,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), o.localWorker ?? null, undefined, o.config.maxBodyBytes),
     secrets: o.secrets,
     listen: {
-      streams: new ListenStreams(),
+      streams: new ListenStreams((n) => o.metrics.listenConnections.set(n)),
       urls: RelayUrls.from(o.secrets),
       base: () => relayBase(o.config.listenRelayUrl, app.server.address()),
     },

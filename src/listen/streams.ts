@@ -49,6 +49,11 @@ interface Attached {
 export class ListenStreams {
   private readonly sessions = new Map<string, Attached>();
 
+  constructor(
+    /** Hears the number of connections after each change (a metrics gauge). (Default: nothing) */
+    private readonly onCount: (n: number) => void = () => undefined,
+  ) {}
+
   /** Attaches `sink` to `sessionId`; the returned function detaches it (only if it is still the one attached). */
   attach(sessionId: string, sink: EventSink): () => void {
     const old = this.sessions.get(sessionId);
@@ -59,6 +64,7 @@ export class ListenStreams {
     }
     const entry: Attached = { sink, waiting: new Map() };
     this.sessions.set(sessionId, entry);
+    this.onCount(this.sessions.size);
     return () => {
       if (this.sessions.get(sessionId) === entry) this.drop(sessionId, entry, false);
     };
@@ -101,6 +107,7 @@ export class ListenStreams {
 
   private drop(sessionId: string, entry: Attached, end: boolean): void {
     this.sessions.delete(sessionId);
+    this.onCount(this.sessions.size);
     for (const finish of [...entry.waiting.values()]) finish({ kind: 'disconnected' });
     if (end) entry.sink.end();
   }
