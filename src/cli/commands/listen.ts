@@ -66,9 +66,11 @@ function humanOutput(tenantId: string, forwardTo: string, eventTypes: string[] |
   return {
     session(s: SessionInfo, first: boolean) {
       print(`${first ? '' : 'New session (the old one ended): '}Signing secret: ${s.secret}`);
+    },
+    ready(s: SessionInfo) {
       print(
         `Forwarding ${eventTypes ? eventTypes.join(', ') : 'all'} events of tenant ${tenantId} to ${forwardTo} ` +
-          `(session ${s.id}${s.resumed ? ', resumed' : ''}, endpoint ${s.endpointId}). Ctrl-C to stop; the session waits ${s.graceSeconds} s for you to come back.`,
+          `(session ${s.id}${s.resumed ? ', resumed' : ''}, endpoint ${s.endpointId}). Ready; Ctrl-C to stop, the session waits ${s.graceSeconds} s for you to come back.`,
       );
     },
     delivery(d: RelayedDelivery, r: RelayReport) {
@@ -83,7 +85,9 @@ function humanOutput(tenantId: string, forwardTo: string, eventTypes: string[] |
 
 function jsonOutput(): ListenOutput {
   return {
-    session(s: SessionInfo) {
+    // one line per session once its stream is connected, secret included: a script may send events from then on
+    session() {},
+    ready(s: SessionInfo) {
       printJsonLine({ type: 'session', sessionId: s.id, endpointId: s.endpointId, secret: s.secret, resumed: s.resumed, graceSeconds: s.graceSeconds });
     },
     delivery(d: RelayedDelivery, r: RelayReport) {

@@ -18,6 +18,8 @@ export interface SessionInfo {
 export interface ListenOutput {
   /** A session was opened or taken up again (first, and whenever the secret changes). */
   session(s: SessionInfo, first: boolean): void;
+  /** The session's stream is connected for the first time: deliveries flow from now on. */
+  ready(s: SessionInfo): void;
   /** One line per delivery forwarded. */
   delivery(d: RelayedDelivery, report: RelayReport): void;
   /** Connection news (lost, reconnecting, back), one line each, on stderr. */
@@ -46,6 +48,8 @@ export class Listener {
   private readonly inFlight = new Set<Promise<void>>();
   /** The stream dropped and has not been back since. */
   private lost = false;
+  /** The session whose readiness was announced last. */
+  private announced: string | null = null;
 
   constructor(
     private readonly api: ApiClient,
@@ -132,7 +136,9 @@ export class Listener {
         idle = setTimeout(() => abort.abort(new Error(`nothing heard for ${IDLE_LIMIT_MS / 1000} s`)), IDLE_LIMIT_MS);
         for (const e of parser.push(decoder.decode(chunk, { stream: true }))) {
           if (e.event === 'ready') {
-            if (this.lost) this.out.notice(`reconnected (session ${session.id})`);
+            if (this.announced !== session.id) this.out.ready(session);
+            else if (this.lost) this.out.notice(`reconnected (session ${session.id})`);
+            this.announced = session.id;
             this.lost = false;
             ready = true;
           }
