@@ -30,8 +30,16 @@ export const ERROR_CODES = {
   rate_limited: 429,
   headers_too_large: 431,
   internal: 500,
+  /** `herald listen`: the local receiver could not be reached (refused, reset, DNS...): the message starts with how (`local receiver: connect_refused: ...`). */
+  receiver_unreachable: 502,
+  /** `herald listen`: the CLI's connection closed while a delivery waited for its answer. */
+  listener_disconnected: 502,
   /** The database is unreachable; retry. */
   unavailable: 503,
+  /** `herald listen`: no CLI is connected to the session (at this API process); the delivery is retried on its schedule. */
+  listener_offline: 503,
+  /** `herald listen`: the CLI did not answer within the endpoint's timeout. */
+  listener_timeout: 504,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -79,5 +87,11 @@ export const errors = {
   rateLimited: (message: string) => new ApiError('rate_limited', message),
   unavailable: () => new ApiError('unavailable', 'database unavailable, retry later'),
   internal: () => new ApiError('internal', 'internal error'),
+  listenerOffline: (sessionId: string) =>
+    new ApiError('listener_offline', `herald listen is not connected to session ${sessionId} here; the delivery is retried on its schedule`),
+  listenerDisconnected: () => new ApiError('listener_disconnected', 'herald listen disconnected before the local receiver answered'),
+  listenerTimeout: (ms: number) => new ApiError('listener_timeout', `herald listen did not report the local receiver's answer within ${ms} ms`),
+  receiverUnreachable: (code: string, message: string) =>
+    new ApiError('receiver_unreachable', `local receiver: ${code}: ${message}`),
   tooDeep: (limit: number) => new ApiError('bad_request', `JSON nested deeper than ${limit} levels`),
 } as const;

@@ -31,6 +31,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly listenConnections = new Gauge({
+    name: 'herald_listen_connections',
+    help: '`herald listen` event streams this API process holds right now.',
+    registers: [this.registry],
+  });
   readonly inFlight = new Gauge({
     name: 'herald_deliveries_in_flight',
     help: 'Deliveries this worker holds right now.',

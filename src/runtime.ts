@@ -16,6 +16,8 @@ import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { AddressPolicy } from './security/address-policy.js';
 import { createSafeDispatcher } from './security/safe-lookup.js';
+import { relayAwareDispatcher } from './listen/relay-dispatcher.js';
+import { RelayUrls } from './listen/relay-urls.js';
 import { SecretBox } from './security/secret-box.js';
 import { resolveSecretKeys } from './security/key-files.js';
 export { resolveAdminToken } from './security/key-files.js';
@@ -91,11 +93,12 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   let worker: Worker | null = null;
   let retention: RetentionJob | null = null;
   const workerDb = roles.worker ? workerDatabase(config, logger, db) : db;
-  const dispatcher = createSafeDispatcher({ policy: addressPolicy, connections: 64 });
+  // SSRF-safe for every endpoint; `herald listen` relay URLs minted by this deployment are the one exception (listen/relay-dispatcher.ts).
+  const dispatcher = relayAwareDispatcher(createSafeDispatcher({ policy: addressPolicy, connections: 64 }), RelayUrls.from(secrets));
   if (roles.worker) {
     worker = new Worker({
       db: workerDb,
-      dispatcher,
+      dispatcher: dispatcher.dispatcher,
       logger,
       metrics,
       concurrency: config.workerConcurrency,

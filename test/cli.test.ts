@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { herald, heraldInTerminal, type CliRun } from './helpers/cli.js';
+import { herald, heraldInTerminal, refused, type CliRun } from './helpers/cli.js';
 import { ADMIN_TOKEN, startHerald, type TestHerald } from './helpers/herald.js';
 import { freePort } from './helpers/process.js';
 import { Receiver } from './helpers/receiver.js';
@@ -36,15 +36,6 @@ afterAll(async () => {
 function ok(r: CliRun): CliRun {
   expect(r, `stderr: ${r.stderr}`).toMatchObject({ code: 0, stderr: '' });
   return r;
-}
-
-/** A refusal: the given exit code and exactly one line on stderr, no stack trace. */
-function refused(r: CliRun, code: number, message: RegExp): void {
-  expect(r.code, r.stderr + r.stdout).toBe(code);
-  expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  expect(r.stderr).toMatch(/^herald: /);
-  expect(r.stderr).toMatch(message);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
 const run = (...args: string[]) => herald(args, { env });
@@ -244,6 +235,10 @@ describe('herald --help', () => {
     expect(publish).not.toMatch(/--port|--dev|--status/);
     expect(publish).toMatch(/Example:\n {2}\$ herald events publish invoice\.paid/);
     expect(ok(await herald(['event-types', 'list', '--help'])).stdout).not.toContain('--tenant');
+    const listen = ok(await herald(['listen', '--help'])).stdout;
+    for (const flag of ['--forward-to <url>', '--events <patterns>', '--url', '--token', '--tenant']) expect(listen).toContain(flag);
+    expect(listen).toMatch(/Example:\n {2}\$ herald listen --forward-to http:\/\/localhost:3000\/webhooks --events 'campaign\.\*,offer\.removed'/);
+    expect(ok(await herald(['--help'])).stdout).toMatch(/^ {2}listen \[options\] +forward a tenant's deliveries to a local\b/m);
   });
 
   it('server commands list only the options that mean something for them', async () => {

@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 
@@ -10,7 +11,7 @@ import { startHerald, type TestHerald } from './helpers/herald.js';
 type Schema = Record<string, any>;
 
 let h: TestHerald;
-let doc: { paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema: Schema }> }> }>>; components?: { schemas?: Record<string, Schema> } };
+let doc: { openapi: string; paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema: Schema }> }> }>>; components?: { schemas?: Record<string, Schema> } };
 
 beforeAll(async () => {
   h = await startHerald({}, { api: true, worker: false });
@@ -45,6 +46,31 @@ function untyped(schema: Schema, at: string, seen = new Set<Schema>()): string[]
   if (schema.type === 'array') found.push(...(schema.items ? untyped(schema.items as Schema, `${at}[]`, seen) : [`${at}: array without items`]));
   return found;
 }
+
+describe('/openapi.json as a document', () => {
+  it('is OpenAPI 3.1 (its schemas use `type: "null"`, which 3.0 does not have) and valid against the 3.1 schema', async () => {
+    expect(doc.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(JSON.stringify(doc)).toContain('"type":"null"');
+  });
+
+  it('the validator refuses what 3.1 does not allow', async () => {
+    const broken = { ...doc, paths: { '/v1/x': { get: { responses: { 200: { content: { 'application/json': { schema: { type: 'nothing' } } } } } } } } };
+    expect((await new Validator().validate(broken as unknown as Record<string, unknown>)).valid).toBe(false);
+  });
+
+  it('describes the herald listen routes', () => {
+    const ops = (path: string) => Object.keys(doc.paths[path] ?? {});
+    expect(ops('/v1/tenants/{tenantId}/listen-sessions')).toEqual(['post']);
+    expect(ops('/v1/tenants/{tenantId}/listen-sessions/{sessionId}/stream')).toEqual(['get']);
+    expect(ops('/v1/tenants/{tenantId}/listen-sessions/{sessionId}/reports')).toEqual(['post']);
+    expect(ops('/listen-relay/{sessionId}/{mac}')).toEqual(['post']);
+    const stream = doc.paths['/v1/tenants/{tenantId}/listen-sessions/{sessionId}/stream']!.get!.responses!['200']!;
+    expect(Object.keys(stream.content ?? {})).toEqual(['text/event-stream']);
+  });
+});
 
 describe('/openapi.json response schemas', () => {
   it('types every response of every /v1 route', () => {

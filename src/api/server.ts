@@ -28,6 +28,12 @@ import { portalLinkRoutes } from './routes/portal-links.js';
 import { statsRoutes } from './routes/stats.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { listenRelayRoutes } from './routes/listen-relay.js';
+import { listenSessionRoutes } from './routes/listen-sessions.js';
+import { relayBase } from '../listen/relay-base.js';
+import { RelayUrls } from '../listen/relay-urls.js';
+import { ListenUpkeep } from '../listen/session-upkeep.js';
+import { ListenStreams } from '../listen/streams.js';
 import { apiReference } from './api-reference.js';
 import { staticUi } from './static-ui.js';
 import { tenantScope } from './tenant-scope.js';
@@ -52,6 +58,15 @@ export interface AppContext {
   publisher: Publisher;
   /** Encrypts and decrypts endpoint secrets at rest. */
   secrets: SecretBox;
+  /** `herald listen`: the CLI streams this process holds, relay URLs, and where workers reach this process. */
+  listen: ListenContext;
+}
+
+export interface ListenContext {
+  streams: ListenStreams;
+  urls: RelayUrls;
+  /** The origin workers reach this process at (listen/relay-base.ts); known once the server listens. */
+  base(): string;
 }
 
 export type App = FastifyInstance<any, any, any, Logger, TypeBoxTypeProvider>;
@@ -145,7 +160,19 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     payloads,
     publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), o.localWorker ?? null, undefined, o.config.maxBodyBytes),
     secrets: o.secrets,
+    listen: {
+      streams: new ListenStreams((n) => o.metrics.listenConnections.set(n)),
+      urls: RelayUrls.from(o.secrets),
+      base: () => relayBase(o.config.listenRelayUrl, app.server.address()),
+    },
   };
+  const listenUpkeep = new ListenUpkeep(o.db, ctx.listen.streams, o.logger, o.config.listenGraceSeconds);
+  app.addHook('onReady', async () => listenUpkeep.start());
+  // Open event streams would keep close() waiting for ever: end them first (their CLIs reconnect elsewhere).
+  app.addHook('preClose', async () => {
+    ctx.listen.streams.closeAll();
+    await listenUpkeep.stop();
+  });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = asApiError(err, o.config.maxBodyBytes);
@@ -161,7 +188,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
 
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: { title: 'Herald', version: VERSION, description: 'Webhook delivery service API' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -193,8 +220,9 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   await app.register(healthRoutes(ctx));
   await app.register(eventTypeRoutes(ctx));
   await app.register(
-    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, eventRoutes, deliveryRoutes, auditRoutes, statsRoutes, portalLinkRoutes]),
+    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, eventRoutes, deliveryRoutes, auditRoutes, statsRoutes, portalLinkRoutes, listenSessionRoutes]),
   );
+  await app.register(listenRelayRoutes(ctx));
   await app.register(apiReference);
   // The web UI at `/` (packages/web/dist), after every API route so it never shadows one.
   await app.register(staticUi());

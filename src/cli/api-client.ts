@@ -28,26 +28,39 @@ export class ApiClient {
   constructor(readonly connection: Connection) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.open(method, path, { body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const text = await res.text();
+    return (text ? parseJson(text) : undefined) as T;
+  }
+
+  /**
+   * Sends a request and returns the response once its status is known, its
+   * body unread (for streams), or throws the CliError that `request` would.
+   * `signal` bounds the whole exchange. (Default: no bound)
+   */
+  async open(method: string, path: string, opts: { body?: unknown; signal?: AbortSignal; accept?: string } = {}): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(this.connection.url + path, {
         method,
         headers: {
           authorization: `Bearer ${this.connection.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(opts.accept ? { accept: opts.accept } : {}),
+          ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: opts.signal,
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
       throw new CliError(`cannot reach Herald at ${this.connection.url} (${why}); is it running? (--url, HERALD_URL)`, EXIT.unreachable, { cause: err });
     }
-    const text = await res.text();
-    const parsed = text ? parseJson(text) : undefined;
-    if (!res.ok) throw new CliError(apiMessage(res.status, parsed, text), exitCodeOfStatus(res.status));
-    return parsed as T;
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      throw new CliError(apiMessage(res.status, text ? parseJson(text) : undefined, text), exitCodeOfStatus(res.status));
+    }
+    return res;
   }
 
   get<T>(path: string): Promise<T> {

@@ -4,6 +4,7 @@ import { deliveryCommands } from './commands/deliveries.js';
 import { endpointCommands } from './commands/endpoints.js';
 import { eventTypeCommands } from './commands/event-types.js';
 import { eventCommands } from './commands/events.js';
+import { listenCommand } from './commands/listen.js';
 import { portalLinkCommand } from './commands/portal-link.js';
 import { recoverCommand } from './commands/recover.js';
 import { serverCommands } from './commands/server.js';
@@ -28,6 +29,7 @@ deliveryCommands(program);
 recoverCommand(program);
 tokenCommands(program);
 portalLinkCommand(program);
+listenCommand(program);
 
 program.addHelpText(
   'after',

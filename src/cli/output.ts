@@ -30,6 +30,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value ?? null, null, 2) + '\n');
 }
 
+/** One JSON value on one line (a stream of records for scripts). */
+export function printJsonLine(value: unknown): void {
+  process.stdout.write(JSON.stringify(value) + '\n');
+}
+
 export function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }

@@ -76,6 +76,20 @@ const ConfigSchema = z
     retentionVacuum: z.enum(['auto', 'always', 'never']).default('auto'),
     /** API requests per second allowed per token (429 with Retry-After above it); 0 = no limit. (Default: 1000) */
     apiRateLimitPerSecond: z.coerce.number().int().min(0).max(10_000_000).default(1_000),
+    /**
+     * How long a `herald listen` session outlives its connection, in seconds: the CLI coming back within it
+     * resumes the same temporary endpoint and secret; after it the endpoint is disabled. (Default: 300)
+     */
+    listenGraceSeconds: z.coerce.number().int().min(1).max(7 * 86_400).default(300),
+    /**
+     * Origin at which workers reach this API process for `herald listen` relays (e.g. http://10.0.0.5:8080).
+     * (Default: the address the API listens on, with 127.0.0.1 for 0.0.0.0 and [::1] for ::)
+     */
+    listenRelayUrl: z
+      .string()
+      .url()
+      .refine((u) => /^https?:$/.test(new URL(u).protocol) && new URL(u).pathname === '/' && !new URL(u).search, 'must be an http(s) origin without a path, e.g. http://10.0.0.5:8080')
+      .optional(),
     /** pino log level. (Default: info) */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -131,6 +145,8 @@ export const ENV_KEYS: Record<keyof ConfigInput, string> = {
   retentionIntervalSeconds: 'HERALD_RETENTION_INTERVAL_SECONDS',
   retentionVacuum: 'HERALD_RETENTION_VACUUM',
   apiRateLimitPerSecond: 'HERALD_API_RATE_LIMIT_PER_SECOND',
+  listenGraceSeconds: 'HERALD_LISTEN_GRACE_SECONDS',
+  listenRelayUrl: 'HERALD_LISTEN_RELAY_URL',
   logLevel: 'HERALD_LOG_LEVEL',
 };
 

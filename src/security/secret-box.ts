@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 
 const PREFIX = 'hs1';
 
@@ -50,6 +50,16 @@ export class SecretBox {
     const c = createCipheriv('aes-256-gcm', key, iv);
     const ct = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
     return `${PREFIX}:${id}:${Buffer.concat([iv, ct, c.getAuthTag()]).toString('base64')}`;
+  }
+
+  /**
+   * Keys derived from each configured key for another purpose named by
+   * `label` (HMAC-SHA256 of the label), the current key's first. Every
+   * process holding the same keys derives the same values, so an API and a
+   * worker process can check each other's MACs without a key of their own.
+   */
+  derivedKeys(label: string): Buffer[] {
+    return this.keys.map((k) => createHmac('sha256', k.key).update(label).digest());
   }
 
   /** Decrypts a stored value; a value stored before encryption was enabled is returned as is. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../bin/herald.js', import.meta.url));
 
@@ -51,4 +52,13 @@ export function heraldInTerminal(args: string[], env: Record<string, string>): P
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, output }));
   });
+}
+
+/** A refusal: the given exit code and exactly one line on stderr, `herald: ...`, no stack trace. */
+export function refused(r: CliRun, code: number, message: RegExp): void {
+  expect(r.code, r.stderr + r.stdout).toBe(code);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(/^herald: /);
+  expect(r.stderr).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
 }

@@ -1,5 +1,5 @@
 /**
- * Writes TypeScript types for every route of an OpenAPI 3.0 document:
+ * Writes TypeScript types for every route of an OpenAPI 3.1 document:
  * `Routes['POST /v1/tenants/{tenantId}/events']` holds the route's path
  * parameters, query, body and success response. Herald's document is made
  * from its route schemas, so these types are exactly what the server
@@ -77,6 +77,9 @@ function typeOf(doc: OpenApiDocument, s: Schema, at: string, indent: string): st
   }
   if (s['x-any-json'] === true) return (s.type === 'object' ? 'Record<string, unknown>' : 'unknown') + nullable;
   for (const k of ['anyOf', 'oneOf'] as const) {
+    // OpenAPI 3.1 (JSON Schema) spells "nullable" as a union with {type: 'null'}: `X | null`, as 3.0's `nullable` read.
+    const orNull = nullableBranch(s[k]);
+    if (orNull) return `${typeOf(doc, orNull, `${at}|0`, indent)} | null${nullable}`;
     if (Array.isArray(s[k])) return `(${(s[k] as Schema[]).map((x, i) => typeOf(doc, x, `${at}|${i}`, indent)).join(' | ')})${nullable}`;
   }
   if (Array.isArray(s.allOf)) return `(${(s.allOf as Schema[]).map((x, i) => typeOf(doc, x, `${at}&${i}`, indent)).join(' & ')})${nullable}`;
@@ -101,7 +104,8 @@ function typeOf(doc: OpenApiDocument, s: Schema, at: string, indent: string): st
       const props = (s.properties ?? {}) as Record<string, Schema>;
       const required = new Set((s.required ?? []) as string[]);
       const members = Object.entries(props).map(([name, p]) => {
-        const doc_ = typeof p.description === 'string' ? `${inner}/** ${p.description.replace(/\*\//g, '* /')} */\n` : '';
+        const text = describe(p);
+        const doc_ = text ? `${inner}/** ${text.replace(/\*\//g, '* /')} */\n` : '';
         return `${doc_}${inner}${prop(name)}${required.has(name) ? '' : '?'}: ${typeOf(doc, p, `${at}.${name}`, inner)};`;
       });
       const open = [
@@ -115,6 +119,22 @@ function typeOf(doc: OpenApiDocument, s: Schema, at: string, indent: string): st
     default:
       throw new Error(`${at}: a schema this generator does not know (${JSON.stringify(s).slice(0, 120)})`);
   }
+}
+
+/** The one other branch of a union with `{type: 'null'}`, or null when `union` is not such a pair. */
+function nullableBranch(union: unknown): Schema | null {
+  if (!Array.isArray(union) || union.length !== 2) return null;
+  const [a, b] = union as Schema[];
+  if (b?.type === 'null' && a?.type !== 'null') return a!;
+  if (a?.type === 'null' && b?.type !== 'null') return b!;
+  return null;
+}
+
+/** A property's description: its own, or that of the non-null branch of a nullable union (where 3.1 keeps it). */
+function describe(p: Schema): string | undefined {
+  if (typeof p.description === 'string') return p.description;
+  const branch = nullableBranch(p.anyOf) ?? nullableBranch(p.oneOf);
+  return typeof branch?.description === 'string' ? branch.description : undefined;
 }
 
 const prop = (name: string) => (IDENTIFIER.test(name) ? name : JSON.stringify(name));

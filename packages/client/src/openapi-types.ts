@@ -832,6 +832,60 @@ export interface Routes {
       }>;
     };
   };
+  "POST /v1/tenants/{tenantId}/listen-sessions": {
+    params: { tenantId: string };
+    query: never;
+    body: {
+      /** the local URL the CLI forwards to (shown; Herald itself never contacts it) */
+      forwardTo: string;
+      /** only these event types (patterns); null or absent = all */
+      eventTypes?: Array<string> | null;
+    };
+    /** 200 */
+    response: {
+      id: string;
+      tenantId: string;
+      /** the temporary endpoint: its deliveries and attempts show as any endpoint's */
+      endpointId: string;
+      forwardTo: string;
+      eventTypes: Array<string> | null;
+      /** the endpoint's signing secret (Standard Webhooks): configure the local receiver with it */
+      secret: string;
+      /** true when an open session of the same token, forward-to URL and event types was taken up again (same endpoint, same secret) */
+      resumed: boolean;
+      /** how long the session outlives its connection */
+      graceSeconds: number;
+      createdAt: string;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/listen-sessions/{sessionId}/reports": {
+    params: { tenantId: string; sessionId: string };
+    query: never;
+    body: {
+      relayId: string;
+      durationMs: number;
+      /** the local receiver's status */
+      status?: number;
+      headers?: {
+        [key: string]: string;
+      };
+      body?: string;
+      error?: {
+        /** connect_refused, dns, timeout, reset, ... (as attempts name them) */
+        code: string;
+        message: string;
+      };
+    };
+    /** 204 */
+    response: void;
+  };
+  "GET /v1/tenants/{tenantId}/listen-sessions/{sessionId}/stream": {
+    params: { tenantId: string; sessionId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: void;
+  };
   "POST /v1/tenants/{tenantId}/portal-links": {
     params: { tenantId: string };
     query: never;
