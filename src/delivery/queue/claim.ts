@@ -85,8 +85,8 @@ with recursive eps(eid, due_at, n, wrapped) as (
   -- 11 ms); the round goes on from the cursor at the next claim
   select greatest(1, $9::int, $1::int / greatest(1, count(*)::int)) as k from due
 ), picked as (
-  select x.delivery_id, x.endpoint_id, due.n from due cross join share cross join lateral (
-    select q.delivery_id, q.endpoint_id from queue q
+  select x.delivery_id, x.endpoint_id, x.tid, due.n from due cross join share cross join lateral (
+    select q.delivery_id, q.endpoint_id, q.ctid as tid from queue q
      where q.endpoint_id = due.eid and q.due_at <= now() and (q.lease_until is null or q.lease_until <= now())
        and (q.ordering_key is null or not exists (
          select 1 from queue p where p.endpoint_id = q.endpoint_id and p.ordering_key = q.ordering_key and p.seq < q.seq))
@@ -112,13 +112,16 @@ with recursive eps(eid, due_at, n, wrapped) as (
  */
 const CLAIM_SQL = `${PICK_SQL},
 claimed as (
-  -- the picked ids as one array: a probe of the primary key per id, the only
-  -- plan there is. Written as a join to picked, it was planned (estimates of
-  -- one row each side) as a walk of the whole queue's primary key with
-  -- picked rescanned for every entry: 2.4-5.9 s per claim on a queue of
-  -- 100,000 (auto_explain, retry storm), the worker idle meanwhile.
+  -- the picked rows by their tuple ids, as one array: a TID scan, the only
+  -- plan there is, and no index descent per row (the rows are locked by the
+  -- pick, so their tuples stay where they are until this update). Written
+  -- as a join to picked, it was planned (estimates of one row each side) as
+  -- a walk of the whole queue's primary key with picked rescanned for every
+  -- entry: 2.4-5.9 s per claim on a queue of 100,000 (auto_explain, retry
+  -- storm), the worker idle meanwhile; by primary key, it was 7 buffer hits
+  -- and about half the claim's time per row.
   update queue q set lease_token = $2, lease_until = now() + make_interval(secs => $4)
-   where q.delivery_id = any (array(select delivery_id from picked))
+   where q.ctid = any (array(select tid from picked))
   returning q.delivery_id, q.tenant_id, q.event_id, q.endpoint_id, q.attempts, q.manual
 ), meta as materialized (
   -- once per tenant of the batch: its envelope, and does any endpoint name
