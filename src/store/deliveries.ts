@@ -9,12 +9,16 @@ export interface Delivery {
   eventId: string;
   eventType: string;
   endpointId: string;
+  /** The endpoint's URL as it is now. */
+  endpointUrl: string | null;
   status: DeliveryStatus;
   attempts: number;
   nextAttemptAt: string | null;
   lastAttemptAt: string | null;
   lastStatus: number | null;
   lastError: string | null;
+  /** The last attempt's network error code (`connect_refused`, `timeout`, …); null when it got an HTTP answer. */
+  lastErrorCode: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -41,6 +45,8 @@ interface DeliveryRow {
   last_attempt_at: Date | null;
   last_status: number | null;
   last_error: string | null;
+  endpoint_url: string | null;
+  last_error_code: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -54,18 +60,32 @@ function toDelivery(r: DeliveryRow): Delivery {
     eventId: r.event_id,
     eventType: r.event_type,
     endpointId: r.endpoint_id,
+    endpointUrl: r.endpoint_url,
     status: r.status,
     attempts: r.attempts,
     nextAttemptAt: r.status === 'pending' ? iso(r.next_attempt_at) : null,
     lastAttemptAt: iso(r.last_attempt_at),
     lastStatus: r.last_status,
     lastError: r.last_error,
+    lastErrorCode: r.last_error_code,
     createdAt: iso(r.created_at)!,
     updatedAt: iso(r.updated_at)!,
   };
 }
 
-const SELECT = `select d.*, e.type as event_type from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id`;
+/*
+ * A delivery as lists show it: its event's type, its endpoint's URL and,
+ * when the last attempt got no HTTP answer, that attempt's error code
+ * (deliveries keep only the message). The lateral lookup is one probe of
+ * attempts_delivery per listed row, so a page of 50 costs 50 index probes.
+ */
+const SELECT = `select d.*, e.type as event_type, ep.url as endpoint_url, la.error_code as last_error_code
+  from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
+  left join endpoints ep on ep.id = d.endpoint_id and ep.tenant_id = d.tenant_id
+  left join lateral (
+    select a.error_code from attempts a
+     where d.last_status is null and d.attempts > 0 and a.delivery_id = d.id
+     order by a.attempt_number desc limit 1) la on true`;
 
 export async function getDelivery(q: Queryable, tenantId: string, id: string): Promise<Delivery | null> {
   const res = await q.query<DeliveryRow>(`${SELECT} where d.tenant_id = $1 and d.id = $2`, [tenantId, id]);

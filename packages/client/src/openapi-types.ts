@@ -343,12 +343,16 @@ export interface Routes {
         eventId: string;
         eventType: string;
         endpointId: string;
+        /** the endpoint's URL as it is now */
+        endpointUrl: string | null;
         status: ("pending" | "succeeded" | "failed");
         attempts: number;
         nextAttemptAt: string | null;
         lastAttemptAt: string | null;
         lastStatus: number | null;
         lastError: string | null;
+        /** network error code of the last attempt (connect_refused, timeout, …); null when it got an HTTP answer */
+        lastErrorCode: string | null;
         createdAt: string;
         updatedAt: string;
       }>;
@@ -366,12 +370,16 @@ export interface Routes {
       eventId: string;
       eventType: string;
       endpointId: string;
+      /** the endpoint's URL as it is now */
+      endpointUrl: string | null;
       status: ("pending" | "succeeded" | "failed");
       attempts: number;
       nextAttemptAt: string | null;
       lastAttemptAt: string | null;
       lastStatus: number | null;
       lastError: string | null;
+      /** network error code of the last attempt (connect_refused, timeout, …); null when it got an HTTP answer */
+      lastErrorCode: string | null;
       createdAt: string;
       updatedAt: string;
     } & {
@@ -412,12 +420,16 @@ export interface Routes {
       eventId: string;
       eventType: string;
       endpointId: string;
+      /** the endpoint's URL as it is now */
+      endpointUrl: string | null;
       status: ("pending" | "succeeded" | "failed");
       attempts: number;
       nextAttemptAt: string | null;
       lastAttemptAt: string | null;
       lastStatus: number | null;
       lastError: string | null;
+      /** network error code of the last attempt (connect_refused, timeout, …); null when it got an HTTP answer */
+      lastErrorCode: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -821,12 +833,16 @@ export interface Routes {
         eventId: string;
         eventType: string;
         endpointId: string;
+        /** the endpoint's URL as it is now */
+        endpointUrl: string | null;
         status: ("pending" | "succeeded" | "failed");
         attempts: number;
         nextAttemptAt: string | null;
         lastAttemptAt: string | null;
         lastStatus: number | null;
         lastError: string | null;
+        /** network error code of the last attempt (connect_refused, timeout, …); null when it got an HTTP answer */
+        lastErrorCode: string | null;
         createdAt: string;
         updatedAt: string;
       }>;

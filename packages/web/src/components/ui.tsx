@@ -255,7 +255,9 @@ export function TableWrap({ children }: { children: ReactNode }) {
 /**
  * A paged list as a table: its error, a spinner while the first page
  * loads, `empty` when there are no rows, the table, and "Load more".
- * `rows` defaults to the list's rows (pass a filtered subset to show fewer).
+ * `rows` defaults to the list's rows (pass a filtered subset to show fewer);
+ * `table` draws the rows itself (a shared table such as DeliveryTable),
+ * otherwise `head` and `row` make a plain one.
  */
 export function PagedTable<T>({
   list,
@@ -265,14 +267,16 @@ export function PagedTable<T>({
   empty,
   head,
   row,
+  table,
 }: {
   list: PagedList<T>;
   rows?: T[];
   error?: ApiError;
   className?: string;
   empty: ReactNode;
-  head: ReactNode;
-  row(item: T): ReactNode;
+  head?: ReactNode;
+  row?(item: T): ReactNode;
+  table?(rows: T[]): ReactNode;
 }) {
   return (
     <>
@@ -281,13 +285,15 @@ export function PagedTable<T>({
         <Spinner />
       ) : !rows.length ? (
         empty
+      ) : table ? (
+        table(rows)
       ) : (
         <TableWrap>
           <table className={className}>
             <thead>
               <tr>{head}</tr>
             </thead>
-            <tbody>{rows.map(row)}</tbody>
+            <tbody>{row ? rows.map(row) : null}</tbody>
           </table>
         </TableWrap>
       )}

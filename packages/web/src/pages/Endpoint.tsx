@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { tenantPath, type Delivery, type DeliveryStatus, type DeliveryWithAttempts, type Endpoint, type EndpointStats, type EventType } from '../api';
+import { DeliveryTable } from '../components/DeliveryTable';
 import { RangePicker, StatsPanel, statsQuery, type RangeKey } from '../components/charts';
 import { BodyView, Card, ConfirmDialog, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, Live, LoadMore, PageHead, Spinner, StatusBadge, Time } from '../components/ui';
 import { fromLocalInput, ms, retryText, signatureText, toLocalInput } from '../format';
@@ -7,7 +8,6 @@ import { LIVE_MS, useAction, useApi, usePagedList } from '../hooks';
 import { Link, navigate, path } from '../router';
 import { useCanWrite, useSession } from '../session';
 import { TypeChips } from './Endpoints';
-import { DeliveryTable } from './Overview';
 
 /** One endpoint: health charts, test events, secret, settings, recovery and its deliveries, live. */
 export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpointId: string }) {

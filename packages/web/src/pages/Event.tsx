@@ -1,16 +1,14 @@
-import { tenantPath, type Delivery, type Endpoint, type HeraldEvent, type Page } from '../api';
+import { tenantPath, type Delivery, type HeraldEvent } from '../api';
+import { DeliveryTable } from '../components/DeliveryTable';
 import { Card, CopyButton, Empty, ErrorBox, JsonView, Live, PageHead, Spinner } from '../components/ui';
 import { formatTime } from '../format';
 import { LIVE_MS, useApi } from '../hooks';
-import { DeliveryTable } from './Overview';
 
 /** One event: its payload, formatted, and its delivery to each endpoint, live while any is pending. */
 export function EventPage({ tenantId, eventId }: { tenantId: string; eventId: string }) {
   const base = tenantPath(tenantId, `/events/${encodeURIComponent(eventId)}`);
   const ev = useApi<HeraldEvent>(base);
   const deliveries = useApi<{ data: Delivery[] }>(ev.data ? `${base}/deliveries` : null, { pollMs: LIVE_MS });
-  const endpoints = useApi<Page<Endpoint>>(tenantPath(tenantId, '/endpoints?limit=250'));
-  const urls = new Map((endpoints.data?.data ?? []).map((e) => [e.id, e.url]));
 
   if (!ev.data) return ev.error ? <ErrorBox error={ev.error} title="Event not available" /> : <Spinner />;
   const e = ev.data;
@@ -29,7 +27,7 @@ export function EventPage({ tenantId, eventId }: { tenantId: string; eventId: st
         ) : !deliveries.data.data.length ? (
           <Empty title="Delivered nowhere">No endpoint of this tenant subscribed to {e.type} when it was published.</Empty>
         ) : (
-          <DeliveryTable tenantId={tenantId} rows={deliveries.data.data} endpointUrls={urls} />
+          <DeliveryTable tenantId={tenantId} rows={deliveries.data.data} />
         )}
       </Card>
     </>

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { qs, tenantPath, type Delivery, type DeliveryStatus, type EventType, type HeraldEvent } from '../api';
-import { Card, Empty, Live, PageHead, PagedTable, StatusBadge, Time } from '../components/ui';
+import { DeliveryTable } from '../components/DeliveryTable';
+import { Card, Empty, Live, PageHead, PagedTable, Time } from '../components/ui';
 import { fromLocalInput } from '../format';
 import { LIVE_MS, useApi, usePagedList } from '../hooks';
 import { Link, navigate, path } from '../router';
@@ -146,32 +147,7 @@ function DeliveriesByStatus({ tenantId, filters }: { tenantId: string; filters: 
         list={list}
         rows={rows}
         empty={<Empty title={`No ${filters.status} deliveries${list.hasMore ? ' on this page' : ''}`}>{list.hasMore ? 'Load more to look further back.' : null}</Empty>}
-        head={
-          <>
-            <th>Type</th>
-            <th>Event</th>
-            <th>Delivery</th>
-            <th className="hide-sm">Attempts</th>
-            <th>Created</th>
-          </>
-        }
-        row={(d) => (
-          <tr key={d.id}>
-            <td className="mono">{d.eventType}</td>
-            <td className="mono">
-              <Link to={path('t', tenantId, 'events', d.eventId)}>{d.eventId}</Link>
-            </td>
-            <td>
-              <Link to={path('t', tenantId, 'deliveries', d.id)}>
-                <StatusBadge status={d.status} />
-              </Link>
-            </td>
-            <td className="hide-sm">{d.attempts}</td>
-            <td>
-              <Time iso={d.createdAt} />
-            </td>
-          </tr>
-        )}
+        table={(rows) => <DeliveryTable tenantId={tenantId} rows={rows} />}
       />
     </Card>
   );
