@@ -2,6 +2,8 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ApiError, DeliveryStatus } from '../api';
 import { ago, formatTime } from '../format';
 import { useTick, type PagedList } from '../hooks';
+import { viewState } from '../state';
+import { StateView } from './StateView';
 
 /** Small building blocks. Everything the API returns is rendered as text: React escapes it; nothing here sets HTML. */
 
@@ -253,11 +255,11 @@ export function TableWrap({ children }: { children: ReactNode }) {
 }
 
 /**
- * A paged list as a table: its error, a spinner while the first page
- * loads, `empty` when there are no rows, the table, and "Load more".
- * `rows` defaults to the list's rows (pass a filtered subset to show fewer);
- * `table` draws the rows itself (a shared table such as DeliveryTable),
- * otherwise `head` and `row` make a plain one.
+ * A paged list as a table, in one state at a time (StateView): a spinner
+ * while the first page loads, its error, `empty` when there are no rows,
+ * or the rows with "Load more". `rows` defaults to the list's rows (pass a
+ * filtered subset to show fewer); `table` draws the rows itself (a shared
+ * table such as DeliveryTable), otherwise `head` and `row` make a plain one.
  */
 export function PagedTable<T>({
   list,
@@ -278,26 +280,27 @@ export function PagedTable<T>({
   row?(item: T): ReactNode;
   table?(rows: T[]): ReactNode;
 }) {
+  const state = viewState({ data: list.loading ? undefined : rows, error, loading: list.loading }, (r) => r.length === 0);
   return (
     <>
-      <ErrorBox error={error} />
-      {list.loading ? (
-        <Spinner />
-      ) : !rows.length ? (
-        empty
-      ) : table ? (
-        table(rows)
-      ) : (
-        <TableWrap>
-          <table className={className}>
-            <thead>
-              <tr>{head}</tr>
-            </thead>
-            <tbody>{row ? rows.map(row) : null}</tbody>
-          </table>
-        </TableWrap>
-      )}
-      <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} />
+      <StateView state={state} empty={empty} onRetry={list.reload}>
+        {(rs) =>
+          table ? (
+            table(rs)
+          ) : (
+            <TableWrap>
+              <table className={className}>
+                <thead>
+                  <tr>{head}</tr>
+                </thead>
+                <tbody>{row ? rs.map(row) : null}</tbody>
+              </table>
+            </TableWrap>
+          )
+        }
+      </StateView>
+      {state.kind === 'data' || state.kind === 'empty' ? <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} /> : null}
+      <ErrorBox error={list.moreError} title="More could not be loaded" />
     </>
   );
 }

@@ -1,10 +1,12 @@
 import { useState } from 'react';
-import { tenantPath, type Attempt, type DeliveryWithAttempts, type Endpoint, type HeraldEvent } from '../api';
-import { BodyView, Card, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, JsonView, Live, PageHead, Spinner, StatusBadge, Time } from '../components/ui';
+import { tenantPath, type Attempt, type DeliveryWithAttempts, type HeraldEvent } from '../api';
+import { PageNotReady } from '../components/StateView';
+import { BodyView, Card, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, JsonView, Live, PageHead, StatusBadge, Time } from '../components/ui';
 import { formatTime, ms } from '../format';
 import { LIVE_MS, useAction, useApi } from '../hooks';
 import { Link, path } from '../router';
 import { useCanWrite, useSession } from '../session';
+import { viewState } from '../state';
 
 /** One delivery: every attempt's exact request and the answer (or network error), and a Retry button. */
 export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliveryId: string }) {
@@ -13,14 +15,14 @@ export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliv
   const base = tenantPath(tenantId, `/deliveries/${encodeURIComponent(deliveryId)}`);
   const d = useApi<DeliveryWithAttempts>(base, { pollMs: LIVE_MS });
   const ev = useApi<HeraldEvent>(d.data ? tenantPath(tenantId, `/events/${encodeURIComponent(d.data.eventId)}`) : null);
-  const ep = useApi<Endpoint>(d.data ? tenantPath(tenantId, `/endpoints/${encodeURIComponent(d.data.endpointId)}`) : null);
   const retry = useAction(async () => {
     await client.post(`${base}/retry`, {});
     d.reload();
   });
 
-  if (!d.data) return d.error ? <ErrorBox error={d.error} title="Delivery not available" /> : <Spinner />;
-  const x = d.data;
+  const state = viewState(d);
+  if (state.kind !== 'data') return <PageNotReady state={state} title="Delivery not available" back={<Link to={path('t', tenantId, 'events')}>The event log</Link>} onRetry={d.reload} />;
+  const x = state.data;
   const body = ev.data ? JSON.stringify(ev.data.payload) : null;
   const attempts = [...x.attemptLog].reverse();
 
@@ -36,7 +38,7 @@ export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliv
           <>
             <span className="mono">{x.id}</span> · <span className="mono">{x.eventType}</span> to{' '}
             <Link to={path('t', tenantId, 'endpoints', x.endpointId)} className="mono">
-              {ep.data?.url ?? x.endpointId}
+              {x.endpointUrl ?? x.endpointId}
             </Link>
           </>
         }

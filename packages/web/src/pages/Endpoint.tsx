@@ -2,11 +2,13 @@ import { useEffect, useState } from 'react';
 import { tenantPath, type Delivery, type DeliveryStatus, type DeliveryWithAttempts, type Endpoint, type EndpointStats, type EventType } from '../api';
 import { DeliveryTable } from '../components/DeliveryTable';
 import { RangePicker, StatsPanel, statsQuery, type RangeKey } from '../components/charts';
-import { BodyView, Card, ConfirmDialog, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, Live, LoadMore, PageHead, Spinner, StatusBadge, Time } from '../components/ui';
+import { PageNotReady, StateView } from '../components/StateView';
+import { BodyView, Card, ConfirmDialog, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, Live, PageHead, PagedTable, Spinner, StatusBadge, Time } from '../components/ui';
 import { fromLocalInput, ms, retryText, signatureText, toLocalInput } from '../format';
 import { LIVE_MS, useAction, useApi, usePagedList } from '../hooks';
 import { Link, navigate, path } from '../router';
 import { useCanWrite, useSession } from '../session';
+import { viewState } from '../state';
 import { TypeChips } from './Endpoints';
 
 /** One endpoint: health charts, test events, secret, settings, recovery and its deliveries, live. */
@@ -28,8 +30,9 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
     navigate(path('t', tenantId, 'endpoints'));
   });
 
-  if (!ep.data) return ep.error ? <ErrorBox error={ep.error} title="Endpoint not available" /> : <Spinner />;
-  const e = ep.data;
+  const state = viewState(ep);
+  if (state.kind !== 'data') return <PageNotReady state={state} title="Endpoint not available" back={<Link to={path('t', tenantId, 'endpoints')}>All endpoints</Link>} onRetry={ep.reload} />;
+  const e = state.data;
 
   return (
     <>
@@ -67,24 +70,23 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
       {canWrite ? <TestEvent tenantId={tenantId} endpoint={e} /> : null}
 
       <Card title="Health" actions={<RangePicker value={range} onChange={setRange} />}>
-        <ErrorBox error={stats.error} />
-        {stats.data ? (
-          <>
-            <div className="muted small last-attempt">
-              Last attempt:{' '}
-              {stats.data.lastAttempt ? (
-                <>
-                  <HttpStatus status={stats.data.lastAttempt.status} error={stats.data.lastAttempt.errorCode} /> <Time iso={stats.data.lastAttempt.at} />
-                </>
-              ) : (
-                'never'
-              )}
-            </div>
-            <StatsPanel stats={stats.data} />
-          </>
-        ) : (
-          <Spinner />
-        )}
+        <StateView state={viewState(stats)} empty={null} onRetry={stats.reload}>
+          {(data) => (
+            <>
+              <div className="muted small last-attempt">
+                Last attempt:{' '}
+                {data.lastAttempt ? (
+                  <>
+                    <HttpStatus status={data.lastAttempt.status} error={data.lastAttempt.errorCode} /> <Time iso={data.lastAttempt.at} />
+                  </>
+                ) : (
+                  'never'
+                )}
+              </div>
+              <StatsPanel stats={data} />
+            </>
+          )}
+        </StateView>
       </Card>
 
       <div className="grid-2 cards">
@@ -315,9 +317,11 @@ function EndpointDeliveries({ tenantId, endpointId }: { tenantId: string; endpoi
         </>
       }
     >
-      <ErrorBox error={list.error} />
-      {list.loading ? <Spinner /> : !list.rows.length ? <Empty title="No deliveries">Send a test event, or publish an event this endpoint subscribes to.</Empty> : <DeliveryTable tenantId={tenantId} rows={list.rows} />}
-      <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} />
+      <PagedTable
+        list={list}
+        empty={<Empty title={status ? `No ${status} deliveries` : 'No deliveries yet'}>{status ? 'Choose "All statuses" to see the others.' : 'Send a test event, or publish an event this endpoint subscribes to.'}</Empty>}
+        table={(rows) => <DeliveryTable tenantId={tenantId} rows={rows} />}
+      />
     </Card>
   );
 }

@@ -1,9 +1,11 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { tenantPath, type Endpoint, type EventType, type Retry, type Signature } from '../api';
-import { Card, ErrorBox, Field, PageHead, Spinner } from '../components/ui';
+import { PageNotReady } from '../components/StateView';
+import { Card, ErrorBox, Field, PageHead } from '../components/ui';
 import { useAction, useApi } from '../hooks';
 import { Link, navigate, path } from '../router';
 import { useSession } from '../session';
+import { viewState } from '../state';
 
 type RetryMode = 'default' | 'schedule' | 'exponential';
 interface HeaderRow {
@@ -144,7 +146,9 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
   };
 
   if (editing && !loaded) {
-    return existing.error ? <ErrorBox error={existing.error} /> : <Spinner />;
+    const state = viewState(existing);
+    // loaded but not yet in the form: one render away, still "loading"
+    return <PageNotReady state={state.kind === 'data' ? { kind: 'loading' } : state} title="Endpoint not available" back={<Link to={path('t', tenantId, 'endpoints')}>All endpoints</Link>} onRetry={existing.reload} />;
   }
 
   const names = (catalogue.data?.data ?? []).map((t) => t.name);

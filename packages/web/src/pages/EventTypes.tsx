@@ -1,9 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import type { EventType } from '../api';
-import { Card, CopyButton, Empty, ErrorBox, Field, JsonView, PageHead, Spinner } from '../components/ui';
+import { StateView } from '../components/StateView';
+import { Card, CopyButton, Empty, ErrorBox, Field, JsonView, PageHead } from '../components/ui';
 import { exampleOf } from '../example';
 import { useAction, useApi } from '../hooks';
 import { useSession } from '../session';
+import { viewState } from '../state';
 
 /** The catalogue: what each event type means and carries (schema and an example payload). */
 export function EventTypesPage(_: { tenantId: string }) {
@@ -26,20 +28,23 @@ export function EventTypesPage(_: { tenantId: string }) {
         }
         title="Catalogue"
       >
-        <ErrorBox error={list.error} />
-        {list.loading && !list.data ? (
-          <Spinner />
-        ) : !rows.length ? (
-          <Empty title={filter ? 'No event type matches' : 'The catalogue is empty'}>
-            {filter ? null : 'Events of any type can still be published; describing them here tells customers what to expect.'}
-          </Empty>
-        ) : (
-          <div className="et-list">
-            {rows.map((t) => (
-              <EventTypeItem key={t.name} t={t} />
-            ))}
-          </div>
-        )}
+        <StateView
+          state={viewState({ ...list, data: list.data ? rows : undefined }, (r) => r.length === 0)}
+          onRetry={list.reload}
+          empty={
+            <Empty title={filter ? 'No event type matches' : 'The catalogue is empty'}>
+              {filter ? 'Clear the filter to see every type.' : s.kind === 'admin' ? 'Add the first one with "New event type" above. Events of any type can still be published; describing them here tells customers what to expect.' : 'Events of any type can still be published.'}
+            </Empty>
+          }
+        >
+          {(ts) => (
+            <div className="et-list">
+              {ts.map((t) => (
+                <EventTypeItem key={t.name} t={t} />
+              ))}
+            </div>
+          )}
+        </StateView>
       </Card>
     </>
   );
