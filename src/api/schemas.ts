@@ -5,15 +5,13 @@ import { Type, type Static, type TUnion } from 'typebox';
  * serialization and the OpenAPI document.
  */
 
-export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_:-]+$' });
+const ID_PATTERN = '^[A-Za-z0-9_:-]+$';
+export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: ID_PATTERN });
 /** Event-type names: dot-separated segments of [A-Za-z0-9_-] (Standard Webhooks). */
 export const EventTypeName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' });
 /** Subscription patterns: an exact name, `prefix.*`, or `*`. */
-export const EventTypePattern = Type.String({
-  minLength: 1,
-  maxLength: 200,
-  pattern: '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$',
-});
+const TYPE_PATTERN = '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$';
+export const EventTypePattern = Type.String({ minLength: 1, maxLength: 200, pattern: TYPE_PATTERN });
 const Timestamp = Type.String({ format: 'date-time' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -270,11 +268,24 @@ export const Event = Type.Object({
   payload: JsonObject('the payload as published'),
   createdAt: Type.String(),
 });
+/** A type filter of a list: an exact name, `prefix.*` (every type under it) or `*`, as endpoints subscribe. */
+const TypeFilter = Type.Optional(
+  Type.String({ minLength: 1, maxLength: 200, pattern: TYPE_PATTERN, description: 'an event type, prefix.* (every type under the prefix) or *' }),
+);
 export const EventListQuery = Type.Object({
   ...PageQuery.properties,
-  type: Type.Optional(EventTypeName),
+  type: TypeFilter,
   since: Type.Optional(Timestamp),
   until: Type.Optional(Timestamp),
+  id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: ID_PATTERN, description: 'only the event with this id' })),
+  payloadField: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      pattern: '^[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+){0,7}$',
+      description: 'a payload field as a dot path (customer.id); with payloadValue, only events whose payload holds that value there. Searches the newest 5000 events per page; the cursor continues further back',
+    }),
+  ),
+  payloadValue: Type.Optional(Type.String({ maxLength: 500, description: 'the value payloadField must hold, compared as text ("42" finds the number 42)' })),
 });
 
 // --- deliveries --------------------------------------------------------------
@@ -313,6 +324,9 @@ export const DeliveryListQuery = Type.Object({
   ...PageQuery.properties,
   status: Type.Optional(DeliveryStatus),
   endpointId: Type.Optional(Id),
+  eventType: TypeFilter,
+  since: Type.Optional(Timestamp),
+  until: Type.Optional(Timestamp),
 });
 
 // --- audit, tokens -----------------------------------------------------------

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { NOTIFY_CHANNEL } from './events.js';
+import { typeMatches, within } from './list-filters.js';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -97,19 +98,41 @@ export async function listDeliveriesOfEvent(q: Queryable, tenantId: string, even
   return res.rows.map(toDelivery);
 }
 
+/** What the delivery list can be narrowed to. */
+export interface DeliveryFilters {
+  status?: DeliveryStatus;
+  endpointId?: string;
+  /** The event's type: an exact name, `prefix.*` or `*`. */
+  eventType?: string;
+  since?: string;
+  until?: string;
+}
+
 /** Newest first, keyset-paginated on (created_at, id). */
 export async function listDeliveries(
   q: Queryable,
   tenantId: string,
-  opts: { limit: number; status?: DeliveryStatus; endpointId?: string; before?: { createdAt: string; id: string } },
+  opts: DeliveryFilters & { limit: number; before?: { createdAt: string; id: string } },
 ): Promise<Delivery[]> {
   const res = await q.query<DeliveryRow>(
     `${SELECT} where d.tenant_id = $1
         and ($2::text is null or d.status = $2)
         and ($3::text is null or d.endpoint_id = $3)
         and ($4::timestamptz is null or (d.created_at, d.id) < ($4::timestamptz, $5::text))
+        and ${typeMatches('e.type', 7)}
+        and ${within('d.created_at', 8, 9)}
       order by d.created_at desc, d.id desc limit $6`,
-    [tenantId, opts.status ?? null, opts.endpointId ?? null, opts.before?.createdAt ?? null, opts.before?.id ?? null, opts.limit],
+    [
+      tenantId,
+      opts.status ?? null,
+      opts.endpointId ?? null,
+      opts.before?.createdAt ?? null,
+      opts.before?.id ?? null,
+      opts.limit,
+      opts.eventType ?? null,
+      opts.since ?? null,
+      opts.until ?? null,
+    ],
   );
   return res.rows.map(toDelivery);
 }

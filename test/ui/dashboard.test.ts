@@ -219,8 +219,10 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await eventually(() => page.locator('table tbody tr').count()).toBeGreaterThanOrEqual(9);
     await shot(page, 'events', { fullPage: false });
 
-    await page.getByLabel('Event id').fill(pub.body.id);
-    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByLabel('Search').fill(pub.body.id);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await eventually(() => page.locator('table tbody tr').count()).toBe(1);
+    await page.locator('table tbody').getByRole('link', { name: pub.body.id }).click();
     await page.getByRole('heading', { name: 'invoice.paid' }).waitFor();
     const payload = page.locator('.json').first();
     await eventually(() => payload.innerText()).toContain('"invoiceId": "inv_live_1"');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from '../helpers/herald.js';
 import { Receiver } from '../helpers/receiver.js';
 import { ensureUiBuilt, eventually, haveChromium, launch } from './browser.js';
-import { closedPort, signedInPage } from './signed-in.js';
+import { closeAll, closedPort, signedInPage } from './signed-in.js';
 
 /**
  * Issue 13, item 1: every list of deliveries says where (the endpoint's
@@ -41,11 +41,7 @@ describe.skipIf(!haveChromium)('delivery lists in Chromium', () => {
     ({ page, errors } = await signedInPage(browser));
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await herald?.stop();
-    await receiver?.close();
-  }, 60_000);
+  afterAll(() => closeAll(browser, herald, receiver), 60_000);
 
   /** The row of the delivery to an endpoint, in the first table of the page. */
   const rowTo = (url: string) => page.locator('table.delivery-table tbody tr', { hasText: url });

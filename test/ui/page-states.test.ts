@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from '../helpers/herald.js';
 import { ensureUiBuilt, eventually, haveChromium, launch } from './browser.js';
-import { signedInPage } from './signed-in.js';
+import { closeAll, signedInPage } from './signed-in.js';
 
 /**
  * Issue 13, item 2: every page is in one state at a time (loading, error
@@ -35,10 +35,7 @@ describe.skipIf(!haveChromium)('page states in Chromium', () => {
     ({ page, errors } = await signedInPage(browser, { expected: [/status of 404/] }));
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await herald?.stop();
-  }, 60_000);
+  afterAll(() => closeAll(browser, herald), 60_000);
 
   it('an unknown tenant is one "not found" with a way out, not an empty list under an error', async () => {
     for (const page_ of ['endpoints', 'overview', 'events', 'audit-log']) {

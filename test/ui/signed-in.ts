@@ -29,3 +29,13 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+type Closable = { close(): Promise<unknown> } | { stop(): Promise<unknown> } | undefined;
+
+/** Closes what a test file started (browser, Herald, receivers), in order, skipping what never started. */
+export async function closeAll(...things: Closable[]): Promise<void> {
+  for (const t of things) {
+    if (!t) continue;
+    await ('stop' in t ? t.stop() : t.close());
+  }
+}

@@ -333,7 +333,7 @@ export interface Routes {
   };
   "GET /v1/tenants/{tenantId}/deliveries": {
     params: { tenantId: string };
-    query: { limit?: number; cursor?: string; status?: ("pending" | "succeeded" | "failed"); endpointId?: string };
+    query: { limit?: number; cursor?: string; status?: ("pending" | "succeeded" | "failed"); endpointId?: string; eventType?: string; since?: string; until?: string };
     body: never;
     /** 200 */
     response: {
@@ -746,7 +746,7 @@ export interface Routes {
   };
   "GET /v1/tenants/{tenantId}/events": {
     params: { tenantId: string };
-    query: { limit?: number; cursor?: string; type?: string; since?: string; until?: string };
+    query: { limit?: number; cursor?: string; type?: string; since?: string; until?: string; id?: string; payloadField?: string; payloadValue?: string };
     body: never;
     /** 200 */
     response: {

@@ -5,6 +5,7 @@ import { requestHeadersFor } from '../credential-access.js';
 import { errors } from '../../errors.js';
 import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, pageOf } from '../pagination.js';
+import { checkRange } from '../list-query.js';
 import { Delivery, DeliveryListQuery, DeliveryParams, DeliveryWithAttempts, TenantParams, page } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';
 
@@ -17,12 +18,9 @@ export const deliveryRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
     async (req) => {
       const limit = req.query.limit ?? 50;
       const before = decodeCursor(req.query.cursor, ['createdAt', 'id'] as const);
-      const rows = await listDeliveries(ctx.db, req.params.tenantId, {
-        limit,
-        before,
-        status: req.query.status,
-        endpointId: req.query.endpointId,
-      });
+      const { status, endpointId, eventType, since, until } = req.query;
+      checkRange(since, until);
+      const rows = await listDeliveries(ctx.db, req.params.tenantId, { limit, before, status, endpointId, eventType, since, until });
       await emptyListOfMissingTenant(req, ctx.publisher, req.params.tenantId, rows);
       return pageOf(rows, limit, (d) => ({ createdAt: d.createdAt, id: d.id }));
     },

@@ -1,6 +1,7 @@
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Stats } from '../api';
 import { bucketLabel, ms, percent } from '../format';
+import { useUrlFilters } from '../router';
 
 /** Time ranges the charts offer, each with a bucket that gives a readable number of bars. */
 export const RANGES = {
@@ -16,6 +17,13 @@ export function statsQuery(range: RangeKey): string {
   const r = RANGES[range];
   const since = new Date(Math.floor((Date.now() - r.seconds * 1000) / 60_000) * 60_000).toISOString();
   return `?since=${encodeURIComponent(since)}&bucket=${r.bucket}`;
+}
+
+/** The charts' range, kept in the address (`?range=7d`) like every filter; 24 h when absent or unknown. */
+export function useRange(): [RangeKey, (r: RangeKey) => void] {
+  const [f, set] = useUrlFilters(['range'] as const);
+  const range = f.range in RANGES ? (f.range as RangeKey) : '24h';
+  return [range, (r) => set({ range: r === '24h' ? '' : r })];
 }
 
 export function RangePicker({ value, onChange }: { value: RangeKey; onChange(r: RangeKey): void }) {

@@ -2,11 +2,13 @@ import { useState } from 'react';
 import { qs, tenantPath, type AuditEntry } from '../api';
 import { Card, Empty, Live, PageHead, PagedTable, Time } from '../components/ui';
 import { LIVE_MS, usePagedList } from '../hooks';
+import { useUrlFilters } from '../router';
 
 /** Who changed what: every change to this tenant's endpoints, tokens and deliveries. */
 export function AuditLogPage({ tenantId }: { tenantId: string }) {
-  const [action, setAction] = useState('');
-  const [applied, setApplied] = useState('');
+  const [filters, setFilters] = useUrlFilters(['action'] as const);
+  const applied = filters.action;
+  const [action, setAction] = useState(applied);
   const list = usePagedList<AuditEntry>(tenantPath(tenantId, `/audit-log${qs({ limit: 50, action: applied })}`), { pollMs: LIVE_MS * 2 });
   return (
     <>
@@ -16,7 +18,7 @@ export function AuditLogPage({ tenantId }: { tenantId: string }) {
           className="inline-form filter-row"
           onSubmit={(e) => {
             e.preventDefault();
-            setApplied(action.trim());
+            setFilters({ action: action.trim() });
           }}
         >
           <label htmlFor="audit-action">Action</label>
@@ -28,7 +30,7 @@ export function AuditLogPage({ tenantId }: { tenantId: string }) {
               className="btn btn-ghost"
               onClick={() => {
                 setAction('');
-                setApplied('');
+                setFilters({ action: '' });
               }}
             >
               Clear

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
 import { tenantPath, type Delivery, type DeliveryStatus, type DeliveryWithAttempts, type Endpoint, type EndpointStats, type EventType } from '../api';
 import { DeliveryTable } from '../components/DeliveryTable';
-import { RangePicker, StatsPanel, statsQuery, type RangeKey } from '../components/charts';
+import { RangePicker, StatsPanel, statsQuery, useRange } from '../components/charts';
 import { PageNotReady, StateView } from '../components/StateView';
 import { BodyView, Card, ConfirmDialog, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, Live, PageHead, PagedTable, Spinner, StatusBadge, Time } from '../components/ui';
 import { fromLocalInput, ms, retryText, signatureText, toLocalInput } from '../format';
 import { LIVE_MS, useAction, useApi, usePagedList } from '../hooks';
-import { Link, navigate, path } from '../router';
+import { Link, navigate, path, useUrlFilters } from '../router';
 import { useCanWrite, useSession } from '../session';
 import { viewState } from '../state';
 import { TypeChips } from './Endpoints';
@@ -16,7 +16,7 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
   const { client } = useSession();
   const base = tenantPath(tenantId, `/endpoints/${encodeURIComponent(endpointId)}`);
   const ep = useApi<Endpoint>(base, { pollMs: LIVE_MS * 5 });
-  const [range, setRange] = useState<RangeKey>('24h');
+  const [range, setRange] = useRange();
   const stats = useApi<EndpointStats>(`${base}/stats${statsQuery(range)}`, { pollMs: 5000, keepPrevious: true });
   const [confirm, setConfirm] = useState<'delete' | null>(null);
   const canWrite = useCanWrite();
@@ -296,7 +296,8 @@ function RecoverCard({ base }: { base: string }) {
 }
 
 function EndpointDeliveries({ tenantId, endpointId }: { tenantId: string; endpointId: string }) {
-  const [status, setStatus] = useState<DeliveryStatus | ''>('');
+  const [filters, setFilters] = useUrlFilters(['status'] as const);
+  const status = filters.status as DeliveryStatus | '';
   const q = `/deliveries?limit=25&endpointId=${encodeURIComponent(endpointId)}${status ? `&status=${status}` : ''}`;
   const list = usePagedList<Delivery>(tenantPath(tenantId, q), { pollMs: LIVE_MS });
   return (
@@ -307,7 +308,7 @@ function EndpointDeliveries({ tenantId, endpointId }: { tenantId: string; endpoi
           <label className="sr-only" htmlFor="ep-status">
             Status
           </label>
-          <select id="ep-status" value={status} onChange={(e) => setStatus(e.target.value as DeliveryStatus | '')}>
+          <select id="ep-status" value={status} onChange={(e) => setFilters({ status: e.target.value })}>
             <option value="">All statuses</option>
             <option value="succeeded">Succeeded</option>
             <option value="failed">Failed</option>

@@ -6,6 +6,7 @@ import { useAction, useApi } from '../hooks';
 import { Link, navigate, path } from '../router';
 import { useSession } from '../session';
 import { viewState } from '../state';
+import { patternsOf } from '../type-patterns';
 
 type RetryMode = 'default' | 'schedule' | 'exponential';
 interface HeaderRow {
@@ -100,16 +101,6 @@ function toBody(f: FormState): { body?: Record<string, unknown>; problem?: strin
   return { body };
 }
 
-/** Wildcards worth offering: `*` and every prefix of a catalogue name (`invoice.*` from `invoice.paid`). */
-function patternsOf(types: EventType[]): string[] {
-  const out = new Set<string>();
-  for (const t of types) {
-    const segs = t.name.split('.');
-    for (let i = 1; i < segs.length; i++) out.add(`${segs.slice(0, i).join('.')}.*`);
-  }
-  return [...out].sort();
-}
-
 export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; endpointId?: string }) {
   const { client } = useSession();
   const editing = endpointId !== undefined;
@@ -152,7 +143,7 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
   }
 
   const names = (catalogue.data?.data ?? []).map((t) => t.name);
-  const patterns = ['*', ...patternsOf(catalogue.data?.data ?? [])];
+  const patterns = ['*', ...patternsOf(names)];
   const extra = f.types.filter((t) => !names.includes(t) && !patterns.includes(t));
 
   return (

@@ -1,6 +1,5 @@
-import { useState } from 'react';
 import { tenantPath, type Delivery, type TenantStats } from '../api';
-import { RangePicker, StatsPanel, statsQuery, type RangeKey } from '../components/charts';
+import { RangePicker, StatsPanel, statsQuery, useRange } from '../components/charts';
 import { DeliveryTable } from '../components/DeliveryTable';
 import { StateView } from '../components/StateView';
 import { Card, Empty, Live, PageHead } from '../components/ui';
@@ -10,7 +9,7 @@ import { viewState } from '../state';
 
 /** A tenant at a glance: delivery and latency charts, and the latest deliveries as they happen. */
 export function OverviewPage({ tenantId }: { tenantId: string }) {
-  const [range, setRange] = useState<RangeKey>('24h');
+  const [range, setRange] = useRange();
   const stats = useApi<TenantStats>(tenantPath(tenantId, `/stats${statsQuery(range)}`), { pollMs: 5000, keepPrevious: true });
   const recent = usePagedList<Delivery>(tenantPath(tenantId, '/deliveries?limit=10'), { pollMs: LIVE_MS });
   const recentState = viewState({ data: recent.loading ? undefined : recent.rows, error: recent.error, loading: recent.loading }, (r) => r.length === 0);
