@@ -1,15 +1,16 @@
-import { useEffect, useState } from 'react';
-import { tenantPath, type Delivery, type DeliveryStatus, type DeliveryWithAttempts, type Endpoint, type EndpointStats, type EventType } from '../api';
+import { useState } from 'react';
+import { tenantPath, type Delivery, type DeliveryStatus, type Endpoint, type EndpointStats } from '../api';
 import { DeliveryTable } from '../components/DeliveryTable';
 import { RangePicker, StatsPanel, statsQuery, useRange } from '../components/charts';
 import { PageNotReady, StateView } from '../components/StateView';
-import { BodyView, Card, ConfirmDialog, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, Live, PageHead, PagedTable, Spinner, StatusBadge, Time } from '../components/ui';
+import { Card, ConfirmDialog, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, Live, PageHead, PagedTable, StatusBadge, Time } from '../components/ui';
 import { fromLocalInput, ms, retryText, signatureText, toLocalInput } from '../format';
 import { LIVE_MS, useAction, useApi, usePagedList } from '../hooks';
 import { Link, navigate, path, useUrlFilters } from '../router';
 import { useCanWrite, useSession } from '../session';
 import { viewState } from '../state';
 import { TypeChips } from './Endpoints';
+import { TestEvent } from './TestEvent';
 
 /** One endpoint: health charts, test events, secret, settings, recovery and its deliveries, live. */
 export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpointId: string }) {
@@ -126,88 +127,6 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
         </p>
       </ConfirmDialog>
     </>
-  );
-}
-
-/** "Send test event": publishes to this endpoint alone and follows the delivery until its first answer. */
-function TestEvent({ tenantId, endpoint }: { tenantId: string; endpoint: Endpoint }) {
-  const { client } = useSession();
-  const catalogue = useApi<{ data: EventType[] }>('/v1/event-types');
-  const [type, setType] = useState('herald.test');
-  const [sent, setSent] = useState<{ eventId: string; deliveryId: string } | null>(null);
-  const send = useAction(async () => {
-    setSent(null);
-    const r = await client.post<{ eventId: string; deliveryId: string }>(
-      tenantPath(tenantId, `/endpoints/${encodeURIComponent(endpoint.id)}/test`),
-      type === 'herald.test' ? {} : { eventType: type },
-    );
-    setSent(r);
-  });
-  return (
-    <Card title="Send test event">
-      <div className="inline-form">
-        <label className="sr-only" htmlFor="test-type">
-          Event type
-        </label>
-        <select id="test-type" value={type} onChange={(e) => setType(e.target.value)}>
-          <option value="herald.test">herald.test</option>
-          {(catalogue.data?.data ?? []).map((t) => (
-            <option key={t.name} value={t.name}>
-              {t.name}
-            </option>
-          ))}
-        </select>
-        <button type="button" className="btn btn-primary" disabled={send.pending || endpoint.disabled} onClick={() => void send.run()}>
-          {send.pending ? 'Sending…' : 'Send test event'}
-        </button>
-        {endpoint.disabled ? <span className="muted small">Enable the endpoint to send a test event.</span> : null}
-      </div>
-      <ErrorBox error={send.error} title="Test event not sent" />
-      {sent ? <TestResult key={sent.deliveryId} tenantId={tenantId} deliveryId={sent.deliveryId} /> : null}
-    </Card>
-  );
-}
-
-function TestResult({ tenantId, deliveryId }: { tenantId: string; deliveryId: string }) {
-  const [polling, setPolling] = useState(true);
-  const d = useApi<DeliveryWithAttempts>(polling ? tenantPath(tenantId, `/deliveries/${encodeURIComponent(deliveryId)}`) : null, { pollMs: 700 });
-  const [last, setLast] = useState<DeliveryWithAttempts>();
-  useEffect(() => {
-    if (!d.data) return;
-    setLast(d.data);
-    if (d.data.status !== 'pending') setPolling(false);
-  }, [d.data]);
-  useEffect(() => {
-    const t = setTimeout(() => setPolling(false), 60_000);
-    return () => clearTimeout(t);
-  }, []);
-  const data = last;
-  const attempt = data?.attemptLog[data.attemptLog.length - 1];
-  return (
-    <div className="test-result" aria-live="polite" data-testid="test-result">
-      {!data || !attempt ? (
-        <Spinner label="Sent; waiting for the endpoint's answer…" />
-      ) : (
-        <>
-          <div className="test-line">
-            <StatusBadge status={data.status} />
-            <span>
-              Attempt {attempt.attemptNumber}: {attempt.response ? <HttpStatus status={attempt.response.status} /> : <HttpStatus status={null} error={attempt.error?.code} />} in{' '}
-              {ms(attempt.durationMs)}
-            </span>
-            {data.status === 'pending' && data.nextAttemptAt ? (
-              <span className="muted">
-                next retry <Time iso={data.nextAttemptAt} />
-              </span>
-            ) : null}
-            <Link to={path('t', tenantId, 'deliveries', data.id)}>Open delivery</Link>
-          </div>
-          {attempt.response ? <BodyView body={attempt.response.body} truncated={attempt.response.bodyTruncated} /> : null}
-          {attempt.error ? <div className="error-box">{attempt.error.message}</div> : null}
-        </>
-      )}
-      {d.error ? <ErrorBox error={d.error} /> : null}
-    </div>
   );
 }
 
