@@ -140,6 +140,7 @@ export const Endpoint = Type.Object({
   timeoutMs: Type.Integer(),
   ordered: Type.Boolean(),
   rateLimitPerSecond: Nullable(Type.Number()),
+  previousSecretExpiresAt: Nullable(Type.String({ description: 'until when a previous secret, rotated out, still signs beside the current one (null: none does)' })),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });

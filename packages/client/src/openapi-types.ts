@@ -472,6 +472,8 @@ export interface Routes {
         timeoutMs: number;
         ordered: boolean;
         rateLimitPerSecond: number | null;
+        /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
+        previousSecretExpiresAt: string | null;
         createdAt: string;
         updatedAt: string;
       }>;
@@ -537,6 +539,8 @@ export interface Routes {
       timeoutMs: number;
       ordered: boolean;
       rateLimitPerSecond: number | null;
+      /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
+      previousSecretExpiresAt: string | null;
       createdAt: string;
       updatedAt: string;
     } & {
@@ -580,6 +584,8 @@ export interface Routes {
       timeoutMs: number;
       ordered: boolean;
       rateLimitPerSecond: number | null;
+      /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
+      previousSecretExpiresAt: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -642,6 +648,8 @@ export interface Routes {
       timeoutMs: number;
       ordered: boolean;
       rateLimitPerSecond: number | null;
+      /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
+      previousSecretExpiresAt: string | null;
       createdAt: string;
       updatedAt: string;
     };

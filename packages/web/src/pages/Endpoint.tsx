@@ -3,13 +3,14 @@ import { tenantPath, type Delivery, type DeliveryStatus, type Endpoint, type End
 import { DeliveryTable } from '../components/DeliveryTable';
 import { RangePicker, StatsPanel, statsQuery, useRange } from '../components/charts';
 import { PageNotReady, StateView } from '../components/StateView';
-import { Card, ConfirmDialog, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, Live, PageHead, PagedTable, StatusBadge, Time } from '../components/ui';
+import { Card, ConfirmDialog, Empty, ErrorBox, HeadersTable, HttpStatus, Live, PageHead, PagedTable, StatusBadge, Time } from '../components/ui';
 import { fromLocalInput, ms, retryText, signatureText, toLocalInput } from '../format';
 import { LIVE_MS, useAction, useApi, usePagedList } from '../hooks';
 import { Link, navigate, path, useUrlFilters } from '../router';
 import { useCanWrite, useSession } from '../session';
 import { viewState } from '../state';
 import { TypeChips } from './Endpoints';
+import { SecretCard } from './SecretCard';
 import { TestEvent } from './TestEvent';
 
 /** One endpoint: health charts, test events, secret, settings, recovery and its deliveries, live. */
@@ -91,7 +92,7 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
       </Card>
 
       <div className="grid-2 cards">
-        <SecretCard base={base} />
+        <SecretCard base={base} endpoint={e} onRotated={ep.reload} />
         <Card title="Settings">
           <dl className="dl">
             <dt>Events</dt>
@@ -104,6 +105,10 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
             <dd>{retryText(e.retry)}</dd>
             <dt>Timeout</dt>
             <dd>{ms(e.timeoutMs)}</dd>
+            <dt>Order</dt>
+            <dd>{e.ordered ? 'one at a time, in publish order' : 'in parallel (no order kept)'}</dd>
+            <dt>Rate limit</dt>
+            <dd>{e.rateLimitPerSecond === null ? <span className="muted">no limit</span> : `${e.rateLimitPerSecond} per second`}</dd>
             <dt>Static headers</dt>
             <dd>{Object.keys(e.headers).length ? <HeadersTable headers={e.headers} /> : <span className="muted">none</span>}</dd>
           </dl>
@@ -127,63 +132,6 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
         </p>
       </ConfirmDialog>
     </>
-  );
-}
-
-/** The signing secret: hidden until asked for; rotation keeps the old one signing for a grace period. */
-function SecretCard({ base }: { base: string }) {
-  const { client } = useSession();
-  const canWrite = useCanWrite();
-  const [secret, setSecret] = useState<string | null>(null);
-  const [rotated, setRotated] = useState(false);
-  const [confirm, setConfirm] = useState(false);
-  const reveal = useAction(async () => setSecret((await client.get<{ secret: string }>(`${base}/secret`)).secret));
-  const rotate = useAction(async () => {
-    const r = await client.post<{ secret: string }>(`${base}/secret/rotate`, {});
-    setSecret(r.secret);
-    setRotated(true);
-    setConfirm(false);
-  });
-  return (
-    <Card title="Signing secret">
-      <p className="muted small">Your receiver verifies each delivery's signature with this secret.</p>
-      <div className="secret-row">
-        <code className="secret mono" data-testid="secret">
-          {secret ?? 'whsec_' + '•'.repeat(24)}
-        </code>
-        {!canWrite ? (
-          <span className="muted small">Read-only access cannot reveal the secret.</span>
-        ) : secret ? (
-          <>
-            <CopyButton text={secret} />
-            <button type="button" className="btn btn-small" onClick={() => setSecret(null)}>
-              Hide
-            </button>
-          </>
-        ) : (
-          <button type="button" className="btn btn-small" disabled={reveal.pending} onClick={() => void reveal.run()}>
-            Reveal
-          </button>
-        )}
-        {canWrite ? (
-          <button type="button" className="btn btn-small" onClick={() => setConfirm(true)}>
-            Rotate
-          </button>
-        ) : null}
-      </div>
-      {rotated ? <div className="notice small">Rotated. The previous secret keeps signing beside the new one for 24 hours, so receivers can switch over.</div> : null}
-      <ErrorBox error={reveal.error ?? rotate.error} />
-      <ConfirmDialog
-        open={confirm}
-        title="Rotate the signing secret?"
-        confirmLabel="Rotate secret"
-        pending={rotate.pending}
-        onCancel={() => setConfirm(false)}
-        onConfirm={() => void rotate.run()}
-      >
-        <p>A new secret signs every delivery from now on. The current one also keeps signing for 24 hours, so your receiver can switch without missing a delivery.</p>
-      </ConfirmDialog>
-    </Card>
   );
 }
 

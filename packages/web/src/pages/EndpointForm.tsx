@@ -31,6 +31,11 @@ interface FormState {
   factor: string;
   timeoutMs: string;
   headers: HeaderRow[];
+  ordered: boolean;
+  /** Deliveries per second at most; empty = no limit. */
+  rateLimit: string;
+  /** A secret of the caller's own (new endpoints only; a later change is a rotation). Empty = generated. */
+  secret: string;
 }
 
 const EMPTY: FormState = {
@@ -49,6 +54,9 @@ const EMPTY: FormState = {
   factor: '2',
   timeoutMs: '',
   headers: [],
+  ordered: false,
+  rateLimit: '',
+  secret: '',
 };
 
 let rowKey = 1;
@@ -72,11 +80,13 @@ function fromEndpoint(e: Endpoint): FormState {
     factor: 'backoff' in r ? String(r.factor ?? 2) : EMPTY.factor,
     timeoutMs: String(e.timeoutMs),
     headers: Object.entries(e.headers).map(([name, value]) => ({ key: rowKey++, name, value })),
+    ordered: e.ordered,
+    rateLimit: e.rateLimitPerSecond === null ? '' : String(e.rateLimitPerSecond),
   };
 }
 
 /** The request body; problems the browser can see are reported before sending. */
-function toBody(f: FormState): { body?: Record<string, unknown>; problem?: string } {
+function toBody(f: FormState, editing: boolean): { body?: Record<string, unknown>; problem?: string } {
   const body: Record<string, unknown> = { url: f.url.trim(), description: f.description };
   body.eventTypes = f.allEvents ? null : f.types;
   if (!f.allEvents && !f.types.length) return { problem: 'Choose at least one event type, or "All event types".' };
@@ -98,6 +108,11 @@ function toBody(f: FormState): { body?: Record<string, unknown>; problem?: strin
   const headers: Record<string, string> = {};
   for (const h of f.headers) if (h.name.trim()) headers[h.name.trim()] = h.value;
   body.headers = headers;
+  body.ordered = f.ordered;
+  const rate = f.rateLimit.trim();
+  if (rate && !(Number(rate) > 0)) return { problem: 'Rate limit: a number of deliveries per second above 0, or empty for no limit.' };
+  body.rateLimitPerSecond = rate ? Number(rate) : null;
+  if (!editing && f.secret.trim()) body.secret = f.secret.trim();
   return { body };
 }
 
@@ -129,7 +144,7 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const { body, problem: p } = toBody(f);
+    const { body, problem: p } = toBody(f, editing);
     setProblem(p);
     if (!body) return;
     const saved = await save.run(body);
@@ -274,6 +289,30 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
             ) : null}
           </div>
         </Card>
+
+        <Card title="Ordering and rate">
+          <label className="check">
+            <input type="checkbox" checked={f.ordered} onChange={(e) => set('ordered', e.target.checked)} /> Ordered: deliver one event at a time, in publish order
+          </label>
+          <div className="hint">A failing delivery then holds back the ones after it until it succeeds or gives up.</div>
+          <div className="grid-2">
+            <Field label="Rate limit (deliveries per second)" htmlFor="ep-rate" hint="Empty: no limit. Shared by every worker.">
+              <input id="ep-rate" type="number" min={0} step="any" value={f.rateLimit} onChange={(e) => set('rateLimit', e.target.value)} placeholder="no limit" />
+            </Field>
+          </div>
+        </Card>
+
+        {!editing ? (
+          <Card title="Signing secret">
+            <Field
+              label="Secret (optional)"
+              htmlFor="ep-secret"
+              hint="Empty: Herald generates one (whsec_…). Your own: whsec_ and base64 of 24+ bytes, or 32+ characters (base64 for the Standard Webhooks scheme). To change it later, rotate it on the endpoint's page."
+            >
+              <input id="ep-secret" className="mono" autoComplete="off" value={f.secret} onChange={(e) => set('secret', e.target.value)} placeholder="generated" />
+            </Field>
+          </Card>
+        ) : null}
 
         <Card title="Static headers" actions={<button type="button" className="btn btn-small" onClick={() => set('headers', [...f.headers, { key: rowKey++, name: '', value: '' }])}>Add header</button>}>
           {!f.headers.length ? <div className="muted small">Headers sent with every delivery, e.g. an API key your receiver expects.</div> : null}
