@@ -51,8 +51,9 @@ export function percent(rate: number | null | undefined): string {
 }
 
 export function retryText(r: Retry): string {
-  if ('schedule' in r) return r.schedule.length ? `after ${r.schedule.map(seconds).join(', ')}` : 'no retries';
-  return `exponential from ${seconds(r.initialSeconds)} up to ${seconds(r.maxSeconds)}, ${r.maxRetries} retries`;
+  const jitter = r.jitter ? `, ±${+(r.jitter * 100).toFixed(1)} % jitter` : '';
+  if ('schedule' in r) return r.schedule.length ? `after ${r.schedule.map(seconds).join(', ')}${jitter}` : 'no retries';
+  return `exponential from ${seconds(r.initialSeconds)} up to ${seconds(r.maxSeconds)}${r.factor ? ` (×${r.factor})` : ''}, ${r.maxRetries} retries${jitter}`;
 }
 
 export function signatureText(s: Signature): string {

@@ -3,6 +3,7 @@ import type { SignatureConfig } from '../../delivery/types.js';
 import { newId } from '../../ids.js';
 import { generateSecret } from '../../security/secrets.js';
 import { EndpointSettings } from '../endpoint-settings.js';
+import { endpointChanges } from '../endpoint-changes.js';
 import { recordAudit } from '../../store/audit.js';
 import { listDeliveriesOfEvent, recoverDeliveries } from '../../store/deliveries.js';
 import {
@@ -135,7 +136,11 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         };
         const saved = await saveEndpoint(tx, next, ctx.secrets);
         const action = b.disabled === true && !cur.disabled ? 'endpoint.disabled' : b.disabled === false && cur.disabled ? 'endpoint.enabled' : 'endpoint.updated';
-        await recordAudit(tx, { tenantId, actor: actorOf(req), action, targetType: 'endpoint', targetId: endpointId, details: { changed: Object.keys(b) } });
+        const changes = endpointChanges(publicEndpoint(cur), publicEndpoint(saved));
+        await recordAudit(tx, {
+          tenantId, actor: actorOf(req), action, targetType: 'endpoint', targetId: endpointId,
+          details: { changed: Object.keys(changes), changes },
+        });
         return publicEndpoint(saved);
       });
     },

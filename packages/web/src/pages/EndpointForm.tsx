@@ -29,6 +29,8 @@ interface FormState {
   maxSeconds: string;
   maxRetries: string;
   factor: string;
+  /** Random spread of each retry delay, 0 to 1 (0.1 = ±10 %); empty = none. */
+  jitter: string;
   timeoutMs: string;
   headers: HeaderRow[];
   ordered: boolean;
@@ -52,6 +54,7 @@ const EMPTY: FormState = {
   maxSeconds: '3600',
   maxRetries: '8',
   factor: '2',
+  jitter: '0.1',
   timeoutMs: '',
   headers: [],
   ordered: false,
@@ -77,7 +80,8 @@ function fromEndpoint(e: Endpoint): FormState {
     initialSeconds: 'backoff' in r ? String(r.initialSeconds) : EMPTY.initialSeconds,
     maxSeconds: 'backoff' in r ? String(r.maxSeconds) : EMPTY.maxSeconds,
     maxRetries: 'backoff' in r ? String(r.maxRetries) : EMPTY.maxRetries,
-    factor: 'backoff' in r ? String(r.factor ?? 2) : EMPTY.factor,
+    factor: 'backoff' in r ? (r.factor === undefined ? '' : String(r.factor)) : EMPTY.factor,
+    jitter: r.jitter === undefined ? '' : String(r.jitter),
     timeoutMs: String(e.timeoutMs),
     headers: Object.entries(e.headers).map(([name, value]) => ({ key: rowKey++, name, value })),
     ordered: e.ordered,
@@ -91,17 +95,21 @@ function toBody(f: FormState, editing: boolean): { body?: Record<string, unknown
   body.eventTypes = f.allEvents ? null : f.types;
   if (!f.allEvents && !f.types.length) return { problem: 'Choose at least one event type, or "All event types".' };
   body.signature = f.scheme === 'standard' ? { scheme: 'standard' } : { scheme: 'hmac-sha256', header: f.sigHeader.trim(), encoding: f.encoding };
+  // Optional parts are sent only when set, so saving an untouched form changes nothing (the audit log would say so).
+  const jitter = f.jitter.trim() ? { jitter: Number(f.jitter) } : {};
+  if (f.jitter.trim() && !(Number(f.jitter) >= 0 && Number(f.jitter) <= 1)) return { problem: 'Jitter: a fraction from 0 to 1 (0.1 spreads each delay by ±10 %), or empty.' };
   if (f.retryMode === 'schedule') {
     const parts = f.schedule.split(/[\s,]+/).filter(Boolean).map(Number);
     if (parts.some((n) => !Number.isFinite(n) || n < 0)) return { problem: 'Retry schedule: seconds separated by commas, e.g. 5, 60, 600.' };
-    body.retry = { schedule: parts } satisfies Retry;
+    body.retry = { schedule: parts, ...jitter } satisfies Retry;
   } else if (f.retryMode === 'exponential') {
     body.retry = {
       backoff: 'exponential',
       initialSeconds: Number(f.initialSeconds),
       maxSeconds: Number(f.maxSeconds),
       maxRetries: Number(f.maxRetries),
-      factor: Number(f.factor),
+      ...(f.factor.trim() ? { factor: Number(f.factor) } : {}),
+      ...jitter,
     } satisfies Retry;
   }
   if (f.timeoutMs.trim()) body.timeoutMs = Number(f.timeoutMs);
@@ -266,6 +274,11 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
             <Field label="Timeout (ms)" htmlFor="ep-timeout" hint="Empty: the server's default.">
               <input id="ep-timeout" type="number" min={100} max={300000} value={f.timeoutMs} onChange={(e) => set('timeoutMs', e.target.value)} placeholder="10000" />
             </Field>
+            {f.retryMode !== 'default' ? (
+              <Field label="Jitter (0 to 1)" htmlFor="ep-jitter" hint="Spreads each delay at random: 0.1 = ±10 %. Empty: none.">
+                <input id="ep-jitter" type="number" min={0} max={1} step="0.05" value={f.jitter} onChange={(e) => set('jitter', e.target.value)} placeholder="none" />
+              </Field>
+            ) : null}
             {f.retryMode === 'schedule' ? (
               <Field label="Delays before each retry (seconds)" htmlFor="ep-schedule" hint="Comma-separated; an empty list means no retries.">
                 <input id="ep-schedule" className="mono" value={f.schedule} onChange={(e) => set('schedule', e.target.value)} />
