@@ -71,3 +71,8 @@ export function fromLocalInput(v: string): string | undefined {
   const t = new Date(v);
   return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
 }
+
+/** `1 delivery`, `3 deliveries`: a count with its noun in the right number. */
+export function count(n: number, one: string, many: string): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}

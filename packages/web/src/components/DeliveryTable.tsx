@@ -20,7 +20,6 @@ export function DeliveryTable({ tenantId, rows }: { tenantId: string; rows: Deli
             <th>Event</th>
             <th className="hide-sm">Attempts</th>
             <th className="hide-sm">Next attempt</th>
-            <th className="hide-sm">Delivery</th>
             <th>Created</th>
           </tr>
         </thead>
@@ -39,9 +38,14 @@ function DeliveryRow({ tenantId, d }: { tenantId: string; d: Delivery }) {
   return (
     <tr>
       <td>
-        <Link to={delivery} aria-label={`Delivery ${d.id}: ${d.status}`}>
-          <StatusBadge status={d.status} />
-        </Link>
+        <div className="stack">
+          <Link to={delivery} aria-label={`Delivery ${d.id}: ${d.status}`}>
+            <StatusBadge status={d.status} />
+          </Link>
+          <Link className="mono id-link hide-sm" to={delivery} title={d.id}>
+            {d.id}
+          </Link>
+        </div>
       </td>
       <td className="mono truncate endpoint-cell">
         <Link to={path('t', tenantId, 'endpoints', d.endpointId)} title={d.endpointUrl ?? d.endpointId}>
@@ -51,18 +55,17 @@ function DeliveryRow({ tenantId, d }: { tenantId: string; d: Delivery }) {
       <td>
         <DeliveryAnswer d={d} />
       </td>
-      <td className="event-cell">
-        <span className="mono">{d.eventType}</span>
-        <Link className="mono small id-link" to={path('t', tenantId, 'events', d.eventId)}>
-          {d.eventId}
-        </Link>
+      <td>
+        <div className="stack">
+          <span className="mono">{d.eventType}</span>
+          <Link className="mono id-link" to={path('t', tenantId, 'events', d.eventId)} title={d.eventId}>
+            {d.eventId}
+          </Link>
+        </div>
       </td>
       <td className="hide-sm num">{d.attempts}</td>
       <td className="hide-sm">
         <NextAttempt d={d} />
-      </td>
-      <td className="hide-sm mono small">
-        <Link to={delivery}>{d.id}</Link>
       </td>
       <td>
         <Time iso={d.createdAt} />

@@ -4,7 +4,7 @@ import { DeliveryTable } from '../components/DeliveryTable';
 import { RangePicker, StatsPanel, statsQuery, useRange } from '../components/charts';
 import { PageNotReady, StateView } from '../components/StateView';
 import { Card, ConfirmDialog, Empty, ErrorBox, HeadersTable, HttpStatus, Live, PageHead, PagedTable, StatusBadge, Time } from '../components/ui';
-import { fromLocalInput, ms, retryText, signatureText, toLocalInput } from '../format';
+import { count, fromLocalInput, ms, retryText, signatureText, toLocalInput } from '../format';
 import { LIVE_MS, useAction, useApi, usePagedList } from '../hooks';
 import { Link, navigate, path, useUrlFilters } from '../router';
 import { useCanWrite, useSession } from '../session';
@@ -156,7 +156,7 @@ function RecoverCard({ base }: { base: string }) {
           {recover.pending ? 'Recovering…' : 'Recover'}
         </button>
       </div>
-      {result !== null ? <div className="notice small">{result === 0 ? 'No failed deliveries in that period.' : `${result} deliveries queued again.`}</div> : null}
+      {result !== null ? <div className="notice small">{result === 0 ? 'No failed deliveries in that period.' : `${count(result, 'delivery', 'deliveries')} queued again.`}</div> : null}
       <ErrorBox error={recover.error} />
     </Card>
   );
