@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { qs, tenantPath, type Delivery, type DeliveryStatus, type Endpoint, type EventType, type HeraldEvent, type Page } from '../api';
 import { DeliveryTable } from '../components/DeliveryTable';
 import { Card, Empty, Live, PageHead, PagedTable, Time } from '../components/ui';
@@ -27,12 +27,27 @@ export function EventsPage({ tenantId }: { tenantId: string }) {
     <>
       <PageHead title="Events" sub="Everything published to this tenant, and where it was delivered." />
       <Card>
-        {/* keyed by the address: Back, Forward and a pasted link refill the form */}
-        <FilterForm key={search} tenantId={tenantId} filters={filters} onApply={setFilters} />
-        <SearchForm key={`q${filters.q}`} q={filters.q} onSearch={(q) => setFilters({ q })} disabled={byDelivery} />
+        <FilterPanel active={KEYS.filter((k) => filters[k]).length}>
+          {/* keyed by the address: Back, Forward and a pasted link refill the form */}
+          <FilterForm key={search} tenantId={tenantId} filters={filters} onApply={setFilters} />
+          <SearchForm key={`q${filters.q}`} q={filters.q} onSearch={(q) => setFilters({ q })} disabled={byDelivery} />
+        </FilterPanel>
       </Card>
       {byDelivery ? <DeliveryList tenantId={tenantId} filters={filters} /> : <EventList tenantId={tenantId} filters={filters} onClear={() => setFilters(blank())} />}
     </>
+  );
+}
+
+/** The filters, open on a wide screen and folded on a phone (where they would fill the screen above the list). */
+function FilterPanel({ active, children }: { active: number; children: ReactNode }) {
+  const [open] = useState(() => window.innerWidth > 760);
+  return (
+    <details className="filter-panel" open={open}>
+      <summary>
+        Filters and search{active ? <span className="chip">{active} active</span> : null}
+      </summary>
+      {children}
+    </details>
   );
 }
 
