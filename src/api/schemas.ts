@@ -321,13 +321,39 @@ export const Attempt = Type.Object({
 });
 /** A delivery with its attempts, oldest first (`attempts` stays the count). */
 export const DeliveryWithAttempts = Type.Intersect([Delivery, Type.Object({ attemptLog: Type.Array(Attempt) })]);
-export const DeliveryListQuery = Type.Object({
-  ...PageQuery.properties,
+const deliveryFilters = {
   status: Type.Optional(DeliveryStatus),
   endpointId: Type.Optional(Id),
   eventType: TypeFilter,
   since: Type.Optional(Timestamp),
   until: Type.Optional(Timestamp),
+};
+export const DeliveryListQuery = Type.Object({ ...PageQuery.properties, ...deliveryFilters });
+export const DeliveryCountQuery = Type.Object(deliveryFilters);
+export const DeliveryCount = Type.Object({
+  count: Type.Integer({ description: 'deliveries matching, counted up to 10000' }),
+  capped: Type.Boolean({ description: 'true when there are at least 10000 (count stopped there)' }),
+});
+/** A bulk retry: the failed deliveries matching the filters, a batch at a time. */
+export const BulkRetry = Type.Object(
+  {
+    endpointId: Type.Optional(Id),
+    eventType: TypeFilter,
+    since: Type.Optional(Timestamp),
+    until: Type.Optional(Timestamp),
+    updatedBefore: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'only deliveries last changed at or before this time; pass the time the bulk retry began, so a delivery retried by an earlier batch is not taken again',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'most deliveries retried by this call (oldest first)' })),
+  },
+  { additionalProperties: false, examples: [{ endpointId: 'ep_…', eventType: 'invoice.*', updatedBefore: '2024-05-01T12:00:00Z', limit: 100 }] },
+);
+export const BulkRetried = Type.Object({
+  retried: Type.Integer(),
+  more: Type.Boolean({ description: 'the batch was full: call again (with the same updatedBefore) for the rest' }),
 });
 
 // --- audit, tokens -----------------------------------------------------------

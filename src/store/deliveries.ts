@@ -198,20 +198,68 @@ export async function retryDelivery(q: Queryable, tenantId: string, id: string):
   return getDelivery(q, tenantId, id);
 }
 
-/** Re-queues an endpoint's failed deliveries since a time (one attempt each); returns how many. */
-export async function recoverDeliveries(q: Queryable, tenantId: string, endpointId: string, since: string, until?: string): Promise<number> {
+/** Which failed deliveries a bulk retry takes. */
+export interface FailedFilters {
+  endpointId?: string;
+  /** The event's type: an exact name, `prefix.*` or `*`. */
+  eventType?: string;
+  /** Created within [since, until). */
+  since?: string;
+  until?: string;
+  /**
+   * Only deliveries last changed at or before this time: a bulk retry in
+   * batches passes the time it started, so a delivery its own earlier batch
+   * retried (and that failed again at once) is not taken a second time.
+   */
+  updatedBefore?: string;
+  /** At most this many, oldest first (null: all). */
+  limit?: number;
+}
+
+/**
+ * Re-queues failed deliveries (one manual attempt each, never rescheduled),
+ * oldest first; returns how many. Rows another transaction holds are
+ * skipped, not waited for. Serves an endpoint's recovery and the bulk retry
+ * of a filtered list.
+ */
+export async function retryFailedDeliveries(q: Queryable, tenantId: string, f: FailedFilters): Promise<number> {
   const res = await q.query<{ n: number }>(
-    `with d as (
+    `with picked as (
+       select d.id from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
+        where d.tenant_id = $1 and d.status = 'failed'
+          and ($2::text is null or d.endpoint_id = $2)
+          and ${typeMatches('e.type', 3)}
+          and ${within('d.created_at', 4, 5)}
+          and ($6::timestamptz is null or d.updated_at <= $6)
+        order by d.created_at, d.id
+        limit $7
+        for update of d skip locked
+     ), d as (
        update deliveries set status = 'pending', manual = true, next_attempt_at = now(), updated_at = now()
-        where tenant_id = $1 and endpoint_id = $2 and status = 'failed'
-          and created_at >= $3 and ($4::timestamptz is null or created_at < $4)
+        where tenant_id = $1 and id in (select id from picked)
         returning id, tenant_id, event_id, endpoint_id, ordering_key, seq, attempts
      ), r as (
        insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, attempts, manual, ordering_key, seq)
        select id, tenant_id, event_id, endpoint_id, now(), attempts, true, ordering_key, seq from d
        returning 1)
      select count(*)::int as n, case when count(*) > 0 then pg_notify('${NOTIFY_CHANNEL}', '') end from r`,
-    [tenantId, endpointId, since, until ?? null],
+    [tenantId, f.endpointId ?? null, f.eventType ?? null, f.since ?? null, f.until ?? null, f.updatedBefore ?? null, f.limit ?? null],
+  );
+  return Number(res.rows[0]?.n ?? 0);
+}
+
+/** How many deliveries match, counted up to `cap` (a count past it would read every row for a number nobody needs exactly). */
+export async function countDeliveries(q: Queryable, tenantId: string, f: DeliveryFilters, cap: number): Promise<number> {
+  const res = await q.query<{ n: number }>(
+    `select count(*)::int as n from (
+       select 1 from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
+        where d.tenant_id = $1
+          and ($2::text is null or d.status = $2)
+          and ($3::text is null or d.endpoint_id = $3)
+          and ${typeMatches('e.type', 4)}
+          and ${within('d.created_at', 5, 6)}
+        limit $7) x`,
+    [tenantId, f.status ?? null, f.endpointId ?? null, f.eventType ?? null, f.since ?? null, f.until ?? null, cap],
   );
   return Number(res.rows[0]?.n ?? 0);
 }

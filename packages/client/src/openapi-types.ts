@@ -359,6 +359,39 @@ export interface Routes {
       nextCursor: string | null;
     };
   };
+  "GET /v1/tenants/{tenantId}/deliveries/count": {
+    params: { tenantId: string };
+    query: { status?: ("pending" | "succeeded" | "failed"); endpointId?: string; eventType?: string; since?: string; until?: string };
+    body: never;
+    /** 200 */
+    response: {
+      /** deliveries matching, counted up to 10000 */
+      count: number;
+      /** true when there are at least 10000 (count stopped there) */
+      capped: boolean;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/deliveries/retry": {
+    params: { tenantId: string };
+    query: never;
+    body: {
+      endpointId?: string;
+      /** an event type, prefix.* (every type under the prefix) or * */
+      eventType?: string;
+      since?: string;
+      until?: string;
+      /** only deliveries last changed at or before this time; pass the time the bulk retry began, so a delivery retried by an earlier batch is not taken again */
+      updatedBefore?: string;
+      /** most deliveries retried by this call (oldest first) */
+      limit?: number;
+    };
+    /** 202 */
+    response: {
+      retried: number;
+      /** the batch was full: call again (with the same updatedBefore) for the rest */
+      more: boolean;
+    };
+  };
   "GET /v1/tenants/{tenantId}/deliveries/{deliveryId}": {
     params: { tenantId: string; deliveryId: string };
     query: never;

@@ -5,7 +5,7 @@ import { generateSecret } from '../../security/secrets.js';
 import { EndpointSettings } from '../endpoint-settings.js';
 import { endpointChanges } from '../endpoint-changes.js';
 import { recordAudit } from '../../store/audit.js';
-import { listDeliveriesOfEvent, recoverDeliveries } from '../../store/deliveries.js';
+import { listDeliveriesOfEvent, retryFailedDeliveries } from '../../store/deliveries.js';
 import {
   deleteEndpoint,
   getEndpoint,
@@ -189,7 +189,7 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
       await mustGet(tenantId, endpointId);
       if (req.body.until && Date.parse(req.body.until) <= Date.parse(req.body.since)) throw errors.invalidField('until', 'must be after since');
       const recovered = await ctx.db.transaction(async (tx) => {
-        const n = await recoverDeliveries(tx, tenantId, endpointId, req.body.since, req.body.until);
+        const n = await retryFailedDeliveries(tx, tenantId, { endpointId, since: req.body.since, until: req.body.until });
         await recordAudit(tx, {
           tenantId, actor: actorOf(req), action: 'endpoint.recovered', targetType: 'endpoint', targetId: endpointId,
           details: { since: req.body.since, until: req.body.until ?? null, recovered: n },

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { tenantPath, type Attempt, type DeliveryWithAttempts, type HeraldEvent } from '../api';
 import { PageNotReady } from '../components/StateView';
 import { BodyView, Card, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, JsonView, Live, PageHead, StatusBadge, Time } from '../components/ui';
+import { curlCommand } from '../curl';
 import { formatTime, ms } from '../format';
 import { LIVE_MS, useAction, useApi } from '../hooks';
 import { Link, path } from '../router';
@@ -102,9 +103,12 @@ function AttemptCard({ attempt: a, body }: { attempt: Attempt; body: string | nu
         </>
       }
       actions={
-        <span className="muted small">
-          {formatTime(a.startedAt)} · {ms(a.durationMs)}
-        </span>
+        <>
+          <span className="muted small">
+            {formatTime(a.startedAt)} · {ms(a.durationMs)}
+          </span>
+          <CopyButton text={curlCommand(a.request.url, a.request.headers, body)} label="Copy as cURL" />
+        </>
       }
     >
       <div className="grid-2 attempt-grid">

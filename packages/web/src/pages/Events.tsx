@@ -1,10 +1,12 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { qs, tenantPath, type Delivery, type DeliveryStatus, type Endpoint, type EventType, type HeraldEvent, type Page } from '../api';
+import { BulkRetry } from '../components/BulkRetry';
 import { DeliveryTable } from '../components/DeliveryTable';
 import { Card, Empty, Live, PageHead, PagedTable, Time } from '../components/ui';
 import { fromLocalInput, toLocalInput } from '../format';
 import { LIVE_MS, useApi, usePagedList } from '../hooks';
 import { Link, navigate, path, useSearch, useUrlFilters } from '../router';
+import { useCanWrite } from '../session';
 import { patternsOf } from '../type-patterns';
 
 /** The Events page's filters, as kept in the address: times are ISO instants, `q` an event id or `field=value`. */
@@ -198,8 +200,23 @@ function DeliveryList({ tenantId, filters }: { tenantId: string; filters: Filter
   const q = qs({ limit: 50, status: filters.status, endpointId: filters.endpoint, eventType: filters.type, since: filters.since, until: filters.until });
   const list = usePagedList<Delivery>(tenantPath(tenantId, `/deliveries${q}`), { pollMs: LIVE_MS });
   const status = filters.status as DeliveryStatus | '';
+  const canWrite = useCanWrite();
   return (
-    <Card title={status ? `Events with a ${status} delivery` : 'Deliveries to this endpoint'} actions={<Live updatedAt={list.updatedAt} />}>
+    <Card
+      title={status ? `Events with a ${status} delivery` : 'Deliveries to this endpoint'}
+      actions={
+        <>
+          {status === 'failed' && canWrite ? (
+            <BulkRetry
+              tenantId={tenantId}
+              filter={{ endpointId: filters.endpoint || undefined, eventType: filters.type || undefined, since: filters.since || undefined, until: filters.until || undefined }}
+              onRetried={list.reload}
+            />
+          ) : null}
+          <Live updatedAt={list.updatedAt} />
+        </>
+      }
+    >
       <PagedTable
         list={list}
         empty={<Empty title={`No ${status ? `${status} ` : ''}deliveries match these filters`}>Widen the time range or the type, or choose another status.</Empty>}
