@@ -125,6 +125,21 @@ describe.skipIf(!haveChromium)('filters in the address, in Chromium', () => {
     expect(await page.getByLabel('Action').inputValue()).toBe('endpoint.created');
   }, 60_000);
 
+  it('keeps the catalogue filter in the address as one types, without a history entry per key', async () => {
+    await herald.api.post('/v1/event-types', { name: 'campaign.sent', description: 'A campaign went out' });
+    await herald.api.post('/v1/event-types', { name: 'invoice.paid', description: 'Paid' });
+    await page.goto(`${herald.url}/t/${tenant}/event-types`);
+    await page.locator('summary', { hasText: 'invoice.paid' }).waitFor();
+    const depth = await page.evaluate(() => history.length);
+    await page.getByLabel('Filter').pressSequentially('campaign');
+    await eventually(() => page.locator('.et').count()).toBe(1);
+    expect(url().searchParams.get('q')).toBe('campaign');
+    expect(await page.evaluate(() => history.length)).toBe(depth);
+    await page.reload();
+    await eventually(() => page.locator('.et').count()).toBe(1);
+    expect(await page.getByLabel('Filter').inputValue()).toBe('campaign');
+  }, 60_000);
+
   it('logged no errors', () => {
     expect(errors).toEqual([]);
   });

@@ -43,13 +43,17 @@ export function useSearch(): string {
 /**
  * A page's filters kept in the address, so a filtered view can be shared
  * and reloaded: the values of `keys` ('' when absent), and a setter that
- * writes the non-empty ones as a new history entry (Back undoes a filter).
+ * writes the non-empty ones as a new history entry (Back undoes a filter),
+ * or in place of the current one.
  */
-export function useUrlFilters<K extends string>(keys: readonly K[]): [Record<K, string>, (next: Partial<Record<K, string>>) => void] {
+export function useUrlFilters<K extends string>(
+  keys: readonly K[],
+): [Record<K, string>, (next: Partial<Record<K, string>>, opts?: { replace?: boolean }) => void] {
   const search = useSearch();
   const params = new URLSearchParams(search);
   const values = Object.fromEntries(keys.map((k) => [k, params.get(k) ?? ''])) as Record<K, string>;
-  const set = (next: Partial<Record<K, string>>) => {
+  // `replace` for a filter applied as one types, so Back does not step through every keystroke
+  const set = (next: Partial<Record<K, string>>, opts: { replace?: boolean } = {}) => {
     const merged = new URLSearchParams(location.search);
     for (const k of keys) {
       const v = k in next ? next[k] : values[k];
@@ -57,7 +61,7 @@ export function useUrlFilters<K extends string>(keys: readonly K[]): [Record<K, 
       else merged.delete(k);
     }
     const q = merged.toString();
-    navigate(`${currentPath()}${q ? `?${q}` : ''}`, { keepScroll: true });
+    navigate(`${currentPath()}${q ? `?${q}` : ''}`, { keepScroll: true, replace: opts.replace });
   };
   return [values, set];
 }

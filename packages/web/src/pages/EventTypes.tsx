@@ -4,6 +4,7 @@ import { StateView } from '../components/StateView';
 import { Card, CopyButton, Empty, ErrorBox, Field, JsonView, PageHead } from '../components/ui';
 import { exampleOf } from '../example';
 import { useAction, useApi } from '../hooks';
+import { useUrlFilters } from '../router';
 import { useSession } from '../session';
 import { viewState } from '../state';
 
@@ -11,7 +12,8 @@ import { viewState } from '../state';
 export function EventTypesPage(_: { tenantId: string }) {
   const s = useSession();
   const list = useApi<{ data: EventType[] }>('/v1/event-types');
-  const [filter, setFilter] = useState('');
+  const [f, setF] = useUrlFilters(['q'] as const);
+  const filter = f.q;
   const rows = (list.data?.data ?? []).filter((t) => !filter || t.name.includes(filter) || (t.description ?? '').toLowerCase().includes(filter.toLowerCase()));
   return (
     <>
@@ -23,7 +25,7 @@ export function EventTypesPage(_: { tenantId: string }) {
             <label className="sr-only" htmlFor="et-filter">
               Filter
             </label>
-            <input id="et-filter" placeholder="Filter" value={filter} onChange={(e) => setFilter(e.target.value)} />
+            <input id="et-filter" placeholder="Filter" value={filter} onChange={(e) => setF({ q: e.target.value }, { replace: true })} />
           </>
         }
         title="Catalogue"
