@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from '../helpers/herald.js';
 import { Receiver } from '../helpers/receiver.js';
-import { ensureUiBuilt, eventually, haveChromium, launch } from './browser.js';
+import { ensureUiBuilt, eventually, haveChromium, launch, shot } from './browser.js';
 import { closeAll, signedInPage } from './signed-in.js';
 
 /**
@@ -61,6 +61,7 @@ describe.skipIf(!haveChromium)('bulk retry in Chromium', () => {
     await dialog.getByRole('button', { name: 'Retry 100 deliveries' }).click();
     await eventually(() => dialog.getByTestId('bulk-progress').innerText()).toContain('100 deliveries queued again.');
     expect(await dialog.locator('progress').getAttribute('value')).toBe('100');
+    await shot(page, 'bulk-retry', { fullPage: false });
     await dialog.getByRole('button', { name: 'Close' }).click();
     await receiver.waitForCount('/main', 200, 30_000);
     await eventually(() => failed(mainId)).toBe(0);

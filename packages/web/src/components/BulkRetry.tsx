@@ -68,6 +68,7 @@ export function BulkRetry({ tenantId, filter, onRetried }: { tenantId: string; f
         open={phase.kind !== 'closed'}
         title="Retry the failed deliveries of this list?"
         confirmLabel={canRun ? `Retry ${count(total, 'delivery', 'deliveries')}` : 'Close'}
+        cancelLabel={phase.kind === 'finished' ? null : phase.kind === 'running' ? 'Stop' : 'Cancel'}
         pending={phase.kind === 'running' || (phase.kind === 'preview' && !preview.data)}
         onCancel={close}
         onConfirm={() => (canRun ? void run() : setPhase({ kind: 'closed' }))}
@@ -99,7 +100,7 @@ function Progress({ done, total, finished, stopped }: { done: number; total: num
       <div>
         {finished
           ? `${stopped ? 'Stopped: ' : ''}${count(done, 'delivery', 'deliveries')} queued again.`
-          : `Retried ${done.toLocaleString()} of ${total.toLocaleString()}… (Cancel stops after this batch)`}
+          : `Retried ${done.toLocaleString()} of ${total.toLocaleString()}… (Stop ends it after this batch)`}
       </div>
     </div>
   );

@@ -202,6 +202,7 @@ export function ConfirmDialog({
   title,
   children,
   confirmLabel,
+  cancelLabel = 'Cancel',
   danger,
   pending,
   onConfirm,
@@ -211,6 +212,8 @@ export function ConfirmDialog({
   title: string;
   children: ReactNode;
   confirmLabel: string;
+  /** null: no second button (a dialog that only reports, closed by its confirm button). */
+  cancelLabel?: string | null;
   danger?: boolean;
   pending?: boolean;
   onConfirm(): void;
@@ -228,9 +231,11 @@ export function ConfirmDialog({
       <h2 id="dialog-title">{title}</h2>
       <div className="dialog-body">{children}</div>
       <div className="dialog-actions">
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
+        {cancelLabel !== null ? (
+          <button type="button" className="btn" onClick={onCancel}>
+            {cancelLabel}
+          </button>
+        ) : null}
         <button type="button" className={`btn ${danger ? 'btn-danger' : 'btn-primary'}`} onClick={onConfirm} disabled={pending}>
           {pending ? 'Working…' : confirmLabel}
         </button>

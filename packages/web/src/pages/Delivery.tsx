@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { tenantPath, type Attempt, type DeliveryWithAttempts, type HeraldEvent } from '../api';
 import { PageNotReady } from '../components/StateView';
-import { BodyView, Card, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, JsonView, Live, PageHead, StatusBadge, Time } from '../components/ui';
+import { BodyView, Card, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, JsonView, Live, PageHead, Spinner, StatusBadge, Time } from '../components/ui';
 import { curlCommand } from '../curl';
 import { formatTime, ms } from '../format';
 import { LIVE_MS, useAction, useApi } from '../hooks';
@@ -24,7 +24,8 @@ export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliv
   const state = viewState(d);
   if (state.kind !== 'data') return <PageNotReady state={state} title="Delivery not available" back={<Link to={path('t', tenantId, 'events')}>The event log</Link>} onRetry={d.reload} />;
   const x = state.data;
-  const body = ev.data ? JSON.stringify(ev.data.payload) : null;
+  // the payload: undefined while it loads, null when it is gone (retention) or cannot be read
+  const body = ev.data ? JSON.stringify(ev.data.payload) : ev.error ? null : undefined;
   const attempts = [...x.attemptLog].reverse();
 
   return (
@@ -91,7 +92,7 @@ export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliv
   );
 }
 
-function AttemptCard({ attempt: a, body }: { attempt: Attempt; body: string | null }) {
+function AttemptCard({ attempt: a, body }: { attempt: Attempt; body: string | null | undefined }) {
   const [pretty, setPretty] = useState(false);
   const ok = a.response !== null && a.response.status >= 200 && a.response.status < 300;
   return (
@@ -107,7 +108,7 @@ function AttemptCard({ attempt: a, body }: { attempt: Attempt; body: string | nu
           <span className="muted small">
             {formatTime(a.startedAt)} · {ms(a.durationMs)}
           </span>
-          <CopyButton text={curlCommand(a.request.url, a.request.headers, body)} label="Copy as cURL" />
+          {body !== undefined ? <CopyButton text={curlCommand(a.request.url, a.request.headers, body)} label="Copy as cURL" /> : null}
         </>
       }
     >
@@ -127,7 +128,15 @@ function AttemptCard({ attempt: a, body }: { attempt: Attempt; body: string | nu
               </>
             ) : null}
           </div>
-          {body === null ? <div className="muted small">The event's payload is no longer kept.</div> : pretty ? <JsonView raw={JSON.stringify(JSON.parse(body), null, 2)} /> : <pre className="code">{body}</pre>}
+          {body === undefined ? (
+            <Spinner label="Loading the payload…" />
+          ) : body === null ? (
+            <div className="muted small">The event's payload is no longer kept.</div>
+          ) : pretty ? (
+            <JsonView raw={JSON.stringify(JSON.parse(body), null, 2)} />
+          ) : (
+            <pre className="code">{body}</pre>
+          )}
         </div>
         <div>
           <h3>Response</h3>
