@@ -92,6 +92,8 @@ const BODIES: Record<string, (ids: Ids) => unknown> = {
     ],
   }),
   [`POST ${TENANT_PREFIX}/portal-links`]: () => ({ expiresInSeconds: 600, platformName: 'Planted' }),
+  // the victim's own endpoint id: a scoping bug would retry A's failed deliveries
+  [`POST ${TENANT_PREFIX}/deliveries/retry`]: (ids) => ({ endpointId: ids.endpointId, limit: 10 }),
 };
 
 function fill(path: string, ids: Ids): string {

@@ -5,15 +5,13 @@ import { Type, type Static, type TUnion } from 'typebox';
  * serialization and the OpenAPI document.
  */
 
-export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_:-]+$' });
+const ID_PATTERN = '^[A-Za-z0-9_:-]+$';
+export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: ID_PATTERN });
 /** Event-type names: dot-separated segments of [A-Za-z0-9_-] (Standard Webhooks). */
 export const EventTypeName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' });
 /** Subscription patterns: an exact name, `prefix.*`, or `*`. */
-export const EventTypePattern = Type.String({
-  minLength: 1,
-  maxLength: 200,
-  pattern: '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$',
-});
+const TYPE_PATTERN = '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$';
+export const EventTypePattern = Type.String({ minLength: 1, maxLength: 200, pattern: TYPE_PATTERN });
 const Timestamp = Type.String({ format: 'date-time' });
 export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -142,6 +140,7 @@ export const Endpoint = Type.Object({
   timeoutMs: Type.Integer(),
   ordered: Type.Boolean(),
   rateLimitPerSecond: Nullable(Type.Number()),
+  previousSecretExpiresAt: Nullable(Type.String({ description: 'until when a previous secret, rotated out, still signs beside the current one (null: none does)' })),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -270,11 +269,24 @@ export const Event = Type.Object({
   payload: JsonObject('the payload as published'),
   createdAt: Type.String(),
 });
+/** A type filter of a list: an exact name, `prefix.*` (every type under it) or `*`, as endpoints subscribe. */
+const TypeFilter = Type.Optional(
+  Type.String({ minLength: 1, maxLength: 200, pattern: TYPE_PATTERN, description: 'an event type, prefix.* (every type under the prefix) or *' }),
+);
 export const EventListQuery = Type.Object({
   ...PageQuery.properties,
-  type: Type.Optional(EventTypeName),
+  type: TypeFilter,
   since: Type.Optional(Timestamp),
   until: Type.Optional(Timestamp),
+  id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: ID_PATTERN, description: 'only the event with this id' })),
+  payloadField: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      pattern: '^[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+){0,7}$',
+      description: 'a payload field as a dot path (customer.id); with payloadValue, only events whose payload holds that value there. Searches the newest 5000 events per page; the cursor continues further back',
+    }),
+  ),
+  payloadValue: Type.Optional(Type.String({ maxLength: 500, description: 'the value payloadField must hold, compared as text ("42" finds the number 42)' })),
 });
 
 // --- deliveries --------------------------------------------------------------
@@ -285,12 +297,14 @@ export const Delivery = Type.Object({
   eventId: Type.String(),
   eventType: Type.String(),
   endpointId: Type.String(),
+  endpointUrl: Nullable(Type.String({ description: "the endpoint's URL as it is now" })),
   status: DeliveryStatus,
   attempts: Type.Integer(),
   nextAttemptAt: Nullable(Type.String()),
   lastAttemptAt: Nullable(Type.String()),
   lastStatus: Nullable(Type.Integer()),
   lastError: Nullable(Type.String()),
+  lastErrorCode: Nullable(Type.String({ description: 'network error code of the last attempt (connect_refused, timeout, …); null when it got an HTTP answer' })),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -307,10 +321,39 @@ export const Attempt = Type.Object({
 });
 /** A delivery with its attempts, oldest first (`attempts` stays the count). */
 export const DeliveryWithAttempts = Type.Intersect([Delivery, Type.Object({ attemptLog: Type.Array(Attempt) })]);
-export const DeliveryListQuery = Type.Object({
-  ...PageQuery.properties,
+const deliveryFilters = {
   status: Type.Optional(DeliveryStatus),
   endpointId: Type.Optional(Id),
+  eventType: TypeFilter,
+  since: Type.Optional(Timestamp),
+  until: Type.Optional(Timestamp),
+};
+export const DeliveryListQuery = Type.Object({ ...PageQuery.properties, ...deliveryFilters });
+export const DeliveryCountQuery = Type.Object(deliveryFilters);
+export const DeliveryCount = Type.Object({
+  count: Type.Integer({ description: 'deliveries matching, counted up to 10000' }),
+  capped: Type.Boolean({ description: 'true when there are at least 10000 (count stopped there)' }),
+});
+/** A bulk retry: the failed deliveries matching the filters, a batch at a time. */
+export const BulkRetry = Type.Object(
+  {
+    endpointId: Type.Optional(Id),
+    eventType: TypeFilter,
+    since: Type.Optional(Timestamp),
+    until: Type.Optional(Timestamp),
+    updatedBefore: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'only deliveries last changed at or before this time; pass the time the bulk retry began, so a delivery retried by an earlier batch is not taken again',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'most deliveries retried by this call (oldest first)' })),
+  },
+  { additionalProperties: false, examples: [{ endpointId: 'ep_…', eventType: 'invoice.*', updatedBefore: '2024-05-01T12:00:00Z', limit: 100 }] },
+);
+export const BulkRetried = Type.Object({
+  retried: Type.Integer(),
+  more: Type.Boolean({ description: 'the batch was full: call again (with the same updatedBefore) for the rest' }),
 });
 
 // --- audit, tokens -----------------------------------------------------------

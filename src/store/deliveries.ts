@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { NOTIFY_CHANNEL } from './events.js';
+import { typeMatches, within } from './list-filters.js';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
 
@@ -9,12 +10,16 @@ export interface Delivery {
   eventId: string;
   eventType: string;
   endpointId: string;
+  /** The endpoint's URL as it is now. */
+  endpointUrl: string | null;
   status: DeliveryStatus;
   attempts: number;
   nextAttemptAt: string | null;
   lastAttemptAt: string | null;
   lastStatus: number | null;
   lastError: string | null;
+  /** The last attempt's network error code (`connect_refused`, `timeout`, …); null when it got an HTTP answer. */
+  lastErrorCode: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -41,6 +46,8 @@ interface DeliveryRow {
   last_attempt_at: Date | null;
   last_status: number | null;
   last_error: string | null;
+  endpoint_url: string | null;
+  last_error_code: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -54,18 +61,32 @@ function toDelivery(r: DeliveryRow): Delivery {
     eventId: r.event_id,
     eventType: r.event_type,
     endpointId: r.endpoint_id,
+    endpointUrl: r.endpoint_url,
     status: r.status,
     attempts: r.attempts,
     nextAttemptAt: r.status === 'pending' ? iso(r.next_attempt_at) : null,
     lastAttemptAt: iso(r.last_attempt_at),
     lastStatus: r.last_status,
     lastError: r.last_error,
+    lastErrorCode: r.last_error_code,
     createdAt: iso(r.created_at)!,
     updatedAt: iso(r.updated_at)!,
   };
 }
 
-const SELECT = `select d.*, e.type as event_type from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id`;
+/*
+ * A delivery as lists show it: its event's type, its endpoint's URL and,
+ * when the last attempt got no HTTP answer, that attempt's error code
+ * (deliveries keep only the message). The lateral lookup is one probe of
+ * attempts_delivery per listed row, so a page of 50 costs 50 index probes.
+ */
+const SELECT = `select d.*, e.type as event_type, ep.url as endpoint_url, la.error_code as last_error_code
+  from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
+  left join endpoints ep on ep.id = d.endpoint_id and ep.tenant_id = d.tenant_id
+  left join lateral (
+    select a.error_code from attempts a
+     where d.last_status is null and d.attempts > 0 and a.delivery_id = d.id
+     order by a.attempt_number desc limit 1) la on true`;
 
 export async function getDelivery(q: Queryable, tenantId: string, id: string): Promise<Delivery | null> {
   const res = await q.query<DeliveryRow>(`${SELECT} where d.tenant_id = $1 and d.id = $2`, [tenantId, id]);
@@ -77,19 +98,41 @@ export async function listDeliveriesOfEvent(q: Queryable, tenantId: string, even
   return res.rows.map(toDelivery);
 }
 
+/** What the delivery list can be narrowed to. */
+export interface DeliveryFilters {
+  status?: DeliveryStatus;
+  endpointId?: string;
+  /** The event's type: an exact name, `prefix.*` or `*`. */
+  eventType?: string;
+  since?: string;
+  until?: string;
+}
+
 /** Newest first, keyset-paginated on (created_at, id). */
 export async function listDeliveries(
   q: Queryable,
   tenantId: string,
-  opts: { limit: number; status?: DeliveryStatus; endpointId?: string; before?: { createdAt: string; id: string } },
+  opts: DeliveryFilters & { limit: number; before?: { createdAt: string; id: string } },
 ): Promise<Delivery[]> {
   const res = await q.query<DeliveryRow>(
     `${SELECT} where d.tenant_id = $1
         and ($2::text is null or d.status = $2)
         and ($3::text is null or d.endpoint_id = $3)
         and ($4::timestamptz is null or (d.created_at, d.id) < ($4::timestamptz, $5::text))
+        and ${typeMatches('e.type', 7)}
+        and ${within('d.created_at', 8, 9)}
       order by d.created_at desc, d.id desc limit $6`,
-    [tenantId, opts.status ?? null, opts.endpointId ?? null, opts.before?.createdAt ?? null, opts.before?.id ?? null, opts.limit],
+    [
+      tenantId,
+      opts.status ?? null,
+      opts.endpointId ?? null,
+      opts.before?.createdAt ?? null,
+      opts.before?.id ?? null,
+      opts.limit,
+      opts.eventType ?? null,
+      opts.since ?? null,
+      opts.until ?? null,
+    ],
   );
   return res.rows.map(toDelivery);
 }
@@ -155,20 +198,68 @@ export async function retryDelivery(q: Queryable, tenantId: string, id: string):
   return getDelivery(q, tenantId, id);
 }
 
-/** Re-queues an endpoint's failed deliveries since a time (one attempt each); returns how many. */
-export async function recoverDeliveries(q: Queryable, tenantId: string, endpointId: string, since: string, until?: string): Promise<number> {
+/** Which failed deliveries a bulk retry takes. */
+export interface FailedFilters {
+  endpointId?: string;
+  /** The event's type: an exact name, `prefix.*` or `*`. */
+  eventType?: string;
+  /** Created within [since, until). */
+  since?: string;
+  until?: string;
+  /**
+   * Only deliveries last changed at or before this time: a bulk retry in
+   * batches passes the time it started, so a delivery its own earlier batch
+   * retried (and that failed again at once) is not taken a second time.
+   */
+  updatedBefore?: string;
+  /** At most this many, oldest first (null: all). */
+  limit?: number;
+}
+
+/**
+ * Re-queues failed deliveries (one manual attempt each, never rescheduled),
+ * oldest first; returns how many. Rows another transaction holds are
+ * skipped, not waited for. Serves an endpoint's recovery and the bulk retry
+ * of a filtered list.
+ */
+export async function retryFailedDeliveries(q: Queryable, tenantId: string, f: FailedFilters): Promise<number> {
   const res = await q.query<{ n: number }>(
-    `with d as (
+    `with picked as (
+       select d.id from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
+        where d.tenant_id = $1 and d.status = 'failed'
+          and ($2::text is null or d.endpoint_id = $2)
+          and ${typeMatches('e.type', 3)}
+          and ${within('d.created_at', 4, 5)}
+          and ($6::timestamptz is null or d.updated_at <= $6)
+        order by d.created_at, d.id
+        limit $7
+        for update of d skip locked
+     ), d as (
        update deliveries set status = 'pending', manual = true, next_attempt_at = now(), updated_at = now()
-        where tenant_id = $1 and endpoint_id = $2 and status = 'failed'
-          and created_at >= $3 and ($4::timestamptz is null or created_at < $4)
+        where tenant_id = $1 and id in (select id from picked)
         returning id, tenant_id, event_id, endpoint_id, ordering_key, seq, attempts
      ), r as (
        insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, attempts, manual, ordering_key, seq)
        select id, tenant_id, event_id, endpoint_id, now(), attempts, true, ordering_key, seq from d
        returning 1)
      select count(*)::int as n, case when count(*) > 0 then pg_notify('${NOTIFY_CHANNEL}', '') end from r`,
-    [tenantId, endpointId, since, until ?? null],
+    [tenantId, f.endpointId ?? null, f.eventType ?? null, f.since ?? null, f.until ?? null, f.updatedBefore ?? null, f.limit ?? null],
+  );
+  return Number(res.rows[0]?.n ?? 0);
+}
+
+/** How many deliveries match, counted up to `cap` (a count past it would read every row for a number nobody needs exactly). */
+export async function countDeliveries(q: Queryable, tenantId: string, f: DeliveryFilters, cap: number): Promise<number> {
+  const res = await q.query<{ n: number }>(
+    `select count(*)::int as n from (
+       select 1 from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
+        where d.tenant_id = $1
+          and ($2::text is null or d.status = $2)
+          and ($3::text is null or d.endpoint_id = $3)
+          and ${typeMatches('e.type', 4)}
+          and ${within('d.created_at', 5, 6)}
+        limit $7) x`,
+    [tenantId, f.status ?? null, f.endpointId ?? null, f.eventType ?? null, f.since ?? null, f.until ?? null, cap],
   );
   return Number(res.rows[0]?.n ?? 0);
 }

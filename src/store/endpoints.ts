@@ -20,6 +20,8 @@ export interface Endpoint {
   ordered: boolean;
   /** Most deliveries per second to this endpoint, across all workers (null = no limit). */
   rateLimitPerSecond: number | null;
+  /** Until when a previous secret, rotated out, still signs beside the current one (null: none does). */
+  previousSecretExpiresAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -65,9 +67,17 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     timeoutMs: r.timeout_ms,
     ordered: r.ordered,
     rateLimitPerSecond: r.rate_limit_per_second === null ? null : Number(r.rate_limit_per_second),
+    previousSecretExpiresAt: lastExpiry(r.old_secrets),
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
+}
+
+/** The latest expiry among the previous secrets still in their grace period (their expiry is stored in clear; only the secret is sealed). */
+function lastExpiry(old: OldSecret[] | null): string | null {
+  const now = Date.now();
+  const live = (old ?? []).map((o) => Date.parse(o.expiresAt)).filter((t) => t > now);
+  return live.length ? new Date(Math.max(...live)).toISOString() : null;
 }
 
 /** The API view of an endpoint: everything but its secrets. */

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/db.js';
 import { NAMES_OUTCOME_EVENTS, WANTS_OUTCOME_EVENTS } from './outcome-subscribers.js';
 import { newId } from '../ids.js';
+import { typeMatches, within } from './list-filters.js';
 
 export const NOTIFY_CHANNEL = 'herald_deliveries';
 
@@ -251,20 +252,70 @@ export interface EventCursor {
   id: string;
 }
 
+/** What the event log can be narrowed to. */
+export interface EventFilters {
+  /** An exact type, `prefix.*` or `*`. */
+  type?: string;
+  since?: string;
+  until?: string;
+  /** One event by its id. */
+  id?: string;
+  /** Events whose payload holds `value` at `path` (compared as text: `"42"` finds the number 42). */
+  payload?: { path: string[]; value: string };
+}
+
+/**
+ * Rows a payload search reads at most per page. Payloads have no index
+ * (one on every field would tax each publish), so a search walks the
+ * tenant's events newest first through events_tenant_created and stops
+ * here; the page's cursor then continues from the last row read, so
+ * "Load more" searches further back.
+ */
+export const PAYLOAD_SCAN_ROWS = 5000;
+
+const EVENT_COLUMNS = 'id, tenant_id, type, payload::text as payload, created_at';
+
 /** Newest first, keyset-paginated on (created_at, id). */
-export async function listEvents(
-  q: Queryable,
-  tenantId: string,
-  opts: { limit: number; before?: EventCursor; type?: string; since?: string; until?: string },
-): Promise<EventRecord[]> {
+export async function listEvents(q: Queryable, tenantId: string, opts: EventFilters & { limit: number; before?: EventCursor }): Promise<EventRecord[]> {
   const res = await q.query<EventRow>(
-    `select id, tenant_id, type, payload::text as payload, created_at from events
+    `select ${EVENT_COLUMNS} from events
       where tenant_id = $1
         and ($2::timestamptz is null or (created_at, id) < ($2::timestamptz, $3::text))
-        and ($4::text is null or type = $4)
-        and ($5::timestamptz is null or created_at >= $5)
-        and ($6::timestamptz is null or created_at < $6)
+        and ${typeMatches('type', 4)}
+        and ${within('created_at', 5, 6)}
+        and ($8::text is null or id = $8)
       order by created_at desc, id desc limit $7`,
+    [tenantId, opts.before?.createdAt ?? null, opts.before?.id ?? null, opts.type ?? null, opts.since ?? null, opts.until ?? null, opts.limit, opts.id ?? null],
+  );
+  return res.rows.map(toEvent);
+}
+
+/**
+ * A payload search: the matches among the next PAYLOAD_SCAN_ROWS events
+ * (with the other filters applied), and where the scan stopped when it
+ * read that many, so the caller can continue from there.
+ */
+export async function searchEventPayloads(
+  q: Queryable,
+  tenantId: string,
+  opts: EventFilters & { payload: { path: string[]; value: string }; limit: number; before?: EventCursor },
+): Promise<{ rows: EventRecord[]; scanEnd: EventCursor | null }> {
+  const res = await q.query<EventRow & { hit: boolean }>(
+    `with scanned as materialized (
+       select id, tenant_id, type, payload, created_at from events
+        where tenant_id = $1
+          and ($2::timestamptz is null or (created_at, id) < ($2::timestamptz, $3::text))
+          and ${typeMatches('type', 4)}
+          and ${within('created_at', 5, 6)}
+        order by created_at desc, id desc limit $7
+     ), hits as (
+       select *, true as hit from scanned where (payload #>> $8::text[]) = $9 order by created_at desc, id desc limit $10
+     ), tail as (
+       -- the last row read, only when the scan read all it may (there may be more behind it)
+       select *, false as hit from scanned where (select count(*) from scanned) = $7 order by created_at, id limit 1
+     )
+     select id, tenant_id, type, payload::text as payload, created_at, hit from (select * from hits union all select * from tail) r
+      order by hit desc, created_at desc, id desc`,
     [
       tenantId,
       opts.before?.createdAt ?? null,
@@ -272,8 +323,15 @@ export async function listEvents(
       opts.type ?? null,
       opts.since ?? null,
       opts.until ?? null,
+      PAYLOAD_SCAN_ROWS,
+      opts.payload.path,
+      opts.payload.value,
       opts.limit,
     ],
   );
-  return res.rows.map(toEvent);
+  const tail = res.rows.find((r) => !r.hit);
+  return {
+    rows: res.rows.filter((r) => r.hit).map(toEvent),
+    scanEnd: tail ? { createdAt: new Date(tail.created_at).toISOString(), id: tail.id } : null,
+  };
 }

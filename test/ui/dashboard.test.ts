@@ -217,10 +217,16 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await eventually(() => page.locator('table tbody tr').count()).toBe(2);
     await page.getByRole('button', { name: 'Clear' }).click();
     await eventually(() => page.locator('table tbody tr').count()).toBeGreaterThanOrEqual(9);
+    await page.getByLabel('Type').fill('invoice.*');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await eventually(() => page.locator('table tbody tr').count()).toBe(5);
     await shot(page, 'events', { fullPage: false });
+    await page.getByRole('button', { name: 'Clear' }).click();
 
-    await page.getByLabel('Event id').fill(pub.body.id);
-    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByLabel('Search').fill(pub.body.id);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await eventually(() => page.locator('table tbody tr').count()).toBe(1);
+    await page.locator('table tbody').getByRole('link', { name: pub.body.id }).click();
     await page.getByRole('heading', { name: 'invoice.paid' }).waitFor();
     const payload = page.locator('.json').first();
     await eventually(() => payload.innerText()).toContain('"invoiceId": "inv_live_1"');
@@ -305,6 +311,31 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await page.getByRole('heading', { name: 'Endpoints', exact: true }).waitFor();
     await eventually(() => page.locator('tbody tr').count()).toBe(1);
     expect((await herald.api.get(`/v1/tenants/${tenant}/endpoints/${endpointId}`)).status).toBe(404);
+  }, 60_000);
+
+  it('reads at phone width', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+    await phone.addInitScript((token) => sessionStorage.setItem('herald.token', token), ADMIN_TOKEN);
+    const small = await phone.newPage();
+    small.setDefaultTimeout(15_000);
+    errors.push(...watchErrors(small));
+    await small.goto(`${herald.url}/t/${tenant}/overview`);
+    await small.locator('.recharts-line-curve').first().waitFor();
+    await small.locator('table.delivery-table tbody tr').first().waitFor();
+    await shot(small, 'overview-phone');
+    await small.goto(`${herald.url}/t/${tenant}/events?status=failed`);
+    await small.locator('table.delivery-table tbody tr').first().waitFor();
+    await shot(small, 'events-phone', { fullPage: false });
+    await small.goto(`${herald.url}/t/${tenant}/endpoints/${analyticsId}`);
+    await small.locator('.recharts-line-curve').first().waitFor();
+    await shot(small, 'endpoint-phone', { fullPage: false });
+    await small.goto(`${herald.url}/t/${tenant}/audit-log`);
+    await small.getByText('endpoint.updated').first().waitFor();
+    await shot(small, 'audit-log-phone', { fullPage: false });
+    // nothing is wider than the phone but the tables, which scroll inside their card
+    const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await phone.close();
   }, 60_000);
 
   it('logged no errors', () => {

@@ -113,13 +113,14 @@ describe.skipIf(!haveChromium)('customer portal in Chromium', () => {
       '/portal/tenants',
     ]) {
       await page.goto(herald.url + path);
-      await page.locator('.error-box, .empty').first().waitFor();
+      await page.locator('.error-box, .error-state, .empty').first().waitFor();
       const text = await page.locator('main').innerText();
       expect(text, path).not.toContain(B_MARKER);
       expect(text, path).not.toContain('Globex');
     }
     await page.goto(`${herald.url}/portal/t/${tenantB}/endpoints/${endpointB}`);
-    await page.getByText('Not found: it does not exist, or this token may not see it.').waitFor();
+    await page.getByText('Endpoint not available').waitFor();
+    await page.getByText('or this token may not see it').waitFor();
 
     // The token the page holds, used directly: the API refuses every other tenant.
     const statuses = await page.evaluate(

@@ -333,7 +333,7 @@ export interface Routes {
   };
   "GET /v1/tenants/{tenantId}/deliveries": {
     params: { tenantId: string };
-    query: { limit?: number; cursor?: string; status?: ("pending" | "succeeded" | "failed"); endpointId?: string };
+    query: { limit?: number; cursor?: string; status?: ("pending" | "succeeded" | "failed"); endpointId?: string; eventType?: string; since?: string; until?: string };
     body: never;
     /** 200 */
     response: {
@@ -343,16 +343,53 @@ export interface Routes {
         eventId: string;
         eventType: string;
         endpointId: string;
+        /** the endpoint's URL as it is now */
+        endpointUrl: string | null;
         status: ("pending" | "succeeded" | "failed");
         attempts: number;
         nextAttemptAt: string | null;
         lastAttemptAt: string | null;
         lastStatus: number | null;
         lastError: string | null;
+        /** network error code of the last attempt (connect_refused, timeout, …); null when it got an HTTP answer */
+        lastErrorCode: string | null;
         createdAt: string;
         updatedAt: string;
       }>;
       nextCursor: string | null;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/deliveries/count": {
+    params: { tenantId: string };
+    query: { status?: ("pending" | "succeeded" | "failed"); endpointId?: string; eventType?: string; since?: string; until?: string };
+    body: never;
+    /** 200 */
+    response: {
+      /** deliveries matching, counted up to 10000 */
+      count: number;
+      /** true when there are at least 10000 (count stopped there) */
+      capped: boolean;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/deliveries/retry": {
+    params: { tenantId: string };
+    query: never;
+    body: {
+      endpointId?: string;
+      /** an event type, prefix.* (every type under the prefix) or * */
+      eventType?: string;
+      since?: string;
+      until?: string;
+      /** only deliveries last changed at or before this time; pass the time the bulk retry began, so a delivery retried by an earlier batch is not taken again */
+      updatedBefore?: string;
+      /** most deliveries retried by this call (oldest first) */
+      limit?: number;
+    };
+    /** 202 */
+    response: {
+      retried: number;
+      /** the batch was full: call again (with the same updatedBefore) for the rest */
+      more: boolean;
     };
   };
   "GET /v1/tenants/{tenantId}/deliveries/{deliveryId}": {
@@ -366,12 +403,16 @@ export interface Routes {
       eventId: string;
       eventType: string;
       endpointId: string;
+      /** the endpoint's URL as it is now */
+      endpointUrl: string | null;
       status: ("pending" | "succeeded" | "failed");
       attempts: number;
       nextAttemptAt: string | null;
       lastAttemptAt: string | null;
       lastStatus: number | null;
       lastError: string | null;
+      /** network error code of the last attempt (connect_refused, timeout, …); null when it got an HTTP answer */
+      lastErrorCode: string | null;
       createdAt: string;
       updatedAt: string;
     } & {
@@ -412,12 +453,16 @@ export interface Routes {
       eventId: string;
       eventType: string;
       endpointId: string;
+      /** the endpoint's URL as it is now */
+      endpointUrl: string | null;
       status: ("pending" | "succeeded" | "failed");
       attempts: number;
       nextAttemptAt: string | null;
       lastAttemptAt: string | null;
       lastStatus: number | null;
       lastError: string | null;
+      /** network error code of the last attempt (connect_refused, timeout, …); null when it got an HTTP answer */
+      lastErrorCode: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -460,6 +505,8 @@ export interface Routes {
         timeoutMs: number;
         ordered: boolean;
         rateLimitPerSecond: number | null;
+        /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
+        previousSecretExpiresAt: string | null;
         createdAt: string;
         updatedAt: string;
       }>;
@@ -525,6 +572,8 @@ export interface Routes {
       timeoutMs: number;
       ordered: boolean;
       rateLimitPerSecond: number | null;
+      /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
+      previousSecretExpiresAt: string | null;
       createdAt: string;
       updatedAt: string;
     } & {
@@ -568,6 +617,8 @@ export interface Routes {
       timeoutMs: number;
       ordered: boolean;
       rateLimitPerSecond: number | null;
+      /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
+      previousSecretExpiresAt: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -630,6 +681,8 @@ export interface Routes {
       timeoutMs: number;
       ordered: boolean;
       rateLimitPerSecond: number | null;
+      /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
+      previousSecretExpiresAt: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -734,7 +787,7 @@ export interface Routes {
   };
   "GET /v1/tenants/{tenantId}/events": {
     params: { tenantId: string };
-    query: { limit?: number; cursor?: string; type?: string; since?: string; until?: string };
+    query: { limit?: number; cursor?: string; type?: string; since?: string; until?: string; id?: string; payloadField?: string; payloadValue?: string };
     body: never;
     /** 200 */
     response: {
@@ -821,12 +874,16 @@ export interface Routes {
         eventId: string;
         eventType: string;
         endpointId: string;
+        /** the endpoint's URL as it is now */
+        endpointUrl: string | null;
         status: ("pending" | "succeeded" | "failed");
         attempts: number;
         nextAttemptAt: string | null;
         lastAttemptAt: string | null;
         lastStatus: number | null;
         lastError: string | null;
+        /** network error code of the last attempt (connect_refused, timeout, …); null when it got an HTTP answer */
+        lastErrorCode: string | null;
         createdAt: string;
         updatedAt: string;
       }>;

@@ -51,8 +51,9 @@ export function percent(rate: number | null | undefined): string {
 }
 
 export function retryText(r: Retry): string {
-  if ('schedule' in r) return r.schedule.length ? `after ${r.schedule.map(seconds).join(', ')}` : 'no retries';
-  return `exponential from ${seconds(r.initialSeconds)} up to ${seconds(r.maxSeconds)}, ${r.maxRetries} retries`;
+  const jitter = r.jitter ? `, ±${+(r.jitter * 100).toFixed(1)} % jitter` : '';
+  if ('schedule' in r) return r.schedule.length ? `after ${r.schedule.map(seconds).join(', ')}${jitter}` : 'no retries';
+  return `exponential from ${seconds(r.initialSeconds)} up to ${seconds(r.maxSeconds)}${r.factor ? ` (×${r.factor})` : ''}, ${r.maxRetries} retries${jitter}`;
 }
 
 export function signatureText(s: Signature): string {
@@ -69,4 +70,9 @@ export function fromLocalInput(v: string): string | undefined {
   if (!v) return undefined;
   const t = new Date(v);
   return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
+}
+
+/** `1 delivery`, `3 deliveries`: a count with its noun in the right number. */
+export function count(n: number, one: string, many: string): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }

@@ -59,7 +59,10 @@ export function useApi<T>(path: string | null, opts: { pollMs?: number; keepPrev
 
 export interface PagedList<T> {
   rows: T[];
+  /** The first page's error (the list cannot be shown). */
   error: ApiError | undefined;
+  /** A "Load more" that failed (the rows above it stay). */
+  moreError: ApiError | undefined;
   loading: boolean;
   updatedAt: number | null;
   hasMore: boolean;
@@ -108,7 +111,8 @@ export function usePagedList<T extends { id: string }>(path: string | null, opts
   }
   return {
     rows,
-    error: head.error ?? moreError,
+    error: head.error,
+    moreError,
     loading: head.loading && !head.data,
     updatedAt: head.updatedAt,
     hasMore: cursor !== null,

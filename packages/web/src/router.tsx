@@ -27,12 +27,43 @@ export function usePath(): string {
   return useSyncExternalStore(subscribe, currentPath);
 }
 
-export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+export function navigate(to: string, opts: { replace?: boolean; keepScroll?: boolean } = {}): void {
   const url = BASE + to;
   if (opts.replace) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
-  window.scrollTo(0, 0);
+  if (!opts.keepScroll) window.scrollTo(0, 0);
   listeners.forEach((l) => l());
+}
+
+/** The query string of the address (`?status=failed&type=campaign.*`), the state of a page's filters. */
+export function useSearch(): string {
+  return useSyncExternalStore(subscribe, () => location.search);
+}
+
+/**
+ * A page's filters kept in the address, so a filtered view can be shared
+ * and reloaded: the values of `keys` ('' when absent), and a setter that
+ * writes the non-empty ones as a new history entry (Back undoes a filter),
+ * or in place of the current one.
+ */
+export function useUrlFilters<K extends string>(
+  keys: readonly K[],
+): [Record<K, string>, (next: Partial<Record<K, string>>, opts?: { replace?: boolean }) => void] {
+  const search = useSearch();
+  const params = new URLSearchParams(search);
+  const values = Object.fromEntries(keys.map((k) => [k, params.get(k) ?? ''])) as Record<K, string>;
+  // `replace` for a filter applied as one types, so Back does not step through every keystroke
+  const set = (next: Partial<Record<K, string>>, opts: { replace?: boolean } = {}) => {
+    const merged = new URLSearchParams(location.search);
+    for (const k of keys) {
+      const v = k in next ? next[k] : values[k];
+      if (v) merged.set(k, v);
+      else merged.delete(k);
+    }
+    const q = merged.toString();
+    navigate(`${currentPath()}${q ? `?${q}` : ''}`, { keepScroll: true, replace: opts.replace });
+  };
+  return [values, set];
 }
 
 /** Matches `/t/:tenantId/endpoints/:endpointId` against a path; parameters come back decoded. */

@@ -3,8 +3,9 @@ import type { SignatureConfig } from '../../delivery/types.js';
 import { newId } from '../../ids.js';
 import { generateSecret } from '../../security/secrets.js';
 import { EndpointSettings } from '../endpoint-settings.js';
+import { endpointChanges } from '../endpoint-changes.js';
 import { recordAudit } from '../../store/audit.js';
-import { listDeliveriesOfEvent, recoverDeliveries } from '../../store/deliveries.js';
+import { listDeliveriesOfEvent, retryFailedDeliveries } from '../../store/deliveries.js';
 import {
   deleteEndpoint,
   getEndpoint,
@@ -135,7 +136,11 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         };
         const saved = await saveEndpoint(tx, next, ctx.secrets);
         const action = b.disabled === true && !cur.disabled ? 'endpoint.disabled' : b.disabled === false && cur.disabled ? 'endpoint.enabled' : 'endpoint.updated';
-        await recordAudit(tx, { tenantId, actor: actorOf(req), action, targetType: 'endpoint', targetId: endpointId, details: { changed: Object.keys(b) } });
+        const changes = endpointChanges(publicEndpoint(cur), publicEndpoint(saved));
+        await recordAudit(tx, {
+          tenantId, actor: actorOf(req), action, targetType: 'endpoint', targetId: endpointId,
+          details: { changed: Object.keys(changes), changes },
+        });
         return publicEndpoint(saved);
       });
     },
@@ -184,7 +189,7 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
       await mustGet(tenantId, endpointId);
       if (req.body.until && Date.parse(req.body.until) <= Date.parse(req.body.since)) throw errors.invalidField('until', 'must be after since');
       const recovered = await ctx.db.transaction(async (tx) => {
-        const n = await recoverDeliveries(tx, tenantId, endpointId, req.body.since, req.body.until);
+        const n = await retryFailedDeliveries(tx, tenantId, { endpointId, since: req.body.since, until: req.body.until });
         await recordAudit(tx, {
           tenantId, actor: actorOf(req), action: 'endpoint.recovered', targetType: 'endpoint', targetId: endpointId,
           details: { since: req.body.since, until: req.body.until ?? null, recovered: n },

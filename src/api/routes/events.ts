@@ -2,13 +2,14 @@ import { isDeepStrictEqual } from 'node:util';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { listDeliveriesOfEvent } from '../../store/deliveries.js';
-import { getEvent, listEvents } from '../../store/events.js';
+import { getEvent, listEvents, searchEventPayloads, type EventRecord } from '../../store/events.js';
 import { conflictingReplays } from '../../store/event-replays.js';
 import { exactPayloadTexts } from '../../store/event-payloads.js';
 import { compactJson, losslessBody, parseStored } from '../../intake/lossless-payload.js';
 import { errors } from '../../errors.js';
 import { emptyListOfMissingTenant } from '../tenant-lists.js';
-import { decodeCursor, pageOf } from '../pagination.js';
+import { decodeCursor, encodeCursor, pageOf } from '../pagination.js';
+import { checkRange, payloadFilter } from '../list-query.js';
 import { Delivery, ErrorBody, Event, EventAccepted, EventBatch, EventListQuery, EventParams, EventPublish, TenantParams, page } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';
 
@@ -98,18 +99,24 @@ export const eventRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   }
 
   app.get('/v1/tenants/:tenantId/events', { schema: { tags, params: TenantParams, querystring: EventListQuery, response: { 200: page(Event) } } }, async (req, reply) => {
-    const limit = req.query.limit ?? 50;
-    const before = decodeCursor(req.query.cursor, ['createdAt', 'id'] as const);
-    const rows = await listEvents(ctx.db, req.params.tenantId, {
-      limit,
-      before,
-      type: req.query.type,
-      since: req.query.since,
-      until: req.query.until,
-    });
-    await emptyListOfMissingTenant(req, ctx.publisher, req.params.tenantId, rows);
-    const out = pageOf(rows, limit, (e) => ({ createdAt: e.createdAt, id: e.id }));
-    return { ...out, data: await exactly(reply, req.params.tenantId, out.data) };
+    const { tenantId } = req.params;
+    const query = req.query;
+    const limit = query.limit ?? 50;
+    const before = decodeCursor(query.cursor, ['createdAt', 'id'] as const);
+    const filters = { type: query.type, since: query.since, until: query.until, id: query.id };
+    checkRange(query.since, query.until);
+    const payload = payloadFilter(query.payloadField, query.payloadValue);
+    let out: { data: EventRecord[]; nextCursor: string | null };
+    if (payload) {
+      const found = await searchEventPayloads(ctx.db, tenantId, { ...filters, payload, limit, before });
+      // A page may hold fewer matches than `limit` and still go on: the scan stopped at its bound.
+      const full = pageOf(found.rows, limit, (e) => ({ createdAt: e.createdAt, id: e.id }));
+      out = { data: found.rows, nextCursor: full.nextCursor ?? (found.scanEnd ? encodeCursor({ ...found.scanEnd }) : null) };
+    } else {
+      out = pageOf(await listEvents(ctx.db, tenantId, { ...filters, limit, before }), limit, (e) => ({ createdAt: e.createdAt, id: e.id }));
+    }
+    await emptyListOfMissingTenant(req, ctx.publisher, tenantId, out.data);
+    return { ...out, data: await exactly(reply, tenantId, out.data) };
   });
 
   app.get('/v1/tenants/:tenantId/events/:eventId', { schema: { tags, params: EventParams, response: { 200: Event } } }, async (req, reply) => {

@@ -1,6 +1,8 @@
 import { useState, type ReactNode } from 'react';
 import { tenantPath, type Page, type Tenant } from '../api';
-import { useApi } from '../hooks';
+import { useApi, type Resource } from '../hooks';
+import { viewState } from '../state';
+import { PageNotReady } from './StateView';
 import { Link, navigate, path as p, usePath } from '../router';
 import { PORTAL, useSession } from '../session';
 
@@ -75,8 +77,31 @@ export function Layout({ tenantId: routeTenant, children }: { tenantId: string |
           ) : null}
         </div>
       </aside>
-      <main className="main">{children}</main>
+      <main className="main">
+        <TenantGate tenantId={tenantId} tenant={tenant} admin={s.kind === 'admin'}>
+          {children}
+        </TenantGate>
+      </main>
     </div>
+  );
+}
+
+/**
+ * A tenant's pages appear once the tenant is known to exist: an unknown
+ * tenant is one "not found" with a way out, not an error on every card
+ * above an invitation to add its first endpoint.
+ */
+function TenantGate({ tenantId, tenant, admin, children }: { tenantId: string | null; tenant: Resource<Tenant>; admin: boolean; children: ReactNode }) {
+  if (tenantId === null) return <>{children}</>;
+  const state = viewState(tenant);
+  if (state.kind === 'data') return <>{children}</>;
+  return (
+    <PageNotReady
+      state={state}
+      title={tenant.error?.status === 404 ? `No tenant "${tenantId}"` : 'This tenant could not be loaded'}
+      back={admin ? <Link to="/tenants">Choose a tenant</Link> : null}
+      onRetry={tenant.reload}
+    />
   );
 }
 

@@ -1,6 +1,7 @@
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Stats } from '../api';
 import { bucketLabel, ms, percent } from '../format';
+import { useUrlFilters } from '../router';
 
 /** Time ranges the charts offer, each with a bucket that gives a readable number of bars. */
 export const RANGES = {
@@ -16,6 +17,13 @@ export function statsQuery(range: RangeKey): string {
   const r = RANGES[range];
   const since = new Date(Math.floor((Date.now() - r.seconds * 1000) / 60_000) * 60_000).toISOString();
   return `?since=${encodeURIComponent(since)}&bucket=${r.bucket}`;
+}
+
+/** The charts' range, kept in the address (`?range=7d`) like every filter; 24 h when absent or unknown. */
+export function useRange(): [RangeKey, (r: RangeKey) => void] {
+  const [f, set] = useUrlFilters(['range'] as const);
+  const range = f.range in RANGES ? (f.range as RangeKey) : '24h';
+  return [range, (r) => set({ range: r === '24h' ? '' : r })];
 }
 
 export function RangePicker({ value, onChange }: { value: RangeKey; onChange(r: RangeKey): void }) {
@@ -50,12 +58,12 @@ export function StatTiles({ stats }: { stats: Stats }) {
           {t.attemptsSucceeded} of {t.attempts} attempts answered 2xx
         </div>
       </div>
-      <div className="tile">
+      <div className="tile" data-testid="latency-tile">
         <div className="tile-label">Latency p50 / p95</div>
-        <div className="tile-value">{ms(t.p95Ms)}</div>
-        <div className="tile-sub">
-          p50 {ms(t.p50Ms)} · p99 {ms(t.p99Ms)}
+        <div className="tile-value">
+          {ms(t.p50Ms)} <span className="tile-sep">/</span> {ms(t.p95Ms)}
         </div>
+        <div className="tile-sub">p99 {ms(t.p99Ms)}</div>
       </div>
     </div>
   );
@@ -74,34 +82,65 @@ export function DeliveriesChart({ stats }: { stats: Stats }) {
           <YAxis allowDecimals={false} tick={{ fontSize: 11 }} stroke="var(--axis)" />
           <Tooltip cursor={{ fill: 'var(--hover)' }} />
           <Legend iconSize={10} wrapperStyle={{ fontSize: 12 }} />
-          <Bar dataKey="succeeded" name="Succeeded" stackId="d" fill={COLORS.succeeded} isAnimationActive={false} />
-          <Bar dataKey="failed" name="Failed" stackId="d" fill={COLORS.failed} isAnimationActive={false} />
-          <Bar dataKey="pending" name="Pending" stackId="d" fill={COLORS.pending} isAnimationActive={false} />
+          <Bar dataKey="succeeded" name="Succeeded" stackId="d" fill={COLORS.succeeded} maxBarSize={48} isAnimationActive={false} />
+          <Bar dataKey="failed" name="Failed" stackId="d" fill={COLORS.failed} maxBarSize={48} isAnimationActive={false} />
+          <Bar dataKey="pending" name="Pending" stackId="d" fill={COLORS.pending} maxBarSize={48} isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
     </figure>
   );
 }
 
-/** Attempt latency percentiles per bucket. */
+/**
+ * Attempt latency percentiles per bucket: lines, or bars while fewer than
+ * two buckets have attempts (a line needs two points; alone, each
+ * percentile was a lone dot at the edge of an empty chart).
+ */
 export function LatencyChart({ stats }: { stats: Stats }) {
   const data = stats.series.map((p) => ({ ...p, label: bucketLabel(p.start, stats.bucket) }));
+  const points = stats.series.filter((p) => p.p50Ms !== null).length;
   return (
     <figure className="chart" aria-label="Latency percentiles per time bucket">
       <figcaption>Response time (ms)</figcaption>
-      <ResponsiveContainer width="100%" height={220}>
-        <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--grid)" />
-          <XAxis dataKey="label" tick={{ fontSize: 11 }} minTickGap={16} stroke="var(--axis)" />
-          <YAxis tick={{ fontSize: 11 }} stroke="var(--axis)" />
-          <Tooltip formatter={(v) => ms(typeof v === 'number' ? v : null)} />
-          <Legend iconSize={10} wrapperStyle={{ fontSize: 12 }} />
-          <Line type="monotone" dataKey="p50Ms" name="p50" stroke={COLORS.p50} dot={{ r: 2 }} connectNulls isAnimationActive={false} strokeWidth={2} />
-          <Line type="monotone" dataKey="p95Ms" name="p95" stroke={COLORS.p95} dot={{ r: 2 }} connectNulls isAnimationActive={false} strokeWidth={2} />
-          <Line type="monotone" dataKey="p99Ms" name="p99" stroke={COLORS.p99} dot={{ r: 2 }} connectNulls isAnimationActive={false} strokeWidth={1.5} strokeDasharray="4 3" />
-        </LineChart>
-      </ResponsiveContainer>
+      {/* the bars show only the bucket that has attempts, labelled with its time, rather than a sliver at the edge of an empty axis */}
+      {points < 2 ? <LatencyBars data={data.filter((p) => p.p50Ms !== null)} /> : <LatencyLines data={data} />}
     </figure>
+  );
+}
+
+type LatencyData = (Stats['series'][number] & { label: string })[];
+
+function LatencyBars({ data }: { data: LatencyData }) {
+  return (
+    <ResponsiveContainer width="100%" height={220}>
+      <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+        <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--grid)" />
+        <XAxis dataKey="label" tick={{ fontSize: 11 }} minTickGap={16} stroke="var(--axis)" />
+        <YAxis tick={{ fontSize: 11 }} stroke="var(--axis)" />
+        <Tooltip cursor={{ fill: 'var(--hover)' }} formatter={(v) => ms(typeof v === 'number' ? v : null)} />
+        <Legend iconSize={10} wrapperStyle={{ fontSize: 12 }} />
+        <Bar dataKey="p50Ms" name="p50" fill={COLORS.p50} maxBarSize={40} isAnimationActive={false} />
+        <Bar dataKey="p95Ms" name="p95" fill={COLORS.p95} maxBarSize={40} isAnimationActive={false} />
+        <Bar dataKey="p99Ms" name="p99" fill={COLORS.p99} maxBarSize={40} isAnimationActive={false} />
+      </BarChart>
+    </ResponsiveContainer>
+  );
+}
+
+function LatencyLines({ data }: { data: LatencyData }) {
+  return (
+    <ResponsiveContainer width="100%" height={220}>
+      <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+        <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--grid)" />
+        <XAxis dataKey="label" tick={{ fontSize: 11 }} minTickGap={16} stroke="var(--axis)" />
+        <YAxis tick={{ fontSize: 11 }} stroke="var(--axis)" />
+        <Tooltip formatter={(v) => ms(typeof v === 'number' ? v : null)} />
+        <Legend iconSize={10} wrapperStyle={{ fontSize: 12 }} />
+        <Line type="monotone" dataKey="p50Ms" name="p50" stroke={COLORS.p50} dot={{ r: 2 }} connectNulls isAnimationActive={false} strokeWidth={2} />
+        <Line type="monotone" dataKey="p95Ms" name="p95" stroke={COLORS.p95} dot={{ r: 2 }} connectNulls isAnimationActive={false} strokeWidth={2} />
+        <Line type="monotone" dataKey="p99Ms" name="p99" stroke={COLORS.p99} dot={{ r: 2 }} connectNulls isAnimationActive={false} strokeWidth={1.5} strokeDasharray="4 3" />
+      </LineChart>
+    </ResponsiveContainer>
   );
 }
 

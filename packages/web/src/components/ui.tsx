@@ -2,6 +2,8 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ApiError, DeliveryStatus } from '../api';
 import { ago, formatTime } from '../format';
 import { useTick, type PagedList } from '../hooks';
+import { viewState } from '../state';
+import { StateView } from './StateView';
 
 /** Small building blocks. Everything the API returns is rendered as text: React escapes it; nothing here sets HTML. */
 
@@ -200,6 +202,7 @@ export function ConfirmDialog({
   title,
   children,
   confirmLabel,
+  cancelLabel = 'Cancel',
   danger,
   pending,
   onConfirm,
@@ -209,6 +212,8 @@ export function ConfirmDialog({
   title: string;
   children: ReactNode;
   confirmLabel: string;
+  /** null: no second button (a dialog that only reports, closed by its confirm button). */
+  cancelLabel?: string | null;
   danger?: boolean;
   pending?: boolean;
   onConfirm(): void;
@@ -226,9 +231,11 @@ export function ConfirmDialog({
       <h2 id="dialog-title">{title}</h2>
       <div className="dialog-body">{children}</div>
       <div className="dialog-actions">
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
+        {cancelLabel !== null ? (
+          <button type="button" className="btn" onClick={onCancel}>
+            {cancelLabel}
+          </button>
+        ) : null}
         <button type="button" className={`btn ${danger ? 'btn-danger' : 'btn-primary'}`} onClick={onConfirm} disabled={pending}>
           {pending ? 'Working…' : confirmLabel}
         </button>
@@ -253,9 +260,11 @@ export function TableWrap({ children }: { children: ReactNode }) {
 }
 
 /**
- * A paged list as a table: its error, a spinner while the first page
- * loads, `empty` when there are no rows, the table, and "Load more".
- * `rows` defaults to the list's rows (pass a filtered subset to show fewer).
+ * A paged list as a table, in one state at a time (StateView): a spinner
+ * while the first page loads, its error, `empty` when there are no rows,
+ * or the rows with "Load more". `rows` defaults to the list's rows (pass a
+ * filtered subset to show fewer); `table` draws the rows itself (a shared
+ * table such as DeliveryTable), otherwise `head` and `row` make a plain one.
  */
 export function PagedTable<T>({
   list,
@@ -265,33 +274,38 @@ export function PagedTable<T>({
   empty,
   head,
   row,
+  table,
 }: {
   list: PagedList<T>;
   rows?: T[];
   error?: ApiError;
   className?: string;
   empty: ReactNode;
-  head: ReactNode;
-  row(item: T): ReactNode;
+  head?: ReactNode;
+  row?(item: T): ReactNode;
+  table?(rows: T[]): ReactNode;
 }) {
+  const state = viewState({ data: list.loading ? undefined : rows, error, loading: list.loading }, (r) => r.length === 0);
   return (
     <>
-      <ErrorBox error={error} />
-      {list.loading ? (
-        <Spinner />
-      ) : !rows.length ? (
-        empty
-      ) : (
-        <TableWrap>
-          <table className={className}>
-            <thead>
-              <tr>{head}</tr>
-            </thead>
-            <tbody>{rows.map(row)}</tbody>
-          </table>
-        </TableWrap>
-      )}
-      <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} />
+      <StateView state={state} empty={empty} onRetry={list.reload}>
+        {(rs) =>
+          table ? (
+            table(rs)
+          ) : (
+            <TableWrap>
+              <table className={className}>
+                <thead>
+                  <tr>{head}</tr>
+                </thead>
+                <tbody>{row ? rs.map(row) : null}</tbody>
+              </table>
+            </TableWrap>
+          )
+        }
+      </StateView>
+      {state.kind === 'data' || state.kind === 'empty' ? <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} /> : null}
+      <ErrorBox error={list.moreError} title="More could not be loaded" />
     </>
   );
 }

@@ -3,6 +3,8 @@ import { tenantPath } from '../api';
 import { Card, ConfirmDialog, Empty, ErrorBox, TableWrap, Time } from '../components/ui';
 import { useAction, useApi } from '../hooks';
 import { useSession } from '../session';
+import { viewState } from '../state';
+import { StateView } from '../components/StateView';
 
 interface TokenInfo {
   id: string;
@@ -50,10 +52,13 @@ export function AccessCards({ tenantId }: { tenantId: string }) {
         </div>
       </Card>
       <Card title="API tokens">
-        <ErrorBox error={tokens.error ?? revokeToken.error} />
-        {tokens.data && tokens.data.data.length === 0 ? (
-          <Empty title="No API tokens">Create one with POST /v1/tenants/{tenantId}/tokens.</Empty>
-        ) : (
+        <ErrorBox error={revokeToken.error} title="Not revoked" />
+        <StateView
+          state={viewState(tokens, (t) => t.data.length === 0)}
+          onRetry={tokens.reload}
+          empty={<Empty title="No API tokens">Create one with POST /v1/tenants/{tenantId}/tokens.</Empty>}
+        >
+          {(list) => (
           <TableWrap>
           <table className="table" aria-label="API tokens">
             <thead>
@@ -66,7 +71,7 @@ export function AccessCards({ tenantId }: { tenantId: string }) {
               </tr>
             </thead>
             <tbody>
-              {(tokens.data?.data ?? []).map((t) => (
+              {list.data.map((t) => (
                 <tr key={t.id}>
                   <td>
                     {t.name || <span className="muted">unnamed</span>} <span className="mono muted small">{t.id}</span>
@@ -89,6 +94,7 @@ export function AccessCards({ tenantId }: { tenantId: string }) {
           </table>
           </TableWrap>
         )}
+        </StateView>
       </Card>
       <ConfirmDialog
         open={confirm !== null}

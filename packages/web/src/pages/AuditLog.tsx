@@ -1,12 +1,15 @@
 import { useState } from 'react';
 import { qs, tenantPath, type AuditEntry } from '../api';
-import { Card, Empty, Live, PageHead, PagedTable, Time } from '../components/ui';
+import { Card, Empty, JsonView, Live, PageHead, PagedTable, Time } from '../components/ui';
 import { LIVE_MS, usePagedList } from '../hooks';
+import { Link, path, useUrlFilters } from '../router';
+import { useSession } from '../session';
 
 /** Who changed what: every change to this tenant's endpoints, tokens and deliveries. */
 export function AuditLogPage({ tenantId }: { tenantId: string }) {
-  const [action, setAction] = useState('');
-  const [applied, setApplied] = useState('');
+  const [filters, setFilters] = useUrlFilters(['action'] as const);
+  const applied = filters.action;
+  const [action, setAction] = useState(applied);
   const list = usePagedList<AuditEntry>(tenantPath(tenantId, `/audit-log${qs({ limit: 50, action: applied })}`), { pollMs: LIVE_MS * 2 });
   return (
     <>
@@ -16,7 +19,7 @@ export function AuditLogPage({ tenantId }: { tenantId: string }) {
           className="inline-form filter-row"
           onSubmit={(e) => {
             e.preventDefault();
-            setApplied(action.trim());
+            setFilters({ action: action.trim() });
           }}
         >
           <label htmlFor="audit-action">Action</label>
@@ -28,7 +31,7 @@ export function AuditLogPage({ tenantId }: { tenantId: string }) {
               className="btn btn-ghost"
               onClick={() => {
                 setAction('');
-                setApplied('');
+                setFilters({ action: '' });
               }}
             >
               Clear
@@ -37,14 +40,14 @@ export function AuditLogPage({ tenantId }: { tenantId: string }) {
         </form>
         <PagedTable
           list={list}
-          empty={<Empty title={applied ? 'No entries for this action' : 'No entries yet'} />}
+          className="table audit-table"
+          empty={<Empty title={applied ? 'No entries for this action' : 'No entries yet'}>{applied ? 'Clear the filter to see every entry.' : 'Changes to endpoints, tokens and deliveries appear here.'}</Empty>}
           head={
             <>
               <th>When</th>
               <th>Action</th>
-              <th>Actor</th>
-              <th className="hide-sm">Target</th>
-              <th className="hide-sm">Details</th>
+              <th>Target</th>
+              <th>What changed</th>
             </>
           }
           row={(a) => (
@@ -52,14 +55,93 @@ export function AuditLogPage({ tenantId }: { tenantId: string }) {
               <td>
                 <Time iso={a.createdAt} />
               </td>
-              <td className="mono">{a.action}</td>
-              <td className="mono small">{a.actor}</td>
-              <td className="mono small hide-sm">{a.targetId ? `${a.targetType ?? ''} ${a.targetId}` : '—'}</td>
-              <td className="mono small hide-sm truncate">{Object.keys(a.details).length ? JSON.stringify(a.details) : ''}</td>
+              <td>
+                <div className="mono">{a.action}</div>
+                <div className="mono small muted">{a.actor}</div>
+              </td>
+              <td className="mono small">
+                <AuditTarget tenantId={tenantId} entry={a} />
+              </td>
+              <td className="audit-details">
+                <AuditDetails entry={a} />
+              </td>
             </tr>
           )}
         />
       </Card>
     </>
+  );
+}
+
+/** The entry's target as a link to its page, where it has one this session may open. */
+function AuditTarget({ tenantId, entry: a }: { tenantId: string; entry: AuditEntry }) {
+  const s = useSession();
+  if (!a.targetId) return <span className="muted">—</span>;
+  const to =
+    a.targetType === 'endpoint'
+      ? path('t', tenantId, 'endpoints', a.targetId)
+      : a.targetType === 'delivery'
+        ? path('t', tenantId, 'deliveries', a.targetId)
+        : a.targetType === 'event'
+          ? path('t', tenantId, 'events', a.targetId)
+          : a.targetType === 'token' && s.kind === 'admin'
+            ? path('t', tenantId, 'portal-links')
+            : null;
+  const label = (
+    <>
+      <span className="muted">{a.targetType ?? ''}</span> {a.targetId}
+    </>
+  );
+  return to ? <Link to={to}>{label}</Link> : <span>{label}</span>;
+}
+
+interface Change {
+  from: unknown;
+  to: unknown;
+}
+
+function isChanges(v: unknown): v is Record<string, Change> {
+  return v !== null && typeof v === 'object' && Object.values(v).every((c) => c !== null && typeof c === 'object' && 'from' in c && 'to' in c);
+}
+
+/** A value in a line: short JSON, cut at 80 characters (the full one is under "Details"). */
+function short(v: unknown): string {
+  const text = JSON.stringify(v) ?? 'undefined';
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+/** Only what changed, field by field (before → after), then every detail on demand. */
+function AuditDetails({ entry: a }: { entry: AuditEntry }) {
+  const changes = isChanges(a.details.changes) ? Object.entries(a.details.changes) : null;
+  const rest = Object.entries(a.details).filter(([k]) => k !== 'changes' && k !== 'changed');
+  if (!changes && !rest.length) return <span className="muted">—</span>;
+  return (
+    <div>
+      {changes ? (
+        changes.length ? (
+          <ul className="changes">
+            {changes.map(([field, c]) => (
+              <li key={field}>
+                <span className="change-field">{field}</span> <span className="change-from mono">{short(c.from)}</span> → <span className="change-to mono">{short(c.to)}</span>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <span className="muted">saved without changes</span>
+        )
+      ) : (
+        <ul className="changes">
+          {rest.map(([k, v]) => (
+            <li key={k}>
+              <span className="change-field">{k}</span> <span className="mono">{short(v)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <details className="audit-json">
+        <summary>Details</summary>
+        <JsonView value={a.details} />
+      </details>
+    </div>
   );
 }

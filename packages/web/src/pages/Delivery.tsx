@@ -1,10 +1,13 @@
 import { useState } from 'react';
-import { tenantPath, type Attempt, type DeliveryWithAttempts, type Endpoint, type HeraldEvent } from '../api';
+import { tenantPath, type Attempt, type DeliveryWithAttempts, type HeraldEvent } from '../api';
+import { PageNotReady } from '../components/StateView';
 import { BodyView, Card, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, JsonView, Live, PageHead, Spinner, StatusBadge, Time } from '../components/ui';
+import { curlCommand } from '../curl';
 import { formatTime, ms } from '../format';
 import { LIVE_MS, useAction, useApi } from '../hooks';
 import { Link, path } from '../router';
 import { useCanWrite, useSession } from '../session';
+import { viewState } from '../state';
 
 /** One delivery: every attempt's exact request and the answer (or network error), and a Retry button. */
 export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliveryId: string }) {
@@ -13,15 +16,16 @@ export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliv
   const base = tenantPath(tenantId, `/deliveries/${encodeURIComponent(deliveryId)}`);
   const d = useApi<DeliveryWithAttempts>(base, { pollMs: LIVE_MS });
   const ev = useApi<HeraldEvent>(d.data ? tenantPath(tenantId, `/events/${encodeURIComponent(d.data.eventId)}`) : null);
-  const ep = useApi<Endpoint>(d.data ? tenantPath(tenantId, `/endpoints/${encodeURIComponent(d.data.endpointId)}`) : null);
   const retry = useAction(async () => {
     await client.post(`${base}/retry`, {});
     d.reload();
   });
 
-  if (!d.data) return d.error ? <ErrorBox error={d.error} title="Delivery not available" /> : <Spinner />;
-  const x = d.data;
-  const body = ev.data ? JSON.stringify(ev.data.payload) : null;
+  const state = viewState(d);
+  if (state.kind !== 'data') return <PageNotReady state={state} title="Delivery not available" back={<Link to={path('t', tenantId, 'events')}>The event log</Link>} onRetry={d.reload} />;
+  const x = state.data;
+  // the payload: undefined while it loads, null when it is gone (retention) or cannot be read
+  const body = ev.data ? JSON.stringify(ev.data.payload) : ev.error ? null : undefined;
   const attempts = [...x.attemptLog].reverse();
 
   return (
@@ -36,7 +40,7 @@ export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliv
           <>
             <span className="mono">{x.id}</span> · <span className="mono">{x.eventType}</span> to{' '}
             <Link to={path('t', tenantId, 'endpoints', x.endpointId)} className="mono">
-              {ep.data?.url ?? x.endpointId}
+              {x.endpointUrl ?? x.endpointId}
             </Link>
           </>
         }
@@ -88,7 +92,7 @@ export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliv
   );
 }
 
-function AttemptCard({ attempt: a, body }: { attempt: Attempt; body: string | null }) {
+function AttemptCard({ attempt: a, body }: { attempt: Attempt; body: string | null | undefined }) {
   const [pretty, setPretty] = useState(false);
   const ok = a.response !== null && a.response.status >= 200 && a.response.status < 300;
   return (
@@ -100,9 +104,12 @@ function AttemptCard({ attempt: a, body }: { attempt: Attempt; body: string | nu
         </>
       }
       actions={
-        <span className="muted small">
-          {formatTime(a.startedAt)} · {ms(a.durationMs)}
-        </span>
+        <>
+          <span className="muted small">
+            {formatTime(a.startedAt)} · {ms(a.durationMs)}
+          </span>
+          {body !== undefined ? <CopyButton text={curlCommand(a.request.url, a.request.headers, body)} label="Copy as cURL" /> : null}
+        </>
       }
     >
       <div className="grid-2 attempt-grid">
@@ -121,7 +128,15 @@ function AttemptCard({ attempt: a, body }: { attempt: Attempt; body: string | nu
               </>
             ) : null}
           </div>
-          {body === null ? <div className="muted small">The event's payload is no longer kept.</div> : pretty ? <JsonView raw={JSON.stringify(JSON.parse(body), null, 2)} /> : <pre className="code">{body}</pre>}
+          {body === undefined ? (
+            <Spinner label="Loading the payload…" />
+          ) : body === null ? (
+            <div className="muted small">The event's payload is no longer kept.</div>
+          ) : pretty ? (
+            <JsonView raw={JSON.stringify(JSON.parse(body), null, 2)} />
+          ) : (
+            <pre className="code">{body}</pre>
+          )}
         </div>
         <div>
           <h3>Response</h3>

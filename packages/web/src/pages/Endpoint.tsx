@@ -1,20 +1,24 @@
-import { useEffect, useState } from 'react';
-import { tenantPath, type Delivery, type DeliveryStatus, type DeliveryWithAttempts, type Endpoint, type EndpointStats, type EventType } from '../api';
-import { RangePicker, StatsPanel, statsQuery, type RangeKey } from '../components/charts';
-import { BodyView, Card, ConfirmDialog, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, Live, LoadMore, PageHead, Spinner, StatusBadge, Time } from '../components/ui';
-import { fromLocalInput, ms, retryText, signatureText, toLocalInput } from '../format';
+import { useState } from 'react';
+import { tenantPath, type Delivery, type DeliveryStatus, type Endpoint, type EndpointStats } from '../api';
+import { DeliveryTable } from '../components/DeliveryTable';
+import { RangePicker, StatsPanel, statsQuery, useRange } from '../components/charts';
+import { PageNotReady, StateView } from '../components/StateView';
+import { Card, ConfirmDialog, Empty, ErrorBox, HeadersTable, HttpStatus, Live, PageHead, PagedTable, StatusBadge, Time } from '../components/ui';
+import { count, fromLocalInput, ms, retryText, signatureText, toLocalInput } from '../format';
 import { LIVE_MS, useAction, useApi, usePagedList } from '../hooks';
-import { Link, navigate, path } from '../router';
+import { Link, navigate, path, useUrlFilters } from '../router';
 import { useCanWrite, useSession } from '../session';
+import { viewState } from '../state';
 import { TypeChips } from './Endpoints';
-import { DeliveryTable } from './Overview';
+import { SecretCard } from './SecretCard';
+import { TestEvent } from './TestEvent';
 
 /** One endpoint: health charts, test events, secret, settings, recovery and its deliveries, live. */
 export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpointId: string }) {
   const { client } = useSession();
   const base = tenantPath(tenantId, `/endpoints/${encodeURIComponent(endpointId)}`);
   const ep = useApi<Endpoint>(base, { pollMs: LIVE_MS * 5 });
-  const [range, setRange] = useState<RangeKey>('24h');
+  const [range, setRange] = useRange();
   const stats = useApi<EndpointStats>(`${base}/stats${statsQuery(range)}`, { pollMs: 5000, keepPrevious: true });
   const [confirm, setConfirm] = useState<'delete' | null>(null);
   const canWrite = useCanWrite();
@@ -28,8 +32,9 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
     navigate(path('t', tenantId, 'endpoints'));
   });
 
-  if (!ep.data) return ep.error ? <ErrorBox error={ep.error} title="Endpoint not available" /> : <Spinner />;
-  const e = ep.data;
+  const state = viewState(ep);
+  if (state.kind !== 'data') return <PageNotReady state={state} title="Endpoint not available" back={<Link to={path('t', tenantId, 'endpoints')}>All endpoints</Link>} onRetry={ep.reload} />;
+  const e = state.data;
 
   return (
     <>
@@ -67,28 +72,27 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
       {canWrite ? <TestEvent tenantId={tenantId} endpoint={e} /> : null}
 
       <Card title="Health" actions={<RangePicker value={range} onChange={setRange} />}>
-        <ErrorBox error={stats.error} />
-        {stats.data ? (
-          <>
-            <div className="muted small last-attempt">
-              Last attempt:{' '}
-              {stats.data.lastAttempt ? (
-                <>
-                  <HttpStatus status={stats.data.lastAttempt.status} error={stats.data.lastAttempt.errorCode} /> <Time iso={stats.data.lastAttempt.at} />
-                </>
-              ) : (
-                'never'
-              )}
-            </div>
-            <StatsPanel stats={stats.data} />
-          </>
-        ) : (
-          <Spinner />
-        )}
+        <StateView state={viewState(stats)} empty={null} onRetry={stats.reload}>
+          {(data) => (
+            <>
+              <div className="muted small last-attempt">
+                Last attempt:{' '}
+                {data.lastAttempt ? (
+                  <>
+                    <HttpStatus status={data.lastAttempt.status} error={data.lastAttempt.errorCode} /> <Time iso={data.lastAttempt.at} />
+                  </>
+                ) : (
+                  'never'
+                )}
+              </div>
+              <StatsPanel stats={data} />
+            </>
+          )}
+        </StateView>
       </Card>
 
       <div className="grid-2 cards">
-        <SecretCard base={base} />
+        <SecretCard base={base} endpoint={e} onRotated={ep.reload} />
         <Card title="Settings">
           <dl className="dl">
             <dt>Events</dt>
@@ -101,6 +105,10 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
             <dd>{retryText(e.retry)}</dd>
             <dt>Timeout</dt>
             <dd>{ms(e.timeoutMs)}</dd>
+            <dt>Order</dt>
+            <dd>{e.ordered ? 'one at a time, in publish order' : 'in parallel (no order kept)'}</dd>
+            <dt>Rate limit</dt>
+            <dd>{e.rateLimitPerSecond === null ? <span className="muted">no limit</span> : `${e.rateLimitPerSecond} per second`}</dd>
             <dt>Static headers</dt>
             <dd>{Object.keys(e.headers).length ? <HeadersTable headers={e.headers} /> : <span className="muted">none</span>}</dd>
           </dl>
@@ -127,145 +135,6 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
   );
 }
 
-/** "Send test event": publishes to this endpoint alone and follows the delivery until its first answer. */
-function TestEvent({ tenantId, endpoint }: { tenantId: string; endpoint: Endpoint }) {
-  const { client } = useSession();
-  const catalogue = useApi<{ data: EventType[] }>('/v1/event-types');
-  const [type, setType] = useState('herald.test');
-  const [sent, setSent] = useState<{ eventId: string; deliveryId: string } | null>(null);
-  const send = useAction(async () => {
-    setSent(null);
-    const r = await client.post<{ eventId: string; deliveryId: string }>(
-      tenantPath(tenantId, `/endpoints/${encodeURIComponent(endpoint.id)}/test`),
-      type === 'herald.test' ? {} : { eventType: type },
-    );
-    setSent(r);
-  });
-  return (
-    <Card title="Send test event">
-      <div className="inline-form">
-        <label className="sr-only" htmlFor="test-type">
-          Event type
-        </label>
-        <select id="test-type" value={type} onChange={(e) => setType(e.target.value)}>
-          <option value="herald.test">herald.test</option>
-          {(catalogue.data?.data ?? []).map((t) => (
-            <option key={t.name} value={t.name}>
-              {t.name}
-            </option>
-          ))}
-        </select>
-        <button type="button" className="btn btn-primary" disabled={send.pending || endpoint.disabled} onClick={() => void send.run()}>
-          {send.pending ? 'Sending…' : 'Send test event'}
-        </button>
-        {endpoint.disabled ? <span className="muted small">Enable the endpoint to send a test event.</span> : null}
-      </div>
-      <ErrorBox error={send.error} title="Test event not sent" />
-      {sent ? <TestResult key={sent.deliveryId} tenantId={tenantId} deliveryId={sent.deliveryId} /> : null}
-    </Card>
-  );
-}
-
-function TestResult({ tenantId, deliveryId }: { tenantId: string; deliveryId: string }) {
-  const [polling, setPolling] = useState(true);
-  const d = useApi<DeliveryWithAttempts>(polling ? tenantPath(tenantId, `/deliveries/${encodeURIComponent(deliveryId)}`) : null, { pollMs: 700 });
-  const [last, setLast] = useState<DeliveryWithAttempts>();
-  useEffect(() => {
-    if (!d.data) return;
-    setLast(d.data);
-    if (d.data.status !== 'pending') setPolling(false);
-  }, [d.data]);
-  useEffect(() => {
-    const t = setTimeout(() => setPolling(false), 60_000);
-    return () => clearTimeout(t);
-  }, []);
-  const data = last;
-  const attempt = data?.attemptLog[data.attemptLog.length - 1];
-  return (
-    <div className="test-result" aria-live="polite" data-testid="test-result">
-      {!data || !attempt ? (
-        <Spinner label="Sent; waiting for the endpoint's answer…" />
-      ) : (
-        <>
-          <div className="test-line">
-            <StatusBadge status={data.status} />
-            <span>
-              Attempt {attempt.attemptNumber}: {attempt.response ? <HttpStatus status={attempt.response.status} /> : <HttpStatus status={null} error={attempt.error?.code} />} in{' '}
-              {ms(attempt.durationMs)}
-            </span>
-            {data.status === 'pending' && data.nextAttemptAt ? (
-              <span className="muted">
-                next retry <Time iso={data.nextAttemptAt} />
-              </span>
-            ) : null}
-            <Link to={path('t', tenantId, 'deliveries', data.id)}>Open delivery</Link>
-          </div>
-          {attempt.response ? <BodyView body={attempt.response.body} truncated={attempt.response.bodyTruncated} /> : null}
-          {attempt.error ? <div className="error-box">{attempt.error.message}</div> : null}
-        </>
-      )}
-      {d.error ? <ErrorBox error={d.error} /> : null}
-    </div>
-  );
-}
-
-/** The signing secret: hidden until asked for; rotation keeps the old one signing for a grace period. */
-function SecretCard({ base }: { base: string }) {
-  const { client } = useSession();
-  const canWrite = useCanWrite();
-  const [secret, setSecret] = useState<string | null>(null);
-  const [rotated, setRotated] = useState(false);
-  const [confirm, setConfirm] = useState(false);
-  const reveal = useAction(async () => setSecret((await client.get<{ secret: string }>(`${base}/secret`)).secret));
-  const rotate = useAction(async () => {
-    const r = await client.post<{ secret: string }>(`${base}/secret/rotate`, {});
-    setSecret(r.secret);
-    setRotated(true);
-    setConfirm(false);
-  });
-  return (
-    <Card title="Signing secret">
-      <p className="muted small">Your receiver verifies each delivery's signature with this secret.</p>
-      <div className="secret-row">
-        <code className="secret mono" data-testid="secret">
-          {secret ?? 'whsec_' + '•'.repeat(24)}
-        </code>
-        {!canWrite ? (
-          <span className="muted small">Read-only access cannot reveal the secret.</span>
-        ) : secret ? (
-          <>
-            <CopyButton text={secret} />
-            <button type="button" className="btn btn-small" onClick={() => setSecret(null)}>
-              Hide
-            </button>
-          </>
-        ) : (
-          <button type="button" className="btn btn-small" disabled={reveal.pending} onClick={() => void reveal.run()}>
-            Reveal
-          </button>
-        )}
-        {canWrite ? (
-          <button type="button" className="btn btn-small" onClick={() => setConfirm(true)}>
-            Rotate
-          </button>
-        ) : null}
-      </div>
-      {rotated ? <div className="notice small">Rotated. The previous secret keeps signing beside the new one for 24 hours, so receivers can switch over.</div> : null}
-      <ErrorBox error={reveal.error ?? rotate.error} />
-      <ConfirmDialog
-        open={confirm}
-        title="Rotate the signing secret?"
-        confirmLabel="Rotate secret"
-        pending={rotate.pending}
-        onCancel={() => setConfirm(false)}
-        onConfirm={() => void rotate.run()}
-      >
-        <p>A new secret signs every delivery from now on. The current one also keeps signing for 24 hours, so your receiver can switch without missing a delivery.</p>
-      </ConfirmDialog>
-    </Card>
-  );
-}
-
 /** Re-queues the failed deliveries of this endpoint since a chosen time. */
 function RecoverCard({ base }: { base: string }) {
   const { client } = useSession();
@@ -287,14 +156,15 @@ function RecoverCard({ base }: { base: string }) {
           {recover.pending ? 'Recovering…' : 'Recover'}
         </button>
       </div>
-      {result !== null ? <div className="notice small">{result === 0 ? 'No failed deliveries in that period.' : `${result} deliveries queued again.`}</div> : null}
+      {result !== null ? <div className="notice small">{result === 0 ? 'No failed deliveries in that period.' : `${count(result, 'delivery', 'deliveries')} queued again.`}</div> : null}
       <ErrorBox error={recover.error} />
     </Card>
   );
 }
 
 function EndpointDeliveries({ tenantId, endpointId }: { tenantId: string; endpointId: string }) {
-  const [status, setStatus] = useState<DeliveryStatus | ''>('');
+  const [filters, setFilters] = useUrlFilters(['status'] as const);
+  const status = filters.status as DeliveryStatus | '';
   const q = `/deliveries?limit=25&endpointId=${encodeURIComponent(endpointId)}${status ? `&status=${status}` : ''}`;
   const list = usePagedList<Delivery>(tenantPath(tenantId, q), { pollMs: LIVE_MS });
   return (
@@ -305,7 +175,7 @@ function EndpointDeliveries({ tenantId, endpointId }: { tenantId: string; endpoi
           <label className="sr-only" htmlFor="ep-status">
             Status
           </label>
-          <select id="ep-status" value={status} onChange={(e) => setStatus(e.target.value as DeliveryStatus | '')}>
+          <select id="ep-status" value={status} onChange={(e) => setFilters({ status: e.target.value })}>
             <option value="">All statuses</option>
             <option value="succeeded">Succeeded</option>
             <option value="failed">Failed</option>
@@ -315,9 +185,11 @@ function EndpointDeliveries({ tenantId, endpointId }: { tenantId: string; endpoi
         </>
       }
     >
-      <ErrorBox error={list.error} />
-      {list.loading ? <Spinner /> : !list.rows.length ? <Empty title="No deliveries">Send a test event, or publish an event this endpoint subscribes to.</Empty> : <DeliveryTable tenantId={tenantId} rows={list.rows} />}
-      <LoadMore hasMore={list.hasMore} loading={list.loadingMore} onClick={list.loadMore} />
+      <PagedTable
+        list={list}
+        empty={<Empty title={status ? `No ${status} deliveries` : 'No deliveries yet'}>{status ? 'Choose "All statuses" to see the others.' : 'Send a test event, or publish an event this endpoint subscribes to.'}</Empty>}
+        table={(rows) => <DeliveryTable tenantId={tenantId} rows={rows} />}
+      />
     </Card>
   );
 }

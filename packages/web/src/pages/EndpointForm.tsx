@@ -1,9 +1,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { tenantPath, type Endpoint, type EventType, type Retry, type Signature } from '../api';
-import { Card, ErrorBox, Field, PageHead, Spinner } from '../components/ui';
+import { PageNotReady } from '../components/StateView';
+import { Card, ErrorBox, Field, PageHead } from '../components/ui';
 import { useAction, useApi } from '../hooks';
 import { Link, navigate, path } from '../router';
 import { useSession } from '../session';
+import { viewState } from '../state';
+import { patternsOf } from '../type-patterns';
 
 type RetryMode = 'default' | 'schedule' | 'exponential';
 interface HeaderRow {
@@ -26,8 +29,15 @@ interface FormState {
   maxSeconds: string;
   maxRetries: string;
   factor: string;
+  /** Random spread of each retry delay, 0 to 1 (0.1 = ±10 %); empty = none. */
+  jitter: string;
   timeoutMs: string;
   headers: HeaderRow[];
+  ordered: boolean;
+  /** Deliveries per second at most; empty = no limit. */
+  rateLimit: string;
+  /** A secret of the caller's own (new endpoints only; a later change is a rotation). Empty = generated. */
+  secret: string;
 }
 
 const EMPTY: FormState = {
@@ -44,8 +54,12 @@ const EMPTY: FormState = {
   maxSeconds: '3600',
   maxRetries: '8',
   factor: '2',
+  jitter: '0.1',
   timeoutMs: '',
   headers: [],
+  ordered: false,
+  rateLimit: '',
+  secret: '',
 };
 
 let rowKey = 1;
@@ -66,46 +80,48 @@ function fromEndpoint(e: Endpoint): FormState {
     initialSeconds: 'backoff' in r ? String(r.initialSeconds) : EMPTY.initialSeconds,
     maxSeconds: 'backoff' in r ? String(r.maxSeconds) : EMPTY.maxSeconds,
     maxRetries: 'backoff' in r ? String(r.maxRetries) : EMPTY.maxRetries,
-    factor: 'backoff' in r ? String(r.factor ?? 2) : EMPTY.factor,
+    factor: 'backoff' in r ? (r.factor === undefined ? '' : String(r.factor)) : EMPTY.factor,
+    jitter: r.jitter === undefined ? '' : String(r.jitter),
     timeoutMs: String(e.timeoutMs),
     headers: Object.entries(e.headers).map(([name, value]) => ({ key: rowKey++, name, value })),
+    ordered: e.ordered,
+    rateLimit: e.rateLimitPerSecond === null ? '' : String(e.rateLimitPerSecond),
   };
 }
 
 /** The request body; problems the browser can see are reported before sending. */
-function toBody(f: FormState): { body?: Record<string, unknown>; problem?: string } {
+function toBody(f: FormState, editing: boolean): { body?: Record<string, unknown>; problem?: string } {
   const body: Record<string, unknown> = { url: f.url.trim(), description: f.description };
   body.eventTypes = f.allEvents ? null : f.types;
   if (!f.allEvents && !f.types.length) return { problem: 'Choose at least one event type, or "All event types".' };
   body.signature = f.scheme === 'standard' ? { scheme: 'standard' } : { scheme: 'hmac-sha256', header: f.sigHeader.trim(), encoding: f.encoding };
+  // Optional parts are sent only when set, so saving an untouched form changes nothing (the audit log would say so).
+  const jitter = f.jitter.trim() ? { jitter: Number(f.jitter) } : {};
+  if (f.jitter.trim() && !(Number(f.jitter) >= 0 && Number(f.jitter) <= 1)) return { problem: 'Jitter: a fraction from 0 to 1 (0.1 spreads each delay by ±10 %), or empty.' };
   if (f.retryMode === 'schedule') {
     const parts = f.schedule.split(/[\s,]+/).filter(Boolean).map(Number);
     if (parts.some((n) => !Number.isFinite(n) || n < 0)) return { problem: 'Retry schedule: seconds separated by commas, e.g. 5, 60, 600.' };
-    body.retry = { schedule: parts } satisfies Retry;
+    body.retry = { schedule: parts, ...jitter } satisfies Retry;
   } else if (f.retryMode === 'exponential') {
     body.retry = {
       backoff: 'exponential',
       initialSeconds: Number(f.initialSeconds),
       maxSeconds: Number(f.maxSeconds),
       maxRetries: Number(f.maxRetries),
-      factor: Number(f.factor),
+      ...(f.factor.trim() ? { factor: Number(f.factor) } : {}),
+      ...jitter,
     } satisfies Retry;
   }
   if (f.timeoutMs.trim()) body.timeoutMs = Number(f.timeoutMs);
   const headers: Record<string, string> = {};
   for (const h of f.headers) if (h.name.trim()) headers[h.name.trim()] = h.value;
   body.headers = headers;
+  body.ordered = f.ordered;
+  const rate = f.rateLimit.trim();
+  if (rate && !(Number(rate) > 0)) return { problem: 'Rate limit: a number of deliveries per second above 0, or empty for no limit.' };
+  body.rateLimitPerSecond = rate ? Number(rate) : null;
+  if (!editing && f.secret.trim()) body.secret = f.secret.trim();
   return { body };
-}
-
-/** Wildcards worth offering: `*` and every prefix of a catalogue name (`invoice.*` from `invoice.paid`). */
-function patternsOf(types: EventType[]): string[] {
-  const out = new Set<string>();
-  for (const t of types) {
-    const segs = t.name.split('.');
-    for (let i = 1; i < segs.length; i++) out.add(`${segs.slice(0, i).join('.')}.*`);
-  }
-  return [...out].sort();
 }
 
 export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; endpointId?: string }) {
@@ -136,7 +152,7 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const { body, problem: p } = toBody(f);
+    const { body, problem: p } = toBody(f, editing);
     setProblem(p);
     if (!body) return;
     const saved = await save.run(body);
@@ -144,11 +160,13 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
   };
 
   if (editing && !loaded) {
-    return existing.error ? <ErrorBox error={existing.error} /> : <Spinner />;
+    const state = viewState(existing);
+    // loaded but not yet in the form: one render away, still "loading"
+    return <PageNotReady state={state.kind === 'data' ? { kind: 'loading' } : state} title="Endpoint not available" back={<Link to={path('t', tenantId, 'endpoints')}>All endpoints</Link>} onRetry={existing.reload} />;
   }
 
   const names = (catalogue.data?.data ?? []).map((t) => t.name);
-  const patterns = ['*', ...patternsOf(catalogue.data?.data ?? [])];
+  const patterns = ['*', ...patternsOf(names)];
   const extra = f.types.filter((t) => !names.includes(t) && !patterns.includes(t));
 
   return (
@@ -256,6 +274,11 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
             <Field label="Timeout (ms)" htmlFor="ep-timeout" hint="Empty: the server's default.">
               <input id="ep-timeout" type="number" min={100} max={300000} value={f.timeoutMs} onChange={(e) => set('timeoutMs', e.target.value)} placeholder="10000" />
             </Field>
+            {f.retryMode !== 'default' ? (
+              <Field label="Jitter (0 to 1)" htmlFor="ep-jitter" hint="Spreads each delay at random: 0.1 = ±10 %. Empty: none.">
+                <input id="ep-jitter" type="number" min={0} max={1} step="0.05" value={f.jitter} onChange={(e) => set('jitter', e.target.value)} placeholder="none" />
+              </Field>
+            ) : null}
             {f.retryMode === 'schedule' ? (
               <Field label="Delays before each retry (seconds)" htmlFor="ep-schedule" hint="Comma-separated; an empty list means no retries.">
                 <input id="ep-schedule" className="mono" value={f.schedule} onChange={(e) => set('schedule', e.target.value)} />
@@ -279,6 +302,30 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
             ) : null}
           </div>
         </Card>
+
+        <Card title="Ordering and rate">
+          <label className="check">
+            <input type="checkbox" checked={f.ordered} onChange={(e) => set('ordered', e.target.checked)} /> Ordered: deliver one event at a time, in publish order
+          </label>
+          <div className="hint">A failing delivery then holds back the ones after it until it succeeds or gives up.</div>
+          <div className="grid-2">
+            <Field label="Rate limit (deliveries per second)" htmlFor="ep-rate" hint="Empty: no limit. Shared by every worker.">
+              <input id="ep-rate" type="number" min={0} step="any" value={f.rateLimit} onChange={(e) => set('rateLimit', e.target.value)} placeholder="no limit" />
+            </Field>
+          </div>
+        </Card>
+
+        {!editing ? (
+          <Card title="Signing secret">
+            <Field
+              label="Secret (optional)"
+              htmlFor="ep-secret"
+              hint="Empty: Herald generates one (whsec_…). Your own: whsec_ and base64 of 24+ bytes, or 32+ characters (base64 for the Standard Webhooks scheme). To change it later, rotate it on the endpoint's page."
+            >
+              <input id="ep-secret" className="mono" autoComplete="off" value={f.secret} onChange={(e) => set('secret', e.target.value)} placeholder="generated" />
+            </Field>
+          </Card>
+        ) : null}
 
         <Card title="Static headers" actions={<button type="button" className="btn btn-small" onClick={() => set('headers', [...f.headers, { key: rowKey++, name: '', value: '' }])}>Add header</button>}>
           {!f.headers.length ? <div className="muted small">Headers sent with every delivery, e.g. an API key your receiver expects.</div> : null}

@@ -1,6 +1,6 @@
 import { tenantPath, type Endpoint, type EndpointHealth, type TenantStats } from '../api';
 import { statsQuery } from '../components/charts';
-import { Card, Empty, HttpStatus, Live, PageHead, PagedTable, StatusBadge, Time } from '../components/ui';
+import { Card, Empty, ErrorBox, HttpStatus, Live, PageHead, PagedTable, StatusBadge, Time } from '../components/ui';
 import { ms, percent } from '../format';
 import { LIVE_MS, useApi, usePagedList } from '../hooks';
 import { Link, navigate, path } from '../router';
@@ -27,9 +27,10 @@ export function EndpointsPage({ tenantId }: { tenantId: string }) {
         }
       />
       <Card actions={<Live updatedAt={stats.updatedAt} />}>
+        {/* the list stands without its health figures: their error is a note above it, not in its place */}
+        {stats.error && list.rows.length ? <ErrorBox error={stats.error} title="Health figures not available" /> : null}
         <PagedTable
           list={list}
-          error={list.error ?? stats.error}
           className="table endpoints-table"
           empty={
             <Empty title="No endpoints yet">

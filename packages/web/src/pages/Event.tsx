@@ -1,19 +1,21 @@
-import { tenantPath, type Delivery, type Endpoint, type HeraldEvent, type Page } from '../api';
-import { Card, CopyButton, Empty, ErrorBox, JsonView, Live, PageHead, Spinner } from '../components/ui';
+import { tenantPath, type Delivery, type HeraldEvent } from '../api';
+import { DeliveryTable } from '../components/DeliveryTable';
+import { PageNotReady, StateView } from '../components/StateView';
+import { Card, CopyButton, Empty, JsonView, Live, PageHead } from '../components/ui';
 import { formatTime } from '../format';
 import { LIVE_MS, useApi } from '../hooks';
-import { DeliveryTable } from './Overview';
+import { Link, path } from '../router';
+import { viewState } from '../state';
 
 /** One event: its payload, formatted, and its delivery to each endpoint, live while any is pending. */
 export function EventPage({ tenantId, eventId }: { tenantId: string; eventId: string }) {
   const base = tenantPath(tenantId, `/events/${encodeURIComponent(eventId)}`);
   const ev = useApi<HeraldEvent>(base);
   const deliveries = useApi<{ data: Delivery[] }>(ev.data ? `${base}/deliveries` : null, { pollMs: LIVE_MS });
-  const endpoints = useApi<Page<Endpoint>>(tenantPath(tenantId, '/endpoints?limit=250'));
-  const urls = new Map((endpoints.data?.data ?? []).map((e) => [e.id, e.url]));
 
-  if (!ev.data) return ev.error ? <ErrorBox error={ev.error} title="Event not available" /> : <Spinner />;
-  const e = ev.data;
+  const state = viewState(ev);
+  if (state.kind !== 'data') return <PageNotReady state={state} title="Event not available" back={<Link to={path('t', tenantId, 'events')}>The event log</Link>} onRetry={ev.reload} />;
+  const e = state.data;
   const raw = JSON.stringify(e.payload);
   return (
     <>
@@ -23,14 +25,13 @@ export function EventPage({ tenantId, eventId }: { tenantId: string; eventId: st
         <div className="muted small">{new TextEncoder().encode(raw).length.toLocaleString()} bytes</div>
       </Card>
       <Card title="Deliveries" actions={<Live updatedAt={deliveries.updatedAt} />}>
-        <ErrorBox error={deliveries.error} />
-        {!deliveries.data ? (
-          <Spinner />
-        ) : !deliveries.data.data.length ? (
-          <Empty title="Delivered nowhere">No endpoint of this tenant subscribed to {e.type} when it was published.</Empty>
-        ) : (
-          <DeliveryTable tenantId={tenantId} rows={deliveries.data.data} endpointUrls={urls} />
-        )}
+        <StateView
+          state={viewState(deliveries, (d) => d.data.length === 0)}
+          onRetry={deliveries.reload}
+          empty={<Empty title="Delivered nowhere">No endpoint of this tenant subscribed to {e.type} when it was published.</Empty>}
+        >
+          {(d) => <DeliveryTable tenantId={tenantId} rows={d.data} />}
+        </StateView>
       </Card>
     </>
   );

@@ -1,15 +1,19 @@
 import { useState, type FormEvent } from 'react';
 import type { EventType } from '../api';
-import { Card, CopyButton, Empty, ErrorBox, Field, JsonView, PageHead, Spinner } from '../components/ui';
+import { StateView } from '../components/StateView';
+import { Card, CopyButton, Empty, ErrorBox, Field, JsonView, PageHead } from '../components/ui';
 import { exampleOf } from '../example';
 import { useAction, useApi } from '../hooks';
+import { useUrlFilters } from '../router';
 import { useSession } from '../session';
+import { viewState } from '../state';
 
 /** The catalogue: what each event type means and carries (schema and an example payload). */
 export function EventTypesPage(_: { tenantId: string }) {
   const s = useSession();
   const list = useApi<{ data: EventType[] }>('/v1/event-types');
-  const [filter, setFilter] = useState('');
+  const [f, setF] = useUrlFilters(['q'] as const);
+  const filter = f.q;
   const rows = (list.data?.data ?? []).filter((t) => !filter || t.name.includes(filter) || (t.description ?? '').toLowerCase().includes(filter.toLowerCase()));
   return (
     <>
@@ -21,25 +25,28 @@ export function EventTypesPage(_: { tenantId: string }) {
             <label className="sr-only" htmlFor="et-filter">
               Filter
             </label>
-            <input id="et-filter" placeholder="Filter" value={filter} onChange={(e) => setFilter(e.target.value)} />
+            <input id="et-filter" placeholder="Filter" value={filter} onChange={(e) => setF({ q: e.target.value }, { replace: true })} />
           </>
         }
         title="Catalogue"
       >
-        <ErrorBox error={list.error} />
-        {list.loading && !list.data ? (
-          <Spinner />
-        ) : !rows.length ? (
-          <Empty title={filter ? 'No event type matches' : 'The catalogue is empty'}>
-            {filter ? null : 'Events of any type can still be published; describing them here tells customers what to expect.'}
-          </Empty>
-        ) : (
-          <div className="et-list">
-            {rows.map((t) => (
-              <EventTypeItem key={t.name} t={t} />
-            ))}
-          </div>
-        )}
+        <StateView
+          state={viewState({ ...list, data: list.data ? rows : undefined }, (r) => r.length === 0)}
+          onRetry={list.reload}
+          empty={
+            <Empty title={filter ? 'No event type matches' : 'The catalogue is empty'}>
+              {filter ? 'Clear the filter to see every type.' : s.kind === 'admin' ? 'Add the first one with "New event type" above. Events of any type can still be published; describing them here tells customers what to expect.' : 'Events of any type can still be published.'}
+            </Empty>
+          }
+        >
+          {(ts) => (
+            <div className="et-list">
+              {ts.map((t) => (
+                <EventTypeItem key={t.name} t={t} />
+              ))}
+            </div>
+          )}
+        </StateView>
       </Card>
     </>
   );

@@ -1,110 +1,174 @@
-import { useState, type FormEvent } from 'react';
-import { qs, tenantPath, type Delivery, type DeliveryStatus, type EventType, type HeraldEvent } from '../api';
-import { Card, Empty, Live, PageHead, PagedTable, StatusBadge, Time } from '../components/ui';
-import { fromLocalInput } from '../format';
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { qs, tenantPath, type Delivery, type DeliveryStatus, type Endpoint, type EventType, type HeraldEvent, type Page } from '../api';
+import { BulkRetry } from '../components/BulkRetry';
+import { DeliveryTable } from '../components/DeliveryTable';
+import { Card, Empty, Live, PageHead, PagedTable, Time } from '../components/ui';
+import { fromLocalInput, toLocalInput } from '../format';
 import { LIVE_MS, useApi, usePagedList } from '../hooks';
-import { Link, navigate, path } from '../router';
+import { Link, navigate, path, useSearch, useUrlFilters } from '../router';
+import { useCanWrite } from '../session';
+import { patternsOf } from '../type-patterns';
 
-interface Filters {
-  type: string;
-  since: string;
-  until: string;
-  status: DeliveryStatus | '';
-}
-
-const NONE: Filters = { type: '', since: '', until: '', status: '' };
+/** The Events page's filters, as kept in the address: times are ISO instants, `q` an event id or `field=value`. */
+const KEYS = ['type', 'endpoint', 'status', 'since', 'until', 'q'] as const;
+type Filters = Record<(typeof KEYS)[number], string>;
 
 /**
- * The event log, newest first, live. Type and time range are filtered by the
- * events API; a delivery status filter lists the deliveries in that status
- * (one row per event and endpoint), as a status belongs to a delivery.
+ * The event log, newest first, live. Every filter lives in the address, so
+ * a filtered view can be shared and reloaded. Type (an exact name or a
+ * pattern such as `campaign.*`) and time filter both lists; a delivery
+ * status or an endpoint lists deliveries instead (one row per event and
+ * endpoint), as those belong to a delivery; the search finds an event by
+ * its id or by a payload field.
  */
 export function EventsPage({ tenantId }: { tenantId: string }) {
-  const [draft, setDraft] = useState<Filters>(NONE);
-  const [filters, setFilters] = useState<Filters>(NONE);
-  const [eventId, setEventId] = useState('');
-  const catalogue = useApi<{ data: EventType[] }>('/v1/event-types');
-
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
-    setFilters(draft);
-  };
-  const open = (e: FormEvent) => {
-    e.preventDefault();
-    if (eventId.trim()) navigate(path('t', tenantId, 'events', eventId.trim()));
-  };
-
+  const [filters, setFilters] = useUrlFilters(KEYS);
+  const search = useSearch();
+  const byDelivery = Boolean(filters.status || filters.endpoint);
   return (
     <>
       <PageHead title="Events" sub="Everything published to this tenant, and where it was delivered." />
       <Card>
-        <form className="filters" onSubmit={apply} aria-label="Filters">
-          <div className="field">
-            <label htmlFor="f-type">Type</label>
-            <input id="f-type" list="f-types" className="mono" value={draft.type} onChange={(e) => setDraft({ ...draft, type: e.target.value })} placeholder="any" />
-            <datalist id="f-types">
-              {(catalogue.data?.data ?? []).map((t) => (
-                <option key={t.name} value={t.name} />
-              ))}
-            </datalist>
-          </div>
-          <div className="field">
-            <label htmlFor="f-since">From</label>
-            <input id="f-since" type="datetime-local" value={draft.since} onChange={(e) => setDraft({ ...draft, since: e.target.value })} />
-          </div>
-          <div className="field">
-            <label htmlFor="f-until">To</label>
-            <input id="f-until" type="datetime-local" value={draft.until} onChange={(e) => setDraft({ ...draft, until: e.target.value })} />
-          </div>
-          <div className="field">
-            <label htmlFor="f-status">Delivery status</label>
-            <select id="f-status" value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.target.value as DeliveryStatus | '' })}>
-              <option value="">any</option>
-              <option value="succeeded">succeeded</option>
-              <option value="failed">failed</option>
-              <option value="pending">pending</option>
-            </select>
-          </div>
-          <div className="filter-actions">
-            <button type="submit" className="btn btn-primary">
-              Apply
-            </button>
-            <button
-              type="button"
-              className="btn btn-ghost"
-              onClick={() => {
-                setDraft(NONE);
-                setFilters(NONE);
-              }}
-            >
-              Clear
-            </button>
-          </div>
-        </form>
-        <form className="inline-form id-search" onSubmit={open}>
-          <label htmlFor="f-id">Event id</label>
-          <input id="f-id" className="mono" value={eventId} onChange={(e) => setEventId(e.target.value)} placeholder="evt_…" />
-          <button type="submit" className="btn" disabled={!eventId.trim()}>
-            Open
-          </button>
-        </form>
+        <FilterPanel active={KEYS.filter((k) => filters[k]).length}>
+          {/* keyed by the address: Back, Forward and a pasted link refill the form */}
+          <FilterForm key={search} tenantId={tenantId} filters={filters} onApply={setFilters} />
+          <SearchForm key={`q${filters.q}`} q={filters.q} onSearch={(q) => setFilters({ q })} disabled={byDelivery} />
+        </FilterPanel>
       </Card>
-      {filters.status ? <DeliveriesByStatus tenantId={tenantId} filters={filters} /> : <EventList tenantId={tenantId} filters={filters} />}
+      {byDelivery ? <DeliveryList tenantId={tenantId} filters={filters} /> : <EventList tenantId={tenantId} filters={filters} onClear={() => setFilters(blank())} />}
     </>
   );
 }
 
-function EventList({ tenantId, filters }: { tenantId: string; filters: Filters }) {
-  const q = qs({ limit: 50, type: filters.type.trim(), since: fromLocalInput(filters.since), until: fromLocalInput(filters.until) });
-  const list = usePagedList<HeraldEvent>(tenantPath(tenantId, `/events${q}`), { pollMs: LIVE_MS });
-  const filtered = filters.type || filters.since || filters.until;
+/** The filters, open on a wide screen and folded on a phone (where they would fill the screen above the list). */
+function FilterPanel({ active, children }: { active: number; children: ReactNode }) {
+  const [open] = useState(() => window.innerWidth > 760);
   return (
-    <Card title="Event log" actions={<Live updatedAt={list.updatedAt} />}>
+    <details className="filter-panel" open={open}>
+      <summary>
+        Filters and search{active ? <span className="chip">{active} active</span> : null}
+      </summary>
+      {children}
+    </details>
+  );
+}
+
+const blank = (): Filters => ({ type: '', endpoint: '', status: '', since: '', until: '', q: '' });
+
+function FilterForm({ tenantId, filters, onApply }: { tenantId: string; filters: Filters; onApply(f: Partial<Filters>): void }) {
+  const catalogue = useApi<{ data: EventType[] }>('/v1/event-types');
+  const endpoints = useApi<Page<Endpoint>>(tenantPath(tenantId, '/endpoints?limit=250'));
+  const local = (iso: string) => (iso ? toLocalInput(new Date(iso)) : '');
+  const [draft, setDraft] = useState({ ...filters, since: local(filters.since), until: local(filters.until) });
+  const set = (k: keyof Filters, v: string) => setDraft({ ...draft, [k]: v });
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    onApply({ ...draft, type: draft.type.trim(), since: fromLocalInput(draft.since) ?? '', until: fromLocalInput(draft.until) ?? '' });
+  };
+  const names = (catalogue.data?.data ?? []).map((t) => t.name);
+  return (
+    <form className="filters" onSubmit={apply} aria-label="Filters">
+      <div className="field">
+        <label htmlFor="f-type">Type</label>
+        <input id="f-type" list="f-types" className="mono" value={draft.type} onChange={(e) => set('type', e.target.value)} placeholder="any, or e.g. invoice.*" />
+        <datalist id="f-types">
+          {[...patternsOf(names), ...names].map((t) => (
+            <option key={t} value={t} />
+          ))}
+        </datalist>
+      </div>
+      <div className="field">
+        <label htmlFor="f-endpoint">Endpoint</label>
+        <select id="f-endpoint" value={draft.endpoint} onChange={(e) => set('endpoint', e.target.value)}>
+          <option value="">any</option>
+          {(endpoints.data?.data ?? []).map((ep) => (
+            <option key={ep.id} value={ep.id}>
+              {ep.url}
+            </option>
+          ))}
+          {draft.endpoint && !endpoints.data?.data.some((ep) => ep.id === draft.endpoint) ? <option value={draft.endpoint}>{draft.endpoint}</option> : null}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="f-status">Delivery status</label>
+        <select id="f-status" value={draft.status} onChange={(e) => set('status', e.target.value)}>
+          <option value="">any</option>
+          <option value="succeeded">succeeded</option>
+          <option value="failed">failed</option>
+          <option value="pending">pending</option>
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="f-since">From</label>
+        <input id="f-since" type="datetime-local" value={draft.since} onChange={(e) => set('since', e.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="f-until">To</label>
+        <input id="f-until" type="datetime-local" value={draft.until} onChange={(e) => set('until', e.target.value)} />
+      </div>
+      <div className="filter-actions">
+        <button type="submit" className="btn btn-primary">
+          Apply
+        </button>
+        <button type="button" className="btn btn-ghost" onClick={() => onApply(blank())}>
+          Clear
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function SearchForm({ q, onSearch, disabled }: { q: string; onSearch(q: string): void; disabled: boolean }) {
+  const [text, setText] = useState(q);
+  return (
+    <form
+      className="inline-form id-search"
+      role="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSearch(text.trim());
+      }}
+    >
+      <label htmlFor="f-q">Search</label>
+      <input id="f-q" className="mono grow" value={text} onChange={(e) => setText(e.target.value)} placeholder="evt_… or a payload field: customer.id=cus_42" disabled={disabled} />
+      <button type="submit" className="btn" disabled={disabled}>
+        Search
+      </button>
+      {disabled ? <span className="muted small">Search looks through events; clear the endpoint and status filters to use it.</span> : null}
+    </form>
+  );
+}
+
+/** The API's query for a search: `field=value` is a payload search, anything else an event id. */
+function searchQuery(q: string): Record<string, string> {
+  if (!q) return {};
+  const eq = q.indexOf('=');
+  if (eq < 0) return { id: q };
+  return { payloadField: q.slice(0, eq).trim(), payloadValue: q.slice(eq + 1).trim() };
+}
+
+function EventList({ tenantId, filters, onClear }: { tenantId: string; filters: Filters; onClear(): void }) {
+  const q = qs({ limit: 50, type: filters.type, since: filters.since, until: filters.until, ...searchQuery(filters.q) });
+  const list = usePagedList<HeraldEvent>(tenantPath(tenantId, `/events${q}`), { pollMs: LIVE_MS });
+  const filtered = Boolean(filters.type || filters.since || filters.until || filters.q);
+  const payloadSearch = filters.q.includes('=');
+  return (
+    <Card title={filters.q ? `Events matching ${filters.q}` : 'Event log'} actions={<Live updatedAt={list.updatedAt} />}>
       <PagedTable
         list={list}
         empty={
           <Empty title={filtered ? 'No events match these filters' : 'No events yet'}>
-            {filtered ? 'Widen the time range or clear the type.' : 'Publish one with POST /v1/tenants/:tenantId/events, or send a test event from an endpoint.'}
+            {filtered ? (
+              <>
+                {payloadSearch && list.hasMore ? 'None among the newest events searched; Load more searches further back. ' : 'Widen the time range or the type, or '}
+                <button type="button" className="link-btn" onClick={onClear}>
+                  clear the filters
+                </button>
+                .
+              </>
+            ) : (
+              'Publish one with POST /v1/tenants/:tenantId/events, or send a test event from an endpoint.'
+            )}
           </Empty>
         }
         head={
@@ -132,46 +196,31 @@ function EventList({ tenantId, filters }: { tenantId: string; filters: Filters }
   );
 }
 
-function DeliveriesByStatus({ tenantId, filters }: { tenantId: string; filters: Filters }) {
-  const list = usePagedList<Delivery>(tenantPath(tenantId, `/deliveries${qs({ limit: 50, status: filters.status })}`), { pollMs: LIVE_MS });
-  const since = fromLocalInput(filters.since);
-  const until = fromLocalInput(filters.until);
-  const type = filters.type.trim();
-  const rows = list.rows.filter(
-    (d) => (!type || d.eventType === type) && (!since || d.createdAt >= since) && (!until || d.createdAt < until),
-  );
+function DeliveryList({ tenantId, filters }: { tenantId: string; filters: Filters }) {
+  const q = qs({ limit: 50, status: filters.status, endpointId: filters.endpoint, eventType: filters.type, since: filters.since, until: filters.until });
+  const list = usePagedList<Delivery>(tenantPath(tenantId, `/deliveries${q}`), { pollMs: LIVE_MS });
+  const status = filters.status as DeliveryStatus | '';
+  const canWrite = useCanWrite();
   return (
-    <Card title={`Events with a ${filters.status} delivery`} actions={<Live updatedAt={list.updatedAt} />}>
+    <Card
+      title={status ? `Events with a ${status} delivery` : 'Deliveries to this endpoint'}
+      actions={
+        <>
+          {status === 'failed' && canWrite ? (
+            <BulkRetry
+              tenantId={tenantId}
+              filter={{ endpointId: filters.endpoint || undefined, eventType: filters.type || undefined, since: filters.since || undefined, until: filters.until || undefined }}
+              onRetried={list.reload}
+            />
+          ) : null}
+          <Live updatedAt={list.updatedAt} />
+        </>
+      }
+    >
       <PagedTable
         list={list}
-        rows={rows}
-        empty={<Empty title={`No ${filters.status} deliveries${list.hasMore ? ' on this page' : ''}`}>{list.hasMore ? 'Load more to look further back.' : null}</Empty>}
-        head={
-          <>
-            <th>Type</th>
-            <th>Event</th>
-            <th>Delivery</th>
-            <th className="hide-sm">Attempts</th>
-            <th>Created</th>
-          </>
-        }
-        row={(d) => (
-          <tr key={d.id}>
-            <td className="mono">{d.eventType}</td>
-            <td className="mono">
-              <Link to={path('t', tenantId, 'events', d.eventId)}>{d.eventId}</Link>
-            </td>
-            <td>
-              <Link to={path('t', tenantId, 'deliveries', d.id)}>
-                <StatusBadge status={d.status} />
-              </Link>
-            </td>
-            <td className="hide-sm">{d.attempts}</td>
-            <td>
-              <Time iso={d.createdAt} />
-            </td>
-          </tr>
-        )}
+        empty={<Empty title={`No ${status ? `${status} ` : ''}deliveries match these filters`}>Widen the time range or the type, or choose another status.</Empty>}
+        table={(rows) => <DeliveryTable tenantId={tenantId} rows={rows} />}
       />
     </Card>
   );
