@@ -30,6 +30,7 @@ interface Ids {
   eventId: string;
   deliveryId: string;
   tokenId: string;
+  sessionId: string;
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
@@ -94,6 +95,9 @@ const BODIES: Record<string, (ids: Ids) => unknown> = {
   [`POST ${TENANT_PREFIX}/portal-links`]: () => ({ expiresInSeconds: 600, platformName: 'Planted' }),
   // the victim's own endpoint id: a scoping bug would retry A's failed deliveries
   [`POST ${TENANT_PREFIX}/deliveries/retry`]: (ids) => ({ endpointId: ids.endpointId, limit: 10 }),
+  [`POST ${TENANT_PREFIX}/listen-sessions`]: () => ({ forwardTo: 'http://localhost:3000/planted' }),
+  // a report for the victim's session: a scoping bug would answer a relay of A's
+  [`POST ${TENANT_PREFIX}/listen-sessions/{sessionId}/reports`]: () => ({ relayId: 'relay_planted', durationMs: 1, status: 200 }),
 };
 
 function fill(path: string, ids: Ids): string {
@@ -122,6 +126,7 @@ const ghostIds = (tenantId = randomId('org')): Ids => ({
   eventId: randomId('evt'),
   tokenId: randomId('tok'),
   deliveryId: randomId('dlv'),
+  sessionId: randomId('ls'),
 });
 
 /** A tenant with an endpoint (receiving on `path`), an event, its delivery, and audit entries. */
@@ -135,7 +140,10 @@ async function seed(tenantId: string, path: string, waitDelivered: boolean): Pro
   if (waitDelivered) await herald.api.waitDelivery(tenantId, deliveryId, (d) => d.status === 'succeeded');
   const tok = await herald.api.post(`/v1/tenants/${tenantId}/tokens`, { name: 'seeded' });
   expect(tok.status).toBe(201);
-  return { tenantId, endpointId: ep.id, eventId: pub.body.id, deliveryId, tokenId: tok.body.id, secret: ep.secret };
+  // a herald listen session (after the publish: its temporary endpoint takes every type)
+  const ls = await herald.api.post(`/v1/tenants/${tenantId}/listen-sessions`, { forwardTo: 'http://localhost:3000/webhooks' });
+  expect(ls.status).toBe(201);
+  return { tenantId, endpointId: ep.id, eventId: pub.body.id, deliveryId, tokenId: tok.body.id, sessionId: ls.body.id, secret: ep.secret };
 }
 
 async function tokenFor(tenantId: string): Promise<string> {
@@ -261,7 +269,7 @@ describe('tenant isolation (generated from /openapi.json)', () => {
   });
 
   it("answers 404 for A's resource ids under B's own tenant path (B's token and the admin's), as for ids that do not exist", async () => {
-    const ops = tenantScoped().filter((o) => /\{(endpointId|eventId|deliveryId)\}/.test(o.path));
+    const ops = tenantScoped().filter((o) => /\{(endpointId|eventId|deliveryId|sessionId)\}/.test(o.path));
     expect(ops.length).toBeGreaterThanOrEqual(10);
     const rowsBefore = await rowsOf(A.tenantId);
     const problems: string[] = [];
@@ -304,6 +312,9 @@ describe('tenant isolation (generated from /openapi.json)', () => {
     // Proves the bodies above are valid and the routes reachable: the 404s are scoping, not validation.
     const problems: string[] = [];
     for (const op of tenantScoped()) {
+      // a session's own stream stays open (server-sent events) and a report needs a relay in
+      // flight: both are exercised with the session's own token in test/listen.test.ts
+      if (/\/listen-sessions\/\{sessionId\}\/(stream|reports)$/.test(op.path)) continue;
       const c = await herald.api.tenant('Control');
       const { secret: _s, ...ids } = await seed(c, '/control', false);
       const res = await call(herald.api.as(await tokenFor(c)), op, ids);
@@ -522,7 +533,13 @@ describe('idempotency keys are per tenant', () => {
 
 describe('audit', () => {
   // Not configuration: publishing events and sending a test event are traffic, recorded as events and deliveries.
-  const TRAFFIC = new Set([`POST ${TENANT_PREFIX}/events`, `POST ${TENANT_PREFIX}/events/batch`, `POST ${TENANT_PREFIX}/endpoints/{endpointId}/test`]);
+  // A listen session's reports are its deliveries' answers (attempts), not configuration.
+  const TRAFFIC = new Set([
+    `POST ${TENANT_PREFIX}/events`,
+    `POST ${TENANT_PREFIX}/events/batch`,
+    `POST ${TENANT_PREFIX}/endpoints/{endpointId}/test`,
+    `POST ${TENANT_PREFIX}/listen-sessions/{sessionId}/reports`,
+  ]);
   // Operations a tenant token may not do (403): done with the admin token.
   const adminOnly = (op: Op) =>
     !op.path.startsWith(TENANT_PREFIX) || (op.path === TENANT_PREFIX ? op.method !== 'GET' : /^\/(tokens(\/\{tokenId\})?|portal-links)$/.test(op.path.slice(TENANT_PREFIX.length)));
