@@ -54,6 +54,7 @@ export class EndpointSettings {
    */
   signature(s: EndpointCreateBody['signature'], prefix = ''): SignatureConfig {
     if (!s || s.scheme === 'standard') return { scheme: 'standard' };
+    if (s.scheme === 'ed25519') return { scheme: 'ed25519' };
     if (RESERVED_HEADERS.has(s.header.toLowerCase())) {
       throw errors.invalidField(`${prefix}signature.header`, `${s.header.toLowerCase()} is set by Herald or by HTTP itself; choose another name (e.g. X-Signature)`);
     }

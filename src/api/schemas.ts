@@ -85,6 +85,10 @@ export const EventTypePatch = Type.Object(
 export const Signature = Type.Union([
   Type.Object({ scheme: Type.Literal('standard') }, { additionalProperties: false }),
   Type.Object(
+    { scheme: Type.Literal('ed25519', { description: 'Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key' }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
     {
       scheme: Type.Literal('hmac-sha256'),
       header: Type.String({ minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
@@ -138,6 +142,7 @@ export const Endpoint = Type.Object({
   disabledReason: Nullable(Type.String()),
   headers: Type.Record(Type.String(), Type.String()),
   signature: Signature,
+  publicKey: Nullable(Type.String({ description: 'ed25519 scheme: the whpk_ public key receivers verify with (null for the HMAC schemes)' })),
   retry: RetryOut,
   timeoutMs: Type.Integer(),
   ordered: Type.Boolean(),
@@ -172,7 +177,10 @@ export const EndpointCreate = Type.Object(
   },
 );
 export const EndpointPatch = Type.Object({ ...endpointFields, url: Type.Optional(endpointFields.url) }, { additionalProperties: false });
-export const SecretBody = Type.Object({ secret: Type.String() });
+export const SecretBody = Type.Object({
+  secret: Type.String(),
+  publicKey: Nullable(Type.String({ description: 'ed25519 scheme: the whpk_ public key of this secret (null for the HMAC schemes)' })),
+});
 export const SecretRotate = Type.Object(
   {
     secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/db.js';
 import type { OldSecret, RetryPolicy, SignatureConfig } from '../delivery/types.js';
 import type { SecretBox } from '../security/secret-box.js';
+import { isSigningKey, publicKeyOf } from '../delivery/signing/ed25519.js';
 
 /** An endpoint as the API shows it (never with its secret). */
 export interface Endpoint {
@@ -14,6 +15,8 @@ export interface Endpoint {
   disabledReason: string | null;
   headers: Record<string, string>;
   signature: SignatureConfig;
+  /** ed25519 scheme: the `whpk_` public key of the current signing key (null for the HMAC schemes). */
+  publicKey: string | null;
   retry: RetryPolicy;
   timeoutMs: number;
   /** Deliver every event one at a time, in publish order. */
@@ -40,6 +43,7 @@ export interface EndpointRow {
   disabled_reason: string | null;
   headers: Record<string, string>;
   signature: SignatureConfig;
+  public_key: string | null;
   retry: RetryPolicy;
   timeout_ms: number;
   ordered: boolean;
@@ -61,6 +65,7 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     disabledReason: r.disabled_reason,
     headers: r.headers,
     signature: r.signature,
+    publicKey: r.public_key,
     retry: r.retry,
     timeoutMs: r.timeout_ms,
     ordered: r.ordered,
@@ -83,6 +88,8 @@ export function withSecrets(r: EndpointRow, box: SecretBox): EndpointWithSecrets
 
 export const openOld = (old: OldSecret[], box: SecretBox): OldSecret[] => old.map((o) => ({ ...o, secret: box.open(o.secret) }));
 const sealOld = (old: OldSecret[], box: SecretBox): OldSecret[] => old.map((o) => ({ ...o, secret: box.seal(o.secret) }));
+/** The public key stored beside a secret: derived from a `whsk_` key, none for HMAC secrets. */
+const publicKeyColumn = (secret: string): string | null => (isSigningKey(secret) ? publicKeyOf(secret) : null);
 
 export interface NewEndpoint {
   id: string;
@@ -103,8 +110,8 @@ export interface NewEndpoint {
 export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `insert into endpoints (id, tenant_id, url, description, event_types, disabled, headers, signature, retry, timeout_ms, secret, ordered,
-                            rate_limit_per_second)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
+                            rate_limit_per_second, public_key)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) returning *`,
     [
       e.id,
       e.tenantId,
@@ -119,6 +126,7 @@ export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBo
       box.seal(e.secret),
       e.ordered,
       e.rateLimitPerSecond,
+      publicKeyColumn(e.secret),
     ],
   );
   return withSecrets(res.rows[0]!, box);
@@ -152,7 +160,8 @@ export type EndpointPatch = Partial<
 export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `update endpoints set url = $3, description = $4, event_types = $5, disabled = $6, disabled_reason = $7,
-       headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, ordered = $14, rate_limit_per_second = $15, updated_at = now()
+       headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, ordered = $14, rate_limit_per_second = $15,
+       public_key = $16, updated_at = now()
      where tenant_id = $1 and id = $2 returning *`,
     [
       e.tenantId,
@@ -170,6 +179,7 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
       JSON.stringify(sealOld(e.oldSecrets, box)),
       e.ordered,
       e.rateLimitPerSecond,
+      publicKeyColumn(e.secret),
     ],
   );
   return withSecrets(res.rows[0]!, box);

@@ -116,6 +116,9 @@ export interface Routes {
             signature?: ({
               scheme: "standard";
             } | {
+              /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+              scheme: "ed25519";
+            } | {
               scheme: "hmac-sha256";
               header: string;
               encoding?: ("hex" | "base64");
@@ -156,6 +159,9 @@ export interface Routes {
           signature?: ({
             scheme: "standard";
           } | {
+            /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+            scheme: "ed25519";
+          } | {
             scheme: "hmac-sha256";
             header: string;
             encoding?: ("hex" | "base64");
@@ -178,6 +184,9 @@ export interface Routes {
         endpointDefaults?: {
           signature?: ({
             scheme: "standard";
+          } | {
+            /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+            scheme: "ed25519";
           } | {
             scheme: "hmac-sha256";
             header: string;
@@ -219,6 +228,9 @@ export interface Routes {
           signature?: ({
             scheme: "standard";
           } | {
+            /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+            scheme: "ed25519";
+          } | {
             scheme: "hmac-sha256";
             header: string;
             encoding?: ("hex" | "base64");
@@ -256,6 +268,9 @@ export interface Routes {
           signature?: ({
             scheme: "standard";
           } | {
+            /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+            scheme: "ed25519";
+          } | {
             scheme: "hmac-sha256";
             header: string;
             encoding?: ("hex" | "base64");
@@ -278,6 +293,9 @@ export interface Routes {
         endpointDefaults?: {
           signature?: ({
             scheme: "standard";
+          } | {
+            /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+            scheme: "ed25519";
           } | {
             scheme: "hmac-sha256";
             header: string;
@@ -442,10 +460,15 @@ export interface Routes {
         signature: ({
           scheme: "standard";
         } | {
+          /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+          scheme: "ed25519";
+        } | {
           scheme: "hmac-sha256";
           header: string;
           encoding?: ("hex" | "base64");
         });
+        /** ed25519 scheme: the whpk_ public key receivers verify with (null for the HMAC schemes) */
+        publicKey: string | null;
         retry: ({
           schedule: Array<number>;
           jitter?: number;
@@ -480,6 +503,9 @@ export interface Routes {
       signature?: ({
         scheme: "standard";
       } | {
+        /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+        scheme: "ed25519";
+      } | {
         scheme: "hmac-sha256";
         header: string;
         encoding?: ("hex" | "base64");
@@ -507,10 +533,15 @@ export interface Routes {
       signature: ({
         scheme: "standard";
       } | {
+        /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+        scheme: "ed25519";
+      } | {
         scheme: "hmac-sha256";
         header: string;
         encoding?: ("hex" | "base64");
       });
+      /** ed25519 scheme: the whpk_ public key receivers verify with (null for the HMAC schemes) */
+      publicKey: string | null;
       retry: ({
         schedule: Array<number>;
         jitter?: number;
@@ -550,10 +581,15 @@ export interface Routes {
       signature: ({
         scheme: "standard";
       } | {
+        /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+        scheme: "ed25519";
+      } | {
         scheme: "hmac-sha256";
         header: string;
         encoding?: ("hex" | "base64");
       });
+      /** ed25519 scheme: the whpk_ public key receivers verify with (null for the HMAC schemes) */
+      publicKey: string | null;
       retry: ({
         schedule: Array<number>;
         jitter?: number;
@@ -586,6 +622,9 @@ export interface Routes {
       signature?: ({
         scheme: "standard";
       } | {
+        /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+        scheme: "ed25519";
+      } | {
         scheme: "hmac-sha256";
         header: string;
         encoding?: ("hex" | "base64");
@@ -612,10 +651,15 @@ export interface Routes {
       signature: ({
         scheme: "standard";
       } | {
+        /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+        scheme: "ed25519";
+      } | {
         scheme: "hmac-sha256";
         header: string;
         encoding?: ("hex" | "base64");
       });
+      /** ed25519 scheme: the whpk_ public key receivers verify with (null for the HMAC schemes) */
+      publicKey: string | null;
       retry: ({
         schedule: Array<number>;
         jitter?: number;
@@ -660,6 +704,8 @@ export interface Routes {
     /** 200 */
     response: {
       secret: string;
+      /** ed25519 scheme: the whpk_ public key of this secret (null for the HMAC schemes) */
+      publicKey: string | null;
     };
   };
   "POST /v1/tenants/{tenantId}/endpoints/{endpointId}/secret/rotate": {
@@ -672,6 +718,8 @@ export interface Routes {
     /** 200 */
     response: {
       secret: string;
+      /** ed25519 scheme: the whpk_ public key of this secret (null for the HMAC schemes) */
+      publicKey: string | null;
     };
   };
   "GET /v1/tenants/{tenantId}/endpoints/{endpointId}/stats": {

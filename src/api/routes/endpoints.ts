@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { SignatureConfig } from '../../delivery/types.js';
 import { newId } from '../../ids.js';
-import { generateSecret } from '../../security/secrets.js';
+import { generateSecret, sameSecretKind } from '../../security/secrets.js';
 import { EndpointSettings } from '../endpoint-settings.js';
 import { recordAudit } from '../../store/audit.js';
 import { listDeliveriesOfEvent, recoverDeliveries } from '../../store/deliveries.js';
@@ -77,7 +77,7 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         timeoutMs: validTimeout(b.timeoutMs ?? defaults.timeoutMs),
         ordered: b.ordered ?? false,
         rateLimitPerSecond: b.rateLimitPerSecond ?? null,
-        secret: b.secret === undefined ? generateSecret() : validSecret(b.secret, signature),
+        secret: b.secret === undefined ? generateSecret(signature.scheme) : validSecret(b.secret, signature),
       };
       const created = await ctx.db.transaction(async (tx) => {
         if (!(await getTenant(tx, tenantId))) throw errors.notFound('tenant');
@@ -118,9 +118,14 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         const cur = await getEndpointForUpdate(tx, tenantId, endpointId, ctx.secrets);
         if (!cur) throw errors.notFound('endpoint');
         const signature = b.signature ? validSignature(b.signature) : cur.signature;
-        if (b.signature) validSecret(cur.secret, signature);
+        // An HMAC secret cannot sign ed25519 nor a whsk_ key HMAC: a change of
+        // kind comes with a new secret (GET …/secret shows it) and ends every
+        // grace period, since the old secrets cannot sign the new scheme.
+        const newKind = !sameSecretKind(cur.signature.scheme, signature.scheme);
+        if (b.signature && !newKind) validSecret(cur.secret, signature);
         const next: EndpointWithSecrets = {
           ...cur,
+          ...(newKind ? { secret: generateSecret(signature.scheme), oldSecrets: [] } : {}),
           url: b.url !== undefined ? validUrl(b.url) : cur.url,
           description: b.description ?? cur.description,
           eventTypes: b.eventTypes !== undefined ? b.eventTypes : cur.eventTypes,
@@ -135,7 +140,10 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         };
         const saved = await saveEndpoint(tx, next, ctx.secrets);
         const action = b.disabled === true && !cur.disabled ? 'endpoint.disabled' : b.disabled === false && cur.disabled ? 'endpoint.enabled' : 'endpoint.updated';
-        await recordAudit(tx, { tenantId, actor: actorOf(req), action, targetType: 'endpoint', targetId: endpointId, details: { changed: Object.keys(b) } });
+        await recordAudit(tx, {
+          tenantId, actor: actorOf(req), action, targetType: 'endpoint', targetId: endpointId,
+          details: { changed: Object.keys(b), ...(newKind ? { secretReplaced: true } : {}) },
+        });
         return publicEndpoint(saved);
       });
     },

@@ -88,7 +88,7 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
       </Card>
 
       <div className="grid-2 cards">
-        <SecretCard base={base} />
+        <SecretCard base={base} publicKey={e.publicKey} />
         <Card title="Settings">
           <dl className="dl">
             <dt>Events</dt>
@@ -209,26 +209,46 @@ function TestResult({ tenantId, deliveryId }: { tenantId: string; deliveryId: st
   );
 }
 
-/** The signing secret: hidden until asked for; rotation keeps the old one signing for a grace period. */
-function SecretCard({ base }: { base: string }) {
+/**
+ * The signing secret: hidden until asked for; rotation keeps the old one
+ * signing for a grace period. An ed25519 endpoint's public key is no
+ * secret: shown to everyone who sees the endpoint, portal readers included.
+ */
+function SecretCard({ base, publicKey }: { base: string; publicKey: string | null }) {
   const { client } = useSession();
   const canWrite = useCanWrite();
   const [secret, setSecret] = useState<string | null>(null);
   const [rotated, setRotated] = useState(false);
   const [confirm, setConfirm] = useState(false);
+  const [shownKey, setShownKey] = useState<string | null>(null);
   const reveal = useAction(async () => setSecret((await client.get<{ secret: string }>(`${base}/secret`)).secret));
   const rotate = useAction(async () => {
-    const r = await client.post<{ secret: string }>(`${base}/secret/rotate`, {});
+    const r = await client.post<{ secret: string; publicKey: string | null }>(`${base}/secret/rotate`, {});
     setSecret(r.secret);
+    setShownKey(r.publicKey);
     setRotated(true);
     setConfirm(false);
   });
+  const key = shownKey ?? publicKey;
   return (
-    <Card title="Signing secret">
-      <p className="muted small">Your receiver verifies each delivery's signature with this secret.</p>
+    <Card title={key ? 'Signing key (ed25519)' : 'Signing secret'}>
+      {key ? (
+        <>
+          <p className="muted small">Your receiver verifies each delivery's v1a signature with this public key.</p>
+          <div className="secret-row">
+            <code className="secret mono" data-testid="public-key">
+              {key}
+            </code>
+            <CopyButton text={key} />
+          </div>
+          <p className="muted small">The private key below signs; only Herald needs it.</p>
+        </>
+      ) : (
+        <p className="muted small">Your receiver verifies each delivery's signature with this secret.</p>
+      )}
       <div className="secret-row">
         <code className="secret mono" data-testid="secret">
-          {secret ?? 'whsec_' + '•'.repeat(24)}
+          {secret ?? (key ? 'whsk_' : 'whsec_') + '•'.repeat(24)}
         </code>
         {!canWrite ? (
           <span className="muted small">Read-only access cannot reveal the secret.</span>

@@ -77,7 +77,7 @@ function toBody(f: FormState): { body?: Record<string, unknown>; problem?: strin
   const body: Record<string, unknown> = { url: f.url.trim(), description: f.description };
   body.eventTypes = f.allEvents ? null : f.types;
   if (!f.allEvents && !f.types.length) return { problem: 'Choose at least one event type, or "All event types".' };
-  body.signature = f.scheme === 'standard' ? { scheme: 'standard' } : { scheme: 'hmac-sha256', header: f.sigHeader.trim(), encoding: f.encoding };
+  body.signature = f.scheme === 'hmac-sha256' ? { scheme: 'hmac-sha256', header: f.sigHeader.trim(), encoding: f.encoding } : { scheme: f.scheme };
   if (f.retryMode === 'schedule') {
     const parts = f.schedule.split(/[\s,]+/).filter(Boolean).map(Number);
     if (parts.some((n) => !Number.isFinite(n) || n < 0)) return { problem: 'Retry schedule: seconds separated by commas, e.g. 5, 60, 600.' };
@@ -225,6 +225,7 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
             <Field label="Scheme" htmlFor="ep-scheme">
               <select id="ep-scheme" value={f.scheme} onChange={(e) => set('scheme', e.target.value as Signature['scheme'])}>
                 <option value="standard">Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)</option>
+                <option value="ed25519">Standard Webhooks, ed25519 (v1a: receivers verify with a public key)</option>
                 <option value="hmac-sha256">HMAC-SHA256 of the body in a header of your choice</option>
               </select>
             </Field>
@@ -242,6 +243,9 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
               </>
             ) : null}
           </div>
+          {editing && existing.data && (existing.data.signature.scheme === 'ed25519') !== (f.scheme === 'ed25519') ? (
+            <div className="notice small">Changing between ed25519 and the HMAC schemes replaces the signing secret: receivers need the new one.</div>
+          ) : null}
         </Card>
 
         <Card title="Retries and timeout">
