@@ -82,6 +82,11 @@ export const EventTypePatch = Type.Object(
 );
 
 // --- endpoints ---------------------------------------------------------------
+/**
+ * A payload filter: free JSON by schema (its grammar is checked by
+ * src/filters/parse-filter.ts, which names the bad operator or path).
+ */
+const FilterJson = (description: string) => JsonObject(description);
 export const Signature = Type.Union([
   Type.Object({ scheme: Type.Literal('standard') }, { additionalProperties: false }),
   Type.Object(
@@ -147,6 +152,7 @@ export const Endpoint = Type.Object({
   timeoutMs: Type.Integer(),
   ordered: Type.Boolean(),
   rateLimitPerSecond: Nullable(Type.Number()),
+  filter: Nullable(FilterJson('payload filter events must match to be delivered here (null: none)')),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -163,6 +169,13 @@ const endpointFields = {
   ordered: Type.Optional(Type.Boolean({ description: 'deliver every event to this endpoint one at a time, in publish order' })),
   rateLimitPerSecond: Type.Optional(
     Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 100_000, description: 'most deliveries per second to this endpoint (null = no limit)' })),
+  ),
+  filter: Type.Optional(
+    Nullable(
+      FilterJson(
+        'matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it)',
+      ),
+    ),
   ),
 };
 export const EndpointCreate = Type.Object(
@@ -192,6 +205,28 @@ export const TestEvent = Type.Object(
   { eventType: Type.Optional(EventTypeName), payload: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
   { additionalProperties: false },
 );
+export const FilterTest = Type.Object(
+  {
+    event: Type.Object(
+      {
+        id: Type.Optional(Type.String({ maxLength: 200 })),
+        type: Type.Optional(Type.String({ maxLength: 200 })),
+        createdAt: Type.Optional(Timestamp),
+        payload: Type.Optional(JsonObject('the sample event payload')),
+      },
+      { additionalProperties: false, description: 'a sample event; id, type and createdAt default to evt_sample, herald.test and now' },
+    ),
+    filter: Type.Optional(Nullable(FilterJson("a filter to try instead of the endpoint's saved one (e.g. before saving it)"))),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ event: { type: 'invoice.paid', payload: { amount: 250, currency: 'EUR' } }, filter: { payload: { amount: { $gte: 100 } } } }],
+  },
+);
+export const FilterTestResult = Type.Object({
+  matches: Type.Boolean({ description: 'whether this event would be delivered to the endpoint (its event types aside)' }),
+  reason: Type.String({ description: 'the condition that decided it' }),
+});
 export const Recover = Type.Object({ since: Timestamp, until: Type.Optional(Timestamp) }, { additionalProperties: false });
 
 // --- tenants -----------------------------------------------------------------

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/db.js';
 import type { OldSecret, RetryPolicy, SignatureConfig } from '../delivery/types.js';
 import type { SecretBox } from '../security/secret-box.js';
 import { isSigningKey, publicKeyOf } from '../delivery/signing/ed25519.js';
+import { filterColumns, type EndpointFilter } from '../filters/endpoint-filter.js';
 
 /** An endpoint as the API shows it (never with its secret). */
 export interface Endpoint {
@@ -23,6 +24,8 @@ export interface Endpoint {
   ordered: boolean;
   /** Most deliveries per second to this endpoint, across all workers (null = no limit). */
   rateLimitPerSecond: number | null;
+  /** Events must match this payload filter to be delivered here (null = every event of its types). */
+  filter: EndpointFilter;
   createdAt: string;
   updatedAt: string;
 }
@@ -48,6 +51,7 @@ export interface EndpointRow {
   timeout_ms: number;
   ordered: boolean;
   rate_limit_per_second: number | null;
+  filter: Record<string, unknown> | null;
   secret: string;
   old_secrets: OldSecret[];
   created_at: Date;
@@ -70,6 +74,7 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     timeoutMs: r.timeout_ms,
     ordered: r.ordered,
     rateLimitPerSecond: r.rate_limit_per_second === null ? null : Number(r.rate_limit_per_second),
+    filter: r.filter,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
@@ -90,6 +95,11 @@ export const openOld = (old: OldSecret[], box: SecretBox): OldSecret[] => old.ma
 const sealOld = (old: OldSecret[], box: SecretBox): OldSecret[] => old.map((o) => ({ ...o, secret: box.seal(o.secret) }));
 /** The public key stored beside a secret: derived from a `whsk_` key, none for HMAC secrets. */
 const publicKeyColumn = (secret: string): string | null => (isSigningKey(secret) ? publicKeyOf(secret) : null);
+/** The filter's three columns, in the order the statements below list them. */
+const filterParams = (filter: EndpointFilter): [string | null, string | null, string | null] => {
+  const c = filterColumns(filter);
+  return [c.filter, c.filter_path, c.filter_vars];
+};
 
 export interface NewEndpoint {
   id: string;
@@ -104,14 +114,15 @@ export interface NewEndpoint {
   timeoutMs: number;
   ordered: boolean;
   rateLimitPerSecond: number | null;
+  filter: EndpointFilter;
   secret: string;
 }
 
 export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `insert into endpoints (id, tenant_id, url, description, event_types, disabled, headers, signature, retry, timeout_ms, secret, ordered,
-                            rate_limit_per_second, public_key)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) returning *`,
+                            rate_limit_per_second, public_key, filter, filter_path, filter_vars)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) returning *`,
     [
       e.id,
       e.tenantId,
@@ -127,6 +138,7 @@ export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBo
       e.ordered,
       e.rateLimitPerSecond,
       publicKeyColumn(e.secret),
+      ...filterParams(e.filter),
     ],
   );
   return withSecrets(res.rows[0]!, box);
@@ -153,7 +165,7 @@ export async function listEndpoints(q: Queryable, tenantId: string, opts: { limi
 }
 
 export type EndpointPatch = Partial<
-  Pick<NewEndpoint, 'url' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered' | 'rateLimitPerSecond'>
+  Pick<NewEndpoint, 'url' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered' | 'rateLimitPerSecond' | 'filter'>
 > & { disabledReason?: string | null };
 
 /** Writes a full new version of the endpoint's settings (the caller merged the patch). */
@@ -161,7 +173,7 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
   const res = await q.query<EndpointRow>(
     `update endpoints set url = $3, description = $4, event_types = $5, disabled = $6, disabled_reason = $7,
        headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, ordered = $14, rate_limit_per_second = $15,
-       public_key = $16, updated_at = now()
+       public_key = $16, filter = $17, filter_path = $18, filter_vars = $19, updated_at = now()
      where tenant_id = $1 and id = $2 returning *`,
     [
       e.tenantId,
@@ -180,6 +192,7 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
       e.ordered,
       e.rateLimitPerSecond,
       publicKeyColumn(e.secret),
+      ...filterParams(e.filter),
     ],
   );
   return withSecrets(res.rows[0]!, box);

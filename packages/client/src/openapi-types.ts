@@ -483,6 +483,8 @@ export interface Routes {
         timeoutMs: number;
         ordered: boolean;
         rateLimitPerSecond: number | null;
+        /** payload filter events must match to be delivered here (null: none) */
+        filter: Record<string, unknown> | null;
         createdAt: string;
         updatedAt: string;
       }>;
@@ -516,6 +518,8 @@ export interface Routes {
       ordered?: boolean;
       /** most deliveries per second to this endpoint (null = no limit) */
       rateLimitPerSecond?: number | null;
+      /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
+      filter?: Record<string, unknown> | null;
       secret?: string;
     };
     /** 201 */
@@ -556,6 +560,8 @@ export interface Routes {
       timeoutMs: number;
       ordered: boolean;
       rateLimitPerSecond: number | null;
+      /** payload filter events must match to be delivered here (null: none) */
+      filter: Record<string, unknown> | null;
       createdAt: string;
       updatedAt: string;
     } & {
@@ -604,6 +610,8 @@ export interface Routes {
       timeoutMs: number;
       ordered: boolean;
       rateLimitPerSecond: number | null;
+      /** payload filter events must match to be delivered here (null: none) */
+      filter: Record<string, unknown> | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -635,6 +643,8 @@ export interface Routes {
       ordered?: boolean;
       /** most deliveries per second to this endpoint (null = no limit) */
       rateLimitPerSecond?: number | null;
+      /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
+      filter?: Record<string, unknown> | null;
     };
     /** 200 */
     response: {
@@ -674,6 +684,8 @@ export interface Routes {
       timeoutMs: number;
       ordered: boolean;
       rateLimitPerSecond: number | null;
+      /** payload filter events must match to be delivered here (null: none) */
+      filter: Record<string, unknown> | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -684,6 +696,29 @@ export interface Routes {
     body: never;
     /** 200 */
     response: void;
+  };
+  "POST /v1/tenants/{tenantId}/endpoints/{endpointId}/filter/test": {
+    params: { tenantId: string; endpointId: string };
+    query: never;
+    body: {
+      /** a sample event; id, type and createdAt default to evt_sample, herald.test and now */
+      event: {
+        id?: string;
+        type?: string;
+        createdAt?: string;
+        /** the sample event payload */
+        payload?: Record<string, unknown>;
+      };
+      /** a filter to try instead of the endpoint's saved one (e.g. before saving it) */
+      filter?: Record<string, unknown> | null;
+    };
+    /** 200 */
+    response: {
+      /** whether this event would be delivered to the endpoint (its event types aside) */
+      matches: boolean;
+      /** the condition that decided it */
+      reason: string;
+    };
   };
   "POST /v1/tenants/{tenantId}/endpoints/{endpointId}/recover": {
     params: { tenantId: string; endpointId: string };

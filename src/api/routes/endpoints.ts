@@ -77,6 +77,7 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         timeoutMs: validTimeout(b.timeoutMs ?? defaults.timeoutMs),
         ordered: b.ordered ?? false,
         rateLimitPerSecond: b.rateLimitPerSecond ?? null,
+        filter: rules.filter(b.filter),
         secret: b.secret === undefined ? generateSecret(signature.scheme) : validSecret(b.secret, signature),
       };
       const created = await ctx.db.transaction(async (tx) => {
@@ -137,6 +138,7 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
           timeoutMs: b.timeoutMs !== undefined ? validTimeout(b.timeoutMs) : cur.timeoutMs,
           ordered: b.ordered ?? cur.ordered,
           rateLimitPerSecond: b.rateLimitPerSecond !== undefined ? b.rateLimitPerSecond : cur.rateLimitPerSecond,
+          filter: b.filter !== undefined ? rules.filter(b.filter) : cur.filter,
         };
         const saved = await saveEndpoint(tx, next, ctx.secrets);
         const action = b.disabled === true && !cur.disabled ? 'endpoint.disabled' : b.disabled === false && cur.disabled ? 'endpoint.enabled' : 'endpoint.updated';
