@@ -4,6 +4,7 @@ import { Card, ErrorBox, Field, PageHead, Spinner } from '../components/ui';
 import { useAction, useApi } from '../hooks';
 import { Link, navigate, path } from '../router';
 import { useSession } from '../session';
+import { FilterCard, filterText, parseFilterText } from './FilterCard';
 
 type RetryMode = 'default' | 'schedule' | 'exponential';
 interface HeaderRow {
@@ -28,6 +29,8 @@ interface FormState {
   factor: string;
   timeoutMs: string;
   headers: HeaderRow[];
+  /** The payload filter as JSON text; empty for none. */
+  filter: string;
 }
 
 const EMPTY: FormState = {
@@ -46,6 +49,7 @@ const EMPTY: FormState = {
   factor: '2',
   timeoutMs: '',
   headers: [],
+  filter: '',
 };
 
 let rowKey = 1;
@@ -69,6 +73,7 @@ function fromEndpoint(e: Endpoint): FormState {
     factor: 'backoff' in r ? String(r.factor ?? 2) : EMPTY.factor,
     timeoutMs: String(e.timeoutMs),
     headers: Object.entries(e.headers).map(([name, value]) => ({ key: rowKey++, name, value })),
+    filter: filterText(e.filter),
   };
 }
 
@@ -95,6 +100,9 @@ function toBody(f: FormState): { body?: Record<string, unknown>; problem?: strin
   const headers: Record<string, string> = {};
   for (const h of f.headers) if (h.name.trim()) headers[h.name.trim()] = h.value;
   body.headers = headers;
+  const filter = parseFilterText(f.filter);
+  if (filter.problem) return { problem: filter.problem };
+  body.filter = filter.filter;
   return { body };
 }
 
@@ -219,6 +227,8 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
             </div>
           ) : null}
         </Card>
+
+        <FilterCard tenantId={tenantId} endpointId={endpointId} value={f.filter} onChange={(v) => set('filter', v)} />
 
         <Card title="Signature">
           <div className="grid-2">
