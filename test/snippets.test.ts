@@ -134,7 +134,7 @@ const SNIPPETS: Snippet[] = [
     file: 'go/receiver.go',
     tool: ['go', 'version'],
     apt: 'golang-go',
-    configs: [STANDARD, HMAC_HEX, HMAC_B64],
+    configs: [STANDARD, ED25519, HMAC_HEX, HMAC_B64],
     // Compiled once (stdlib only: nothing is fetched), then each receiver is the binary.
     async prepare(work) {
       const r = await run('go', ['build', '-o', join(work, 'receiver'), 'receiver.go'], {
