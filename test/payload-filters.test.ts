@@ -120,6 +120,10 @@ describe('saving', () => {
       [{ $or: [] }, 'filter.$or', /non-empty array/],
       [{ $and: [5] }, 'filter.$and[0]', /object/],
       [{ $gte: 5 }, 'filter.$gte', /needs a path/],
+      [{ payload: { a: {} } }, 'filter.payload.a', /empty object/],
+      [{ payload: { a: { $in: Array.from({ length: 90 }, () => 'x'.repeat(200)) } } }, 'filter', /at most 16384 characters/],
+      [{ $and: [{}] }, 'filter.$and[0]', /empty object/],
+      [{ payload: { a: { $not: {} } } }, 'filter.payload.a.$not', /empty object/],
       [{ payload: { a: { $in: Array.from({ length: 101 }, (_, i) => i) } } }, 'filter.payload.a.$in', /at most 100/],
     ];
     for (const [filter, field, message] of cases) {

@@ -52,6 +52,8 @@ export const FILTER_LIMITS = {
   depth: 16,
   /** Characters of one key or string value at most. */
   stringLength: 1000,
+  /** Characters of the whole filter as JSON at most. */
+  jsonLength: 16_384,
 } as const;
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -68,6 +70,7 @@ class Parser {
       return this.leaf('$eq', v, path, field);
     }
     const keys = Object.keys(v);
+    if (keys.length === 0) throw new FilterError(field, 'an empty object is no condition: remove it, or use {"$exists": true}');
     const ops = keys.filter((k) => k.startsWith('$'));
     if (ops.length > 0 && ops.length < keys.length) {
       throw new FilterError(field, `mixes operators (${ops.join(', ')}) with keys (${keys.filter((k) => !k.startsWith('$')).join(', ')}); nest the keys or use $and`);
@@ -163,5 +166,6 @@ class Parser {
 export function parseFilter(filter: unknown, prefix = 'filter'): FilterNode | null {
   if (!isPlainObject(filter)) throw new FilterError(prefix, 'must be a JSON object (or null for no filter)');
   if (Object.keys(filter).length === 0) return null;
+  if (JSON.stringify(filter).length > FILTER_LIMITS.jsonLength) throw new FilterError(prefix, `at most ${FILTER_LIMITS.jsonLength} characters of JSON`);
   return new Parser().condition(filter, [], prefix, 0);
 }
