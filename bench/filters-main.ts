@@ -21,12 +21,22 @@ try {
     seconds,
     endpoints,
     modes,
-    onResult: (r) => progress(`filters ${r.mode}: ${r.eventsPerSec.toFixed(1)} events/s (${fmtInt(r.eventsPerSec * r.deliveriesPerEvent)} deliveries/s, ${r.deliveriesPerEvent} per event)`),
+    onResult: (r) =>
+      progress(
+        `filters ${r.mode}: ${r.eventsPerSec.toFixed(1)} events/s (${fmtInt(r.eventsPerSec * r.deliveriesPerEvent)} deliveries/s, ${r.deliveriesPerEvent} per event); ` +
+          `CPU per event: api ${r.apiCpuMsPerEvent?.toFixed(2)} ms, PostgreSQL ${r.postgresCpuMsPerEvent?.toFixed(2)} ms`,
+      ),
   });
   const base = median(results.filter((r) => r.mode === 'none').map((r) => r.eventsPerSec));
   for (const mode of modes) {
-    const m = median(results.filter((r) => r.mode === mode).map((r) => r.eventsPerSec));
-    progress(`median ${mode}: ${m.toFixed(1)} events/s over ${runs} runs` + (mode !== 'none' && base ? ` = ${(m / base).toFixed(3)} of none` : ''));
+    const of = results.filter((r) => r.mode === mode);
+    const m = median(of.map((r) => r.eventsPerSec));
+    const cpu = median(of.map((r) => (r.apiCpuMsPerEvent ?? Number.NaN) + (r.postgresCpuMsPerEvent ?? Number.NaN)));
+    progress(
+      `median ${mode}: ${m.toFixed(1)} events/s over ${runs} runs` +
+        (mode !== 'none' && base ? ` = ${(m / base).toFixed(3)} of none` : '') +
+        `; CPU (api + PostgreSQL) ${cpu.toFixed(2)} ms per event`,
+    );
   }
 } finally {
   await exit.cleanup();

@@ -12,6 +12,7 @@
  * - `selective`: 1,000 endpoints whose filters match one event in ten
  *   (`shard`), the use filters are for: 100 deliveries per event.
  */
+import { CpuSampler } from './cpu.js';
 import { openStack } from './stack.js';
 import { nowMs, payloadOfSize } from './util.js';
 
@@ -24,6 +25,13 @@ export interface FilterResult {
   events: number;
   eventsPerSec: number;
   deliveriesPerEvent: number;
+  /**
+   * CPU milliseconds per event of `herald api` and of the PostgreSQL backends
+   * of the bench database (WAL writer and checkpointer included): less
+   * sensitive than the rate to what else runs on the machine.
+   */
+  apiCpuMsPerEvent: number | null;
+  postgresCpuMsPerEvent: number | null;
 }
 
 const CLIENTS = 8;
@@ -73,6 +81,8 @@ export async function runFilters(o: { runs: number; seconds: number; endpoints: 
         const seconds = run === 0 ? Math.min(2, o.seconds) : o.seconds;
         let events = 0;
         let deliveries = 0;
+        const sampler = new CpuSampler({ api: api.pid }, stack.db.name);
+        sampler.begin();
         const start = nowMs();
         const end = start + seconds * 1000;
         await Promise.all(
@@ -85,8 +95,19 @@ export async function runFilters(o: { runs: number; seconds: number; endpoints: 
           }),
         );
         const took = (nowMs() - start) / 1000;
+        const cpu = sampler.end();
         if (run === 0) continue;
-        const r = { mode, endpoints: o.endpoints, seconds: took, events, eventsPerSec: events / took, deliveriesPerEvent: deliveries / events };
+        const perEvent = (pct: number | null | undefined) => (pct === null || pct === undefined ? null : (pct / 100) * cpu.seconds * 1000 / events);
+        const r: FilterResult = {
+          mode,
+          endpoints: o.endpoints,
+          seconds: took,
+          events,
+          eventsPerSec: events / took,
+          deliveriesPerEvent: deliveries / events,
+          apiCpuMsPerEvent: perEvent(cpu.procs.api),
+          postgresCpuMsPerEvent: perEvent(cpu.postgres),
+        };
         out.push(r);
         o.onResult?.(r);
       }
