@@ -109,7 +109,9 @@ with input as (
     join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled
      and (($8::text is null and (ep.event_types && ty.patterns or (ep.event_types is null and ty.open))) or ep.id = $8)
     join (select distinct on (id) id, ord, dlv_base, doc from input order by id, ord) i on i.id = ev.id
-   where ep.filter_path is null or $8::text is not null or jsonb_path_match(i.doc, ep.filter_path, ep.filter_vars, true)
+   -- i.id = ev.id again, before the filter: a nested loop checks both as one join filter, the filter first,
+   -- which evaluated every filter for every (event, event, endpoint) of the batch: quadratic in the batch
+   where ep.filter_path is null or $8::text is not null or (i.id = ev.id and jsonb_path_match(i.doc, ep.filter_path, ep.filter_vars, true))
    order by i.ord, ep.id
   returning id, tenant_id, event_id, endpoint_id, created_at, ordering_key, seq
 ), q as (
