@@ -20,7 +20,8 @@
  *   BENCH_STEADY_SECONDS  publishing time of each steady-state run (default 60)
  *   BENCH_STEADY_SHAPES   steady-state shapes, comma-separated: serve,split,embedded (default all three)
  *   BENCH_STEADY_LONG_SECONDS  the long steady-state run (default 600)
- *   BENCH_ONLY       comma list of steady,steadylong,raw,sustained,latency,intake,fanout,noisy,storm,memory,idle,backlog (default all)
+ *   BENCH_ONLY       comma list of steady,steadylong,raw,sustained,latency,intake,fanout,filters,noisy,storm,memory,idle,backlog (default all)
+ *                    (filters prints its numbers and is not in the report; node dist-bench/bench/filters-main.js runs it alone with medians)
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -38,6 +39,7 @@ import { consoleSummary, writeReport, type BenchResults, type RawRun } from './r
 import { runSustained, type SustainedResult } from './sustained.js';
 import { runBacklog } from './backlog.js';
 import { runFanout } from './fanout.js';
+import { runFilters } from './filters.js';
 import { runIdle } from './idle.js';
 import { runIntake } from './intake.js';
 import { runStorm } from './storm.js';
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   const steadyLongSeconds = envInt('BENCH_STEADY_LONG_SECONDS', 600);
   const steadyShapes = (process.env.BENCH_STEADY_SHAPES || 'serve,split,embedded').split(',').map((s) => s.trim()) as SteadyShape[];
   const only = new Set(
-    (process.env.BENCH_ONLY || 'steady,steadylong,raw,sustained,latency,intake,fanout,noisy,storm,memory,idle,backlog').split(',').map((s) => s.trim()),
+    (process.env.BENCH_ONLY || 'steady,steadylong,raw,sustained,latency,intake,fanout,filters,noisy,storm,memory,idle,backlog').split(',').map((s) => s.trim()),
   );
   const rawSeconds = Math.max(1, seconds / 2);
 
@@ -246,6 +248,16 @@ async function main(): Promise<void> {
       const f = await runFanout({ run, receiver, endpoints: fanoutEndpoints, events: 5 });
       more.fanout.push(f);
       progress(`run ${run}/${runs}: fan-out: all ${fmtInt(f.endpoints)} arrived after ${f.allArrivedMs.map(fmtInt).join(', ')} ms`);
+    }
+    if (only.has('filters')) {
+      progress(`run ${run}/${runs}: publish to ${fmtInt(fanoutEndpoints)} endpoints with and without payload filters`);
+      await runFilters({
+        runs: 1,
+        seconds: intakeSeconds,
+        endpoints: fanoutEndpoints,
+        modes: ['none', 'all-match', 'selective'],
+        onResult: (r) => progress(`run ${run}/${runs}: filters ${r.mode}: ${fmt1(r.eventsPerSec)} events/s (${r.deliveriesPerEvent} deliveries per event)`),
+      });
     }
     if (only.has('noisy')) {
       progress(`run ${run}/${runs}: noisy neighbour (one endpoint of ${endpoints} never answers)`);

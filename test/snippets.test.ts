@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createPrivateKey, randomBytes, sign as signWith } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ const EXAMPLES = join(ROOT, 'examples/receivers');
 const GUIDE = join(ROOT, 'docs/verifying.md');
 const REQUIRE_TOOLCHAINS = process.env.HERALD_SNIPPETS_REQUIRE_TOOLCHAINS === '1';
 
-type Scheme = 'standard' | 'hmac-sha256';
+type Scheme = 'standard' | 'ed25519' | 'hmac-sha256';
 interface Config {
   label: string;
   scheme: Scheme;
@@ -35,10 +35,28 @@ interface Config {
   encoding?: 'hex' | 'base64';
   /** A fresh secret of the kind the configuration uses. */
   secret(): string;
+  /** Environment the receiver verifies with, when not the secret itself (ed25519: the public key). */
+  receiverEnv?(secret: string): Record<string, string>;
+  /** Standard Webhooks schemes: the `webhook-signature` value of a message under `secret`. */
+  sign?(secret: string, id: string, timestamp: string, body: string): string;
 }
 
 const whsec = () => 'whsec_' + randomBytes(32).toString('base64');
-const STANDARD: Config = { label: 'standard', scheme: 'standard', secret: whsec };
+const STANDARD: Config = { label: 'standard', scheme: 'standard', secret: whsec, sign: (...a) => signStandard(...a) };
+/** ed25519 keys as Herald takes them: `whsk_` + base64(seed ‖ public key); receivers get `whpk_` + base64(public key). */
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+const ed25519Key = (whsk: string) => createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, Buffer.from(whsk.slice(5), 'base64').subarray(0, 32)]), format: 'der', type: 'pkcs8' });
+const ED25519: Config = {
+  label: 'ed25519',
+  scheme: 'ed25519',
+  secret() {
+    const seed = randomBytes(32);
+    const x = ed25519Key('whsk_' + seed.toString('base64')).export({ format: 'jwk' }).x!;
+    return 'whsk_' + Buffer.concat([seed, Buffer.from(x, 'base64url')]).toString('base64');
+  },
+  receiverEnv: (whsk) => ({ PUBLIC_KEY: 'whpk_' + Buffer.from(whsk.slice(5), 'base64').subarray(32).toString('base64') }),
+  sign: (whsk, id, ts, body) => 'v1a,' + signWith(null, Buffer.from(`${id}.${ts}.${body}`), ed25519Key(whsk)).toString('base64'),
+};
 const HMAC_HEX: Config = {
   label: 'hmac-sha256 hex',
   scheme: 'hmac-sha256',
@@ -73,6 +91,13 @@ const SNIPPETS: Snippet[] = [
     command: () => ({ cmd: process.execPath, args: ['standard.mjs'], cwd: join(EXAMPLES, 'node') }),
   },
   {
+    name: 'Node.js (node:crypto), ed25519',
+    file: 'node/ed25519.mjs',
+    tool: [process.execPath, '--version'],
+    configs: [ED25519],
+    command: () => ({ cmd: process.execPath, args: ['ed25519.mjs'], cwd: join(EXAMPLES, 'node') }),
+  },
+  {
     name: 'Node.js (node:crypto), header-HMAC',
     file: 'node/hmac.mjs',
     tool: [process.execPath, '--version'],
@@ -83,7 +108,7 @@ const SNIPPETS: Snippet[] = [
     name: 'Node.js (@herald/verify)',
     file: 'node/verify.mjs',
     tool: [process.execPath, '--version'],
-    configs: [STANDARD, HMAC_HEX, HMAC_B64],
+    configs: [STANDARD, ED25519, HMAC_HEX, HMAC_B64],
     // The file imports `@herald/verify` as an application would: run a
     // byte-identical copy next to a node_modules that links the workspace
     // package (its built dist), so it works before and after `npm ci`.
@@ -109,7 +134,7 @@ const SNIPPETS: Snippet[] = [
     file: 'go/receiver.go',
     tool: ['go', 'version'],
     apt: 'golang-go',
-    configs: [STANDARD, HMAC_HEX, HMAC_B64],
+    configs: [STANDARD, ED25519, HMAC_HEX, HMAC_B64],
     // Compiled once (stdlib only: nothing is fetched), then each receiver is the binary.
     async prepare(work) {
       const r = await run('go', ['build', '-o', join(work, 'receiver'), 'receiver.go'], {
@@ -238,6 +263,7 @@ class ReceiverProcess {
         PORT: String(port),
         SECRET: secret,
         SCHEME: config.scheme,
+        ...(config.receiverEnv?.(secret) ?? {}),
         ...(config.header ? { HEADER: config.header } : {}),
         ...(config.encoding ? { ENCODING: config.encoding } : {}),
         RESULTS_FILE: resultsFile,
@@ -318,6 +344,7 @@ function endpointBody(config: Config, url: string, secret: string): Record<strin
     secret,
     retry: { schedule: [] }, // one attempt: every request the receiver logs is accounted for
     ...(config.scheme === 'hmac-sha256' ? { signature: { scheme: 'hmac-sha256', header: config.header, encoding: config.encoding } } : {}),
+    ...(config.scheme === 'ed25519' ? { signature: { scheme: 'ed25519' } } : {}),
   };
 }
 
@@ -396,6 +423,7 @@ for (const snippet of SNIPPETS) {
           expect(d.headers['content-type']).toBe('application/json');
           expect(d.headers['webhook-id']).toBe(d.eventId);
           if (config.scheme === 'standard') expect(d.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+          else if (config.scheme === 'ed25519') expect(d.headers['webhook-signature']).toMatch(/^v1a,[A-Za-z0-9+/]{86}==$/);
           else expect(d.headers[config.header!.toLowerCase()]).toBe(createHmac('sha256', r.secret).update(BODY).digest(config.encoding!));
         });
 
@@ -433,7 +461,7 @@ for (const snippet of SNIPPETS) {
           expect(d.status).toBe('succeeded');
           const sent = d.attemptLog[0].request.headers;
           // the receiver's (old) secret signed second: it is not the first signature it sees
-          if (config.scheme === 'standard') expect(sent['webhook-signature'].split(' ')).toHaveLength(2);
+          if (config.scheme !== 'hmac-sha256') expect(sent['webhook-signature'].split(' ')).toHaveLength(2);
           else expect(sent[`${config.header!.toLowerCase()}-previous`]).toBeTruthy();
           await expectLogged(r, from, [`ok ${pub.body.id}`]);
         });
@@ -458,7 +486,8 @@ for (const snippet of SNIPPETS) {
           await expectLogged(r, from, ['bad missing_header']);
         });
 
-        if (config.scheme === 'standard') {
+        if (config.sign) {
+          const sign = config.sign;
           it('rejects a stale (6 min old), future or malformed timestamp even with a correctly recomputed signature: 400', async () => {
             const d = await deliver(config, r.url, r.secret, 'succeeded');
             const id = d.eventId;
@@ -467,7 +496,7 @@ for (const snippet of SNIPPETS) {
               ...d.headers,
               'webhook-id': msgId,
               'webhook-timestamp': ts,
-              'webhook-signature': signStandard(r.secret, msgId, ts, d.body),
+              'webhook-signature': sign(r.secret, msgId, ts, d.body),
             });
             const from = r.lines().length;
             expect((await replay(r.url, signed(id, String(now - 360)), d.body)).status).toBe(400);

@@ -4,6 +4,8 @@ import type { RetryPolicy, SignatureConfig } from '../delivery/types.js';
 import { checkUrl, type AddressPolicy } from '../security/address-policy.js';
 import { secretProblem } from '../security/secrets.js';
 import { errors } from '../errors.js';
+import { FilterError, parseFilter, type FilterNode } from '../filters/parse-filter.js';
+import type { EndpointFilter } from '../filters/endpoint-filter.js';
 import type { EndpointCreateBody } from './schemas.js';
 
 /** Headers Herald sets itself or that would break HTTP framing: never accepted as static headers. */
@@ -54,6 +56,7 @@ export class EndpointSettings {
    */
   signature(s: EndpointCreateBody['signature'], prefix = ''): SignatureConfig {
     if (!s || s.scheme === 'standard') return { scheme: 'standard' };
+    if (s.scheme === 'ed25519') return { scheme: 'ed25519' };
     if (RESERVED_HEADERS.has(s.header.toLowerCase())) {
       throw errors.invalidField(`${prefix}signature.header`, `${s.header.toLowerCase()} is set by Herald or by HTTP itself; choose another name (e.g. X-Signature)`);
     }
@@ -70,6 +73,22 @@ export class EndpointSettings {
     const t = ms ?? this.config.defaultTimeoutMs;
     if (t > this.config.maxTimeoutMs) throw errors.invalidField(`${prefix}timeoutMs`, `must be at most ${this.config.maxTimeoutMs}`);
     return t;
+  }
+
+  /** A payload filter checked (400 naming the bad operator or path); an empty one is none. */
+  filter(f: EndpointFilter | undefined, prefix = ''): EndpointFilter {
+    const tree = this.filterTree(f ?? null, prefix);
+    return tree ? f! : null;
+  }
+
+  /** The checked filter's tree, null for none. */
+  filterTree(f: EndpointFilter, prefix = ''): FilterNode | null {
+    try {
+      return f === null ? null : parseFilter(f, `${prefix}filter`);
+    } catch (err) {
+      if (err instanceof FilterError) throw errors.invalidField(err.field, err.message);
+      throw err;
+    }
   }
 
   secret(secret: string, signature: SignatureConfig): string {

@@ -80,8 +80,17 @@ export const EventTypePatch = Type.Object(
 );
 
 // --- endpoints ---------------------------------------------------------------
+/**
+ * A payload filter: free JSON by schema (its grammar is checked by
+ * src/filters/parse-filter.ts, which names the bad operator or path).
+ */
+const FilterJson = (description: string) => JsonObject(description);
 export const Signature = Type.Union([
   Type.Object({ scheme: Type.Literal('standard') }, { additionalProperties: false }),
+  Type.Object(
+    { scheme: Type.Literal('ed25519', { description: 'Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key' }) },
+    { additionalProperties: false },
+  ),
   Type.Object(
     {
       scheme: Type.Literal('hmac-sha256'),
@@ -136,11 +145,13 @@ export const Endpoint = Type.Object({
   disabledReason: Nullable(Type.String()),
   headers: Type.Record(Type.String(), Type.String()),
   signature: Signature,
+  publicKey: Nullable(Type.String({ description: 'ed25519 scheme: the whpk_ public key receivers verify with (null for the HMAC schemes)' })),
   retry: RetryOut,
   timeoutMs: Type.Integer(),
   ordered: Type.Boolean(),
   rateLimitPerSecond: Nullable(Type.Number()),
   previousSecretExpiresAt: Nullable(Type.String({ description: 'until when a previous secret, rotated out, still signs beside the current one (null: none does)' })),
+  filter: Nullable(FilterJson('payload filter events must match to be delivered here (null: none)')),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -158,6 +169,13 @@ const endpointFields = {
   rateLimitPerSecond: Type.Optional(
     Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 100_000, description: 'most deliveries per second to this endpoint (null = no limit)' })),
   ),
+  filter: Type.Optional(
+    Nullable(
+      FilterJson(
+        'matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it)',
+      ),
+    ),
+  ),
 };
 export const EndpointCreate = Type.Object(
   // No client-chosen id: endpoint ids are global, so a chosen id could reveal another tenant's endpoint.
@@ -171,7 +189,10 @@ export const EndpointCreate = Type.Object(
   },
 );
 export const EndpointPatch = Type.Object({ ...endpointFields, url: Type.Optional(endpointFields.url) }, { additionalProperties: false });
-export const SecretBody = Type.Object({ secret: Type.String() });
+export const SecretBody = Type.Object({
+  secret: Type.String(),
+  publicKey: Nullable(Type.String({ description: 'ed25519 scheme: the whpk_ public key of this secret (null for the HMAC schemes)' })),
+});
 export const SecretRotate = Type.Object(
   {
     secret: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
@@ -183,6 +204,28 @@ export const TestEvent = Type.Object(
   { eventType: Type.Optional(EventTypeName), payload: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
   { additionalProperties: false },
 );
+export const FilterTest = Type.Object(
+  {
+    event: Type.Object(
+      {
+        id: Type.Optional(Type.String({ maxLength: 200 })),
+        type: Type.Optional(Type.String({ maxLength: 200 })),
+        createdAt: Type.Optional(Timestamp),
+        payload: Type.Optional(JsonObject('the sample event payload')),
+      },
+      { additionalProperties: false, description: 'a sample event; id, type and createdAt default to evt_sample, herald.test and now' },
+    ),
+    filter: Type.Optional(Nullable(FilterJson("a filter to try instead of the endpoint's saved one (e.g. before saving it)"))),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ event: { type: 'invoice.paid', payload: { amount: 250, currency: 'EUR' } }, filter: { payload: { amount: { $gte: 100 } } } }],
+  },
+);
+export const FilterTestResult = Type.Object({
+  matches: Type.Boolean({ description: 'whether this event would be delivered to the endpoint (its event types aside)' }),
+  reason: Type.String({ description: 'the condition that decided it' }),
+});
 export const Recover = Type.Object({ since: Timestamp, until: Type.Optional(Timestamp) }, { additionalProperties: false });
 
 // --- tenants -----------------------------------------------------------------

@@ -21,6 +21,7 @@ import { auditRoutes } from './routes/audit-log.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { endpointSecretRoutes } from './routes/endpoint-secrets.js';
+import { endpointFilterRoutes } from './routes/endpoint-filters.js';
 import { eventRoutes } from './routes/events.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { healthRoutes } from './routes/health.js';
@@ -220,7 +221,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   await app.register(healthRoutes(ctx));
   await app.register(eventTypeRoutes(ctx));
   await app.register(
-    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, eventRoutes, deliveryRoutes, auditRoutes, statsRoutes, portalLinkRoutes, listenSessionRoutes]),
+    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, endpointFilterRoutes, eventRoutes, deliveryRoutes, auditRoutes, statsRoutes, portalLinkRoutes, listenSessionRoutes]),
   );
   await app.register(listenRelayRoutes(ctx));
   await app.register(apiReference);

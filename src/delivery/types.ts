@@ -1,6 +1,8 @@
 /** How deliveries to an endpoint are signed. */
 export type SignatureConfig =
   | { scheme: 'standard' }
+  /** Standard Webhooks' asymmetric scheme: `v1a` ed25519 signatures; the secret is a `whsk_` key. */
+  | { scheme: 'ed25519' }
   | {
       scheme: 'hmac-sha256';
       /** Header that carries the signature, e.g. `X-AdFlow-Signature`. */

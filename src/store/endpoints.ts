@@ -1,6 +1,8 @@
 import type { Queryable } from '../db/db.js';
 import type { OldSecret, RetryPolicy, SignatureConfig } from '../delivery/types.js';
 import type { SecretBox } from '../security/secret-box.js';
+import { isSigningKey, publicKeyOf } from '../delivery/signing/ed25519.js';
+import { filterColumns, type EndpointFilter } from '../filters/endpoint-filter.js';
 
 /** An endpoint as the API shows it (never with its secret). */
 export interface Endpoint {
@@ -14,6 +16,8 @@ export interface Endpoint {
   disabledReason: string | null;
   headers: Record<string, string>;
   signature: SignatureConfig;
+  /** ed25519 scheme: the `whpk_` public key of the current signing key (null for the HMAC schemes). */
+  publicKey: string | null;
   retry: RetryPolicy;
   timeoutMs: number;
   /** Deliver every event one at a time, in publish order. */
@@ -22,6 +26,8 @@ export interface Endpoint {
   rateLimitPerSecond: number | null;
   /** Until when a previous secret, rotated out, still signs beside the current one (null: none does). */
   previousSecretExpiresAt: string | null;
+  /** Events must match this payload filter to be delivered here (null = every event of its types). */
+  filter: EndpointFilter;
   createdAt: string;
   updatedAt: string;
 }
@@ -42,10 +48,12 @@ export interface EndpointRow {
   disabled_reason: string | null;
   headers: Record<string, string>;
   signature: SignatureConfig;
+  public_key: string | null;
   retry: RetryPolicy;
   timeout_ms: number;
   ordered: boolean;
   rate_limit_per_second: number | null;
+  filter: Record<string, unknown> | null;
   secret: string;
   old_secrets: OldSecret[];
   created_at: Date;
@@ -63,11 +71,13 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     disabledReason: r.disabled_reason,
     headers: r.headers,
     signature: r.signature,
+    publicKey: r.public_key,
     retry: r.retry,
     timeoutMs: r.timeout_ms,
     ordered: r.ordered,
     rateLimitPerSecond: r.rate_limit_per_second === null ? null : Number(r.rate_limit_per_second),
     previousSecretExpiresAt: lastExpiry(r.old_secrets),
+    filter: r.filter,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
@@ -93,6 +103,13 @@ export function withSecrets(r: EndpointRow, box: SecretBox): EndpointWithSecrets
 
 export const openOld = (old: OldSecret[], box: SecretBox): OldSecret[] => old.map((o) => ({ ...o, secret: box.open(o.secret) }));
 const sealOld = (old: OldSecret[], box: SecretBox): OldSecret[] => old.map((o) => ({ ...o, secret: box.seal(o.secret) }));
+/** The public key stored beside a secret: derived from a `whsk_` key, none for HMAC secrets. */
+const publicKeyColumn = (secret: string): string | null => (isSigningKey(secret) ? publicKeyOf(secret) : null);
+/** The filter's three columns, in the order the statements below list them. */
+const filterParams = (filter: EndpointFilter): [string | null, string | null, string | null] => {
+  const c = filterColumns(filter);
+  return [c.filter, c.filter_path, c.filter_vars];
+};
 
 export interface NewEndpoint {
   id: string;
@@ -107,14 +124,15 @@ export interface NewEndpoint {
   timeoutMs: number;
   ordered: boolean;
   rateLimitPerSecond: number | null;
+  filter: EndpointFilter;
   secret: string;
 }
 
 export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `insert into endpoints (id, tenant_id, url, description, event_types, disabled, headers, signature, retry, timeout_ms, secret, ordered,
-                            rate_limit_per_second)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
+                            rate_limit_per_second, public_key, filter, filter_path, filter_vars)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) returning *`,
     [
       e.id,
       e.tenantId,
@@ -129,6 +147,8 @@ export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBo
       box.seal(e.secret),
       e.ordered,
       e.rateLimitPerSecond,
+      publicKeyColumn(e.secret),
+      ...filterParams(e.filter),
     ],
   );
   return withSecrets(res.rows[0]!, box);
@@ -155,14 +175,15 @@ export async function listEndpoints(q: Queryable, tenantId: string, opts: { limi
 }
 
 export type EndpointPatch = Partial<
-  Pick<NewEndpoint, 'url' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered' | 'rateLimitPerSecond'>
+  Pick<NewEndpoint, 'url' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered' | 'rateLimitPerSecond' | 'filter'>
 > & { disabledReason?: string | null };
 
 /** Writes a full new version of the endpoint's settings (the caller merged the patch). */
 export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `update endpoints set url = $3, description = $4, event_types = $5, disabled = $6, disabled_reason = $7,
-       headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, ordered = $14, rate_limit_per_second = $15, updated_at = now()
+       headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, ordered = $14, rate_limit_per_second = $15,
+       public_key = $16, filter = $17, filter_path = $18, filter_vars = $19, updated_at = now()
      where tenant_id = $1 and id = $2 returning *`,
     [
       e.tenantId,
@@ -180,6 +201,8 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
       JSON.stringify(sealOld(e.oldSecrets, box)),
       e.ordered,
       e.rateLimitPerSecond,
+      publicKeyColumn(e.secret),
+      ...filterParams(e.filter),
     ],
   );
   return withSecrets(res.rows[0]!, box);

@@ -71,14 +71,23 @@ export async function publishEvent(q: Queryable, e: NewEvent & { tenantId: strin
 /*
  * Publishing in one statement, hence one transaction, for one event or up
  * to a thousand (arrays in, one row per new event out): the event rows and
- * one delivery per matching enabled endpoint ($8: that endpoint alone)
- * with its queue row. An
+ * one delivery per matching enabled endpoint ($8: that endpoint alone,
+ * whatever its types and filter) with its queue row. An endpoint with a
+ * payload filter matches only the events its filter holds for. An
  * id that already exists in the tenant inserts nothing. The caller wakes
  * the workers after the commit (db/wake.ts explains why not in here).
  */
 const PUBLISH_BATCH_SQL = `
 with input as (
-  select * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $9::text[])
+  select i.*,
+         -- the event as payload filters see it, once per event (in this CTE, which is materialized, not in the
+         -- join below, where a plan may evaluate it once per endpoint), and only when an endpoint of the tenant
+         -- has a filter (one probe of a partial index per statement): see filters/compile-filter.ts
+         case when exists (select from endpoints f where f.tenant_id = $1 and f.filter_path is not null)
+              then jsonb_build_object('id', i.id, 'type', i.type, 'payload', i.payload::jsonb,
+                                      'createdAt', to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+         end as doc
+    from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $9::text[])
     with ordinality as i(id, type, payload, body, created_at, ordering_key, dlv_base, ord)
 ), types as materialized (
   -- once per distinct type of the batch, not per (event, endpoint): see herald_type_patterns
@@ -100,7 +109,10 @@ with input as (
     from ev join types ty on ty.type = ev.type
     join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled
      and (($8::text is null and (ep.event_types && ty.patterns or (ep.event_types is null and ty.open))) or ep.id = $8)
-    join (select distinct on (id) id, ord, dlv_base from input order by id, ord) i on i.id = ev.id
+    join (select distinct on (id) id, ord, dlv_base, doc from input order by id, ord) i on i.id = ev.id
+   -- i.id = ev.id again, before the filter: a nested loop checks both as one join filter, the filter first,
+   -- which evaluated every filter for every (event, event, endpoint) of the batch: quadratic in the batch
+   where ep.filter_path is null or $8::text is not null or (i.id = ev.id and jsonb_path_match(i.doc, ep.filter_path, ep.filter_vars, true))
    order by i.ord, ep.id
   returning id, tenant_id, event_id, endpoint_id, created_at, ordering_key, seq
 ), q as (

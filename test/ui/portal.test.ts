@@ -220,6 +220,22 @@ describe.skipIf(!haveChromium)('customer portal in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows an ed25519 endpoint’s public key, even read-only', async () => {
+    const ep = await herald.api.post(`/v1/tenants/${tenantA}/endpoints`, { url: receiver.url('/acme-ed'), description: 'Acme signed ed25519', signature: { scheme: 'ed25519' } });
+    expect(ep.body.publicKey).toMatch(/^whpk_/);
+    const r = await herald.api.post(`/v1/tenants/${tenantA}/portal-links`, { platformName: 'Acme Cloud', role: 'read' });
+    const { page, errors } = await portalPage();
+    await page.goto(r.body.url);
+    await page.getByRole('link', { name: 'Endpoints', exact: true }).click();
+    await page.getByText('Acme signed ed25519').click();
+    await page.getByRole('heading', { name: 'Signing key (ed25519)' }).waitFor();
+    await eventually(() => page.getByTestId('public-key').innerText()).toBe(ep.body.publicKey);
+    await page.getByText('Standard Webhooks, ed25519 (v1a)').waitFor();
+    expect(await page.getByRole('button', { name: 'Reveal', exact: true }).count()).toBe(0);
+    expect(errors).toEqual([]);
+    await herald.api.delete(`/v1/tenants/${tenantA}/endpoints/${ep.body.id}`);
+  });
+
   it('tells the holder of an expired link to get a new one', async () => {
     const { page } = await portalPage();
     const bound = (await herald.running.db.query<{ i: string; g: number }>(`select incarnation::text as i, portal_generation as g from tenants where id = $1`, [tenantA])).rows[0]!;

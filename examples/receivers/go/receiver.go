@@ -1,10 +1,12 @@
-// Herald receiver, both schemes, Go standard library only.
+// Herald receiver, every scheme, Go standard library only.
 // Run: PORT=3000 SECRET=whsec_... RESULTS_FILE=results.log go run receiver.go
 //
+//	or: PORT=3000 PUBLIC_KEY=whpk_... SCHEME=ed25519 RESULTS_FILE=results.log go run receiver.go
 //	or: PORT=3000 SECRET=... SCHEME=hmac-sha256 HEADER=X-AdFlow-Signature ENCODING=hex RESULTS_FILE=results.log go run receiver.go
 package main
 
 import (
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -25,6 +27,7 @@ const toleranceSeconds = 5 * 60
 var (
 	port        = getenv("PORT", "3000")
 	secret      = os.Getenv("SECRET")
+	publicKey   = os.Getenv("PUBLIC_KEY")
 	scheme      = getenv("SCHEME", "standard")
 	header      = getenv("HEADER", "X-AdFlow-Signature")
 	encoding    = getenv("ENCODING", "hex")
@@ -38,7 +41,8 @@ func getenv(name, fallback string) string {
 	return fallback
 }
 
-// verifyStandard returns "" when the request is authentic, else why it is not.
+// verifyStandard returns "" when the request is authentic, else why it is not
+// (Standard Webhooks: `v1` HMAC signatures, or `v1a` ed25519 ones with SCHEME=ed25519).
 func verifyStandard(h http.Header, rawBody []byte) string {
 	id, timestamp, signatures := h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature")
 	if id == "" || timestamp == "" || signatures == "" {
@@ -54,6 +58,12 @@ func verifyStandard(h http.Header, rawBody []byte) string {
 	}
 	if age < -toleranceSeconds {
 		return "timestamp_too_new"
+	}
+	if scheme == "ed25519" {
+		if verifyEd25519(signatures, append([]byte(id+"."+timestamp+"."), rawBody...)) {
+			return ""
+		}
+		return "no_matching_signature"
 	}
 	// The key is the base64 after the `whsec_` prefix, decoded to bytes.
 	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
@@ -72,6 +82,25 @@ func verifyStandard(h http.Header, rawBody []byte) string {
 		}
 	}
 	return "no_matching_signature"
+}
+
+// verifyEd25519 reports whether one of the `v1a` signatures is the endpoint's signature of content
+// (the id, the timestamp and the body's bytes exactly as received).
+func verifyEd25519(signatures string, content []byte) bool {
+	// The public key is the base64 after `whpk_`: the raw 32-byte ed25519 key.
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(publicKey, "whpk_"))
+	if err != nil || len(key) != ed25519.PublicKeySize {
+		panic("PUBLIC_KEY must be whpk_ followed by the base64 of 32 bytes")
+	}
+	// "v1a,<sig> v1a,<sig>": one signature per live key while Herald rotates it.
+	for _, candidate := range strings.Split(signatures, " ") {
+		version, signature, _ := strings.Cut(candidate, ",")
+		sig, err := base64.StdEncoding.DecodeString(signature)
+		if version == "v1a" && err == nil && len(sig) == ed25519.SignatureSize && ed25519.Verify(ed25519.PublicKey(key), content, sig) {
+			return true
+		}
+	}
+	return false
 }
 
 // verifyHMAC returns "" when the request is authentic, else why it is not.

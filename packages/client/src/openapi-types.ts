@@ -116,6 +116,9 @@ export interface Routes {
             signature?: ({
               scheme: "standard";
             } | {
+              /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+              scheme: "ed25519";
+            } | {
               scheme: "hmac-sha256";
               header: string;
               encoding?: ("hex" | "base64");
@@ -156,6 +159,9 @@ export interface Routes {
           signature?: ({
             scheme: "standard";
           } | {
+            /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+            scheme: "ed25519";
+          } | {
             scheme: "hmac-sha256";
             header: string;
             encoding?: ("hex" | "base64");
@@ -178,6 +184,9 @@ export interface Routes {
         endpointDefaults?: {
           signature?: ({
             scheme: "standard";
+          } | {
+            /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+            scheme: "ed25519";
           } | {
             scheme: "hmac-sha256";
             header: string;
@@ -219,6 +228,9 @@ export interface Routes {
           signature?: ({
             scheme: "standard";
           } | {
+            /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+            scheme: "ed25519";
+          } | {
             scheme: "hmac-sha256";
             header: string;
             encoding?: ("hex" | "base64");
@@ -256,6 +268,9 @@ export interface Routes {
           signature?: ({
             scheme: "standard";
           } | {
+            /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+            scheme: "ed25519";
+          } | {
             scheme: "hmac-sha256";
             header: string;
             encoding?: ("hex" | "base64");
@@ -278,6 +293,9 @@ export interface Routes {
         endpointDefaults?: {
           signature?: ({
             scheme: "standard";
+          } | {
+            /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+            scheme: "ed25519";
           } | {
             scheme: "hmac-sha256";
             header: string;
@@ -487,10 +505,15 @@ export interface Routes {
         signature: ({
           scheme: "standard";
         } | {
+          /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+          scheme: "ed25519";
+        } | {
           scheme: "hmac-sha256";
           header: string;
           encoding?: ("hex" | "base64");
         });
+        /** ed25519 scheme: the whpk_ public key receivers verify with (null for the HMAC schemes) */
+        publicKey: string | null;
         retry: ({
           schedule: Array<number>;
           jitter?: number;
@@ -507,6 +530,8 @@ export interface Routes {
         rateLimitPerSecond: number | null;
         /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
         previousSecretExpiresAt: string | null;
+        /** payload filter events must match to be delivered here (null: none) */
+        filter: Record<string, unknown> | null;
         createdAt: string;
         updatedAt: string;
       }>;
@@ -527,6 +552,9 @@ export interface Routes {
       signature?: ({
         scheme: "standard";
       } | {
+        /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+        scheme: "ed25519";
+      } | {
         scheme: "hmac-sha256";
         header: string;
         encoding?: ("hex" | "base64");
@@ -537,6 +565,8 @@ export interface Routes {
       ordered?: boolean;
       /** most deliveries per second to this endpoint (null = no limit) */
       rateLimitPerSecond?: number | null;
+      /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
+      filter?: Record<string, unknown> | null;
       secret?: string;
     };
     /** 201 */
@@ -554,10 +584,15 @@ export interface Routes {
       signature: ({
         scheme: "standard";
       } | {
+        /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+        scheme: "ed25519";
+      } | {
         scheme: "hmac-sha256";
         header: string;
         encoding?: ("hex" | "base64");
       });
+      /** ed25519 scheme: the whpk_ public key receivers verify with (null for the HMAC schemes) */
+      publicKey: string | null;
       retry: ({
         schedule: Array<number>;
         jitter?: number;
@@ -574,6 +609,8 @@ export interface Routes {
       rateLimitPerSecond: number | null;
       /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
       previousSecretExpiresAt: string | null;
+      /** payload filter events must match to be delivered here (null: none) */
+      filter: Record<string, unknown> | null;
       createdAt: string;
       updatedAt: string;
     } & {
@@ -599,10 +636,15 @@ export interface Routes {
       signature: ({
         scheme: "standard";
       } | {
+        /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+        scheme: "ed25519";
+      } | {
         scheme: "hmac-sha256";
         header: string;
         encoding?: ("hex" | "base64");
       });
+      /** ed25519 scheme: the whpk_ public key receivers verify with (null for the HMAC schemes) */
+      publicKey: string | null;
       retry: ({
         schedule: Array<number>;
         jitter?: number;
@@ -619,6 +661,8 @@ export interface Routes {
       rateLimitPerSecond: number | null;
       /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
       previousSecretExpiresAt: string | null;
+      /** payload filter events must match to be delivered here (null: none) */
+      filter: Record<string, unknown> | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -637,6 +681,9 @@ export interface Routes {
       signature?: ({
         scheme: "standard";
       } | {
+        /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+        scheme: "ed25519";
+      } | {
         scheme: "hmac-sha256";
         header: string;
         encoding?: ("hex" | "base64");
@@ -647,6 +694,8 @@ export interface Routes {
       ordered?: boolean;
       /** most deliveries per second to this endpoint (null = no limit) */
       rateLimitPerSecond?: number | null;
+      /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
+      filter?: Record<string, unknown> | null;
     };
     /** 200 */
     response: {
@@ -663,10 +712,15 @@ export interface Routes {
       signature: ({
         scheme: "standard";
       } | {
+        /** Standard Webhooks v1a: ed25519 signatures, a whsk_ signing key, receivers verify with its whpk_ public key */
+        scheme: "ed25519";
+      } | {
         scheme: "hmac-sha256";
         header: string;
         encoding?: ("hex" | "base64");
       });
+      /** ed25519 scheme: the whpk_ public key receivers verify with (null for the HMAC schemes) */
+      publicKey: string | null;
       retry: ({
         schedule: Array<number>;
         jitter?: number;
@@ -683,6 +737,8 @@ export interface Routes {
       rateLimitPerSecond: number | null;
       /** until when a previous secret, rotated out, still signs beside the current one (null: none does) */
       previousSecretExpiresAt: string | null;
+      /** payload filter events must match to be delivered here (null: none) */
+      filter: Record<string, unknown> | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -693,6 +749,29 @@ export interface Routes {
     body: never;
     /** 200 */
     response: void;
+  };
+  "POST /v1/tenants/{tenantId}/endpoints/{endpointId}/filter/test": {
+    params: { tenantId: string; endpointId: string };
+    query: never;
+    body: {
+      /** a sample event; id, type and createdAt default to evt_sample, herald.test and now */
+      event: {
+        id?: string;
+        type?: string;
+        createdAt?: string;
+        /** the sample event payload */
+        payload?: Record<string, unknown>;
+      };
+      /** a filter to try instead of the endpoint's saved one (e.g. before saving it) */
+      filter?: Record<string, unknown> | null;
+    };
+    /** 200 */
+    response: {
+      /** whether this event would be delivered to the endpoint (its event types aside) */
+      matches: boolean;
+      /** the condition that decided it */
+      reason: string;
+    };
   };
   "POST /v1/tenants/{tenantId}/endpoints/{endpointId}/recover": {
     params: { tenantId: string; endpointId: string };
@@ -713,6 +792,8 @@ export interface Routes {
     /** 200 */
     response: {
       secret: string;
+      /** ed25519 scheme: the whpk_ public key of this secret (null for the HMAC schemes) */
+      publicKey: string | null;
     };
   };
   "POST /v1/tenants/{tenantId}/endpoints/{endpointId}/secret/rotate": {
@@ -725,6 +806,8 @@ export interface Routes {
     /** 200 */
     response: {
       secret: string;
+      /** ed25519 scheme: the whpk_ public key of this secret (null for the HMAC schemes) */
+      publicKey: string | null;
     };
   };
   "GET /v1/tenants/{tenantId}/endpoints/{endpointId}/stats": {

@@ -31,18 +31,19 @@ export function signedContent(id: string, timestamp: number, body: Uint8Array): 
 }
 
 /**
- * The `v1` signatures of a `webhook-signature` header: space-separated
- * `version,signature` pairs (several during secret rotation). Other versions
- * and malformed entries are skipped. Tolerates the `, ` that `Headers.get`
- * puts between repeated headers.
+ * The signatures of one version (`v1`: HMAC, `v1a`: ed25519) in a
+ * `webhook-signature` header: space-separated `version,signature` pairs
+ * (several during secret rotation). Other versions and malformed entries
+ * are skipped. Tolerates the `, ` that `Headers.get` puts between repeated
+ * headers.
  */
-export function parseStandardSignatures(header: string): string[] {
+export function parseStandardSignatures(header: string, version: 'v1' | 'v1a' = 'v1'): string[] {
   const out: string[] = [];
   for (let token of header.split(/\s+/)) {
     token = token.replace(/,+$/, '');
     const comma = token.indexOf(',');
     if (comma < 0) continue;
-    if (token.slice(0, comma) !== 'v1') continue;
+    if (token.slice(0, comma) !== version) continue;
     const signature = token.slice(comma + 1);
     if (signature) out.push(signature);
   }

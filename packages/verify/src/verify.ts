@@ -1,5 +1,6 @@
 /* Verifying a received webhook: signature, freshness, then JSON. */
-import { decodeUtf8, encodeBase64, encodeHex, toBytes, timingSafeEqualStrings, utf8 } from './encoding.js';
+import { decodeBase64, decodeUtf8, encodeBase64, encodeHex, toBytes, timingSafeEqualStrings, utf8 } from './encoding.js';
+import { importPublicKey, isPublicKey, publicKeyBytes, verifyEd25519 } from './ed25519.js';
 import { WebhookVerificationError } from './errors.js';
 import { getHeader, type HeadersLike } from './headers.js';
 import { hmacSha256 } from './hmac.js';
@@ -13,30 +14,33 @@ import {
   standardKey,
 } from './standard.js';
 
-export type Scheme = 'standard' | 'hmac-sha256';
+export type Scheme = 'standard' | 'ed25519' | 'hmac-sha256';
 
 export interface VerifyOptions {
   /**
    * `standard` (Standard Webhooks: `webhook-id`, `webhook-timestamp`,
-   * `webhook-signature`) or `hmac-sha256` (a named header with the HMAC of
-   * the body). (Default: `hmac-sha256` when `header` is set, else `standard`)
+   * `webhook-signature` with `v1` HMAC signatures), `ed25519` (the same
+   * headers with `v1a` ed25519 signatures, verified with the endpoint's
+   * `whpk_` public key) or `hmac-sha256` (a named header with the HMAC of
+   * the body). (Default: `hmac-sha256` when `header` is set, else `ed25519`
+   * when the keys are `whpk_` public keys, else `standard`)
    */
   scheme?: Scheme;
   /** hmac-sha256 only: the header carrying the signature, e.g. `X-AdFlow-Signature`. Required for that scheme. */
   header?: string;
   /** hmac-sha256 only: how the HMAC is encoded. (Default: `hex`) */
   encoding?: 'hex' | 'base64';
-  /** standard only: largest accepted distance between `webhook-timestamp` and now, in seconds. (Default: 300) */
+  /** standard and ed25519: largest accepted distance between `webhook-timestamp` and now, in seconds. (Default: 300) */
   toleranceSeconds?: number;
-  /** standard only: the current time in unix **seconds**. (Default: `Date.now() / 1000`) */
+  /** standard and ed25519: the current time in unix **seconds**. (Default: `Date.now() / 1000`) */
   now?: () => number;
 }
 
 /** A webhook whose signature checked out. */
 export interface VerifiedWebhook {
-  /** `webhook-id` (standard scheme): the message id, stable across retries — use it for idempotency. */
+  /** `webhook-id` (standard and ed25519 schemes): the message id, stable across retries — use it for idempotency. */
   id?: string;
-  /** `webhook-timestamp` (standard scheme), unix seconds. */
+  /** `webhook-timestamp` (standard and ed25519 schemes), unix seconds. */
   timestamp?: number;
   /** The body, parsed as JSON. */
   payload: unknown;
@@ -48,9 +52,32 @@ export type Verifier = (rawBody: string | Uint8Array, headers: HeadersLike) => P
 const DEFAULT_TOLERANCE_SECONDS = 300;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+interface Freshness {
+  toleranceSeconds: number;
+  now: () => number;
+}
 type Config =
-  | { scheme: 'standard'; keys: Uint8Array<ArrayBuffer>[]; toleranceSeconds: number; now: () => number }
+  | ({ scheme: 'standard'; keys: Uint8Array<ArrayBuffer>[] } & Freshness)
+  | ({ scheme: 'ed25519'; keys: () => Promise<CryptoKey[]> } & Freshness)
   | { scheme: 'hmac-sha256'; keys: Uint8Array<ArrayBuffer>[]; header: string; encoding: 'hex' | 'base64' };
+type SignedHeadersConfig = Extract<Config, { scheme: 'standard' | 'ed25519' }>;
+
+/** The Web Crypto keys of `whpk_` public keys, imported on first use and kept. */
+function lazyPublicKeys(keys: readonly string[]): () => Promise<CryptoKey[]> {
+  const bytes = keys.map(publicKeyBytes); // a bad key throws now, not on the first request
+  let imported: Promise<CryptoKey[]> | undefined;
+  return () => (imported ??= Promise.all(bytes.map(importPublicKey)));
+}
+
+function freshness(options: VerifyOptions): Freshness {
+  const toleranceSeconds = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  if (typeof toleranceSeconds !== 'number' || Number.isNaN(toleranceSeconds) || toleranceSeconds < 0) {
+    throw new TypeError('options.toleranceSeconds must be a number >= 0');
+  }
+  const now = options.now ?? (() => Date.now() / 1000);
+  if (typeof now !== 'function') throw new TypeError('options.now must be a function returning unix seconds');
+  return { toleranceSeconds, now };
+}
 
 function secretList(secret: string | readonly string[]): readonly string[] {
   const secrets = typeof secret === 'string' ? [secret] : secret;
@@ -66,19 +93,20 @@ function secretList(secret: string | readonly string[]): readonly string[] {
 function resolveConfig(secret: string | readonly string[], options: VerifyOptions = {}): Config {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const secrets = secretList(secret);
-  const scheme = options.scheme ?? (options.header !== undefined ? 'hmac-sha256' : 'standard');
+  const scheme =
+    options.scheme ?? (options.header !== undefined ? 'hmac-sha256' : secrets.every(isPublicKey) ? 'ed25519' : 'standard');
 
-  if (scheme === 'standard') {
+  if (scheme === 'standard' || scheme === 'ed25519') {
     if (options.header !== undefined || options.encoding !== undefined) {
-      throw new TypeError("options.header and options.encoding apply only to scheme 'hmac-sha256'");
+      throw new TypeError(`options.header and options.encoding apply only to scheme 'hmac-sha256'`);
     }
-    const toleranceSeconds = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-    if (typeof toleranceSeconds !== 'number' || Number.isNaN(toleranceSeconds) || toleranceSeconds < 0) {
-      throw new TypeError('options.toleranceSeconds must be a number >= 0');
+    if (scheme === 'standard') {
+      if (secrets.some(isPublicKey)) {
+        throw new TypeError("a whpk_ key is an ed25519 public key: verify with scheme 'ed25519' (every key a whpk_ key)");
+      }
+      return { scheme, keys: secrets.map(standardKey), ...freshness(options) };
     }
-    const now = options.now ?? (() => Date.now() / 1000);
-    if (typeof now !== 'function') throw new TypeError('options.now must be a function returning unix seconds');
-    return { scheme, keys: secrets.map(standardKey), toleranceSeconds, now };
+    return { scheme, keys: lazyPublicKeys(secrets), ...freshness(options) };
   }
 
   if (scheme === 'hmac-sha256') {
@@ -92,7 +120,7 @@ function resolveConfig(secret: string | readonly string[], options: VerifyOption
     return { scheme, keys: secrets.map((s) => utf8(s)), header: header.toLowerCase(), encoding };
   }
 
-  throw new TypeError("options.scheme must be 'standard' or 'hmac-sha256'");
+  throw new TypeError("options.scheme must be 'standard', 'ed25519' or 'hmac-sha256'");
 }
 
 function bodyBytes(rawBody: unknown): Uint8Array<ArrayBuffer> {
@@ -128,7 +156,7 @@ function requireHeader(headers: HeadersLike, name: string, separator?: string): 
   return value;
 }
 
-function checkFreshness(timestamp: number, config: Extract<Config, { scheme: 'standard' }>): void {
+function checkFreshness(timestamp: number, config: Freshness): void {
   const now = config.now();
   if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('options.now must return a finite number');
   if (now > 1e11) throw new TypeError('options.now must return unix seconds, not milliseconds');
@@ -149,8 +177,36 @@ function checkFreshness(timestamp: number, config: Extract<Config, { scheme: 'st
   }
 }
 
+/** Whether one of the `v1` signatures is the HMAC of `content` under one of the keys (constant-time compare). */
+async function matchesHmac(keys: Uint8Array<ArrayBuffer>[], received: string[], content: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  for (const key of keys) {
+    const expected = encodeBase64(await hmacSha256(key, content));
+    for (const signature of received) {
+      if (timingSafeEqualStrings(signature, expected)) return true;
+    }
+  }
+  return false;
+}
+
+/** Whether one of the `v1a` signatures is an ed25519 signature of `content` by one of the public keys. */
+async function matchesEd25519(keys: CryptoKey[], received: string[], content: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  for (const signature of received) {
+    let raw: Uint8Array<ArrayBuffer>;
+    try {
+      raw = decodeBase64(signature);
+    } catch {
+      continue; // not base64: cannot be a signature
+    }
+    if (raw.length !== 64) continue;
+    for (const key of keys) {
+      if (await verifyEd25519(key, raw, content)) return true;
+    }
+  }
+  return false;
+}
+
 async function verifyStandard(
-  config: Extract<Config, { scheme: 'standard' }>,
+  config: SignedHeadersConfig,
   body: Uint8Array<ArrayBuffer>,
   headers: HeadersLike,
 ): Promise<VerifiedWebhook> {
@@ -168,26 +224,30 @@ async function verifyStandard(
   }
   checkFreshness(timestamp, config);
 
-  const received = parseStandardSignatures(signatureValue);
+  const version = config.scheme === 'ed25519' ? 'v1a' : 'v1';
+  const received = parseStandardSignatures(signatureValue, version);
   if (received.length === 0) {
     throw new WebhookVerificationError(
       'no_matching_signature',
-      `${STANDARD_SIGNATURE_HEADER} header has no v1 signature`,
+      `${STANDARD_SIGNATURE_HEADER} header has no ${version} signature`,
       { header: STANDARD_SIGNATURE_HEADER },
     );
   }
   const content = signedContent(id, timestamp, body);
-  for (const key of config.keys) {
-    const expected = encodeBase64(await hmacSha256(key, content));
-    for (const signature of received) {
-      if (timingSafeEqualStrings(signature, expected)) {
-        return { id, timestamp, payload: parsePayload(body) };
-      }
-    }
+  let matched: boolean;
+  let what: string;
+  if (config.scheme === 'ed25519') {
+    const keys = await config.keys();
+    matched = await matchesEd25519(keys, received, content);
+    what = keys.length > 1 ? 'public keys' : 'public key';
+  } else {
+    matched = await matchesHmac(config.keys, received, content);
+    what = config.keys.length > 1 ? 'secrets' : 'secret';
   }
+  if (matched) return { id, timestamp, payload: parsePayload(body) };
   throw new WebhookVerificationError(
     'no_matching_signature',
-    `No signature in the ${STANDARD_SIGNATURE_HEADER} header matches this body, id and timestamp under the configured secret${config.keys.length > 1 ? 's' : ''}`,
+    `No signature in the ${STANDARD_SIGNATURE_HEADER} header matches this body, id and timestamp under the configured ${what}`,
     { header: STANDARD_SIGNATURE_HEADER },
   );
 }
@@ -228,7 +288,7 @@ export function createVerifier(secret: string | readonly string[], options?: Ver
   return async (rawBody, headers) => {
     const body = bodyBytes(rawBody);
     if (typeof headers !== 'object' || headers === null) throw new TypeError('headers must be a Headers or an object');
-    return config.scheme === 'standard' ? verifyStandard(config, body, headers) : verifyHmac(config, body, headers);
+    return config.scheme === 'hmac-sha256' ? verifyHmac(config, body, headers) : verifyStandard(config, body, headers);
   };
 }
 
@@ -237,6 +297,8 @@ export function createVerifier(secret: string | readonly string[], options?: Ver
  * JSON), its headers and the endpoint's secret(s), and parses the body.
  *
  * Several secrets may be given during rotation; any that matches is accepted.
+ * For ed25519 endpoints `secret` is the endpoint's `whpk_` public key (or
+ * several), never its `whsk_` signing key.
  * Rejects with {@link WebhookVerificationError} for a bad request, and with
  * `TypeError` for a bad secret, options or body type.
  */

@@ -57,7 +57,9 @@ export function retryText(r: Retry): string {
 }
 
 export function signatureText(s: Signature): string {
-  return s.scheme === 'standard' ? 'Standard Webhooks (webhook-signature)' : `HMAC-SHA256 in ${s.header} (${s.encoding ?? 'hex'})`;
+  if (s.scheme === 'standard') return 'Standard Webhooks (webhook-signature)';
+  if (s.scheme === 'ed25519') return 'Standard Webhooks, ed25519 (v1a)';
+  return `HMAC-SHA256 in ${s.header} (${s.encoding ?? 'hex'})`;
 }
 
 /** `2024-05-01T12:00` for a datetime-local input, in local time. */

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { generateSecret, secretProblem } from '../../security/secrets.js';
+import { publicKeyOf, isSigningKey } from '../../delivery/signing/ed25519.js';
 import { recordAudit } from '../../store/audit.js';
 import { getEndpoint, getEndpointForUpdate, saveEndpoint } from '../../store/endpoints.js';
 import { actorOf } from '../auth.js';
@@ -11,6 +12,9 @@ import type { AppContext, RoutePlugin } from '../server.js';
 /** At most this many previous secrets keep signing at once (as Svix). */
 const MAX_OLD_SECRETS = 10;
 
+/** The secret route's answer: the secret, and for an ed25519 key the public key receivers verify with. */
+const secretBody = (secret: string) => ({ secret, publicKey: isSigningKey(secret) ? publicKeyOf(secret) : null });
+
 export const endpointSecretRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['endpoints'];
 
@@ -19,13 +23,14 @@ export const endpointSecretRoutes = (ctx: AppContext): RoutePlugin => async (app
     requireCredentialAccess(req, 'signing secrets');
     const e = await getEndpoint(ctx.db, req.params.tenantId, req.params.endpointId, ctx.secrets);
     if (!e) throw errors.notFound('endpoint');
-    return { secret: e.secret };
+    return secretBody(e.secret);
   });
 
   /**
    * Rotation: the new secret signs from now on; the previous one keeps
    * signing beside it for `graceSeconds` (default 24 h), so receivers can
-   * switch without missing a delivery.
+   * switch without missing a delivery. For ed25519 both keys sign (two
+   * `v1a,` signatures) and the answer carries the new public key.
    */
   app.post(
     '/v1/tenants/:tenantId/endpoints/:endpointId/secret/rotate',
@@ -36,7 +41,7 @@ export const endpointSecretRoutes = (ctx: AppContext): RoutePlugin => async (app
       return ctx.db.transaction(async (tx) => {
         const cur = await getEndpointForUpdate(tx, tenantId, endpointId, ctx.secrets);
         if (!cur) throw errors.notFound('endpoint');
-        const secret = req.body?.secret ?? generateSecret();
+        const secret = req.body?.secret ?? generateSecret(cur.signature.scheme);
         const problem = secretProblem(secret, cur.signature.scheme);
         if (problem) throw errors.invalidField('secret', problem);
         if (secret === cur.secret) throw errors.invalidField('secret', 'must differ from the current secret');
@@ -49,7 +54,7 @@ export const endpointSecretRoutes = (ctx: AppContext): RoutePlugin => async (app
           tenantId, actor: actorOf(req), action: 'endpoint.secret_rotated', targetType: 'endpoint', targetId: endpointId,
           details: { graceSeconds: grace },
         });
-        return { secret };
+        return secretBody(secret);
       });
     },
   );

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { SignatureConfig } from '../../delivery/types.js';
 import { newId } from '../../ids.js';
-import { generateSecret } from '../../security/secrets.js';
+import { generateSecret, sameSecretKind } from '../../security/secrets.js';
 import { EndpointSettings } from '../endpoint-settings.js';
 import { endpointChanges } from '../endpoint-changes.js';
 import { recordAudit } from '../../store/audit.js';
@@ -78,7 +78,8 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         timeoutMs: validTimeout(b.timeoutMs ?? defaults.timeoutMs),
         ordered: b.ordered ?? false,
         rateLimitPerSecond: b.rateLimitPerSecond ?? null,
-        secret: b.secret === undefined ? generateSecret() : validSecret(b.secret, signature),
+        filter: rules.filter(b.filter),
+        secret: b.secret === undefined ? generateSecret(signature.scheme) : validSecret(b.secret, signature),
       };
       const created = await ctx.db.transaction(async (tx) => {
         if (!(await getTenant(tx, tenantId))) throw errors.notFound('tenant');
@@ -119,9 +120,14 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         const cur = await getEndpointForUpdate(tx, tenantId, endpointId, ctx.secrets);
         if (!cur) throw errors.notFound('endpoint');
         const signature = b.signature ? validSignature(b.signature) : cur.signature;
-        if (b.signature) validSecret(cur.secret, signature);
+        // An HMAC secret cannot sign ed25519 nor a whsk_ key HMAC: a change of
+        // kind comes with a new secret (GET …/secret shows it) and ends every
+        // grace period, since the old secrets cannot sign the new scheme.
+        const newKind = !sameSecretKind(cur.signature.scheme, signature.scheme);
+        if (b.signature && !newKind) validSecret(cur.secret, signature);
         const next: EndpointWithSecrets = {
           ...cur,
+          ...(newKind ? { secret: generateSecret(signature.scheme), oldSecrets: [] } : {}),
           url: b.url !== undefined ? validUrl(b.url) : cur.url,
           description: b.description ?? cur.description,
           eventTypes: b.eventTypes !== undefined ? b.eventTypes : cur.eventTypes,
@@ -133,13 +139,14 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
           timeoutMs: b.timeoutMs !== undefined ? validTimeout(b.timeoutMs) : cur.timeoutMs,
           ordered: b.ordered ?? cur.ordered,
           rateLimitPerSecond: b.rateLimitPerSecond !== undefined ? b.rateLimitPerSecond : cur.rateLimitPerSecond,
+          filter: b.filter !== undefined ? rules.filter(b.filter) : cur.filter,
         };
         const saved = await saveEndpoint(tx, next, ctx.secrets);
         const action = b.disabled === true && !cur.disabled ? 'endpoint.disabled' : b.disabled === false && cur.disabled ? 'endpoint.enabled' : 'endpoint.updated';
         const changes = endpointChanges(publicEndpoint(cur), publicEndpoint(saved));
         await recordAudit(tx, {
           tenantId, actor: actorOf(req), action, targetType: 'endpoint', targetId: endpointId,
-          details: { changed: Object.keys(changes), changes },
+          details: { changed: Object.keys(changes), changes, ...(newKind ? { secretReplaced: true } : {}) },
         });
         return publicEndpoint(saved);
       });

@@ -74,6 +74,7 @@ export const listenSessionRoutes = (ctx: AppContext): RoutePlugin => async (app)
             timeoutMs: rules.timeout(defaults.timeoutMs),
             ordered: false,
             rateLimitPerSecond: null,
+            filter: null,
             secret: generateSecret(),
           },
           ctx.secrets,

@@ -99,6 +99,8 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
             <dd>
               <TypeChips types={e.eventTypes} />
             </dd>
+            <dt>Payload filter</dt>
+            <dd>{e.filter ? <code className="mono break" data-testid="endpoint-filter">{JSON.stringify(e.filter)}</code> : <span className="muted">none</span>}</dd>
             <dt>Signature</dt>
             <dd>{signatureText(e.signature)}</dd>
             <dt>Retries</dt>

@@ -7,6 +7,7 @@ import { Link, navigate, path } from '../router';
 import { useSession } from '../session';
 import { viewState } from '../state';
 import { patternsOf } from '../type-patterns';
+import { FilterCard, filterText, parseFilterText } from './FilterCard';
 
 type RetryMode = 'default' | 'schedule' | 'exponential';
 interface HeaderRow {
@@ -38,6 +39,8 @@ interface FormState {
   rateLimit: string;
   /** A secret of the caller's own (new endpoints only; a later change is a rotation). Empty = generated. */
   secret: string;
+  /** The payload filter as JSON text; empty for none. */
+  filter: string;
 }
 
 const EMPTY: FormState = {
@@ -60,6 +63,7 @@ const EMPTY: FormState = {
   ordered: false,
   rateLimit: '',
   secret: '',
+  filter: '',
 };
 
 let rowKey = 1;
@@ -86,6 +90,7 @@ function fromEndpoint(e: Endpoint): FormState {
     headers: Object.entries(e.headers).map(([name, value]) => ({ key: rowKey++, name, value })),
     ordered: e.ordered,
     rateLimit: e.rateLimitPerSecond === null ? '' : String(e.rateLimitPerSecond),
+    filter: filterText(e.filter),
   };
 }
 
@@ -94,7 +99,7 @@ function toBody(f: FormState, editing: boolean): { body?: Record<string, unknown
   const body: Record<string, unknown> = { url: f.url.trim(), description: f.description };
   body.eventTypes = f.allEvents ? null : f.types;
   if (!f.allEvents && !f.types.length) return { problem: 'Choose at least one event type, or "All event types".' };
-  body.signature = f.scheme === 'standard' ? { scheme: 'standard' } : { scheme: 'hmac-sha256', header: f.sigHeader.trim(), encoding: f.encoding };
+  body.signature = f.scheme === 'hmac-sha256' ? { scheme: 'hmac-sha256', header: f.sigHeader.trim(), encoding: f.encoding } : { scheme: f.scheme };
   // Optional parts are sent only when set, so saving an untouched form changes nothing (the audit log would say so).
   const jitter = f.jitter.trim() ? { jitter: Number(f.jitter) } : {};
   if (f.jitter.trim() && !(Number(f.jitter) >= 0 && Number(f.jitter) <= 1)) return { problem: 'Jitter: a fraction from 0 to 1 (0.1 spreads each delay by ±10 %), or empty.' };
@@ -121,6 +126,9 @@ function toBody(f: FormState, editing: boolean): { body?: Record<string, unknown
   if (rate && !(Number(rate) > 0)) return { problem: 'Rate limit: a number of deliveries per second above 0, or empty for no limit.' };
   body.rateLimitPerSecond = rate ? Number(rate) : null;
   if (!editing && f.secret.trim()) body.secret = f.secret.trim();
+  const filter = parseFilterText(f.filter);
+  if (filter.problem) return { problem: filter.problem };
+  body.filter = filter.filter;
   return { body };
 }
 
@@ -238,11 +246,14 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
           ) : null}
         </Card>
 
+        <FilterCard tenantId={tenantId} endpointId={endpointId} value={f.filter} onChange={(v) => set('filter', v)} />
+
         <Card title="Signature">
           <div className="grid-2">
             <Field label="Scheme" htmlFor="ep-scheme">
               <select id="ep-scheme" value={f.scheme} onChange={(e) => set('scheme', e.target.value as Signature['scheme'])}>
                 <option value="standard">Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)</option>
+                <option value="ed25519">Standard Webhooks, ed25519 (v1a: receivers verify with a public key)</option>
                 <option value="hmac-sha256">HMAC-SHA256 of the body in a header of your choice</option>
               </select>
             </Field>
@@ -260,6 +271,9 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
               </>
             ) : null}
           </div>
+          {editing && existing.data && (existing.data.signature.scheme === 'ed25519') !== (f.scheme === 'ed25519') ? (
+            <div className="notice small">Changing between ed25519 and the HMAC schemes replaces the signing secret: receivers need the new one.</div>
+          ) : null}
         </Card>
 
         <Card title="Retries and timeout">

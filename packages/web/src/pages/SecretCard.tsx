@@ -16,7 +16,9 @@ const GRACE = [
 /**
  * The signing secret: hidden until asked for. Rotation takes a grace period
  * (the old secret keeps signing beside the new one meanwhile) and,
- * optionally, a secret of the caller's own.
+ * optionally, a secret of the caller's own. An ed25519 endpoint shows its
+ * public key (what receivers verify with) openly, and its private key like
+ * a secret.
  */
 export function SecretCard({ base, endpoint, onRotated }: { base: string; endpoint: Endpoint; onRotated(): void }) {
   const { client } = useSession();
@@ -26,20 +28,39 @@ export function SecretCard({ base, endpoint, onRotated }: { base: string; endpoi
   const [grace, setGrace] = useState<number>(86_400);
   const [custom, setCustom] = useState('');
   const reveal = useAction(async () => setSecret((await client.get<{ secret: string }>(`${base}/secret`)).secret));
+  const [shownKey, setShownKey] = useState<string | null>(null);
   const rotate = useAction(async () => {
-    const r = await client.post<{ secret: string }>(`${base}/secret/rotate`, { graceSeconds: grace, ...(custom.trim() ? { secret: custom.trim() } : {}) });
+    const r = await client.post<{ secret: string; publicKey: string | null }>(`${base}/secret/rotate`, {
+      graceSeconds: grace,
+      ...(custom.trim() ? { secret: custom.trim() } : {}),
+    });
     setSecret(r.secret);
+    setShownKey(r.publicKey);
     setConfirm(false);
     setCustom('');
     onRotated();
   });
   const until = endpoint.previousSecretExpiresAt;
+  const key = shownKey ?? endpoint.publicKey;
   return (
-    <Card title="Signing secret">
-      <p className="muted small">Your receiver verifies each delivery's signature with this secret.</p>
+    <Card title={key ? 'Signing key (ed25519)' : 'Signing secret'}>
+      {key ? (
+        <>
+          <p className="muted small">Your receiver verifies each delivery's v1a signature with this public key.</p>
+          <div className="secret-row">
+            <code className="secret mono" data-testid="public-key">
+              {key}
+            </code>
+            <CopyButton text={key} />
+          </div>
+          <p className="muted small">The private key below signs; only Herald needs it.</p>
+        </>
+      ) : (
+        <p className="muted small">Your receiver verifies each delivery's signature with this secret.</p>
+      )}
       <div className="secret-row">
         <code className="secret mono" data-testid="secret">
-          {secret ?? 'whsec_' + '•'.repeat(24)}
+          {secret ?? (key ? 'whsk_' : 'whsec_') + '•'.repeat(24)}
         </code>
         {!canWrite ? (
           <span className="muted small">Read-only access cannot reveal the secret.</span>
