@@ -96,6 +96,10 @@ const BODIES: Record<string, (ids: Ids) => unknown> = {
   // the victim's own endpoint id: a scoping bug would retry A's failed deliveries
   [`POST ${TENANT_PREFIX}/deliveries/retry`]: (ids) => ({ endpointId: ids.endpointId, limit: 10 }),
   [`POST ${TENANT_PREFIX}/listen-sessions`]: () => ({ forwardTo: 'http://localhost:3000/planted' }),
+  [`POST ${TENANT_PREFIX}/endpoints/{endpointId}/filter/test`]: () => ({
+    event: { type: 'order.created', payload: { amount: 1 } },
+    filter: { payload: { amount: { $gte: 0 } } },
+  }),
   // a report for the victim's session: a scoping bug would answer a relay of A's
   [`POST ${TENANT_PREFIX}/listen-sessions/{sessionId}/reports`]: () => ({ relayId: 'relay_planted', durationMs: 1, status: 200 }),
 };
@@ -225,7 +229,7 @@ describe('tenant isolation (generated from /openapi.json)', () => {
     const ops = tenantScoped();
     expect(ops.length).toBeGreaterThanOrEqual(15);
     const viewBefore = await viewOfA();
-    expect(viewBefore.secret!.body).toEqual({ secret: aSecret });
+    expect(viewBefore.secret!.body).toEqual({ secret: aSecret, publicKey: null });
     expect(viewBefore.delivery!.body).toMatchObject({ status: 'succeeded', attempts: 1 });
     let rowsBefore = await rowsOf(A.tenantId);
     const hitsBefore = receiver.at('/a').length;
@@ -262,7 +266,7 @@ describe('tenant isolation (generated from /openapi.json)', () => {
     const viewAfter = await viewOfA();
     expect(viewAfter).toEqual(viewBefore);
     expect(viewAfter.endpoint!.body).toMatchObject({ description: 'original', disabled: false, url: receiver.url('/a') });
-    expect(viewAfter.secret!.body).toEqual({ secret: aSecret });
+    expect(viewAfter.secret!.body).toEqual({ secret: aSecret, publicKey: null });
     expect(viewAfter.event!.status).toBe(200);
     expect(viewAfter.delivery!.body).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(await rowsOf(A.tenantId)).toEqual(rowsBefore);
@@ -539,6 +543,8 @@ describe('audit', () => {
     `POST ${TENANT_PREFIX}/events/batch`,
     `POST ${TENANT_PREFIX}/endpoints/{endpointId}/test`,
     `POST ${TENANT_PREFIX}/listen-sessions/{sessionId}/reports`,
+    // a dry run of a payload filter on a sample event: changes nothing
+    `POST ${TENANT_PREFIX}/endpoints/{endpointId}/filter/test`,
   ]);
   // Operations a tenant token may not do (403): done with the admin token.
   const adminOnly = (op: Op) =>
