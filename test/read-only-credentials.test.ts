@@ -75,7 +75,7 @@ describe('read-only principals cannot read credentials', () => {
   it('manage tokens still read the secret and the header values', async () => {
     const token = (await herald.api.post(`/v1/tenants/${T}/tokens`, { name: 'ci' })).body.token as string;
     for (const api of [herald.api, herald.api.as(token)]) {
-      expect((await api.get(`/v1/tenants/${T}/endpoints/${ep.id}/secret`)).body).toEqual({ secret: ep.secret });
+      expect((await api.get(`/v1/tenants/${T}/endpoints/${ep.id}/secret`)).body).toEqual({ secret: ep.secret, publicKey: null });
       expect((await api.get(`/v1/tenants/${T}/endpoints/${ep.id}`)).body.headers).toEqual({ authorization: SECRETS[0], 'x-api-key': SECRETS[1] });
       const d = await api.get(`/v1/tenants/${T}/deliveries/${deliveryId}`);
       expect(d.body.attemptLog[0].request.headers.authorization).toBe(SECRETS[0]);
