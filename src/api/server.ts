@@ -25,6 +25,7 @@ import { endpointFilterRoutes } from './routes/endpoint-filters.js';
 import { eventRoutes } from './routes/events.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { healthRoutes } from './routes/health.js';
+import { operatorRoutes } from './routes/operator.js';
 import { portalLinkRoutes } from './routes/portal-links.js';
 import { statsRoutes } from './routes/stats.js';
 import { tenantRoutes } from './routes/tenants.js';
@@ -223,6 +224,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   await app.register(
     tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, endpointFilterRoutes, eventRoutes, deliveryRoutes, auditRoutes, statsRoutes, portalLinkRoutes, listenSessionRoutes]),
   );
+  await app.register(operatorRoutes(ctx));
   await app.register(listenRelayRoutes(ctx));
   await app.register(apiReference);
   // The web UI at `/` (packages/web/dist), after every API route so it never shadows one.

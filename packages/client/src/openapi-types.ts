@@ -84,6 +84,55 @@ export interface Routes {
       updatedAt: string;
     };
   };
+  "GET /v1/operator/overview": {
+    params: never;
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      generatedAt: string;
+      /** all failing endpoints, listed or not */
+      endpointsFailing: number;
+      circuitsOpen: number;
+      oldestDue: {
+        deliveryId: string;
+        tenantId: string;
+        endpointId: string;
+        dueAt: string;
+        /** seconds since it became due */
+        ageSeconds: number;
+      } | null;
+      /** at most 100, most recent attempt first */
+      failing: Array<{
+        tenantId: string;
+        tenantName: string;
+        endpointId: string;
+        url: string;
+        disabled: boolean;
+        /** failed attempts since the last success */
+        consecutiveFailures: number;
+        /** when the current run of failures began */
+        failingSince: string | null;
+        /** until when the circuit is open (null: closed) */
+        circuitOpenUntil: string | null;
+        lastAttemptAt: string | null;
+        lastStatus: number | null;
+        lastErrorCode: string | null;
+        /** the message of a network failure (null for an HTTP status) */
+        lastError: string | null;
+      }>;
+      failingTruncated: boolean;
+      /** attempts per minute over the last 60 minutes, oldest first */
+      perMinute: Array<{
+        start: string;
+        attempts: number;
+        /** attempts answered 2xx */
+        succeeded: number;
+        /** other statuses and network errors */
+        failed: number;
+      }>;
+    };
+  };
   "GET /v1/session": {
     params: never;
     query: never;

@@ -32,6 +32,9 @@ export type StatsPoint = Stats['series'][number];
 export type EndpointHealth = TenantStats['endpoints'][number];
 export type LastAttempt = NonNullable<EndpointStats['lastAttempt']>;
 export type SessionInfo = Ok<'GET /v1/session'>;
+export type OperatorOverview = Ok<'GET /v1/operator/overview'>;
+export type FailingEndpoint = OperatorOverview['failing'][number];
+export type MinuteCount = OperatorOverview['perMinute'][number];
 
 /** An error answer of the API (`{error: {code, message, details}}`), or a network failure (status 0). */
 export class ApiError extends Error {

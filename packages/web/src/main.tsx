@@ -11,6 +11,7 @@ import { EndpointsPage } from './pages/Endpoints';
 import { EventPage } from './pages/Event';
 import { EventsPage } from './pages/Events';
 import { EventTypesPage } from './pages/EventTypes';
+import { OperatorPage } from './pages/Operator';
 import { OverviewPage } from './pages/Overview';
 import { PortalLinksPage } from './pages/PortalLinks';
 import { SignInPage } from './pages/SignIn';
@@ -118,6 +119,14 @@ function Routes() {
     if (here === '/' || here === '/sign-in') navigate(home, { replace: true });
   }, [here, home]);
 
+  // The operator view reads every tenant: the admin's only, never in the customer portal.
+  if (here === '/operator' && s.kind === 'admin' && !PORTAL) {
+    return (
+      <Layout tenantId={null}>
+        <OperatorPage />
+      </Layout>
+    );
+  }
   if (here === '/tenants' && s.kind === 'admin') {
     return (
       <Layout tenantId={null}>

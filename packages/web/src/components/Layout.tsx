@@ -62,6 +62,11 @@ export function Layout({ tenantId: routeTenant, children }: { tenantId: string |
               All tenants
             </Link>
           ) : null}
+          {s.kind === 'admin' && !PORTAL ? (
+            <Link to="/operator" className={here === '/operator' ? 'active' : ''} aria-current={here === '/operator' ? 'page' : undefined}>
+              Operator
+            </Link>
+          ) : null}
         </nav>
         <div className="side-foot">
           {!PORTAL ? (

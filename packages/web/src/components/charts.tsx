@@ -38,7 +38,7 @@ export function RangePicker({ value, onChange }: { value: RangeKey; onChange(r: 
   );
 }
 
-const COLORS = { succeeded: '#16a34a', failed: '#dc2626', pending: '#d97706', p50: '#2563eb', p95: '#7c3aed', p99: '#db2777' };
+export const COLORS = { succeeded: '#16a34a', failed: '#dc2626', pending: '#d97706', p50: '#2563eb', p95: '#7c3aed', p99: '#db2777' };
 
 export function StatTiles({ stats }: { stats: Stats }) {
   const t = stats.totals;
@@ -69,12 +69,22 @@ export function StatTiles({ stats }: { stats: Stats }) {
   );
 }
 
-/** Deliveries per bucket, succeeded vs failed (and still pending), stacked. */
-export function DeliveriesChart({ stats }: { stats: Stats }) {
-  const data = stats.series.map((p) => ({ ...p, label: bucketLabel(p.start, stats.bucket) }));
+/** One series of a stacked bar chart: the data key, its legend name, its colour. */
+export interface BarSeries {
+  key: string;
+  name: string;
+  color: string;
+}
+
+/**
+ * Bars per time bucket, stacked, with the dashboard's grid, axes, tooltip
+ * and legend; `data` rows carry the bucket's axis `label` and a number per
+ * series key.
+ */
+export function StackedBarChart({ label, caption, data, bars, maxBarSize = 48 }: { label: string; caption: string; data: object[]; bars: BarSeries[]; maxBarSize?: number }) {
   return (
-    <figure className="chart" aria-label="Deliveries per time bucket">
-      <figcaption>Deliveries</figcaption>
+    <figure className="chart" aria-label={label}>
+      <figcaption>{caption}</figcaption>
       <ResponsiveContainer width="100%" height={220}>
         <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--grid)" />
@@ -82,12 +92,29 @@ export function DeliveriesChart({ stats }: { stats: Stats }) {
           <YAxis allowDecimals={false} tick={{ fontSize: 11 }} stroke="var(--axis)" />
           <Tooltip cursor={{ fill: 'var(--hover)' }} />
           <Legend iconSize={10} wrapperStyle={{ fontSize: 12 }} />
-          <Bar dataKey="succeeded" name="Succeeded" stackId="d" fill={COLORS.succeeded} maxBarSize={48} isAnimationActive={false} />
-          <Bar dataKey="failed" name="Failed" stackId="d" fill={COLORS.failed} maxBarSize={48} isAnimationActive={false} />
-          <Bar dataKey="pending" name="Pending" stackId="d" fill={COLORS.pending} maxBarSize={48} isAnimationActive={false} />
+          {bars.map((b) => (
+            <Bar key={b.key} dataKey={b.key} name={b.name} stackId="s" fill={b.color} maxBarSize={maxBarSize} isAnimationActive={false} />
+          ))}
         </BarChart>
       </ResponsiveContainer>
     </figure>
+  );
+}
+
+/** Deliveries per bucket, succeeded vs failed (and still pending), stacked. */
+export function DeliveriesChart({ stats }: { stats: Stats }) {
+  const data = stats.series.map((p) => ({ ...p, label: bucketLabel(p.start, stats.bucket) }));
+  return (
+    <StackedBarChart
+      label="Deliveries per time bucket"
+      caption="Deliveries"
+      data={data}
+      bars={[
+        { key: 'succeeded', name: 'Succeeded', color: COLORS.succeeded },
+        { key: 'failed', name: 'Failed', color: COLORS.failed },
+        { key: 'pending', name: 'Pending', color: COLORS.pending },
+      ]}
+    />
   );
 }
 

@@ -1,0 +1,118 @@
+import type { FailingEndpoint, OperatorOverview } from '../api';
+import { AttemptsPerMinuteChart } from '../components/AttemptsPerMinuteChart';
+import { StateView } from '../components/StateView';
+import { Card, Empty, HttpStatus, Live, PageHead, Time } from '../components/ui';
+import { seconds } from '../format';
+import { useApi } from '../hooks';
+import { viewState } from '../state';
+import { Link, path } from '../router';
+
+/** How often the operator view refreshes itself, in milliseconds. */
+const REFRESH_MS = 5000;
+
+/**
+ * Admin: the whole installation at a glance — endpoints failing now (every
+ * tenant), the oldest due delivery, open circuits, and attempts per minute.
+ */
+export function OperatorPage() {
+  const overview = useApi<OperatorOverview>('/v1/operator/overview', { pollMs: REFRESH_MS });
+  const state = viewState(overview);
+  return (
+    <>
+      <PageHead title="Operator" sub="Every tenant: what fails now, how far the queue is behind, how much goes out." actions={<Live updatedAt={overview.updatedAt} />} />
+      <StateView state={state} empty={null} onRetry={overview.reload} errorTitle="The operator view could not be loaded">
+        {(o) => (
+          <>
+            <Card>
+              <Figures o={o} />
+            </Card>
+            <Card>
+              <AttemptsPerMinuteChart minutes={o.perMinute} />
+            </Card>
+            <Card title={`Failing endpoints${o.failingTruncated ? ` (latest ${o.failing.length} of ${o.endpointsFailing})` : ''}`}>
+              <FailingTable rows={o.failing} />
+            </Card>
+          </>
+        )}
+      </StateView>
+    </>
+  );
+}
+
+function Figures({ o }: { o: OperatorOverview }) {
+  const perMinute = o.perMinute.slice(-5);
+  const recent = perMinute.reduce((n, m) => n + m.attempts, 0) / Math.max(1, perMinute.length);
+  return (
+    <div className="tiles tiles-4" data-testid="operator-figures">
+      <div className="tile" data-testid="figure-failing">
+        <div className="tile-label">Endpoints failing</div>
+        <div className={`tile-value ${o.endpointsFailing ? 'bad-text' : ''}`}>{o.endpointsFailing.toLocaleString()}</div>
+        <div className="tile-sub">across all tenants</div>
+      </div>
+      <div className="tile" data-testid="figure-circuits">
+        <div className="tile-label">Circuits open</div>
+        <div className="tile-value">{o.circuitsOpen.toLocaleString()}</div>
+        <div className="tile-sub">endpoints Herald pauses</div>
+      </div>
+      <div className="tile" data-testid="figure-oldest">
+        <div className="tile-label">Oldest due delivery</div>
+        <div className="tile-value">{o.oldestDue ? seconds(Math.round(o.oldestDue.ageSeconds)) : '—'}</div>
+        <div className="tile-sub">
+          {o.oldestDue ? (
+            <Link to={path('t', o.oldestDue.tenantId, 'deliveries', o.oldestDue.deliveryId)}>{o.oldestDue.deliveryId}</Link>
+          ) : (
+            'nothing waiting'
+          )}
+        </div>
+      </div>
+      <div className="tile" data-testid="figure-rate">
+        <div className="tile-label">Attempts per minute</div>
+        <div className="tile-value">{Math.round(recent).toLocaleString()}</div>
+        <div className="tile-sub">average of the last 5 minutes</div>
+      </div>
+    </div>
+  );
+}
+
+function FailingTable({ rows }: { rows: FailingEndpoint[] }) {
+  if (rows.length === 0) return <Empty title="No endpoint is failing">Every endpoint's latest attempt succeeded.</Empty>;
+  return (
+    <div className="table-wrap">
+      <table className="table" aria-label="Failing endpoints">
+        <thead>
+          <tr>
+            <th>Endpoint</th>
+            <th>Tenant</th>
+            <th>Failing since</th>
+            <th>Last error</th>
+            <th className="hide-sm">Failures</th>
+            <th className="hide-sm">Circuit</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((f) => (
+            <tr key={f.endpointId}>
+              <td className="url-cell">
+                <Link to={path('t', f.tenantId, 'endpoints', f.endpointId)}>{f.url}</Link>
+                {f.disabled ? <span className="badge badge-bad">disabled</span> : null}
+              </td>
+              <td>
+                <Link to={path('t', f.tenantId, 'overview')} title={f.tenantId}>
+                  {f.tenantName}
+                </Link>
+              </td>
+              <td>
+                <Time iso={f.failingSince ?? f.lastAttemptAt} />
+              </td>
+              <td>
+                <HttpStatus status={f.lastStatus} error={f.lastErrorCode} /> <span className="small muted">{f.lastError}</span>
+              </td>
+              <td className="hide-sm">{f.consecutiveFailures}</td>
+              <td className="hide-sm">{f.circuitOpenUntil ? <>open, closes <Time iso={f.circuitOpenUntil} /></> : 'closed'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
