@@ -98,53 +98,63 @@ export async function failingEndpoints(db: Queryable, limit = MAX_FAILING_LISTED
   }));
 }
 
+/*
+ * The oldest due delivery not held by a live lease. The queue has no index
+ * on `due_at` alone (its only index is the claim's `queue_endpoint_due`), so
+ * this takes one probe of that index per endpoint with queued work, in due
+ * order, skipping leased rows: endpoints × (leased rows at the head), never
+ * the whole queue.
+ */
+const OLDEST_DUE_SQL = `
+  select q.delivery_id, q.tenant_id, q.endpoint_id, q.due_at, extract(epoch from now() - q.due_at)::float8 as age
+    from endpoints e
+    cross join lateral (
+      select q.delivery_id, q.tenant_id, q.endpoint_id, q.due_at from queue q
+       where q.endpoint_id = e.id and q.due_at <= now() and (q.lease_until is null or q.lease_until <= now())
+       order by q.due_at limit 1
+    ) q
+   order by q.due_at, q.delivery_id limit 1`;
+
+interface OldestDueRow {
+  delivery_id: string | null;
+  tenant_id: string | null;
+  endpoint_id: string | null;
+  due_at: Date | null;
+  age: number | null;
+}
+
+function toOldestDue(x: OldestDueRow | undefined): OldestDue | null {
+  if (!x || x.delivery_id === null) return null;
+  return {
+    deliveryId: x.delivery_id,
+    tenantId: x.tenant_id!,
+    endpointId: x.endpoint_id!,
+    dueAt: iso(x.due_at)!,
+    ageSeconds: Math.max(0, Math.round(Number(x.age) * 10) / 10),
+  };
+}
+
+/** The oldest due delivery alone (null when none): the `herald_queue_oldest_due_age_seconds` gauge (api/routes/health.ts). */
+export async function oldestDueDelivery(db: Queryable): Promise<OldestDue | null> {
+  return toOldestDue((await db.query<OldestDueRow>(OLDEST_DUE_SQL)).rows[0]);
+}
+
 /**
- * How many endpoints fail and how many circuits are open, and the oldest due
- * delivery. Failing: a scan of `endpoints` (see failingEndpoints). Circuits:
- * the partial index `endpoints_circuit_open` (only endpoints whose circuit
- * opened since their last success). Oldest due: the queue has no index on
- * `due_at` alone (its only index is the claim's `queue_endpoint_due`, and
- * src/delivery/queue is not ours to change), so it takes one probe of that
- * index per endpoint with queued work, in due order, skipping leased rows:
- * endpoints × (leased rows at the head), never the whole queue.
+ * How many endpoints fail and how many circuits are open (failing: a scan of
+ * `endpoints`, see failingEndpoints; circuits: the partial index
+ * `endpoints_circuit_open`), and the oldest due delivery, in one statement.
  */
 export async function operatorCounts(db: Queryable): Promise<OperatorCounts> {
-  const r = await db.query<{
-    failing: number; circuits: number;
-    delivery_id: string | null; tenant_id: string | null; endpoint_id: string | null; due_at: Date | null; age: number | null;
-  }>(
+  const r = await db.query<{ failing: number; circuits: number } & OldestDueRow>(
     `select
        (select count(*) from endpoints where consecutive_failures > 0 or failing_since is not null)::int as failing,
        (select count(*) from endpoints where circuit_open_until is not null and circuit_open_until > now())::int as circuits,
-       o.delivery_id, o.tenant_id, o.endpoint_id, o.due_at,
-       extract(epoch from now() - o.due_at)::float8 as age
+       o.delivery_id, o.tenant_id, o.endpoint_id, o.due_at, o.age
      from (select 1) one
-     left join lateral (
-       select q.delivery_id, q.tenant_id, q.endpoint_id, q.due_at
-         from endpoints e
-         cross join lateral (
-           select q.delivery_id, q.tenant_id, q.endpoint_id, q.due_at from queue q
-            where q.endpoint_id = e.id and q.due_at <= now() and (q.lease_until is null or q.lease_until <= now())
-            order by q.due_at limit 1
-         ) q
-        order by q.due_at, q.delivery_id limit 1
-     ) o on true`,
+     left join lateral (${OLDEST_DUE_SQL}) o on true`,
   );
   const x = r.rows[0]!;
-  return {
-    endpointsFailing: x.failing,
-    circuitsOpen: x.circuits,
-    oldestDue:
-      x.delivery_id === null
-        ? null
-        : {
-            deliveryId: x.delivery_id,
-            tenantId: x.tenant_id!,
-            endpointId: x.endpoint_id!,
-            dueAt: iso(x.due_at)!,
-            ageSeconds: Math.max(0, Math.round(Number(x.age) * 10) / 10),
-          },
-  };
+  return { endpointsFailing: x.failing, circuitsOpen: x.circuits, oldestDue: toOldestDue(x) };
 }
 
 /**
