@@ -55,10 +55,11 @@ const ConfigSchema = z
     workerHeapGrowingPercent: z.coerce.number().int().min(0).max(1000).optional(),
     /**
      * `serve` on PostgreSQL runs its worker in a thread of its own, so the API and the deliveries each
-     * have an event loop and a heap (delivery/worker-thread.ts). Off: one thread for both. The embedded
-     * database always shares one thread. (Default: true)
+     * have an event loop and a heap (delivery/threaded-worker.ts). The embedded database always shares
+     * one thread. Off by default: on a 2-core machine that PostgreSQL shares, it delivered no more and
+     * took ~50 MB more RSS (docs/benchmarks.md). (Default: false)
      */
-    workerThread: z.boolean().default(true),
+    workerThread: z.boolean().default(false),
     /** Upper bound on a delay asked for by `Retry-After`, in seconds. (Default: 3600) */
     retryAfterMaxSeconds: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(3600),
     /** Time allowed for in-flight deliveries to finish on SIGTERM, in milliseconds. (Default: 10000) */

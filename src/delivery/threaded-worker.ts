@@ -20,12 +20,13 @@ const STOP_GRACE_MS = 5_000;
  * their deliveries to, by message.
  *
  * Why a thread: in one thread the API, the publishes' group commit and the
- * deliveries shared one event loop and one heap; the deliveries' garbage
- * (response bodies, outcomes) made every full GC mark the API's heap too,
- * and a busy worker delayed the API's answers. Two processes (`herald api`
- * + `herald worker`) delivered about a fifth more on the same machine
- * (docs/benchmarks.md); a thread gets the same within one process and keeps
- * the hand-off.
+ * deliveries share one event loop and one heap; the deliveries' garbage
+ * (response bodies, outcomes) makes every full GC mark the API's heap too,
+ * and a busy worker delays the API's answers. A thread lets one process use
+ * a second core and keeps the hand-off. Opt-in (HERALD_WORKER_THREAD): on
+ * the 2-core bench machine, where PostgreSQL, the receiver and the
+ * publishers already use every core, it delivered no more than one thread
+ * (steady state, alternated runs) and held ~50 MB more RSS (a second heap).
  *
  * The hand-off crosses threads as it did within one: `reserve` spends the
  * room the thread last reported (nothing until the next report, so one

@@ -14,7 +14,7 @@ import { Receiver } from '../helpers/receiver.js';
  * retry policy's attempts.
  *
  * PostgreSQL: `herald worker` is stopped while `herald api` keeps running;
- * then the same with one `herald serve` (its worker in a thread of its own).
+ * then the same with one `herald serve` whose worker runs in a thread of its own.
  * PGlite: the single `herald serve` process is stopped and started again.
  */
 const SHUTDOWN_MS = 2_000;
@@ -63,6 +63,8 @@ describe.each(shapes)(`chaos: graceful shutdown with sends in flight (${process.
       HERALD_SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_MS),
       HERALD_POLL_INTERVAL_MS: '1000',
       ...(db.url ? { DATABASE_URL: db.url } : { HERALD_DATA_DIR: db.dataDir! }),
+      // serve on PostgreSQL with its worker in a thread of its own (delivery/threaded-worker.ts)
+      ...(db.url && !split ? { HERALD_WORKER_THREAD: '1' } : {}),
     };
     const start = async (cmd: 'api' | 'worker' | 'serve') => {
       const p = await HeraldProcess.start(cmd, env, 60_000);
