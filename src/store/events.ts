@@ -92,6 +92,14 @@ with input as (
 ), types as materialized (
   -- once per distinct type of the batch, not per (event, endpoint): see herald_type_patterns
   select type, herald_type_patterns(type) as patterns, herald_type_open(type) as open from (select distinct type from input) t
+), subscribed as materialized (
+  -- the endpoints of each type of the batch ($8: that endpoint alone, whatever its types and filter),
+  -- matched once per type rather than once per event: 32 events of 10 types to 100 endpoints had
+  -- 3,200 (event, endpoint) pairs to test, against 1,000 (type, endpoint) pairs here
+  select ty.type, ep.id, ep.ordered, case when $8::text is null then ep.filter_path end as filter_path, ep.filter_vars
+    from types ty
+    join endpoints ep on ep.tenant_id = $1 and not ep.disabled
+     and (($8::text is null and (ep.event_types && ty.patterns or (ep.event_types is null and ty.open))) or ep.id = $8)
 ), ev as (
   insert into events (tenant_id, id, type, payload, body, created_at, ordering_key)
   select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key from input i order by i.ord
@@ -106,13 +114,11 @@ with input as (
   select i.dlv_base || to_hex(4095 + row_number() over (partition by ev.id order by ep.id)),
          ev.tenant_id, ev.id, ep.id, ev.created_at, ev.created_at,
          case when ep.ordered then '' else ev.ordering_key end
-    from ev join types ty on ty.type = ev.type
-    join endpoints ep on ep.tenant_id = ev.tenant_id and not ep.disabled
-     and (($8::text is null and (ep.event_types && ty.patterns or (ep.event_types is null and ty.open))) or ep.id = $8)
+    from ev join subscribed ep on ep.type = ev.type
     join (select distinct on (id) id, ord, dlv_base, doc from input order by id, ord) i on i.id = ev.id
    -- i.id = ev.id again, before the filter: a nested loop checks both as one join filter, the filter first,
    -- which evaluated every filter for every (event, event, endpoint) of the batch: quadratic in the batch
-   where ep.filter_path is null or $8::text is not null or (i.id = ev.id and jsonb_path_match(i.doc, ep.filter_path, ep.filter_vars, true))
+   where ep.filter_path is null or (i.id = ev.id and jsonb_path_match(i.doc, ep.filter_path, ep.filter_vars, true))
    order by i.ord, ep.id
   returning id, tenant_id, event_id, endpoint_id, created_at, ordering_key, seq
 ), q as (
