@@ -117,6 +117,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
         disableAfterSeconds: config.endpointDisableAfterSeconds,
       },
       secrets,
+      addressPolicy,
     });
     await worker.start();
     retention = new RetentionJob(db, logger, {
