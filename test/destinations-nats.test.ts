@@ -1,4 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as natsConnect, StorageType } from 'nats';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,22 +106,53 @@ describe('what the server does not take is a failed attempt, retried on schedule
 
   it('credentials the server refuses: auth_failed (a nats-server of the test’s own, with a user and password)', async () => {
     const port = await closedPort();
-    const server = spawn(process.env.HERALD_TEST_NATS_SERVER ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', 'herald', '--pass', 'right'], { stdio: 'ignore' });
+    const server = await natsServer(port, ['--user', 'herald', '--pass', 'right']);
     try {
-      const until = Date.now() + 5_000;
-      while (Date.now() < until) {
-        const up = await new Promise<boolean>((r) => {
-          const s = createConnection(port, '127.0.0.1', () => r(true)).on('error', () => r(false));
-          s.on('connect', () => s.destroy());
-        });
-        if (up) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
       const t = await herald.api.tenant();
       const d = await failsWith(t, natsDest('a.b', `nats://herald:wrong@127.0.0.1:${port}`), 'auth_failed');
       expect(JSON.stringify(d)).not.toContain('wrong');
     } finally {
       server.kill();
+    }
+  });
+
+  it('connects again after the server restarts, and closes its connection when the worker stops', async () => {
+    const port = await closedPort();
+    const monitor = await closedPort();
+    const dir = await mkdtemp(join(tmpdir(), 'herald-nats-'));
+    const args = ['-m', String(monitor), '-js', '-sd', dir];
+    let server = await natsServer(port, args);
+    const own = await startHerald();
+    const connections = async () => ((await (await fetch(`http://127.0.0.1:${monitor}/connz`)).json()) as { num_connections: number }).num_connections;
+    try {
+      const admin = await natsConnect({ servers: `127.0.0.1:${port}` });
+      await (await admin.jetstreamManager()).streams.add({ name: 'restart', subjects: ['restart.>'], storage: StorageType.File });
+      await admin.close();
+      const t = await own.api.tenant();
+      const ep = await own.api.endpoint(t, { destination: natsDest('restart.x', `nats://127.0.0.1:${port}`), retry: { schedule: Array(10).fill(0.5), jitter: 0 } });
+      const deliver = async (n: number) => {
+        const pub = await own.api.publish(t, 'a.b', { n });
+        return (await own.api.get(`/v1/tenants/${t}/events/${pub.body.id}/deliveries`)).body.data.find((d: any) => d.endpointId === ep.id).id as string;
+      };
+      await own.api.waitDelivery(t, await deliver(1), (d) => d.status === 'succeeded');
+      expect(await connections()).toBe(1);
+
+      server.kill();
+      await new Promise((r) => server.once('exit', r));
+      const second = await deliver(2);
+      const failed = await own.api.waitDelivery(t, second, (d) => d.attempts >= 1);
+      expect(['connect_refused', 'broker_closed']).toContain(failed.lastErrorCode);
+      server = await natsServer(port, args);
+      const d = await own.api.waitDelivery(t, second, (x) => x.status === 'succeeded', 15_000);
+      expect(d.attempts).toBeGreaterThanOrEqual(2);
+      expect(await connections()).toBe(1);
+
+      await own.stop();
+      await eventuallyZero(connections);
+    } finally {
+      await own.stop();
+      server.kill();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -162,3 +197,27 @@ describe('validation', () => {
     expect(JSON.stringify(list.body)).not.toMatch(/s3cret|tok3n/);
   });
 });
+
+/** A nats-server of the test's own on `port` (stopped by the test), once it accepts connections. */
+async function natsServer(port: number, args: string[]): Promise<ChildProcess> {
+  const server = spawn(process.env.HERALD_TEST_NATS_SERVER ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(port), ...args], { stdio: 'ignore' });
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    const up = await new Promise<boolean>((r) => {
+      const s = createConnection(port, '127.0.0.1', () => r(true)).on('error', () => r(false));
+      s.on('connect', () => s.destroy());
+    });
+    if (up) return server;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  server.kill();
+  throw new Error(`nats-server did not start on port ${port}`);
+}
+
+async function eventuallyZero(count: () => Promise<number>): Promise<void> {
+  const until = Date.now() + 5_000;
+  while ((await count()) !== 0) {
+    if (Date.now() > until) throw new Error('connections left open');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
