@@ -203,7 +203,7 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
     <>
       <PageHead
         title={editing ? 'Edit endpoint' : 'Add endpoint'}
-        sub={editing ? <span className="mono">{endpointId}</span> : 'Herald POSTs each matching event to this URL, signed, and retries on failure.'}
+        sub={editing ? <span className="mono">{endpointId}</span> : 'Herald sends each matching event here (an HTTP POST, or a message to your RabbitMQ or NATS), signed, and retries on failure.'}
       />
       <form onSubmit={(e) => void submit(e)} className="form">
         <Card title="Destination">
