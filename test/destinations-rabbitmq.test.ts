@@ -1,4 +1,6 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { createHmac } from 'node:crypto';
+import { connect as connectTcp, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
@@ -80,7 +82,6 @@ describe('publishing to RabbitMQ', () => {
     const ep = await herald.api.endpoint(t, { destination: rabbitmq(exchange, 'k'), signature: { scheme: 'hmac-sha256', header: 'X-Signature', encoding: 'hex' } });
     await herald.api.publish(t, 'a.b', { n: 1 });
     const [m] = await rabbit.waitFor(queue, 1);
-    const { createHmac } = await import('node:crypto');
     const h = m!.properties.headers as Record<string, string>;
     expect(h['x-signature']).toBeTruthy();
     expect(h['x-signature']).toBe(createHmac('sha256', ep.secret).update(m!.content).digest('hex'));
@@ -158,7 +159,6 @@ describe('what the broker does not take is a failed attempt, retried on schedule
   });
 
   it('a broker that never answers times out within the endpoint’s timeout', async () => {
-    const { createServer } = await import('node:net');
     const silent = createServer(() => undefined); // accepts, never speaks AMQP
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     try {
@@ -171,6 +171,46 @@ describe('what the broker does not take is a failed attempt, retried on schedule
       expect(d.attemptLog[0].durationMs).toBeLessThan(2_000);
     } finally {
       silent.close();
+    }
+  });
+});
+
+describe('connections', () => {
+  it('connects again after the connection drops, and closes it when the worker stops', async () => {
+    // a TCP relay to the broker that the test can cut (the machine's RabbitMQ is shared: never restarted)
+    const sockets = new Set<Socket>();
+    const relay = createServer((client) => {
+      const upstream = connectTcp(5672, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s)).on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const own = await startHerald();
+    try {
+      const port = (relay.address() as { port: number }).port;
+      const exchange = await rabbit.exchange();
+      const queue = await rabbit.queue(exchange, 'relay');
+      const t = await own.api.tenant();
+      await own.api.endpoint(t, { destination: rabbitmq(exchange, 'relay', `amqp://guest:guest@127.0.0.1:${port}`), retry: { schedule: Array(10).fill(0.3), jitter: 0 } });
+      await own.api.publish(t, 'a.b', { n: 1 });
+      await rabbit.waitFor(queue, 1);
+      expect(sockets.size).toBe(2); // one connection, both legs
+
+      for (const s of sockets) s.destroy();
+      await own.api.publish(t, 'a.b', { n: 2 });
+      await rabbit.waitFor(queue, 2);
+      expect(sockets.size).toBe(2);
+
+      await own.stop();
+      const until = Date.now() + 5_000;
+      while (sockets.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(sockets.size).toBe(0);
+    } finally {
+      await own.stop();
+      relay.close();
     }
   });
 });
