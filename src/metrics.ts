@@ -1,4 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+
+/** Metrics of another thread of this process, as prom-client's JSON. */
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
 /** Prometheus metrics of one process; served at GET /metrics. */
 export class Metrics {
@@ -77,9 +80,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** Other threads' metrics, served with these (see render). */
+  private readonly sources: (() => Promise<MetricsJson>)[] = [];
+
+  /** `processMetrics`: the process's CPU, memory and event loop (once per process: a worker thread leaves them out). */
+  constructor(o: { processMetrics?: boolean } = {}) {
     // Event-loop lag sampled every 100 ms rather than prom-client's 10 ms:
     // 100 wake-ups a second were most of an idle worker's CPU.
-    collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_', eventLoopMonitoringPrecision: 100 });
+    if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_', eventLoopMonitoringPrecision: 100 });
+  }
+
+  /** Serves the metrics of another thread (a worker's) with these. */
+  addSource(source: () => Promise<MetricsJson>): void {
+    this.sources.push(source);
+  }
+
+  /** The exposition text: these metrics, summed with those of the sources (counters and histograms add up). */
+  async render(): Promise<string> {
+    if (this.sources.length === 0) return this.registry.metrics();
+    const all = await Promise.all([this.registry.getMetricsAsJSON(), ...this.sources.map((s) => s())]);
+    // summed, every one: prom-client's aggregation is made for a cluster of processes and would drop or
+    // average the process metrics, which here come from this thread alone
+    return AggregatorRegistry.aggregate(all.map((list) => list.map((m) => ({ ...m, aggregator: 'sum' as const })))).metrics();
   }
 }

@@ -12,6 +12,7 @@ import { PgDb } from './db/pg.js';
 import type { App } from './api/server.js';
 import { RetentionJob } from './delivery/retention-job.js';
 import { Worker } from './delivery/worker.js';
+import { ThreadedWorker } from './delivery/threaded-worker.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { AddressPolicy } from './security/address-policy.js';
@@ -60,6 +61,74 @@ function workerDatabase(config: Config, logger: Logger, db: Db): Db {
   return new PgDb({ connectionString: config.databaseUrl, logger, options: hotPathOptions({ synchronous_commit: 'off' }) });
 }
 
+/** Where deliveries (and the API's URL checks) may go: public addresses, or private ones in dev mode and the allowed subnets. */
+export const addressPolicyOf = (config: Config): AddressPolicy =>
+  new AddressPolicy({ allowPrivate: config.dev, allowSubnets: [...config.allowSubnets] });
+
+/** Whether the worker runs in a thread of its own: `serve` on PostgreSQL, unless configured off (see ThreadedWorker). */
+export const workerHasThread = (config: Config, roles: Roles): boolean => roles.api && roles.worker && config.workerThread && !!config.databaseUrl;
+
+/** A started worker, with its connections and HTTP dispatcher; `close` stops it and gives them back. */
+export interface StartedWorker {
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a worker over `db` (its own pool on PostgreSQL): what `herald
+ * worker` runs, and `serve` on this thread or in a worker thread.
+ */
+export async function startWorker(o: {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  db: Db;
+  secrets: SecretBox;
+  onRoomChanged?: () => void;
+}): Promise<StartedWorker> {
+  const { config, logger, db, secrets } = o;
+  const workerDb = workerDatabase(config, logger, db);
+  // SSRF-safe for every endpoint; `herald listen` relay URLs minted by this deployment are the one exception (listen/relay-dispatcher.ts).
+  const addressPolicy = addressPolicyOf(config);
+  const dispatcher = relayAwareDispatcher(createSafeDispatcher({ policy: addressPolicy, connections: 64 }), RelayUrls.from(secrets));
+  const worker = new Worker({
+    db: workerDb,
+    dispatcher: dispatcher.dispatcher,
+    logger,
+    metrics: o.metrics,
+    concurrency: config.workerConcurrency,
+    endpointConcurrency: config.endpointConcurrency,
+    claimBatchSize: config.claimBatchSize,
+    leaseSeconds: config.leaseSeconds,
+    pollIntervalMs: config.pollIntervalMs,
+    responseBodyCapBytes: config.responseBodyCapBytes,
+    retryAfterMaxSeconds: config.retryAfterMaxSeconds,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    userAgent: `Herald/${VERSION}`,
+    health: {
+      circuitBreakerFailures: config.circuitBreakerFailures,
+      circuitBreakerCooldownSeconds: config.circuitBreakerCooldownSeconds,
+      disableAfterFailures: config.endpointDisableAfterFailures,
+      disableAfterSeconds: config.endpointDisableAfterSeconds,
+    },
+    secrets,
+    addressPolicy,
+    onRoomChanged: o.onRoomChanged,
+  });
+  const close = async () => {
+    await worker.stop();
+    await dispatcher.close().catch(() => undefined);
+    if (workerDb !== db) await workerDb.close();
+  };
+  try {
+    await worker.start();
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
+  return { worker, close };
+}
+
 /** The API could not listen where configured (the message says which setting to change). */
 export class ListenError extends Error {}
 
@@ -70,7 +139,10 @@ export interface Roles {
 
 export interface Running {
   app: App | null;
+  /** The worker, when it runs on this thread. */
   worker: Worker | null;
+  /** The worker, when it runs in a thread of its own (serve on PostgreSQL). */
+  workerThread: ThreadedWorker | null;
   retention: RetentionJob | null;
   url: string | null;
   db: Db;
@@ -89,37 +161,14 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
     throw err;
   }
   const metrics = new Metrics();
-  const addressPolicy = new AddressPolicy({ allowPrivate: config.dev, allowSubnets: [...config.allowSubnets] });
-  let worker: Worker | null = null;
+  const addressPolicy = addressPolicyOf(config);
+  let worker: StartedWorker | null = null;
+  let threaded: ThreadedWorker | null = null;
   let retention: RetentionJob | null = null;
-  const workerDb = roles.worker ? workerDatabase(config, logger, db) : db;
-  // SSRF-safe for every endpoint; `herald listen` relay URLs minted by this deployment are the one exception (listen/relay-dispatcher.ts).
-  const dispatcher = relayAwareDispatcher(createSafeDispatcher({ policy: addressPolicy, connections: 64 }), RelayUrls.from(secrets));
   if (roles.worker) {
-    worker = new Worker({
-      db: workerDb,
-      dispatcher: dispatcher.dispatcher,
-      logger,
-      metrics,
-      concurrency: config.workerConcurrency,
-      endpointConcurrency: config.endpointConcurrency,
-      claimBatchSize: config.claimBatchSize,
-      leaseSeconds: config.leaseSeconds,
-      pollIntervalMs: config.pollIntervalMs,
-      responseBodyCapBytes: config.responseBodyCapBytes,
-      retryAfterMaxSeconds: config.retryAfterMaxSeconds,
-      shutdownTimeoutMs: config.shutdownTimeoutMs,
-      userAgent: `Herald/${VERSION}`,
-      health: {
-        circuitBreakerFailures: config.circuitBreakerFailures,
-        circuitBreakerCooldownSeconds: config.circuitBreakerCooldownSeconds,
-        disableAfterFailures: config.endpointDisableAfterFailures,
-        disableAfterSeconds: config.endpointDisableAfterSeconds,
-      },
-      secrets,
-      addressPolicy,
-    });
-    await worker.start();
+    // serve on PostgreSQL: the worker gets a thread (event loop, heap) of its own
+    if (workerHasThread(config, roles)) threaded = await ThreadedWorker.start(config, logger, metrics);
+    else worker = await startWorker({ config, logger, metrics, db, secrets });
     retention = new RetentionJob(db, logger, {
       retentionSeconds: config.retentionSeconds,
       intervalSeconds: config.retentionIntervalSeconds,
@@ -127,20 +176,22 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
     });
     retention.start();
   }
+  const stopWorker = async () => {
+    await retention?.stop();
+    await worker?.close();
+    await threaded?.stop();
+  };
   let app: App | null = null;
   let url: string | null = null;
   if (roles.api) {
     const { buildServer } = await import('./api/server.js');
-    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker });
+    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker?.worker ?? threaded });
     try {
       url = await app.listen({ port: config.port, host: config.host });
     } catch (err) {
       // Give back what started (the worker's leases, the data directory's lock) before refusing.
       await app.close().catch(() => undefined);
-      await retention?.stop();
-      await worker?.stop();
-      await dispatcher.close().catch(() => undefined);
-      if (config.databaseUrl && workerDb !== db) await workerDb.close();
+      await stopWorker();
       await db.close();
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new ListenError(`port ${config.port} is in use; set PORT (or --port) to a free one (listening on ${config.host})`, { cause: err });
@@ -151,17 +202,15 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   let stopping: Promise<void> | null = null;
   return {
     app,
-    worker,
+    worker: worker?.worker ?? null,
+    workerThread: threaded,
     retention,
     url,
     db,
     stop() {
       stopping ??= (async () => {
         await app?.close();
-        await retention?.stop();
-        await worker?.stop();
-        await dispatcher.close().catch(() => undefined);
-        if (config.databaseUrl && workerDb !== db) await workerDb.close();
+        await stopWorker();
         await db.close();
       })();
       return stopping;

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config, type ConfigInput } from '../confi
 import { migrate } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
 import { DataDirInUseError } from '../db/data-dir-lock.js';
-import { ListenError, openDb, resolveAdminToken, secretBoxFor, start, type Roles } from '../runtime.js';
+import { ListenError, openDb, resolveAdminToken, secretBoxFor, start, workerHasThread, type Roles } from '../runtime.js';
 import { KeyFileError } from '../security/key-files.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { resealSecrets } from '../store/endpoints.js';
@@ -72,7 +72,8 @@ function tuneWorkerHeap(percent: number): void {
 
 async function runServer(roles: Roles, flags: ServeFlags): Promise<void> {
   const config = configFrom(flags, roles.api && roles.worker);
-  if (roles.worker) tuneWorkerHeap(config.workerHeapGrowingPercent ?? (roles.api ? 50 : 25));
+  // 50 where one heap holds the API's objects and the deliveries' (see tuneWorkerHeap)
+  if (roles.worker) tuneWorkerHeap(config.workerHeapGrowingPercent ?? (roles.api && !workerHasThread(config, roles) ? 50 : 25));
   const logger = createLogger(config.logLevel);
   const admin = await resolveAdminToken(config);
   const running = await start(config, logger, roles, admin.hash);
@@ -101,6 +102,12 @@ async function runServer(roles: Roles, flags: ServeFlags): Promise<void> {
       },
     );
   };
+  // a worker thread that ends on its own (a crash) takes the process down, for its supervisor to restart it
+  void running.workerThread?.exited.then((code) => {
+    if (signalled) return;
+    logger.fatal({ code }, 'the worker thread ended; exiting');
+    void running.stop().finally(() => process.exit(1));
+  });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }

@@ -53,6 +53,12 @@ const ConfigSchema = z
      * the live heap after a full GC; 0 leaves V8's own choice (up to 4x). (Default: 25 for `worker`, 50 for `serve`)
      */
     workerHeapGrowingPercent: z.coerce.number().int().min(0).max(1000).optional(),
+    /**
+     * `serve` on PostgreSQL runs its worker in a thread of its own, so the API and the deliveries each
+     * have an event loop and a heap (delivery/worker-thread.ts). Off: one thread for both. The embedded
+     * database always shares one thread. (Default: true)
+     */
+    workerThread: z.boolean().default(true),
     /** Upper bound on a delay asked for by `Retry-After`, in seconds. (Default: 3600) */
     retryAfterMaxSeconds: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(3600),
     /** Time allowed for in-flight deliveries to finish on SIGTERM, in milliseconds. (Default: 10000) */
@@ -135,6 +141,7 @@ export const ENV_KEYS: Record<keyof ConfigInput, string> = {
   responseBodyCapBytes: 'HERALD_RESPONSE_BODY_CAP_BYTES',
   validationTimeoutMs: 'HERALD_VALIDATION_TIMEOUT_MS',
   workerHeapGrowingPercent: 'HERALD_WORKER_HEAP_GROWING_PERCENT',
+  workerThread: 'HERALD_WORKER_THREAD',
   retryAfterMaxSeconds: 'HERALD_RETRY_AFTER_MAX_SECONDS',
   shutdownTimeoutMs: 'HERALD_SHUTDOWN_TIMEOUT_MS',
   circuitBreakerFailures: 'HERALD_CIRCUIT_BREAKER_FAILURES',
@@ -159,7 +166,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Partial<Record<keyof ConfigInput, unkn
   for (const [key, name] of Object.entries(ENV_KEYS) as [keyof ConfigInput, string][]) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    if (key === 'dev') out.dev = /^(1|true|yes|on)$/i.test(raw);
+    if (key === 'dev' || key === 'workerThread') out[key] = /^(1|true|yes|on)$/i.test(raw);
     else if (key === 'allowSubnets' || key === 'secretKeys') out[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
     else out[key] = raw;
   }

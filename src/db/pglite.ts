@@ -1,16 +1,10 @@
 import { Worker } from 'node:worker_threads';
+import { threadEntry } from '../thread-entry.js';
 import type { Db, Listener, QueryResult, Queryable } from './db.js';
 import { deserializeError, type Reply, type Request, type ThreadOptions } from './pglite-protocol.js';
 
-/**
- * The thread's entry point. Compiled, it sits next to this file. Tests run
- * this file as TypeScript (vitest), and a worker thread cannot load
- * TypeScript on Node 20, so there the compiled copy in dist/ is used:
- * `npm test` builds first.
- */
-const THREAD_ENTRY = import.meta.url.endsWith('.ts')
-  ? new URL('../../dist/db/pglite-thread.js', import.meta.url)
-  : new URL('./pglite-thread.js', import.meta.url);
+/** The thread's entry point (see thread-entry.ts). */
+const THREAD_ENTRY = threadEntry('db/pglite-thread.js');
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 /** A request before `call` numbers it (Omit applied to each member of the union). */

@@ -54,6 +54,12 @@ export interface WorkerOptions {
   health: HealthRules;
   /** Opens the endpoint secrets stored encrypted. */
   secrets: SecretBox;
+  /**
+   * Called when the room for a hand-off (handoffRoom) may have changed: a
+   * slot freed, or a hand-off taken. A worker in a thread of its own tells
+   * the publishing thread with it (delivery/worker-thread.ts).
+   */
+  onRoomChanged?: () => void;
   /** The addresses broker destinations may connect to (HTTP sends are held to it by `dispatcher`). */
   addressPolicy: AddressPolicy;
 }
@@ -224,6 +230,7 @@ export class Worker {
    * claims were a third of the database's time.
    */
   private slotFreed(endpointId?: string): void {
+    this.o.onRoomChanged?.();
     // waiting for slots: only once enough are free (a wake per freed slot was a
     // timer, a promise and a pass over the hold per delivery, for nothing)
     if (this.waitingForSlots) {
@@ -480,11 +487,21 @@ export class Worker {
    * (null when it has not: they then go through the queue and a claim).
    */
   reserve(): HandoffLease | null {
-    if (this.state !== STATES.running) return null;
+    const limit = this.handoffRoom();
+    return limit > 0 ? { token: `${this.id}:h${++this.claims}`, leaseSeconds: this.o.leaseSeconds, limit } : null;
+  }
+
+  /** Deliveries a hand-off may bring now (see reserve); 0 when the worker has no room worth one. */
+  handoffRoom(): number {
+    if (this.state !== STATES.running) return 0;
     // free slots, and room in the hold for what they cannot take at once
     const limit = this.o.concurrency - this.inFlight.size + HOLD_LIMIT - 2 * this.heldCount;
-    if (limit < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.unwritten >= this.o.concurrency) return null;
-    return { token: `${this.id}:h${++this.claims}`, leaseSeconds: this.o.leaseSeconds, limit };
+    if (limit < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.unwritten >= this.o.concurrency) return 0;
+    return limit;
+  }
+
+  get leaseSeconds(): number {
+    return this.o.leaseSeconds;
   }
 
   /**
@@ -522,6 +539,7 @@ export class Worker {
         });
       }
       await this.take(leased, 'handoff');
+      this.o.onRoomChanged?.();
     })().catch((err: Error) => {
       this.o.logger.warn({ err: err.message }, 'handed-over deliveries not taken; giving them back');
       this.abandon(lease);

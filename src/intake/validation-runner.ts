@@ -1,11 +1,10 @@
 import { Worker } from 'node:worker_threads';
+import { threadEntry } from '../thread-entry.js';
 import type { FieldProblem } from './schema-compiler.js';
 import type { ValidationItem, ValidationReply, ValidationRequest } from './validation-protocol.js';
 
-/** As in db/pglite.ts: tests run TypeScript, so the thread is the compiled copy in dist/ (`npm test` builds first). */
-const THREAD_ENTRY = import.meta.url.endsWith('.ts')
-  ? new URL('../../dist/intake/validation-thread.js', import.meta.url)
-  : new URL('./validation-thread.js', import.meta.url);
+/** The thread's entry point (see thread-entry.ts). */
+const THREAD_ENTRY = threadEntry('intake/validation-thread.js');
 
 /** Validation of one request took longer than its budget; the thread that ran it was stopped. */
 export class ValidationTimeoutError extends Error {

@@ -13,20 +13,21 @@ import { Receiver } from '../helpers/receiver.js';
  * would have expired — and the aborted attempt does not use up one of the
  * retry policy's attempts.
  *
- * PostgreSQL: `herald worker` is stopped while `herald api` keeps running.
+ * PostgreSQL: `herald worker` is stopped while `herald api` keeps running;
+ * then the same with one `herald serve` (its worker in a thread of its own).
  * PGlite: the single `herald serve` process is stopped and started again.
  */
 const SHUTDOWN_MS = 2_000;
 const LEASE_S = 30; // long on purpose: a delivery that was not released would wait this long
 const EVENTS = 8; // each goes to a quick and a slow endpoint: 16 sends in flight at SIGTERM
 
-let db: TestDatabase;
+const dbs: TestDatabase[] = [];
 let receiver: Receiver;
 const procs: HeraldProcess[] = [];
+const shapes = process.env.DATABASE_URL ? (['split', 'serve'] as const) : (['serve'] as const);
 
 
 beforeAll(async () => {
-  db = await createTestDatabase();
   receiver = await new Receiver().listen();
   // first request per (path, webhook-id): /quick answers in 500 ms (inside the drain window),
   // /slow in 20 s (outside it); any later request is answered at once
@@ -41,12 +42,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await killAll(procs);
   await receiver?.close();
-  await db?.drop();
+  for (const db of dbs) await db.drop();
 });
 
-describe(`chaos: graceful shutdown with sends in flight (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+describe.each(shapes)(`chaos: graceful shutdown with sends in flight (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}, %s)`, (shape) => {
   it('drains within the shutdown timeout, releases the rest, exits 0; another worker delivers them at once', async () => {
-    const split = db.kind === 'pg';
+    const split = shape === 'split';
+    const db = await createTestDatabase();
+    dbs.push(db);
+    receiver.received.length = 0;
     const port = await freePort();
     const env = {
       HERALD_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -120,7 +124,7 @@ describe(`chaos: graceful shutdown with sends in flight (${process.env.DATABASE_
     expect(receiver.at('/slow')).toHaveLength(EVENTS * 2);
 
     console.log(
-      `[chaos:graceful-shutdown:${db.kind}] SIGTERM with ${EVENTS * 2} sends in flight: exit 0 after ${exitMs} ms ` +
+      `[chaos:graceful-shutdown:${db.kind}:${shape}] SIGTERM with ${EVENTS * 2} sends in flight: exit 0 after ${exitMs} ms ` +
         `(HERALD_SHUTDOWN_TIMEOUT_MS=${SHUTDOWN_MS}); ${EVENTS} finished and recorded during the drain, ${EVENTS} aborted and released; ` +
         `released ones delivered ${(sinceRestart / 1000).toFixed(1)} s after a new ${split ? 'worker' : 'serve'} was started ` +
         `(${(redeliveredMs / 1000).toFixed(1)} s after it was up; lease ${LEASE_S} s); lost 0`,

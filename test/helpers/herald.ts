@@ -39,6 +39,9 @@ export async function startHerald(
       secretKeys: [SECRET_KEY],
       logLevel: 'warn',
       shutdownTimeoutMs: 2_000,
+      // the worker on the test's thread, where tests can reach it (test/worker-thread.test.ts covers the thread;
+      // `herald serve` processes in the CLI and chaos tests run it the default way)
+      workerThread: false,
       ...overrides,
     },
     {},

@@ -39,6 +39,6 @@ export const healthRoutes = (ctx: AppContext): FastifyPluginAsync => async (app)
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
+    return ctx.metrics.render();
   });
 };

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import { Worker as Thread } from 'node:worker_threads';
+import type { Config } from '../config/config.js';
+import type { LocalWorker } from '../intake/publisher.js';
+import type { Logger } from '../logger.js';
+import type { Metrics, MetricsJson } from '../metrics.js';
+import type { HandedOff, HandoffLease } from '../store/events.js';
+import { threadEntry } from '../thread-entry.js';
+import type { HandoffTenant } from './worker.js';
+import type { FromWorker, ToWorker, WorkerThreadData } from './worker-thread-protocol.js';
+
+type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
+
+/** How long a stopping worker thread may take beyond its shutdown timeout before it is terminated. */
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * `herald serve`'s worker in a thread of its own (worker-thread.ts), seen
+ * from the thread that serves the API: the LocalWorker that publishes hand
+ * their deliveries to, by message.
+ *
+ * Why a thread: in one thread the API, the publishes' group commit and the
+ * deliveries shared one event loop and one heap; the deliveries' garbage
+ * (response bodies, outcomes) made every full GC mark the API's heap too,
+ * and a busy worker delayed the API's answers. Two processes (`herald api`
+ * + `herald worker`) delivered about a fifth more on the same machine
+ * (docs/benchmarks.md); a thread gets the same within one process and keeps
+ * the hand-off.
+ *
+ * The hand-off crosses threads as it did within one: `reserve` spends the
+ * room the thread last reported (nothing until the next report, so one
+ * lease is out at a time), `accept` sends the deliveries once the publish
+ * committed. Whatever a stale report lets through beyond the worker's room
+ * waits in its hold or goes back to the queue (Worker.accept).
+ */
+export class ThreadedWorker implements LocalWorker {
+  private seq = 0;
+  /** Room for a hand-off, as last reported; 0 once a lease spent it. */
+  private room = 0;
+  /** Reports that do not yet reflect the last lease's hand-off (or abandon) are ignored. */
+  private spentAt = 0;
+  private leases = 0;
+  private readonly tokenPrefix = `t${randomUUID().slice(0, 8)}`;
+  private readonly metricsWaiting = new Map<number, (m: MetricsJson) => void>();
+  private notifyQueued = false;
+  private stopping: Promise<void> | null = null;
+  /** Resolves when the thread has ended, for whatever reason. */
+  readonly exited: Promise<number>;
+
+  private constructor(
+    private readonly thread: Thread,
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {
+    this.exited = new Promise((resolve) => thread.once('exit', resolve));
+    thread.on('message', (m: FromWorker) => this.onMessage(m));
+  }
+
+  /** Starts the thread and waits until its worker runs (rejects with the reason it could not start). */
+  static async start(config: Config, logger: Logger, metrics: Metrics): Promise<ThreadedWorker> {
+    const thread = new Thread(threadEntry('delivery/worker-thread.js'), { workerData: { config } satisfies WorkerThreadData });
+    const w = new ThreadedWorker(thread, config, logger);
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (m: FromWorker) => {
+        if (m.t === 'ready') done(null);
+        else if (m.t === 'failed') done(new Error(`the worker thread could not start: ${m.message}`));
+      };
+      const onError = (err: Error) => done(err);
+      const onExit = (code: number) => done(new Error(`the worker thread exited with code ${code} while starting`));
+      const done = (err: Error | null) => {
+        thread.off('message', onMessage).off('error', onError).off('exit', onExit);
+        if (err) void thread.terminate().then(() => reject(err));
+        else resolve();
+      };
+      thread.on('message', onMessage).on('error', onError).on('exit', onExit);
+    });
+    thread.on('error', (err) => logger.error({ err: err.message, stack: err.stack }, 'the worker thread failed'));
+    metrics.addSource(() => w.metrics());
+    return w;
+  }
+
+  reserve(): HandoffLease | null {
+    if (this.room <= 0 || this.stopping) return null;
+    const limit = this.room;
+    this.room = 0;
+    this.spentAt = Infinity; // until the hand-off (or abandon) is sent and reported on
+    return { token: `${this.tokenPrefix}:h${++this.leases}`, leaseSeconds: this.config.leaseSeconds, limit };
+  }
+
+  accept(lease: HandoffLease, tenant: HandoffTenant, handed: HandedOff): void {
+    this.spentAt = this.send({ t: 'accept', lease, tenant: { id: tenant.id, envelope: tenant.envelope, events: [...tenant.events] }, handed });
+  }
+
+  abandon(lease: HandoffLease): void {
+    this.spentAt = this.send({ t: 'abandon', lease });
+  }
+
+  /** News of work in the queue, passed on once per turn of the event loop. */
+  notify(): void {
+    if (this.notifyQueued || this.stopping) return;
+    this.notifyQueued = true;
+    setImmediate(() => {
+      this.notifyQueued = false;
+      this.send({ t: 'notify' });
+    });
+  }
+
+  /** The worker's metrics (none if it does not answer within a second). */
+  private metrics(): Promise<MetricsJson> {
+    if (this.stopping) return Promise.resolve([]);
+    const seq = this.send({ t: 'metrics' });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.metricsWaiting.delete(seq);
+        resolve([]);
+      }, 1_000);
+      this.metricsWaiting.set(seq, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+  }
+
+  /** Stops the worker (in-flight deliveries finish within the shutdown timeout), then the thread. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.send({ t: 'stop' });
+      const timer = setTimeout(() => {
+        this.logger.warn('the worker thread did not stop in time; terminating it');
+        void this.thread.terminate();
+      }, this.config.shutdownTimeoutMs + STOP_GRACE_MS);
+      await this.exited;
+      clearTimeout(timer);
+    })();
+    return this.stopping;
+  }
+
+  private send(m: WithoutSeq<ToWorker>): number {
+    const seq = ++this.seq;
+    this.thread.postMessage({ ...m, seq } as ToWorker);
+    return seq;
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.t === 'room') {
+      if (m.seen >= this.spentAt) this.room = m.room;
+    } else if (m.t === 'stopped') {
+      // everything is closed; a thread that lingers past this (a stray timer) is ended
+      setTimeout(() => void this.thread.terminate(), 1_000).unref();
+    } else if (m.t === 'metrics') {
+      this.metricsWaiting.get(m.seq)?.(m.metrics);
+      this.metricsWaiting.delete(m.seq);
+    }
+  }
+}
