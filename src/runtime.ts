@@ -89,7 +89,8 @@ export async function startWorker(o: {
   const { config, logger, db, secrets } = o;
   const workerDb = workerDatabase(config, logger, db);
   // SSRF-safe for every endpoint; `herald listen` relay URLs minted by this deployment are the one exception (listen/relay-dispatcher.ts).
-  const dispatcher = relayAwareDispatcher(createSafeDispatcher({ policy: addressPolicyOf(config), connections: 64 }), RelayUrls.from(secrets));
+  const addressPolicy = addressPolicyOf(config);
+  const dispatcher = relayAwareDispatcher(createSafeDispatcher({ policy: addressPolicy, connections: 64 }), RelayUrls.from(secrets));
   const worker = new Worker({
     db: workerDb,
     dispatcher: dispatcher.dispatcher,
@@ -111,6 +112,7 @@ export async function startWorker(o: {
       disableAfterSeconds: config.endpointDisableAfterSeconds,
     },
     secrets,
+    addressPolicy,
     onRoomChanged: o.onRoomChanged,
   });
   const close = async () => {

@@ -48,6 +48,9 @@ describe('endpoint secrets at rest', () => {
     await h.api.endpoint(t, { url: receiver.url('/enc-hmac'), secret: hmacSecret, signature: { scheme: 'hmac-sha256', header: 'X-Sig' } });
     const rotated = await h.api.endpoint(t, { url: receiver.url('/enc-rot') });
     const fresh = (await h.api.post(`/v1/tenants/${t}/endpoints/${rotated.id}/secret/rotate`, { graceSeconds: 3600 })).body.secret as string;
+    // a broker endpoint: its URL's credentials are sealed like secrets (never delivered to here)
+    const brokerPassword = 'broker-password-7f3a';
+    const broker = await h.api.endpoint(t, { destination: { type: 'nats', url: `nats://herald:${brokerPassword}@127.0.0.1:4222`, subject: 'a.b' }, eventTypes: ['never.sent'] });
 
     const dump = await dumpAll(h);
     for (const s of [...secrets, hmacSecret, rotated.secret, fresh]) {
@@ -55,11 +58,13 @@ describe('endpoint secrets at rest', () => {
       expect(dump).not.toContain(s.replace(/^whsec_/, ''));
     }
     expect(dump).not.toContain('whsec_');
+    expect(dump).not.toContain(brokerPassword);
     expect(dump).toMatch(/hs1:[0-9a-f]{8}:/);
     if (db.url && existsSync('/usr/bin/pg_dump')) {
       const pgDump = execFileSync('pg_dump', ['--data-only', db.url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
       for (const s of [...secrets, hmacSecret, fresh]) expect(pgDump).not.toContain(s);
       expect(pgDump).not.toContain('whsec_');
+      expect(pgDump).not.toContain(brokerPassword);
     }
     await h.stop();
 
@@ -74,12 +79,14 @@ describe('endpoint secrets at rest', () => {
     // re-encrypt everything with the new key, then drop the old key
     const r = await runHerald(['rotate-secrets-key'], env(`${NEW_KEY},${SECRET_KEY}`));
     expect(r.code).toBe(0);
-    expect(r.output).toMatch(/done: 12 endpoint\(s\) now use key [0-9a-f]{8}/);
+    expect(r.output).toMatch(/done: 13 endpoint\(s\) now use key [0-9a-f]{8}/);
     h = await startHerald({ secretKeys: [NEW_KEY] }, undefined, db);
     expect((await h.api.get(`/v1/tenants/${t}/endpoints/${rotated.id}/secret`)).body.secret).toBe(fresh);
     const after = await dumpAll(h);
     const ids = new Set([...after.matchAll(/hs1:([0-9a-f]{8}):/g)].map((m) => m[1]));
     expect(ids.size).toBe(1);
+    // the broker URL opens with the new key alone (GET decrypts it to mask it)
+    expect((await h.api.get(`/v1/tenants/${t}/endpoints/${broker.id}`)).body.destination.url).toBe('nats://herald:***@127.0.0.1:4222');
     await h.api.publish(t, 'only.first', { n: 2 });
     await receiver.waitForCount('/enc-0', 2);
     const second = receiver.at('/enc-0')[1]!;

@@ -13,7 +13,7 @@ import { errors } from '../errors.js';
 export const REDACTED = '[redacted]';
 
 /** Request headers Herald sets on every delivery: shown to readers as they are (a signature covers one message only). */
-const HERALD_HEADERS = new Set(['content-type', 'content-length', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+const HERALD_HEADERS = new Set(['content-type', 'content-length', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'webhook-event-type']);
 
 export function isReadOnly(req: FastifyRequest): boolean {
   return req.principal.kind === 'tenant' && req.principal.role === 'read';

@@ -12,6 +12,8 @@ import type { EndpointCreateBody } from './schemas.js';
 const RESERVED_HEADERS = new Set([
   'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
   'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'proxy-authorization', 'expect',
+  // set on broker messages (destinations other than HTTP)
+  'webhook-event-type',
 ]);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 

@@ -134,11 +134,36 @@ export const Retry = Type.Unsafe<Static<TUnion<[...typeof RetryShapes]>>>({
 });
 /** The retry policy in responses: the same two shapes as anyOf, which OpenAPI tools understand (if/then/else they do not). */
 export const RetryOut = Type.Union([...RetryShapes]);
+/**
+ * A broker destination in requests: one loose object, so that a wrong or
+ * missing field is reported by name from src/api/destination-settings.ts
+ * rather than as the first branch of a union that did not match.
+ */
+const DestinationIn = Type.Object(
+  {
+    type: Type.String({ maxLength: 32, description: 'rabbitmq | nats' }),
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      description: 'amqp(s)://user:pass@host:5672/vhost or nats://[user:pass@]host:4222 (tls://); stored encrypted, shown with the password masked',
+    }),
+    exchange: Type.Optional(Type.String({ maxLength: 255, description: 'rabbitmq: the exchange to publish to ("" is the default exchange)' })),
+    routingKey: Type.Optional(Type.String({ maxLength: 255, description: 'rabbitmq: the routing key (Default: "")' })),
+    subject: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'nats: the subject, which a JetStream stream must capture' })),
+  },
+  { additionalProperties: false, description: 'deliver to a message broker instead of an HTTP url' },
+);
+/** A broker destination in responses, its URL's password masked. */
+export const DestinationOut = Type.Union([
+  Type.Object({ type: Type.Literal('rabbitmq'), url: Type.String(), exchange: Type.String(), routingKey: Type.String() }),
+  Type.Object({ type: Type.Literal('nats'), url: Type.String(), subject: Type.String() }),
+]);
 const Headers = Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 4096 }), { maxProperties: 50 });
 export const Endpoint = Type.Object({
   id: Type.String(),
   tenantId: Type.String(),
-  url: Type.String(),
+  url: Type.String({ description: 'the HTTP URL; for a broker endpoint, the broker URL with its password masked' }),
+  destination: Nullable(DestinationOut),
   description: Type.String(),
   eventTypes: Nullable(Type.Array(Type.String())),
   disabled: Type.Boolean(),
@@ -157,7 +182,8 @@ export const Endpoint = Type.Object({
 });
 export const EndpointCreated = Type.Intersect([Endpoint, Type.Object({ secret: Type.String() })]);
 const endpointFields = {
-  url: Type.String({ minLength: 1, maxLength: 2048 }),
+  url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'the HTTP URL to POST to (or give destination)' })),
+  destination: Type.Optional(DestinationIn),
   description: Type.Optional(Type.String({ maxLength: 2000 })),
   eventTypes: Type.Optional(Nullable(Type.Array(EventTypePattern, { maxItems: 200 }))),
   disabled: Type.Optional(Type.Boolean()),
@@ -185,10 +211,12 @@ export const EndpointCreate = Type.Object(
     examples: [
       { url: 'https://example.com/webhooks', description: 'Billing service', eventTypes: ['invoice.*'] },
       { url: 'https://example.com/hooks', signature: { scheme: 'hmac-sha256', header: 'X-Signature', encoding: 'hex' }, retry: { schedule: [30, 300, 3600] } },
+      { destination: { type: 'rabbitmq', url: 'amqps://herald:secret@rabbit.example.com:5671/billing', exchange: 'webhooks', routingKey: 'invoice' } },
+      { destination: { type: 'nats', url: 'tls://nats.example.com:4222', subject: 'webhooks.billing' } },
     ],
   },
 );
-export const EndpointPatch = Type.Object({ ...endpointFields, url: Type.Optional(endpointFields.url) }, { additionalProperties: false });
+export const EndpointPatch = Type.Object(endpointFields, { additionalProperties: false });
 export const SecretBody = Type.Object({
   secret: Type.String(),
   publicKey: Nullable(Type.String({ description: 'ed25519 scheme: the whpk_ public key of this secret (null for the HMAC schemes)' })),

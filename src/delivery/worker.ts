@@ -19,7 +19,9 @@ import type { HandedOff, HandoffLease } from '../store/events.js';
 import type { Template } from './envelope.js';
 import { QueueUpkeep } from './queue/upkeep.js';
 import { nextDelayMs, maxAttempts } from './schedule.js';
-import { startSend, type Send, type SendResult } from './sender.js';
+import type { Send, SendResult } from './sender.js';
+import { Destinations } from './destinations/index.js';
+import type { AddressPolicy } from '../security/address-policy.js';
 import { Throttle } from './throttle.js';
 import { signatureHeaders, signingSecrets } from './signer.js';
 
@@ -58,6 +60,8 @@ export interface WorkerOptions {
    * the publishing thread with it (delivery/worker-thread.ts).
    */
   onRoomChanged?: () => void;
+  /** The addresses broker destinations may connect to (HTTP sends are held to it by `dispatcher`). */
+  addressPolicy: AddressPolicy;
 }
 
 /**
@@ -120,6 +124,8 @@ export class Worker {
   private readonly configs: EndpointConfigs;
   private readonly upkeep: QueueUpkeep;
   private readonly failureLog: FailureLog;
+  /** HTTP (the sender) and broker destinations, which pool their connections. */
+  private readonly destinations: Destinations;
   /** Controllers of the sends under way, aborted together on shutdown. */
   private readonly sending = new Set<Send>();
   private wake: (() => void) | null = null;
@@ -153,6 +159,7 @@ export class Worker {
     this.configs = new EndpointConfigs(o.secrets);
     this.upkeep = new QueueUpkeep(o.db, o.logger);
     this.failureLog = new FailureLog(o.logger);
+    this.destinations = new Destinations({ dispatcher: o.dispatcher, responseBodyCapBytes: o.responseBodyCapBytes }, o.addressPolicy);
     this.writer = new BatchWriter(
       async (batch) => {
         const t0 = performance.now();
@@ -630,7 +637,7 @@ export class Worker {
     if (d.endpointDisabled) return skipped(d, 'endpoint_disabled', 'endpoint is disabled');
     const prepared = prepare(d, this.o.userAgent);
     const startedAt = new Date();
-    const sending = startSend(this.o.dispatcher, { url: d.url, headers: prepared.headers, body: d.payload, timeoutMs: d.timeoutMs }, this.o.responseBodyCapBytes);
+    const sending = this.destinations.start(d, prepared.headers);
     this.sending.add(sending);
     const res = await sending.done;
     this.sending.delete(sending);
@@ -673,6 +680,7 @@ export class Worker {
       await releaseDeliveries(this.o.db, left.map((d) => ({ id: d.id, leaseToken: d.leaseToken }))).catch(() => 0);
     }
     await this.writer.flush();
+    await this.destinations.close();
     await this.upkeep.settled();
     await forgetWorker(this.o.db, this.id).catch(() => undefined);
     this.state = STATES.stopped;
@@ -721,6 +729,8 @@ export function prepare(d: ClaimedDelivery, userAgent: string): Prepared {
     },
     signatureHeaders(d.signature, signingSecrets(d.secret, d.oldSecrets), d.eventId, timestamp, d.payload),
   );
+  // a broker message has no URL path to tell events apart: the type travels as a header
+  if (d.destination !== null) headers['webhook-event-type'] = d.eventType;
   return { headers };
 }
 

@@ -3,12 +3,18 @@ import type { OldSecret, RetryPolicy, SignatureConfig } from '../delivery/types.
 import type { SecretBox } from '../security/secret-box.js';
 import { isSigningKey, publicKeyOf } from '../delivery/signing/ed25519.js';
 import { filterColumns, type EndpointFilter } from '../filters/endpoint-filter.js';
+import type { BrokerDestination } from '../delivery/destinations/types.js';
+import { maskUrl } from '../delivery/destinations/destination-url.js';
+import { destinationIsStale, openDestination, sealDestination, type SealedDestination } from './endpoint-destinations.js';
 
 /** An endpoint as the API shows it (never with its secret). */
 export interface Endpoint {
   id: string;
   tenantId: string;
+  /** The HTTP URL; for a broker endpoint, its broker URL with the password masked. */
   url: string;
+  /** A broker (RabbitMQ, NATS JetStream) instead of an HTTP URL, its URL's password masked (null: HTTP). */
+  destination: BrokerDestination | null;
   description: string;
   /** null = every event type. */
   eventTypes: string[] | null;
@@ -36,12 +42,15 @@ export interface Endpoint {
 export interface EndpointWithSecrets extends Endpoint {
   secret: string;
   oldSecrets: OldSecret[];
+  /** The broker URL in clear, credentials included (null for HTTP endpoints). */
+  brokerUrl: string | null;
 }
 
 export interface EndpointRow {
   id: string;
   tenant_id: string;
   url: string;
+  destination: SealedDestination | null;
   description: string;
   event_types: string[] | null;
   disabled: boolean;
@@ -65,6 +74,8 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     id: r.id,
     tenantId: r.tenant_id,
     url: r.url,
+    // the url column holds the broker URL masked: nothing is decrypted to list endpoints
+    destination: r.destination === null ? null : { ...r.destination, url: r.url },
     description: r.description,
     eventTypes: r.event_types,
     disabled: r.disabled,
@@ -92,13 +103,18 @@ function lastExpiry(old: OldSecret[] | null): string | null {
 
 /** The API view of an endpoint: everything but its secrets. */
 export function publicEndpoint(e: EndpointWithSecrets): Endpoint {
-  const { secret: _s, oldSecrets: _o, ...rest } = e;
+  const { secret: _s, oldSecrets: _o, brokerUrl: _b, ...rest } = e;
   return rest;
 }
 
 /** Decrypts an endpoint's secrets (they are stored encrypted; see SecretBox). */
 export function withSecrets(r: EndpointRow, box: SecretBox): EndpointWithSecrets {
-  return { ...toEndpoint(r), secret: box.open(r.secret), oldSecrets: openOld(r.old_secrets, box) };
+  return {
+    ...toEndpoint(r),
+    secret: box.open(r.secret),
+    oldSecrets: openOld(r.old_secrets, box),
+    brokerUrl: openDestination(r.destination, box)?.url ?? null,
+  };
 }
 
 export const openOld = (old: OldSecret[], box: SecretBox): OldSecret[] => old.map((o) => ({ ...o, secret: box.open(o.secret) }));
@@ -110,11 +126,20 @@ const filterParams = (filter: EndpointFilter): [string | null, string | null, st
   const c = filterColumns(filter);
   return [c.filter, c.filter_path, c.filter_vars];
 };
+/** The url and destination columns: a broker endpoint keeps its URL masked in `url` and sealed in `destination`. */
+const destinationParams = (e: { url: string; destination: BrokerDestination | null; brokerUrl: string | null }, box: SecretBox): [string, string | null] => {
+  if (e.destination === null || e.brokerUrl === null) return [e.url, null];
+  return [maskUrl(e.brokerUrl), JSON.stringify(sealDestination({ ...e.destination, url: e.brokerUrl }, box))];
+};
 
 export interface NewEndpoint {
   id: string;
   tenantId: string;
+  /** The HTTP URL (for a broker endpoint: ignored, the masked broker URL is stored). */
   url: string;
+  destination: BrokerDestination | null;
+  /** The broker URL in clear (null for HTTP endpoints). */
+  brokerUrl: string | null;
   description: string;
   eventTypes: string[] | null;
   disabled: boolean;
@@ -131,12 +156,12 @@ export interface NewEndpoint {
 export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `insert into endpoints (id, tenant_id, url, description, event_types, disabled, headers, signature, retry, timeout_ms, secret, ordered,
-                            rate_limit_per_second, public_key, filter, filter_path, filter_vars)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) returning *`,
+                            rate_limit_per_second, public_key, filter, filter_path, filter_vars, destination)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) returning *`,
     [
       e.id,
       e.tenantId,
-      e.url,
+      destinationParams(e, box)[0],
       e.description,
       e.eventTypes,
       e.disabled,
@@ -149,6 +174,7 @@ export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBo
       e.rateLimitPerSecond,
       publicKeyColumn(e.secret),
       ...filterParams(e.filter),
+      destinationParams(e, box)[1],
     ],
   );
   return withSecrets(res.rows[0]!, box);
@@ -175,7 +201,7 @@ export async function listEndpoints(q: Queryable, tenantId: string, opts: { limi
 }
 
 export type EndpointPatch = Partial<
-  Pick<NewEndpoint, 'url' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered' | 'rateLimitPerSecond' | 'filter'>
+  Pick<NewEndpoint, 'url' | 'destination' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered' | 'rateLimitPerSecond' | 'filter'>
 > & { disabledReason?: string | null };
 
 /** Writes a full new version of the endpoint's settings (the caller merged the patch). */
@@ -183,12 +209,12 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
   const res = await q.query<EndpointRow>(
     `update endpoints set url = $3, description = $4, event_types = $5, disabled = $6, disabled_reason = $7,
        headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, ordered = $14, rate_limit_per_second = $15,
-       public_key = $16, filter = $17, filter_path = $18, filter_vars = $19, updated_at = now()
+       public_key = $16, filter = $17, filter_path = $18, filter_vars = $19, destination = $20, updated_at = now()
      where tenant_id = $1 and id = $2 returning *`,
     [
       e.tenantId,
       e.id,
-      e.url,
+      destinationParams(e, box)[0],
       e.description,
       e.eventTypes,
       e.disabled,
@@ -203,6 +229,7 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
       e.rateLimitPerSecond,
       publicKeyColumn(e.secret),
       ...filterParams(e.filter),
+      destinationParams(e, box)[1],
     ],
   );
   return withSecrets(res.rows[0]!, box);
@@ -222,9 +249,14 @@ export async function resealSecrets(
   const res = await q.query<EndpointRow>(`select * from endpoints where ($1::text is null or id > $1) order by id limit $2`, [afterId, limit]);
   let rewritten = 0;
   for (const r of res.rows) {
-    if (!box.isStale(r.secret) && !r.old_secrets.some((o) => box.isStale(o.secret))) continue;
+    if (!box.isStale(r.secret) && !r.old_secrets.some((o) => box.isStale(o.secret)) && !destinationIsStale(r.destination, box)) continue;
     const e = withSecrets(r, box);
-    await q.query(`update endpoints set secret = $2, old_secrets = $3 where id = $1`, [r.id, box.seal(e.secret), JSON.stringify(sealOld(e.oldSecrets, box))]);
+    await q.query(`update endpoints set secret = $2, old_secrets = $3, destination = $4 where id = $1`, [
+      r.id,
+      box.seal(e.secret),
+      JSON.stringify(sealOld(e.oldSecrets, box)),
+      destinationParams(e, box)[1],
+    ]);
     rewritten++;
   }
   return { lastId: res.rows.at(-1)?.id ?? null, rewritten, seen: res.rows.length };

@@ -543,7 +543,18 @@ export interface Routes {
       data: Array<{
         id: string;
         tenantId: string;
+        /** the HTTP URL; for a broker endpoint, the broker URL with its password masked */
         url: string;
+        destination: ({
+          type: "rabbitmq";
+          url: string;
+          exchange: string;
+          routingKey: string;
+        } | {
+          type: "nats";
+          url: string;
+          subject: string;
+        }) | null;
         description: string;
         eventTypes: Array<string> | null;
         disabled: boolean;
@@ -591,7 +602,21 @@ export interface Routes {
     params: { tenantId: string };
     query: never;
     body: {
-      url: string;
+      /** the HTTP URL to POST to (or give destination) */
+      url?: string;
+      /** deliver to a message broker instead of an HTTP url */
+      destination?: {
+        /** rabbitmq | nats */
+        type: string;
+        /** amqp(s)://user:pass@host:5672/vhost or nats://[user:pass@]host:4222 (tls://); stored encrypted, shown with the password masked */
+        url: string;
+        /** rabbitmq: the exchange to publish to ("" is the default exchange) */
+        exchange?: string;
+        /** rabbitmq: the routing key (Default: "") */
+        routingKey?: string;
+        /** nats: the subject, which a JetStream stream must capture */
+        subject?: string;
+      };
       description?: string;
       eventTypes?: Array<string> | null;
       disabled?: boolean;
@@ -622,7 +647,18 @@ export interface Routes {
     response: ({
       id: string;
       tenantId: string;
+      /** the HTTP URL; for a broker endpoint, the broker URL with its password masked */
       url: string;
+      destination: ({
+        type: "rabbitmq";
+        url: string;
+        exchange: string;
+        routingKey: string;
+      } | {
+        type: "nats";
+        url: string;
+        subject: string;
+      }) | null;
       description: string;
       eventTypes: Array<string> | null;
       disabled: boolean;
@@ -674,7 +710,18 @@ export interface Routes {
     response: {
       id: string;
       tenantId: string;
+      /** the HTTP URL; for a broker endpoint, the broker URL with its password masked */
       url: string;
+      destination: ({
+        type: "rabbitmq";
+        url: string;
+        exchange: string;
+        routingKey: string;
+      } | {
+        type: "nats";
+        url: string;
+        subject: string;
+      }) | null;
       description: string;
       eventTypes: Array<string> | null;
       disabled: boolean;
@@ -720,7 +767,21 @@ export interface Routes {
     params: { tenantId: string; endpointId: string };
     query: never;
     body: {
+      /** the HTTP URL to POST to (or give destination) */
       url?: string;
+      /** deliver to a message broker instead of an HTTP url */
+      destination?: {
+        /** rabbitmq | nats */
+        type: string;
+        /** amqp(s)://user:pass@host:5672/vhost or nats://[user:pass@]host:4222 (tls://); stored encrypted, shown with the password masked */
+        url: string;
+        /** rabbitmq: the exchange to publish to ("" is the default exchange) */
+        exchange?: string;
+        /** rabbitmq: the routing key (Default: "") */
+        routingKey?: string;
+        /** nats: the subject, which a JetStream stream must capture */
+        subject?: string;
+      };
       description?: string;
       eventTypes?: Array<string> | null;
       disabled?: boolean;
@@ -750,7 +811,18 @@ export interface Routes {
     response: {
       id: string;
       tenantId: string;
+      /** the HTTP URL; for a broker endpoint, the broker URL with its password masked */
       url: string;
+      destination: ({
+        type: "rabbitmq";
+        url: string;
+        exchange: string;
+        routingKey: string;
+      } | {
+        type: "nats";
+        url: string;
+        subject: string;
+      }) | null;
       description: string;
       eventTypes: Array<string> | null;
       disabled: boolean;

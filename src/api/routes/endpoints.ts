@@ -3,6 +3,7 @@ import type { SignatureConfig } from '../../delivery/types.js';
 import { newId } from '../../ids.js';
 import { generateSecret, sameSecretKind } from '../../security/secrets.js';
 import { EndpointSettings } from '../endpoint-settings.js';
+import { checkDestination } from '../destination-settings.js';
 import { endpointChanges } from '../endpoint-changes.js';
 import { recordAudit } from '../../store/audit.js';
 import { listDeliveriesOfEvent, retryFailedDeliveries } from '../../store/deliveries.js';
@@ -49,6 +50,21 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const validRetry = (r: EndpointCreateBody['retry']) => rules.retry(r);
   const validTimeout = (ms: number | undefined) => rules.timeout(ms);
   const validSecret = (secret: string, sig: SignatureConfig) => rules.secret(secret, sig);
+  /**
+   * Where the endpoint delivers: an HTTP `url`, or a broker `destination`
+   * (never both). `cur` is the endpoint being patched; a patch naming
+   * neither keeps what it has.
+   */
+  const validTarget = (b: EndpointPatchBody, cur: EndpointWithSecrets | null) => {
+    if (b.url !== undefined && b.destination !== undefined) throw errors.invalidField('destination', 'give either url (HTTP) or destination (a broker), not both');
+    if (b.destination !== undefined) {
+      const d = checkDestination(b.destination, { dev: ctx.config.dev, policy: ctx.addressPolicy }, cur);
+      return { url: d.destination.url, ...d };
+    }
+    if (b.url !== undefined) return { url: validUrl(b.url), destination: null, brokerUrl: null };
+    if (cur) return { url: cur.url, destination: cur.destination, brokerUrl: cur.brokerUrl };
+    throw errors.invalidField('url', 'is required (or a broker destination)');
+  };
 
   async function mustGet(tenantId: string, id: string): Promise<EndpointWithSecrets> {
     const e = await getEndpoint(ctx.db, tenantId, id, ctx.secrets);
@@ -68,7 +84,7 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
       const endpoint = {
         id: newId('ep'),
         tenantId,
-        url: validUrl(b.url),
+        ...validTarget(b, null),
         description: b.description ?? '',
         eventTypes: b.eventTypes ?? null,
         disabled: b.disabled ?? false,
@@ -128,7 +144,7 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         const next: EndpointWithSecrets = {
           ...cur,
           ...(newKind ? { secret: generateSecret(signature.scheme), oldSecrets: [] } : {}),
-          url: b.url !== undefined ? validUrl(b.url) : cur.url,
+          ...validTarget(b, cur),
           description: b.description ?? cur.description,
           eventTypes: b.eventTypes !== undefined ? b.eventTypes : cur.eventTypes,
           disabled: b.disabled ?? cur.disabled,

@@ -63,6 +63,8 @@ export const listenSessionRoutes = (ctx: AppContext): RoutePlugin => async (app)
             id: newId('ep'),
             tenantId,
             url: ctx.listen.urls.mint(relayBase, sessionId),
+            destination: null,
+            brokerUrl: null,
             description: `herald listen → ${req.body.forwardTo}`.slice(0, 2000),
             eventTypes,
             disabled: false,

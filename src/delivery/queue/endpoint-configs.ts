@@ -1,6 +1,7 @@
 import type { Db } from '../../db/db.js';
 import type { SecretBox } from '../../security/secret-box.js';
 import { openOld } from '../../store/endpoints.js';
+import { openDestination, type SealedDestination } from '../../store/endpoint-destinations.js';
 import type { OldSecret, RetryPolicy, SignatureConfig } from '../types.js';
 import type { EndpointSettings } from './types.js';
 
@@ -8,6 +9,7 @@ interface SettingsRow {
   id: string;
   version: string;
   url: string;
+  destination: SealedDestination | null;
   headers: Record<string, string>;
   signature: SignatureConfig;
   retry: RetryPolicy;
@@ -44,7 +46,7 @@ export class EndpointConfigs {
     }
     if (missing.size === 0) return out;
     const res = await db.query<SettingsRow>(
-      `select id, updated_at::text as version, url, headers, signature, retry, timeout_ms, secret, old_secrets
+      `select id, updated_at::text as version, url, destination, headers, signature, retry, timeout_ms, secret, old_secrets
          from endpoints where id = any($1::text[])`,
       [[...missing]],
       'endpoint_settings',
@@ -53,6 +55,7 @@ export class EndpointConfigs {
     for (const r of res.rows) {
       const settings: EndpointSettings = {
         url: r.url,
+        destination: openDestination(r.destination, this.box),
         headers: r.headers,
         signature: r.signature,
         retry: r.retry,

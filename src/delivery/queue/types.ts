@@ -1,9 +1,12 @@
 import type { Template } from '../envelope.js';
 import type { OldSecret, RetryPolicy, SignatureConfig } from '../types.js';
+import type { BrokerDestination } from '../destinations/types.js';
 
 /** What a worker keeps in memory about an endpoint, per version of its settings. */
 export interface EndpointSettings {
   url: string;
+  /** A broker to publish to instead of POSTing to `url` (null: an HTTP endpoint), its URL decrypted. */
+  destination: BrokerDestination | null;
   headers: Record<string, string>;
   signature: SignatureConfig;
   retry: RetryPolicy;

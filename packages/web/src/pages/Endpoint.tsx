@@ -95,6 +95,8 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
         <SecretCard base={base} endpoint={e} onRotated={ep.reload} />
         <Card title="Settings">
           <dl className="dl">
+            <dt>Delivers to</dt>
+            <dd data-testid="endpoint-destination">{destinationText(e)}</dd>
             <dt>Events</dt>
             <dd>
               <TypeChips types={e.eventTypes} />
@@ -194,4 +196,12 @@ function EndpointDeliveries({ tenantId, endpointId }: { tenantId: string; endpoi
       />
     </Card>
   );
+}
+
+/** Where the endpoint delivers, in words: an HTTP URL, a RabbitMQ exchange or a NATS subject (broker URL with its password masked). */
+function destinationText(e: Endpoint): string {
+  const d = e.destination;
+  if (!d) return `HTTP POST to ${e.url}`;
+  if (d.type === 'rabbitmq') return `RabbitMQ exchange "${d.exchange}", routing key "${d.routingKey}" at ${d.url}`;
+  return `NATS JetStream subject ${d.subject} at ${d.url}`;
 }

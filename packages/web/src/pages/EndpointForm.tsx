@@ -10,6 +10,8 @@ import { patternsOf } from '../type-patterns';
 import { FilterCard, filterText, parseFilterText } from './FilterCard';
 
 type RetryMode = 'default' | 'schedule' | 'exponential';
+/** Where the endpoint delivers: an HTTP URL, or a broker (the API's `destination`). */
+type Kind = 'http' | 'rabbitmq' | 'nats';
 interface HeaderRow {
   key: number;
   name: string;
@@ -17,7 +19,13 @@ interface HeaderRow {
 }
 
 interface FormState {
+  kind: Kind;
   url: string;
+  /** The broker URL; when editing, as the API shows it (password masked), which keeps the stored one. */
+  brokerUrl: string;
+  exchange: string;
+  routingKey: string;
+  subject: string;
   description: string;
   allEvents: boolean;
   types: string[];
@@ -44,7 +52,12 @@ interface FormState {
 }
 
 const EMPTY: FormState = {
+  kind: 'http',
   url: '',
+  brokerUrl: '',
+  exchange: '',
+  routingKey: '',
+  subject: '',
   description: '',
   allEvents: true,
   types: [],
@@ -72,7 +85,12 @@ function fromEndpoint(e: Endpoint): FormState {
   const r = e.retry;
   return {
     ...EMPTY,
-    url: e.url,
+    kind: e.destination?.type ?? 'http',
+    url: e.destination ? '' : e.url,
+    brokerUrl: e.destination?.url ?? '',
+    exchange: e.destination?.type === 'rabbitmq' ? e.destination.exchange : '',
+    routingKey: e.destination?.type === 'rabbitmq' ? e.destination.routingKey : '',
+    subject: e.destination?.type === 'nats' ? e.destination.subject : '',
     description: e.description,
     allEvents: e.eventTypes === null,
     types: e.eventTypes ?? [],
@@ -96,7 +114,11 @@ function fromEndpoint(e: Endpoint): FormState {
 
 /** The request body; problems the browser can see are reported before sending. */
 function toBody(f: FormState, editing: boolean): { body?: Record<string, unknown>; problem?: string } {
-  const body: Record<string, unknown> = { url: f.url.trim(), description: f.description };
+  const body: Record<string, unknown> = { description: f.description };
+  const brokerUrl = f.brokerUrl.trim();
+  if (f.kind === 'http') body.url = f.url.trim();
+  else if (f.kind === 'rabbitmq') body.destination = { type: 'rabbitmq', url: brokerUrl, exchange: f.exchange.trim(), routingKey: f.routingKey.trim() };
+  else body.destination = { type: 'nats', url: brokerUrl, subject: f.subject.trim() };
   body.eventTypes = f.allEvents ? null : f.types;
   if (!f.allEvents && !f.types.length) return { problem: 'Choose at least one event type, or "All event types".' };
   body.signature = f.scheme === 'hmac-sha256' ? { scheme: 'hmac-sha256', header: f.sigHeader.trim(), encoding: f.encoding } : { scheme: f.scheme };
@@ -181,13 +203,54 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
     <>
       <PageHead
         title={editing ? 'Edit endpoint' : 'Add endpoint'}
-        sub={editing ? <span className="mono">{endpointId}</span> : 'Herald POSTs each matching event to this URL, signed, and retries on failure.'}
+        sub={editing ? <span className="mono">{endpointId}</span> : 'Herald sends each matching event here (an HTTP POST, or a message to your RabbitMQ or NATS), signed, and retries on failure.'}
       />
       <form onSubmit={(e) => void submit(e)} className="form">
         <Card title="Destination">
-          <Field label="URL" htmlFor="ep-url" hint="HTTPS on a public address in production (http:// and private addresses only in dev mode).">
-            <input id="ep-url" type="url" required value={f.url} onChange={(e) => set('url', e.target.value)} placeholder="https://example.com/webhooks" />
+          <Field label="Delivers to" htmlFor="ep-kind">
+            <select id="ep-kind" value={f.kind} onChange={(e) => set('kind', e.target.value as Kind)}>
+              <option value="http">HTTP: POST to a URL</option>
+              <option value="rabbitmq">RabbitMQ: publish to an exchange</option>
+              <option value="nats">NATS JetStream: publish to a subject</option>
+            </select>
           </Field>
+          {f.kind === 'http' ? (
+            <Field label="URL" htmlFor="ep-url" hint="HTTPS on a public address in production (http:// and private addresses only in dev mode).">
+              <input id="ep-url" type="url" required value={f.url} onChange={(e) => set('url', e.target.value)} placeholder="https://example.com/webhooks" />
+            </Field>
+          ) : (
+            <>
+              <Field
+                label="Broker URL"
+                htmlFor="ep-broker-url"
+                hint={`Stored encrypted; shown with the password masked (leave *** as it is to keep it). ${f.kind === 'rabbitmq' ? 'amqps://' : 'tls://'} in production (${f.kind === 'rabbitmq' ? 'amqp://' : 'nats://'} only in dev mode).`}
+              >
+                <input
+                  id="ep-broker-url"
+                  className="mono"
+                  required
+                  autoComplete="off"
+                  value={f.brokerUrl}
+                  onChange={(e) => set('brokerUrl', e.target.value)}
+                  placeholder={f.kind === 'rabbitmq' ? 'amqps://user:password@rabbit.example.com:5671/vhost' : 'tls://user:password@nats.example.com:4222'}
+                />
+              </Field>
+              {f.kind === 'rabbitmq' ? (
+                <div className="grid-2">
+                  <Field label="Exchange" htmlFor="ep-exchange" hint="Empty: the default exchange, which routes by queue name.">
+                    <input id="ep-exchange" className="mono" value={f.exchange} onChange={(e) => set('exchange', e.target.value)} placeholder="webhooks" />
+                  </Field>
+                  <Field label="Routing key" htmlFor="ep-routing-key">
+                    <input id="ep-routing-key" className="mono" value={f.routingKey} onChange={(e) => set('routingKey', e.target.value)} placeholder="billing" />
+                  </Field>
+                </div>
+              ) : (
+                <Field label="Subject" htmlFor="ep-subject" hint="A JetStream stream must capture it; the stream's acknowledgement is what counts as delivered.">
+                  <input id="ep-subject" className="mono" required value={f.subject} onChange={(e) => set('subject', e.target.value)} placeholder="webhooks.billing" />
+                </Field>
+              )}
+            </>
+          )}
           <Field label="Description" htmlFor="ep-desc">
             <input id="ep-desc" value={f.description} onChange={(e) => set('description', e.target.value)} maxLength={2000} placeholder="What this endpoint is for" />
           </Field>

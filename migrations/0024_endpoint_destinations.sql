@@ -1,0 +1,11 @@
+-- Issue 14: destinations other than HTTP (RabbitMQ, NATS JetStream).
+--
+-- `destination` is null for an HTTP endpoint (it keeps `url`). For a broker
+-- endpoint it holds the destination as the worker needs it, with the
+-- broker URL (which may carry user:password) sealed like the endpoint
+-- secret (`hs1:<key id>:…`, src/security/secret-box.ts):
+--   {"type": "rabbitmq", "url": "hs1:…", "exchange": "…", "routingKey": "…"}
+--   {"type": "nats", "url": "hs1:…", "subject": "…"}
+-- The `url` column of a broker endpoint holds the broker URL with its
+-- password masked, which is what lists and the audit log show.
+alter table endpoints add column destination jsonb;

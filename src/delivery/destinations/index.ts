@@ -1,0 +1,45 @@
+import type { Dispatcher } from 'undici';
+import type { AddressPolicy } from '../../security/address-policy.js';
+import type { ClaimedDelivery } from '../queue/types.js';
+import { startSend, type Send } from '../sender.js';
+import { NatsTransport } from './nats.js';
+import { RabbitMqTransport } from './rabbitmq.js';
+import type { BrokerDestination, DestinationType, OutboundMessage, Transport } from './types.js';
+
+export type { BrokerDestination, DestinationType, OutboundMessage, Transport } from './types.js';
+
+/**
+ * Where the worker's prepared, signed attempts go: an endpoint without a
+ * destination is an HTTP URL (the sender, unchanged), one with a destination
+ * goes to the transport of its type. Every transport answers with the
+ * sender's SendResult, so retries, attempt rows, pacing, circuits and
+ * endpoint health need not know which kind an endpoint is. A new kind
+ * (Kafka, SQS…) is a type in types.ts, a Transport, and a line here.
+ */
+export class Destinations {
+  private readonly transports: { [K in DestinationType]: Transport<Extract<BrokerDestination, { type: K }>> };
+
+  constructor(
+    private readonly http: { dispatcher: Dispatcher; responseBodyCapBytes: number },
+    policy: AddressPolicy,
+  ) {
+    this.transports = { rabbitmq: new RabbitMqTransport(policy), nats: new NatsTransport(policy) };
+  }
+
+  /** Starts one attempt of `d` with its prepared headers. */
+  start(d: ClaimedDelivery, headers: Record<string, string>): Send {
+    const dest = d.destination;
+    if (dest === null) return startSend(this.http.dispatcher, { url: d.url, headers, body: d.payload, timeoutMs: d.timeoutMs }, this.http.responseBodyCapBytes);
+    const message: OutboundMessage = { headers, body: d.payload, deliveryId: d.id, timeoutMs: d.timeoutMs };
+    return this.transport(dest).start(dest, message);
+  }
+
+  private transport<D extends BrokerDestination>(dest: D): Transport<D> {
+    return this.transports[dest.type] as unknown as Transport<D>;
+  }
+
+  /** Closes the brokers' pooled connections (worker shutdown). */
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.transports).map((t) => t.close()));
+  }
+}
