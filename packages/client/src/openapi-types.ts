@@ -581,6 +581,8 @@ export interface Routes {
         previousSecretExpiresAt: string | null;
         /** payload filter events must match to be delivered here (null: none) */
         filter: Record<string, unknown> | null;
+        /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
+        sendTraceContext: boolean;
         createdAt: string;
         updatedAt: string;
       }>;
@@ -614,6 +616,8 @@ export interface Routes {
       ordered?: boolean;
       /** most deliveries per second to this endpoint (null = no limit) */
       rateLimitPerSecond?: number | null;
+      /** send the W3C traceparent (and tracestate) of the attempt span with each request, while Herald exports OpenTelemetry traces (default false) */
+      sendTraceContext?: boolean;
       /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
       filter?: Record<string, unknown> | null;
       secret?: string;
@@ -660,6 +664,8 @@ export interface Routes {
       previousSecretExpiresAt: string | null;
       /** payload filter events must match to be delivered here (null: none) */
       filter: Record<string, unknown> | null;
+      /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
+      sendTraceContext: boolean;
       createdAt: string;
       updatedAt: string;
     } & {
@@ -712,6 +718,8 @@ export interface Routes {
       previousSecretExpiresAt: string | null;
       /** payload filter events must match to be delivered here (null: none) */
       filter: Record<string, unknown> | null;
+      /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
+      sendTraceContext: boolean;
       createdAt: string;
       updatedAt: string;
     };
@@ -743,6 +751,8 @@ export interface Routes {
       ordered?: boolean;
       /** most deliveries per second to this endpoint (null = no limit) */
       rateLimitPerSecond?: number | null;
+      /** send the W3C traceparent (and tracestate) of the attempt span with each request, while Herald exports OpenTelemetry traces (default false) */
+      sendTraceContext?: boolean;
       /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
       filter?: Record<string, unknown> | null;
     };
@@ -788,6 +798,8 @@ export interface Routes {
       previousSecretExpiresAt: string | null;
       /** payload filter events must match to be delivered here (null: none) */
       filter: Record<string, unknown> | null;
+      /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
+      sendTraceContext: boolean;
       createdAt: string;
       updatedAt: string;
     };
