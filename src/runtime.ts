@@ -22,6 +22,7 @@ import { SecretBox } from './security/secret-box.js';
 import { resolveSecretKeys } from './security/key-files.js';
 export { resolveAdminToken } from './security/key-files.js';
 import { VERSION } from './version.js';
+import { startTelemetry } from './telemetry/telemetry.js';
 
 /**
  * The database: a PostgreSQL pool, or the embedded PGlite in the data
@@ -89,6 +90,8 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
     throw err;
   }
   const metrics = new Metrics();
+  // OpenTelemetry (OTLP) only when OTEL_EXPORTER_OTLP_ENDPOINT is set: otherwise null and no SDK is loaded
+  const telemetry = await startTelemetry(process.env, metrics, logger);
   const addressPolicy = new AddressPolicy({ allowPrivate: config.dev, allowSubnets: [...config.allowSubnets] });
   let worker: Worker | null = null;
   let retention: RetentionJob | null = null;
@@ -117,6 +120,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
         disableAfterSeconds: config.endpointDisableAfterSeconds,
       },
       secrets,
+      tracing: telemetry?.attemptTracing(workerDb) ?? null,
     });
     await worker.start();
     retention = new RetentionJob(db, logger, {
@@ -130,7 +134,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   let url: string | null = null;
   if (roles.api) {
     const { buildServer } = await import('./api/server.js');
-    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker });
+    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker, telemetry });
     try {
       url = await app.listen({ port: config.port, host: config.host });
     } catch (err) {
@@ -141,6 +145,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
       await dispatcher.close().catch(() => undefined);
       if (config.databaseUrl && workerDb !== db) await workerDb.close();
       await db.close();
+      await telemetry?.shutdown();
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new ListenError(`port ${config.port} is in use; set PORT (or --port) to a free one (listening on ${config.host})`, { cause: err });
       if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new ListenError(`cannot listen on ${config.host}:${config.port} (${code}); check HERALD_HOST and PORT`, { cause: err });
@@ -162,6 +167,8 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
         await dispatcher.close().catch(() => undefined);
         if (config.databaseUrl && workerDb !== db) await workerDb.close();
         await db.close();
+        // last: the spans of the sends the worker finished while stopping, and a last round of metrics
+        await telemetry?.shutdown();
       })();
       return stopping;
     },
