@@ -1,5 +1,11 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHerald, type TestHerald } from './helpers/herald.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
+import { ADMIN_TOKEN, SECRET_KEY, startHerald, type TestHerald } from './helpers/herald.js';
+import { freePort, HeraldProcess } from './helpers/process.js';
 import { Receiver } from './helpers/receiver.js';
 
 /**
@@ -219,6 +225,14 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     expect(root.parentSpanId ?? '').toBe('');
     await waitSpans((s) => s.filter((x) => x.traceId === root.traceId && x.name === 'webhook send').length === 2, 'its attempts in its trace');
 
+    // a malformed traceparent is ignored, as W3C Trace Context says: a trace of its own, never a 400
+    const odd = await publish(herald, `/v1/tenants/${T}/events`, { type: 'order.paid', payload: { n: 6 } }, { traceparent: '00-not-a-trace-01', tracestate: 'x' });
+    expect(odd.status).toBe(202);
+    const oddSpans = await waitSpans((s) => s.some((x) => x.name === 'publish' && attr(x, 'herald.event.id') === odd.body.id), 'publish span of the malformed traceparent');
+    const oddSpan = oddSpans.find((x) => x.name === 'publish' && attr(x, 'herald.event.id') === odd.body.id)!;
+    expect(oddSpan.parentSpanId ?? '').toBe('');
+    expect(oddSpan.traceId).toMatch(/^[0-9a-f]{32}$/);
+
     const traceId = hex(32);
     const refused = await publish(herald, `/v1/tenants/ten_missing/events`, { type: 'order.paid', payload: {} }, { traceparent: `00-${traceId}-${hex(16)}-01` });
     expect(refused.status).toBe(404);
@@ -283,4 +297,54 @@ describe('without OTEL_EXPORTER_OTLP_ENDPOINT', () => {
     await new Promise((r) => setTimeout(r, 700)); // past the export intervals the other instance used
     expect(collector.received.length).toBe(before);
   });
+});
+
+describe('what a herald process loads', () => {
+  const databases: TestDatabase[] = [];
+  afterAll(async () => {
+    for (const db of databases) await db.drop();
+  });
+
+  /** The modules a `herald serve` (the compiled build) resolves, recorded by a module hook, with and without the variable. */
+  async function modulesLoaded(env: Record<string, string>): Promise<string[]> {
+    const dir = await mkdtemp(join(tmpdir(), 'herald-otel-'));
+    try {
+      const log = join(dir, 'resolved.log');
+      await writeFile(
+        join(dir, 'hooks.mjs'),
+        `import { appendFileSync } from 'node:fs';
+         export async function resolve(specifier, context, next) {
+           const r = await next(specifier, context);
+           appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
+           return r;
+         }`,
+      );
+      await writeFile(join(dir, 'register.mjs'), `import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);`);
+      // a migrated database (PGlite: a copy of the suite's template), so the process starts in seconds on a loaded machine
+      const db = await createTestDatabase();
+      databases.push(db);
+      const p = await HeraldProcess.start('serve', {
+        ...env,
+        PORT: String(await freePort()),
+        ...(db.url ? { DATABASE_URL: db.url } : { HERALD_DATA_DIR: db.dataDir! }),
+        HERALD_ADMIN_TOKEN: ADMIN_TOKEN,
+        HERALD_SECRET_KEYS: SECRET_KEY,
+        NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'register.mjs')).href}`,
+      }, 60_000);
+      p.kill('SIGTERM');
+      expect(await p.wait()).toBe(0);
+      return (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('loads no OpenTelemetry module unless OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
+    const off = await modulesLoaded({});
+    expect(off.some((u) => u.includes('/dist/runtime.js'))).toBe(true); // the hook saw Herald's own modules
+    expect(off.filter((u) => u.includes('@opentelemetry') || u.includes('/dist/telemetry/otel-sdk.js'))).toEqual([]);
+    const on = await modulesLoaded({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    expect(on.some((u) => u.includes('/@opentelemetry/sdk-trace/'))).toBe(true);
+    expect(on.some((u) => u.includes('/dist/telemetry/otel-sdk.js'))).toBe(true);
+  }, 180_000);
 });
