@@ -142,10 +142,10 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
       await app.close().catch(() => undefined);
       await retention?.stop();
       await worker?.stop();
+      await telemetry?.shutdown();
       await dispatcher.close().catch(() => undefined);
       if (config.databaseUrl && workerDb !== db) await workerDb.close();
       await db.close();
-      await telemetry?.shutdown();
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new ListenError(`port ${config.port} is in use; set PORT (or --port) to a free one (listening on ${config.host})`, { cause: err });
       if (code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new ListenError(`cannot listen on ${config.host}:${config.port} (${code}); check HERALD_HOST and PORT`, { cause: err });
@@ -164,11 +164,12 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
         await app?.close();
         await retention?.stop();
         await worker?.stop();
+        // the spans of the sends the worker finished while stopping, and a last round of metrics, read
+        // while the database is still open (the queue gauges query it)
+        await telemetry?.shutdown();
         await dispatcher.close().catch(() => undefined);
         if (config.databaseUrl && workerDb !== db) await workerDb.close();
         await db.close();
-        // last: the spans of the sends the worker finished while stopping, and a last round of metrics
-        await telemetry?.shutdown();
       })();
       return stopping;
     },

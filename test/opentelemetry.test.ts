@@ -343,8 +343,15 @@ describe('what a herald process loads', () => {
     const off = await modulesLoaded({});
     expect(off.some((u) => u.includes('/dist/runtime.js'))).toBe(true); // the hook saw Herald's own modules
     expect(off.filter((u) => u.includes('@opentelemetry') || u.includes('/dist/telemetry/otel-sdk.js'))).toEqual([]);
-    const on = await modulesLoaded({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    const before = collector.at('/v1/metrics').length;
+    // the specification's default protocol this time: http/protobuf
+    const on = await modulesLoaded({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}` });
     expect(on.some((u) => u.includes('/@opentelemetry/sdk-trace/'))).toBe(true);
     expect(on.some((u) => u.includes('/dist/telemetry/otel-sdk.js'))).toBe(true);
+    expect(on.some((u) => u.includes('/@opentelemetry/exporter-metrics-otlp-proto/'))).toBe(true);
+    // stopping exported a last round of metrics, as protobuf
+    const last = collector.at('/v1/metrics').slice(before);
+    expect(last.length).toBeGreaterThanOrEqual(1);
+    expect(last[0]!.headers['content-type']).toBe('application/x-protobuf');
   }, 180_000);
 });

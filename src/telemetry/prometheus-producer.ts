@@ -35,7 +35,14 @@ export class PrometheusProducer implements MetricProducer {
   async collect(): Promise<CollectionResult> {
     const now = hrTime();
     const metrics: MetricData[] = [];
-    for (const m of await this.registry.getMetricsAsJSON()) {
+    let json: Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+    try {
+      json = await this.registry.getMetricsAsJSON();
+    } catch (err) {
+      // a gauge that queries the database failed (it is down, or closing): this round exports nothing, the next one tries again
+      return { resourceMetrics: { resource: emptyResource(), scopeMetrics: [] }, errors: [err] };
+    }
+    for (const m of json) {
       const values = m.values as PromValue[];
       const type = String(m.type);
       const base = {
