@@ -23,6 +23,7 @@ import { SecretBox } from './security/secret-box.js';
 import { resolveSecretKeys } from './security/key-files.js';
 export { resolveAdminToken } from './security/key-files.js';
 import { VERSION } from './version.js';
+import { startTelemetry, type AttemptTracing } from './telemetry/telemetry.js';
 
 /**
  * The database: a PostgreSQL pool, or the embedded PGlite in the data
@@ -85,6 +86,8 @@ export async function startWorker(o: {
   db: Db;
   secrets: SecretBox;
   onRoomChanged?: () => void;
+  /** OpenTelemetry's span per attempt, over the worker's connections (telemetry/). */
+  tracing?: (workerDb: Db) => AttemptTracing | null;
 }): Promise<StartedWorker> {
   const { config, logger, db, secrets } = o;
   const workerDb = workerDatabase(config, logger, db);
@@ -161,6 +164,8 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
     throw err;
   }
   const metrics = new Metrics();
+  // OpenTelemetry (OTLP) only when OTEL_EXPORTER_OTLP_ENDPOINT is set: otherwise null and no SDK is loaded
+  const telemetry = await startTelemetry(process.env, metrics, logger);
   const addressPolicy = addressPolicyOf(config);
   let worker: StartedWorker | null = null;
   let threaded: ThreadedWorker | null = null;
@@ -168,7 +173,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   if (roles.worker) {
     // serve on PostgreSQL: the worker gets a thread (event loop, heap) of its own
     if (workerHasThread(config, roles)) threaded = await ThreadedWorker.start(config, logger, metrics);
-    else worker = await startWorker({ config, logger, metrics, db, secrets });
+    else worker = await startWorker({ config, logger, metrics, db, secrets, tracing: (workerDb) => telemetry?.attemptTracing(workerDb) ?? null });
     retention = new RetentionJob(db, logger, {
       retentionSeconds: config.retentionSeconds,
       intervalSeconds: config.retentionIntervalSeconds,
@@ -180,12 +185,15 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
     await retention?.stop();
     await worker?.close();
     await threaded?.stop();
+    // the spans of the sends the worker finished while stopping, and a last round of metrics, read
+    // while the database is still open (the queue gauges query it)
+    await telemetry?.shutdown();
   };
   let app: App | null = null;
   let url: string | null = null;
   if (roles.api) {
     const { buildServer } = await import('./api/server.js');
-    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker?.worker ?? threaded });
+    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker?.worker ?? threaded, telemetry });
     try {
       url = await app.listen({ port: config.port, host: config.host });
     } catch (err) {

@@ -177,6 +177,7 @@ export const Endpoint = Type.Object({
   rateLimitPerSecond: Nullable(Type.Number()),
   previousSecretExpiresAt: Nullable(Type.String({ description: 'until when a previous secret, rotated out, still signs beside the current one (null: none does)' })),
   filter: Nullable(FilterJson('payload filter events must match to be delivered here (null: none)')),
+  sendTraceContext: Type.Boolean({ description: 'send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces)' }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -194,6 +195,9 @@ const endpointFields = {
   ordered: Type.Optional(Type.Boolean({ description: 'deliver every event to this endpoint one at a time, in publish order' })),
   rateLimitPerSecond: Type.Optional(
     Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 100_000, description: 'most deliveries per second to this endpoint (null = no limit)' })),
+  ),
+  sendTraceContext: Type.Optional(
+    Type.Boolean({ description: 'send the W3C traceparent (and tracestate) of the attempt span with each request, while Herald exports OpenTelemetry traces (default false)' }),
   ),
   filter: Type.Optional(
     Nullable(

@@ -40,6 +40,7 @@ import { apiReference } from './api-reference.js';
 import { staticUi } from './static-ui.js';
 import { tenantScope } from './tenant-scope.js';
 import { VERSION } from '../version.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -60,6 +61,8 @@ export interface AppContext {
   publisher: Publisher;
   /** Encrypts and decrypts endpoint secrets at rest. */
   secrets: SecretBox;
+  /** OpenTelemetry export (telemetry/); null when off, as by default. */
+  telemetry: Telemetry | null;
   /** `herald listen`: the CLI streams this process holds, relay URLs, and where workers reach this process. */
   listen: ListenContext;
 }
@@ -112,6 +115,8 @@ export interface ServerOptions {
   secrets: SecretBox;
   /** The worker of this process (`herald serve`): publishes hand their deliveries to it directly. (Default: none) */
   localWorker?: LocalWorker | null;
+  /** OpenTelemetry export, when the environment asks for it. (Default: none) */
+  telemetry?: Telemetry | null;
 }
 
 export async function buildServer(o: ServerOptions): Promise<App> {
@@ -162,6 +167,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     payloads,
     publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), o.localWorker ?? null, undefined, o.config.maxBodyBytes),
     secrets: o.secrets,
+    telemetry: o.telemetry ?? null,
     listen: {
       streams: new ListenStreams((n) => o.metrics.listenConnections.set(n)),
       urls: RelayUrls.from(o.secrets),

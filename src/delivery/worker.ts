@@ -23,6 +23,7 @@ import type { Send, SendResult } from './sender.js';
 import { Destinations } from './destinations/index.js';
 import type { AddressPolicy } from '../security/address-policy.js';
 import { Throttle } from './throttle.js';
+import type { AttemptTracing } from '../telemetry/telemetry.js';
 import { signatureHeaders, signingSecrets } from './signer.js';
 
 /** What a publish hands over besides the deliveries: its tenant and its events. */
@@ -62,6 +63,8 @@ export interface WorkerOptions {
   onRoomChanged?: () => void;
   /** The addresses broker destinations may connect to (HTTP sends are held to it by `dispatcher`). */
   addressPolicy: AddressPolicy;
+  /** OpenTelemetry's span per attempt (telemetry/); null when Herald exports no traces. (Default: null) */
+  tracing?: AttemptTracing | null;
 }
 
 /**
@@ -633,7 +636,13 @@ export class Worker {
       .catch((err) => this.o.logger.error({ err, deliveryId: d.id }, 'delivery outcome not recorded; lease will expire'));
   }
 
-  private async process(d: ClaimedDelivery): Promise<AttemptResult> {
+  private process(d: ClaimedDelivery): Promise<AttemptResult> {
+    // the tracing hook: this one check when off (no span object is built)
+    const tracing = this.o.tracing;
+    return tracing ? tracing.traceAttempt(d, (traced) => this.attempt(traced)) : this.attempt(d);
+  }
+
+  private async attempt(d: ClaimedDelivery): Promise<AttemptResult> {
     if (d.endpointDisabled) return skipped(d, 'endpoint_disabled', 'endpoint is disabled');
     const prepared = prepare(d, this.o.userAgent);
     const startedAt = new Date();

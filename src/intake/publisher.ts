@@ -23,6 +23,8 @@ export interface PublishInput {
   orderingKey?: string;
   /** The payload as parsed without losing big integers, when it has any (see lossless-payload.ts). */
   losslessPayload?: unknown;
+  /** The publish span's trace context, stored with the event (telemetry/; null when off). */
+  traceContext?: string | null;
 }
 
 /**
@@ -181,10 +183,12 @@ export class Publisher {
   async publishBatch(
     tenantId: string,
     events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[],
+    /** The publish span's trace context, stored with every event of the batch (null when off). */
+    traceContext: string | null = null,
   ): Promise<PublishResult[]> {
     const settings = await this.settingsOf(tenantId);
     await this.payloads.checkAll(events);
-    const prepared = await Promise.all(events.map((e, i) => this.prepare(tenantId, settings, e, `events[${i}]`)));
+    const prepared = await Promise.all(events.map((e, i) => this.prepare(tenantId, settings, traceContext === null ? e : { ...e, traceContext }, `events[${i}]`)));
     const results = await this.write(tenantId, settings.envelope ?? null, prepared).catch((err: unknown) => this.unlessTenantGone(tenantId, err));
     return results;
   }
@@ -193,7 +197,7 @@ export class Publisher {
   private async prepare(
     tenantId: string,
     settings: TenantSettings,
-    input: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown },
+    input: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown; traceContext?: string | null },
     label = 'the event',
   ): Promise<NewEvent> {
     const envelope = (await this.payloads.envelopeOf(input.type)) ?? settings.envelope ?? null;
@@ -205,7 +209,7 @@ export class Publisher {
     const body = envelope ? renderEnvelope(envelope, { payload, eventId: id, eventType: input.type, createdAt, tenantId }, serialize) : null;
     const payloadJson = serialize(payload);
     this.checkDeliverySize(body ?? payloadJson, label, body !== null);
-    return { id, type: input.type, payloadJson, body, createdAt, orderingKey: input.orderingKey ?? null };
+    return { id, type: input.type, payloadJson, body, createdAt, orderingKey: input.orderingKey ?? null, traceContext: input.traceContext ?? null };
   }
 
   /** 413 when the body receivers would get is over the limit (an envelope can make it larger than the request). */

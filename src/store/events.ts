@@ -87,8 +87,8 @@ with input as (
               then jsonb_build_object('id', i.id, 'type', i.type, 'payload', i.payload::jsonb,
                                       'createdAt', to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
          end as doc
-    from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $9::text[])
-    with ordinality as i(id, type, payload, body, created_at, ordering_key, dlv_base, ord)
+    from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $9::text[], $13::text[])
+    with ordinality as i(id, type, payload, body, created_at, ordering_key, dlv_base, trace_context, ord)
 ), types as materialized (
   -- once per distinct type of the batch, not per (event, endpoint): see herald_type_patterns
   select type, herald_type_patterns(type) as patterns, herald_type_open(type) as open from (select distinct type from input) t
@@ -101,8 +101,8 @@ with input as (
     join endpoints ep on ep.tenant_id = $1 and not ep.disabled
      and (($8::text is null and (ep.event_types && ty.patterns or (ep.event_types is null and ty.open))) or ep.id = $8)
 ), ev as (
-  insert into events (tenant_id, id, type, payload, body, created_at, ordering_key)
-  select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key from input i order by i.ord
+  insert into events (tenant_id, id, type, payload, body, created_at, ordering_key, trace_context)
+  select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb from input i order by i.ord
   on conflict (tenant_id, id) do nothing
   returning tenant_id, id, type, created_at, ordering_key
 ), dl as (
@@ -162,6 +162,8 @@ export interface NewEvent {
   body: string | null;
   createdAt: Date;
   orderingKey?: string | null;
+  /** The publish span's W3C trace context as JSON (telemetry/), null when Herald exports no traces. */
+  traceContext?: string | null;
 }
 
 /** Publishes many events of one tenant in one statement; results in input order. */
@@ -197,6 +199,7 @@ export async function publishAndHandOff(
       lease?.token ?? null,
       lease?.leaseSeconds ?? 0,
       lease?.limit ?? 0,
+      events.map((e) => e.traceContext ?? null),
     ],
     'event_publish_batch',
   );

@@ -592,6 +592,8 @@ export interface Routes {
         previousSecretExpiresAt: string | null;
         /** payload filter events must match to be delivered here (null: none) */
         filter: Record<string, unknown> | null;
+        /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
+        sendTraceContext: boolean;
         createdAt: string;
         updatedAt: string;
       }>;
@@ -639,6 +641,8 @@ export interface Routes {
       ordered?: boolean;
       /** most deliveries per second to this endpoint (null = no limit) */
       rateLimitPerSecond?: number | null;
+      /** send the W3C traceparent (and tracestate) of the attempt span with each request, while Herald exports OpenTelemetry traces (default false) */
+      sendTraceContext?: boolean;
       /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
       filter?: Record<string, unknown> | null;
       secret?: string;
@@ -696,6 +700,8 @@ export interface Routes {
       previousSecretExpiresAt: string | null;
       /** payload filter events must match to be delivered here (null: none) */
       filter: Record<string, unknown> | null;
+      /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
+      sendTraceContext: boolean;
       createdAt: string;
       updatedAt: string;
     } & {
@@ -759,6 +765,8 @@ export interface Routes {
       previousSecretExpiresAt: string | null;
       /** payload filter events must match to be delivered here (null: none) */
       filter: Record<string, unknown> | null;
+      /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
+      sendTraceContext: boolean;
       createdAt: string;
       updatedAt: string;
     };
@@ -804,6 +812,8 @@ export interface Routes {
       ordered?: boolean;
       /** most deliveries per second to this endpoint (null = no limit) */
       rateLimitPerSecond?: number | null;
+      /** send the W3C traceparent (and tracestate) of the attempt span with each request, while Herald exports OpenTelemetry traces (default false) */
+      sendTraceContext?: boolean;
       /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
       filter?: Record<string, unknown> | null;
     };
@@ -860,6 +870,8 @@ export interface Routes {
       previousSecretExpiresAt: string | null;
       /** payload filter events must match to be delivered here (null: none) */
       filter: Record<string, unknown> | null;
+      /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
+      sendTraceContext: boolean;
       createdAt: string;
       updatedAt: string;
     };

@@ -95,6 +95,7 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         ordered: b.ordered ?? false,
         rateLimitPerSecond: b.rateLimitPerSecond ?? null,
         filter: rules.filter(b.filter),
+        sendTraceContext: b.sendTraceContext ?? false,
         secret: b.secret === undefined ? generateSecret(signature.scheme) : validSecret(b.secret, signature),
       };
       const created = await ctx.db.transaction(async (tx) => {
@@ -156,6 +157,7 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
           ordered: b.ordered ?? cur.ordered,
           rateLimitPerSecond: b.rateLimitPerSecond !== undefined ? b.rateLimitPerSecond : cur.rateLimitPerSecond,
           filter: b.filter !== undefined ? rules.filter(b.filter) : cur.filter,
+          sendTraceContext: b.sendTraceContext ?? cur.sendTraceContext,
         };
         const saved = await saveEndpoint(tx, next, ctx.secrets);
         const action = b.disabled === true && !cur.disabled ? 'endpoint.disabled' : b.disabled === false && cur.disabled ? 'endpoint.enabled' : 'endpoint.updated';

@@ -7,6 +7,7 @@ import { conflictingReplays } from '../../store/event-replays.js';
 import { exactPayloadTexts } from '../../store/event-payloads.js';
 import { compactJson, losslessBody, parseStored } from '../../intake/lossless-payload.js';
 import { errors } from '../../errors.js';
+import { tracePublish } from '../../telemetry/telemetry.js';
 import { emptyListOfMissingTenant } from '../tenant-lists.js';
 import { decodeCursor, encodeCursor, pageOf } from '../pagination.js';
 import { checkRange, payloadFilter } from '../list-query.js';
@@ -30,16 +31,18 @@ export const eventRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
       const { tenantId } = req.params;
       const { id, type, payload, orderingKey } = req.body;
       const lossless = losslessBody(req.rawBody) as { payload?: unknown } | null;
-      const result = await ctx.publisher.publish({ tenantId, id, type, payload, orderingKey, losslessPayload: lossless?.payload });
-      if (result.replayed) {
-        // Nothing was written: only now is it worth a query to compare with the stored event.
-        const payloadJson = () => (lossless ? compactJson(lossless.payload) : JSON.stringify(payload));
-        if ((await conflictingReplays(ctx.db, tenantId, [{ id: result.id, type, payloadJson }])).size > 0) throw errors.idempotencyConflict('id', result.id);
-        reply.header('idempotent-replayed', 'true');
-      }
-      else ctx.metrics.eventsPublished.inc();
-      const { replayed: _replayed, ...body } = result;
-      return reply.status(202).send(body);
+      return tracePublish(ctx.telemetry, { headers: req.headers, route: req.routeOptions.url ?? '', tenantId }, async (traceContext) => {
+        const result = await ctx.publisher.publish({ tenantId, id, type, payload, orderingKey, losslessPayload: lossless?.payload, traceContext });
+        if (result.replayed) {
+          // Nothing was written: only now is it worth a query to compare with the stored event.
+          const payloadJson = () => (lossless ? compactJson(lossless.payload) : JSON.stringify(payload));
+          if ((await conflictingReplays(ctx.db, tenantId, [{ id: result.id, type, payloadJson }])).size > 0) throw errors.idempotencyConflict('id', result.id);
+          reply.header('idempotent-replayed', 'true');
+        }
+        else ctx.metrics.eventsPublished.inc();
+        const { replayed: _replayed, ...body } = result;
+        return { reply: reply.status(202).send(body), published: { events: [result], deliveries: result.replayed ? 0 : result.deliveries } };
+      });
     },
   );
 
@@ -59,30 +62,32 @@ export const eventRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         response: { 202: Type.Object({ data: Type.Array(Type.Intersect([EventAccepted, Type.Object({ replayed: Type.Boolean() })])) }) },
       },
     },
-    async (req, reply) => {
-      const { tenantId } = req.params;
-      const lossless = losslessBody(req.rawBody) as { events?: { payload?: unknown }[] } | null;
-      const events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[] = lossless
-        ? req.body.events.map((e, i) => ({ ...e, losslessPayload: lossless.events?.[i]?.payload }))
-        : req.body.events;
-      // Checked before writing, so a conflicting id refuses the whole batch (all or nothing).
-      const named = events.flatMap((e, i) =>
-        e.id === undefined ? [] : [{ i, id: e.id, type: e.type, payloadJson: () => (e.losslessPayload !== undefined ? compactJson(e.losslessPayload) : JSON.stringify(e.payload)) }],
-      );
-      const seen = new Map<string, { type: string; payload: unknown }>();
-      for (const n of named) {
-        const e = events[n.i]!;
-        const before = seen.get(n.id);
-        if (before && (before.type !== e.type || !isDeepStrictEqual(before.payload, e.payload))) throw errors.idempotencyConflict(`events[${n.i}].id`, n.id);
-        seen.set(n.id, { type: e.type, payload: e.payload });
-      }
-      const conflicts = await conflictingReplays(ctx.db, tenantId, named);
-      const first = named.find((n) => conflicts.has(n.id));
-      if (first) throw errors.idempotencyConflict(`events[${first.i}].id`, first.id);
-      const results = await ctx.publisher.publishBatch(tenantId, events);
-      ctx.metrics.eventsPublished.inc(results.filter((r) => !r.replayed).length);
-      return reply.status(202).send({ data: results });
-    },
+    async (req, reply) =>
+      tracePublish(ctx.telemetry, { headers: req.headers, route: req.routeOptions.url ?? '', tenantId: req.params.tenantId }, async (traceContext) => {
+        const { tenantId } = req.params;
+        const lossless = losslessBody(req.rawBody) as { events?: { payload?: unknown }[] } | null;
+        const events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[] = lossless
+          ? req.body.events.map((e, i) => ({ ...e, losslessPayload: lossless.events?.[i]?.payload }))
+          : req.body.events;
+        // Checked before writing, so a conflicting id refuses the whole batch (all or nothing).
+        const named = events.flatMap((e, i) =>
+          e.id === undefined ? [] : [{ i, id: e.id, type: e.type, payloadJson: () => (e.losslessPayload !== undefined ? compactJson(e.losslessPayload) : JSON.stringify(e.payload)) }],
+        );
+        const seen = new Map<string, { type: string; payload: unknown }>();
+        for (const n of named) {
+          const e = events[n.i]!;
+          const before = seen.get(n.id);
+          if (before && (before.type !== e.type || !isDeepStrictEqual(before.payload, e.payload))) throw errors.idempotencyConflict(`events[${n.i}].id`, n.id);
+          seen.set(n.id, { type: e.type, payload: e.payload });
+        }
+        const conflicts = await conflictingReplays(ctx.db, tenantId, named);
+        const first = named.find((n) => conflicts.has(n.id));
+        if (first) throw errors.idempotencyConflict(`events[${first.i}].id`, first.id);
+        const results = await ctx.publisher.publishBatch(tenantId, events, traceContext);
+        ctx.metrics.eventsPublished.inc(results.filter((r) => !r.replayed).length);
+        const deliveries = results.reduce((n, r) => n + (r.replayed ? 0 : r.deliveries), 0);
+        return { reply: reply.status(202).send({ data: results }), published: { events: results, deliveries } };
+      }),
   );
 
   /**

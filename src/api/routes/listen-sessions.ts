@@ -77,6 +77,7 @@ export const listenSessionRoutes = (ctx: AppContext): RoutePlugin => async (app)
             ordered: false,
             rateLimitPerSecond: null,
             filter: null,
+            sendTraceContext: false,
             secret: generateSecret(),
           },
           ctx.secrets,

@@ -16,6 +16,7 @@ interface SettingsRow {
   timeout_ms: number;
   secret: string;
   old_secrets: OldSecret[];
+  send_trace_context: boolean;
 }
 
 /**
@@ -46,7 +47,7 @@ export class EndpointConfigs {
     }
     if (missing.size === 0) return out;
     const res = await db.query<SettingsRow>(
-      `select id, updated_at::text as version, url, destination, headers, signature, retry, timeout_ms, secret, old_secrets
+      `select id, updated_at::text as version, url, destination, headers, signature, retry, timeout_ms, secret, old_secrets, send_trace_context
          from endpoints where id = any($1::text[])`,
       [[...missing]],
       'endpoint_settings',
@@ -62,6 +63,7 @@ export class EndpointConfigs {
         timeoutMs: r.timeout_ms,
         secret: this.box.open(r.secret),
         oldSecrets: openOld(r.old_secrets, this.box),
+        sendTraceContext: r.send_trace_context,
       };
       this.cache.set(r.id, { version: r.version, settings });
       out.set(r.id, settings);

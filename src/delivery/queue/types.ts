@@ -14,6 +14,8 @@ export interface EndpointSettings {
   /** The signing secret, decrypted. */
   secret: string;
   oldSecrets: OldSecret[];
+  /** Send the attempt span's `traceparent` with the request (only while Herald exports traces; telemetry/). */
+  sendTraceContext: boolean;
 }
 
 /** A delivery a worker has claimed, with what it needs to send it. */
