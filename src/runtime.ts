@@ -11,6 +11,7 @@ import { PgDb } from './db/pg.js';
 // them: a `herald worker` on PostgreSQL loads neither (about 35 MB of RSS).
 import type { App } from './api/server.js';
 import { RetentionJob } from './delivery/retention-job.js';
+import { AlertMonitor } from './alerts/alert-monitor.js';
 import { Worker } from './delivery/worker.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -60,6 +61,33 @@ function workerDatabase(config: Config, logger: Logger, db: Db): Db {
   return new PgDb({ connectionString: config.databaseUrl, logger, options: hotPathOptions({ synchronous_commit: 'off' }) });
 }
 
+/**
+ * The alert monitor, when an alert URL is configured: its own two
+ * connections (never the deliveries' pool), under the same address policy.
+ */
+function startAlerts(config: Config, db: Db, logger: Logger, policy: AddressPolicy): { monitor: AlertMonitor; close(): Promise<void> } | null {
+  if (!config.alertWebhookUrl) return null;
+  const dispatcher = createSafeDispatcher({ policy, connections: 2 });
+  const monitor = new AlertMonitor({
+    db,
+    logger,
+    dispatcher,
+    url: config.alertWebhookUrl,
+    afterFailures: config.alertAfterFailures,
+    intervalSeconds: config.alertIntervalSeconds,
+    timeoutMs: config.alertTimeoutMs,
+    userAgent: `Herald/${VERSION} alerts`,
+  });
+  monitor.start();
+  return {
+    monitor,
+    async close() {
+      await monitor.stop();
+      await dispatcher.close().catch(() => undefined);
+    },
+  };
+}
+
 /** The API could not listen where configured (the message says which setting to change). */
 export class ListenError extends Error {}
 
@@ -72,6 +100,8 @@ export interface Running {
   app: App | null;
   worker: Worker | null;
   retention: RetentionJob | null;
+  /** Operator alerts (in worker processes, when HERALD_ALERT_WEBHOOK_URL is set). */
+  alerts: AlertMonitor | null;
   url: string | null;
   db: Db;
   stop(): Promise<void>;
@@ -92,6 +122,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   const addressPolicy = new AddressPolicy({ allowPrivate: config.dev, allowSubnets: [...config.allowSubnets] });
   let worker: Worker | null = null;
   let retention: RetentionJob | null = null;
+  let alerts: { monitor: AlertMonitor; close(): Promise<void> } | null = null;
   const workerDb = roles.worker ? workerDatabase(config, logger, db) : db;
   // SSRF-safe for every endpoint; `herald listen` relay URLs minted by this deployment are the one exception (listen/relay-dispatcher.ts).
   const dispatcher = relayAwareDispatcher(createSafeDispatcher({ policy: addressPolicy, connections: 64 }), RelayUrls.from(secrets));
@@ -125,6 +156,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
       vacuum: config.retentionVacuum,
     });
     retention.start();
+    alerts = startAlerts(config, db, logger, addressPolicy);
   }
   let app: App | null = null;
   let url: string | null = null;
@@ -137,6 +169,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
       // Give back what started (the worker's leases, the data directory's lock) before refusing.
       await app.close().catch(() => undefined);
       await retention?.stop();
+      await alerts?.close();
       await worker?.stop();
       await dispatcher.close().catch(() => undefined);
       if (config.databaseUrl && workerDb !== db) await workerDb.close();
@@ -152,12 +185,14 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
     app,
     worker,
     retention,
+    alerts: alerts?.monitor ?? null,
     url,
     db,
     stop() {
       stopping ??= (async () => {
         await app?.close();
         await retention?.stop();
+        await alerts?.close();
         await worker?.stop();
         await dispatcher.close().catch(() => undefined);
         if (config.databaseUrl && workerDb !== db) await workerDb.close();

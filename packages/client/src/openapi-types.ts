@@ -131,6 +131,35 @@ export interface Routes {
         /** other statuses and network errors */
         failed: number;
       }>;
+      alerts: {
+        /** whether HERALD_ALERT_WEBHOOK_URL is set */
+        configured: boolean;
+        /** the alert URL with its path hidden (incoming-webhook paths are secrets) */
+        target: string | null;
+        /** failed attempts in a row that make an endpoint failing (an open circuit always does) */
+        afterFailures: number;
+        /** how often states are compared; at most one message per interval per worker */
+        intervalSeconds: number;
+        /** alerts waiting to be posted */
+        pending: number;
+        /** the latest 10, newest first */
+        recent: Array<{
+          id: string;
+          kind: ("failing" | "disabled" | "recovered");
+          tenantId: string;
+          tenantName: string;
+          endpointId: string;
+          url: string;
+          createdAt: string;
+          /** dropped: given up after repeated failed posts */
+          status: ("pending" | "sent" | "dropped");
+          /** posts of the message that carried it */
+          attempts: number;
+          sentAt: string | null;
+          /** why the last post failed */
+          lastError: string | null;
+        }>;
+      };
     };
   };
   "GET /v1/session": {
