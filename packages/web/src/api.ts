@@ -35,6 +35,8 @@ export type SessionInfo = Ok<'GET /v1/session'>;
 export type OperatorOverview = Ok<'GET /v1/operator/overview'>;
 export type FailingEndpoint = OperatorOverview['failing'][number];
 export type MinuteCount = OperatorOverview['perMinute'][number];
+export type AlertsState = OperatorOverview['alerts'];
+export type AlertEntry = AlertsState['recent'][number];
 
 /** An error answer of the API (`{error: {code, message, details}}`), or a network failure (status 0). */
 export class ApiError extends Error {

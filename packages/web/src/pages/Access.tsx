@@ -60,7 +60,7 @@ export function AccessCards({ tenantId }: { tenantId: string }) {
         >
           {(list) => (
           <TableWrap>
-          <table className="table" aria-label="API tokens">
+          <table className="table card-table" aria-label="API tokens">
             <thead>
               <tr>
                 <th>Name</th>
@@ -76,11 +76,11 @@ export function AccessCards({ tenantId }: { tenantId: string }) {
                   <td>
                     {t.name || <span className="muted">unnamed</span>} <span className="mono muted small">{t.id}</span>
                   </td>
-                  <td>{t.role}</td>
-                  <td>
+                  <td data-label="Role">{t.role}</td>
+                  <td data-label="Created">
                     <Time iso={t.createdAt} />
                   </td>
-                  <td>{t.revokedAt ? <>revoked <Time iso={t.revokedAt} /></> : 'active'}</td>
+                  <td data-label="Status">{t.revokedAt ? <>revoked <Time iso={t.revokedAt} /></> : 'active'}</td>
                   <td>
                     {t.revokedAt ? null : (
                       <button type="button" className="btn btn-small btn-danger" aria-label={`Revoke ${t.name || t.id}`} onClick={() => setConfirm({ kind: 'token', token: t })}>
