@@ -260,6 +260,26 @@ export function TableWrap({ children }: { children: ReactNode }) {
 }
 
 /**
+ * A table that reads as one card per row on a phone (styles.css
+ * `card-table`): the first cell on top, the others under it labelled with
+ * their column's name, which each cell carries as `data-label`.
+ */
+export function CardTable({ label, columns, children }: { label: string; columns: (string | { name: string; className: string })[]; children: ReactNode }) {
+  return (
+    <TableWrap>
+      <table className="table card-table" aria-label={label}>
+        <thead>
+          <tr>
+            {columns.map((c) => (typeof c === 'string' ? <th key={c}>{c}</th> : <th key={c.name} className={c.className}>{c.name}</th>))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </TableWrap>
+  );
+}
+
+/**
  * A paged list as a table, in one state at a time (StateView): a spinner
  * while the first page loads, its error, `empty` when there are no rows,
  * or the rows with "Load more". `rows` defaults to the list's rows (pass a

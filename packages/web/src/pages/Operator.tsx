@@ -1,7 +1,7 @@
 import type { AlertEntry, AlertsState, FailingEndpoint, OperatorOverview } from '../api';
 import { AttemptsPerMinuteChart } from '../components/AttemptsPerMinuteChart';
 import { StateView } from '../components/StateView';
-import { Card, Empty, HttpStatus, Live, PageHead, StatusBadge, Time } from '../components/ui';
+import { Card, CardTable, Empty, HttpStatus, Live, PageHead, StatusBadge, Time } from '../components/ui';
 import { seconds } from '../format';
 import { useApi } from '../hooks';
 import { viewState } from '../state';
@@ -80,43 +80,39 @@ function Figures({ o }: { o: OperatorOverview }) {
 function FailingTable({ rows }: { rows: FailingEndpoint[] }) {
   if (rows.length === 0) return <Empty title="No endpoint is failing">Every endpoint's latest attempt succeeded.</Empty>;
   return (
-    <div className="table-wrap">
-      <table className="table card-table" aria-label="Failing endpoints">
-        <thead>
-          <tr>
-            <th>Endpoint</th>
-            <th>Tenant</th>
-            <th>Failing since</th>
-            <th>Last error</th>
-            <th className="hide-sm">Failures</th>
-            <th className="hide-sm">Circuit</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((f) => (
-            <tr key={f.endpointId}>
-              <td className="url-cell">
-                <Link to={path('t', f.tenantId, 'endpoints', f.endpointId)}>{f.url}</Link>
-                {f.disabled ? <span className="badge badge-bad">disabled</span> : null}
-              </td>
-              <td data-label="Tenant">
-                <Link to={path('t', f.tenantId, 'overview')} title={f.tenantId}>
-                  {f.tenantName}
-                </Link>
-              </td>
-              <td data-label="Failing since">
-                <Time iso={f.failingSince ?? f.lastAttemptAt} />
-              </td>
-              <td data-label="Last error" className="error-cell">
-                <HttpStatus status={f.lastStatus} error={f.lastErrorCode} /> <span className="small muted">{f.lastError}</span>
-              </td>
-              <td data-label="Failures" className="hide-sm">{f.consecutiveFailures}</td>
-              <td data-label="Circuit" className="hide-sm">{f.circuitOpenUntil ? <>open, closes <Time iso={f.circuitOpenUntil} /></> : 'closed'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <CardTable
+      label="Failing endpoints"
+      columns={['Endpoint', 'Tenant', 'Failing since', 'Last error', { name: 'Failures', className: 'hide-sm' }, { name: 'Circuit', className: 'hide-sm' }]}
+    >
+      {rows.map((f) => (
+        <tr key={f.endpointId}>
+          <td className="url-cell">
+            <Link to={path('t', f.tenantId, 'endpoints', f.endpointId)}>{f.url}</Link>
+            {f.disabled ? <span className="badge badge-bad">disabled</span> : null}
+          </td>
+          <TenantCell tenantId={f.tenantId} name={f.tenantName} />
+          <td data-label="Failing since">
+            <Time iso={f.failingSince ?? f.lastAttemptAt} />
+          </td>
+          <td data-label="Last error" className="error-cell">
+            <HttpStatus status={f.lastStatus} error={f.lastErrorCode} /> <span className="small muted">{f.lastError}</span>
+          </td>
+          <td data-label="Failures" className="hide-sm">{f.consecutiveFailures}</td>
+          <td data-label="Circuit" className="hide-sm">{f.circuitOpenUntil ? <>open, closes <Time iso={f.circuitOpenUntil} /></> : 'closed'}</td>
+        </tr>
+      ))}
+    </CardTable>
+  );
+}
+
+/** A tenant's name, linked to its overview, with its id on hover. */
+function TenantCell({ tenantId, name }: { tenantId: string; name: string }) {
+  return (
+    <td data-label="Tenant">
+      <Link to={path('t', tenantId, 'overview')} title={tenantId}>
+        {name}
+      </Link>
+    </td>
   );
 }
 
@@ -142,43 +138,26 @@ function Alerts({ a }: { a: AlertsState }) {
       {a.recent.length === 0 ? (
         a.configured ? <Empty title="No alerts yet">Every endpoint has been healthy since alerts were turned on.</Empty> : null
       ) : (
-        <div className="table-wrap">
-          <table className="table card-table" aria-label="Recent alerts">
-            <thead>
-              <tr>
-                <th>Endpoint</th>
-                <th>Change</th>
-                <th>Tenant</th>
-                <th>When</th>
-                <th>Sent</th>
-              </tr>
-            </thead>
-            <tbody>
-              {a.recent.map((x) => (
-                <tr key={x.id}>
-                  <td className="url-cell">
-                    <Link to={path('t', x.tenantId, 'endpoints', x.endpointId)}>{x.url}</Link>
-                  </td>
-                  <td data-label="Change">
-                    <StatusBadge status={KIND_BADGE[x.kind]}>{x.kind}</StatusBadge>
-                  </td>
-                  <td data-label="Tenant">
-                    <Link to={path('t', x.tenantId, 'overview')} title={x.tenantId}>
-                      {x.tenantName}
-                    </Link>
-                  </td>
-                  <td data-label="When">
-                    <Time iso={x.createdAt} />
-                  </td>
-                  <td data-label="Sent">
-                    <StatusBadge status={STATUS_BADGE[x.status]}>{x.status}</StatusBadge>
-                    {x.lastError ? <span className="small muted"> {x.lastError}</span> : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <CardTable label="Recent alerts" columns={['Endpoint', 'Change', 'Tenant', 'When', 'Sent']}>
+          {a.recent.map((x) => (
+            <tr key={x.id}>
+              <td className="url-cell">
+                <Link to={path('t', x.tenantId, 'endpoints', x.endpointId)}>{x.url}</Link>
+              </td>
+              <td data-label="Change">
+                <StatusBadge status={KIND_BADGE[x.kind]}>{x.kind}</StatusBadge>
+              </td>
+              <TenantCell tenantId={x.tenantId} name={x.tenantName} />
+              <td data-label="When">
+                <Time iso={x.createdAt} />
+              </td>
+              <td data-label="Sent">
+                <StatusBadge status={STATUS_BADGE[x.status]}>{x.status}</StatusBadge>
+                {x.lastError ? <span className="small muted"> {x.lastError}</span> : null}
+              </td>
+            </tr>
+          ))}
+        </CardTable>
       )}
     </div>
   );
