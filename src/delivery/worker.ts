@@ -688,8 +688,8 @@ interface Prepared {
   headers: Record<string, string>;
 }
 
-/** Headers of one attempt: static endpoint headers first, so Herald's own always win. */
-export function prepare(d: ClaimedDelivery, userAgent: string): Prepared {
+/** Headers of one attempt: static endpoint headers first, so Herald's own always win (also used by a replay to another URL). */
+export function prepare(d: Pick<ClaimedDelivery, 'headers' | 'eventId' | 'signature' | 'secret' | 'oldSecrets' | 'payload'>, userAgent: string): Prepared {
   const timestamp = Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(d.headers)) headers[k.toLowerCase()] = v;

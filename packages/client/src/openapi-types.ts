@@ -538,6 +538,78 @@ export interface Routes {
       }>;
     });
   };
+  "POST /v1/tenants/{tenantId}/deliveries/{deliveryId}/replay": {
+    params: { tenantId: string; deliveryId: string };
+    query: never;
+    body: {
+      /** where to send the delivery once; the same rules as an endpoint URL */
+      url: string;
+    };
+    /** 201 */
+    response: {
+      id: string;
+      deliveryId: string;
+      /** who asked for it: admin, or token:<id> */
+      actor: string;
+      startedAt: string;
+      durationMs: number;
+      request: {
+        /** where it went (the endpoint is not changed) */
+        url: string;
+        headers: {
+          [key: string]: string;
+        };
+      };
+      response: {
+        status: number;
+        headers: {
+          [key: string]: string;
+        };
+        body: string;
+        bodyTruncated: boolean;
+      } | null;
+      error: {
+        code: string;
+        message: string;
+      } | null;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/deliveries/{deliveryId}/replays": {
+    params: { tenantId: string; deliveryId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      /** oldest first */
+      data: Array<{
+        id: string;
+        deliveryId: string;
+        /** who asked for it: admin, or token:<id> */
+        actor: string;
+        startedAt: string;
+        durationMs: number;
+        request: {
+          /** where it went (the endpoint is not changed) */
+          url: string;
+          headers: {
+            [key: string]: string;
+          };
+        };
+        response: {
+          status: number;
+          headers: {
+            [key: string]: string;
+          };
+          body: string;
+          bodyTruncated: boolean;
+        } | null;
+        error: {
+          code: string;
+          message: string;
+        } | null;
+      }>;
+    };
+  };
   "POST /v1/tenants/{tenantId}/deliveries/{deliveryId}/retry": {
     params: { tenantId: string; deliveryId: string };
     query: never;
