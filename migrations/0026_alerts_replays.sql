@@ -48,10 +48,11 @@ create table delivery_replays (
   started_at       timestamptz not null,
   duration_ms      integer not null,
   url              text not null,
-  request_headers  jsonb not null,
+  -- json, not jsonb: the headers kept in the order they were sent, like those of attempts (0011)
+  request_headers  json not null,
   -- stored as the API shows them: {status, headers, body, bodyTruncated}, or null after a network error
-  response         jsonb,
+  response         json,
   -- {code, message} of a network error, or null
-  error            jsonb
+  error            json
 );
 create index delivery_replays_delivery on delivery_replays (delivery_id, started_at);

@@ -31,7 +31,7 @@ beforeAll(async () => {
   const list = await herald.api.get(`/v1/tenants/${tenant}/deliveries?endpointId=${endpoint.id}`);
   deliveryId = list.body.data[0].id;
   await herald.api.waitDelivery(tenant, deliveryId, (d) => d.status === 'failed');
-}, 30_000);
+}, 60_000);
 
 afterAll(async () => {
   await herald?.stop();

@@ -24,6 +24,7 @@ export type Delivery = Ok<'GET /v1/tenants/{tenantId}/deliveries'>['data'][numbe
 export type DeliveryStatus = Delivery['status'];
 export type DeliveryWithAttempts = Ok<'GET /v1/tenants/{tenantId}/deliveries/{deliveryId}'>;
 export type Attempt = DeliveryWithAttempts['attemptLog'][number];
+export type Replay = Ok<'GET /v1/tenants/{tenantId}/deliveries/{deliveryId}/replays'>['data'][number];
 export type AuditEntry = Ok<'GET /v1/tenants/{tenantId}/audit-log'>['data'][number];
 export type TenantStats = Ok<'GET /v1/tenants/{tenantId}/stats'>;
 export type EndpointStats = Ok<'GET /v1/tenants/{tenantId}/endpoints/{endpointId}/stats'>;

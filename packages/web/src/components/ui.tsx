@@ -76,9 +76,9 @@ export function Live({ updatedAt }: { updatedAt: number | null }) {
   );
 }
 
-export function Card({ title, actions, children, className = '' }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+export function Card({ title, actions, children, className = '', testId }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string; testId?: string }) {
   return (
-    <section className={`card ${className}`}>
+    <section className={`card ${className}`} data-testid={testId}>
       {title || actions ? (
         <header className="card-head">
           {title ? <h2>{title}</h2> : <span />}
