@@ -62,7 +62,8 @@ const toAlert = (r: AlertRow): Alert => ({
 /*
  * One statement: each endpoint's state now against the state last announced,
  * and an alert per change. An endpoint is
- *  - disabled: disabled by Herald (not by a person: `disabled by user`);
+ *  - disabled: disabled by Herald, which always says why (a person's
+ *    endpoint has no reason, created disabled, or `disabled by user`);
  *  - failing: its circuit is (or was, with no success since) open, or it has
  *    had `$1` failed attempts in a row;
  *  - ok: its last attempt succeeded (no failure since);
@@ -82,7 +83,7 @@ with cur as (
     from endpoints e
    where (e.disabled or e.consecutive_failures > 0 or e.circuit_open_until is not null
           or exists (select 1 from alert_states s where s.endpoint_id = e.id and s.state <> 'ok'))
-     and not (e.disabled and e.disabled_reason is not distinct from 'disabled by user')
+     and not (e.disabled and (e.disabled_reason is null or e.disabled_reason = 'disabled by user'))
      and not exists (select 1 from listen_sessions l where l.endpoint_id = e.id)
 ), changed as (
   select c.* from cur c left join alert_states s on s.endpoint_id = c.endpoint_id
