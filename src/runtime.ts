@@ -11,6 +11,7 @@ import { PgDb } from './db/pg.js';
 // them: a `herald worker` on PostgreSQL loads neither (about 35 MB of RSS).
 import type { App } from './api/server.js';
 import { RetentionJob } from './delivery/retention-job.js';
+import { AlertMonitor } from './alerts/alert-monitor.js';
 import { Worker } from './delivery/worker.js';
 import { ThreadedWorker } from './delivery/threaded-worker.js';
 import type { Logger } from './logger.js';
@@ -117,6 +118,7 @@ export async function startWorker(o: {
     secrets,
     addressPolicy,
     onRoomChanged: o.onRoomChanged,
+    tracing: o.tracing?.(workerDb) ?? null,
   });
   const close = async () => {
     await worker.stop();
@@ -130,6 +132,33 @@ export async function startWorker(o: {
     throw err;
   }
   return { worker, close };
+}
+
+/**
+ * The alert monitor, when an alert URL is configured: its own two
+ * connections (never the deliveries' pool), under the same address policy.
+ */
+function startAlerts(config: Config, db: Db, logger: Logger, policy: AddressPolicy): { monitor: AlertMonitor; close(): Promise<void> } | null {
+  if (!config.alertWebhookUrl) return null;
+  const dispatcher = createSafeDispatcher({ policy, connections: 2 });
+  const monitor = new AlertMonitor({
+    db,
+    logger,
+    dispatcher,
+    url: config.alertWebhookUrl,
+    afterFailures: config.alertAfterFailures,
+    intervalSeconds: config.alertIntervalSeconds,
+    timeoutMs: config.alertTimeoutMs,
+    userAgent: `Herald/${VERSION} alerts`,
+  });
+  monitor.start();
+  return {
+    monitor,
+    async close() {
+      await monitor.stop();
+      await dispatcher.close().catch(() => undefined);
+    },
+  };
 }
 
 /** The API could not listen where configured (the message says which setting to change). */
@@ -147,6 +176,8 @@ export interface Running {
   /** The worker, when it runs in a thread of its own (serve on PostgreSQL). */
   workerThread: ThreadedWorker | null;
   retention: RetentionJob | null;
+  /** Operator alerts (in worker processes, when HERALD_ALERT_WEBHOOK_URL is set). */
+  alerts: AlertMonitor | null;
   url: string | null;
   db: Db;
   stop(): Promise<void>;
@@ -170,6 +201,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   let worker: StartedWorker | null = null;
   let threaded: ThreadedWorker | null = null;
   let retention: RetentionJob | null = null;
+  let alerts: { monitor: AlertMonitor; close(): Promise<void> } | null = null;
   if (roles.worker) {
     // serve on PostgreSQL: the worker gets a thread (event loop, heap) of its own
     if (workerHasThread(config, roles)) threaded = await ThreadedWorker.start(config, logger, metrics);
@@ -180,9 +212,11 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
       vacuum: config.retentionVacuum,
     });
     retention.start();
+    alerts = startAlerts(config, db, logger, addressPolicy);
   }
   const stopWorker = async () => {
     await retention?.stop();
+    await alerts?.close();
     await worker?.close();
     await threaded?.stop();
     // the spans of the sends the worker finished while stopping, and a last round of metrics, read
@@ -213,6 +247,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
     worker: worker?.worker ?? null,
     workerThread: threaded,
     retention,
+    alerts: alerts?.monitor ?? null,
     url,
     db,
     stop() {

@@ -69,6 +69,8 @@ describe('GET /v1/operator/overview', () => {
   it('lists the failing endpoints of every tenant with since when and the last error, and counts open circuits', async () => {
     const o = await overviewWhen((b) => b.endpointsFailing === 2 && b.circuitsOpen === 1);
     expect(o.failingTruncated).toBe(false);
+    // no HERALD_ALERT_WEBHOOK_URL: alerting is off, and nothing is queued for it (test/alerts.test.ts has it on)
+    expect(o.alerts).toEqual({ configured: false, target: null, afterFailures: 5, intervalSeconds: 30, pending: 0, recent: [] });
     const byId = new Map<string, any>(o.failing.map((f: any) => [f.endpointId, f]));
     const a = byId.get(refused);
     expect(a).toMatchObject({ tenantId: alpha, tenantName: 'Alpha', url: closedUrl, disabled: false, consecutiveFailures: 2, lastStatus: null });

@@ -95,6 +95,8 @@ const BODIES: Record<string, (ids: Ids) => unknown> = {
   [`POST ${TENANT_PREFIX}/portal-links`]: () => ({ expiresInSeconds: 600, platformName: 'Planted' }),
   // the victim's own endpoint id: a scoping bug would retry A's failed deliveries
   [`POST ${TENANT_PREFIX}/deliveries/retry`]: (ids) => ({ endpointId: ids.endpointId, limit: 10 }),
+  // a scoping bug would send A's signed event to this URL
+  [`POST ${TENANT_PREFIX}/deliveries/{deliveryId}/replay`]: () => ({ url: receiver.url('/replayed') }),
   [`POST ${TENANT_PREFIX}/listen-sessions`]: () => ({ forwardTo: 'http://localhost:3000/planted' }),
   [`POST ${TENANT_PREFIX}/endpoints/{endpointId}/filter/test`]: () => ({
     event: { type: 'order.created', payload: { amount: 1 } },

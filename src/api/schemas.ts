@@ -394,6 +394,22 @@ export const Attempt = Type.Object({
   ),
   error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
 });
+/** A delivery sent once more to another URL (POST …/deliveries/:id/replay): an attempt's request and answer, never counted as one. */
+export const Replay = Type.Object({
+  id: Type.String(),
+  deliveryId: Type.String(),
+  actor: Type.String({ description: 'who asked for it: admin, or token:<id>' }),
+  startedAt: Type.String(),
+  durationMs: Type.Integer(),
+  request: Type.Object({ url: Type.String({ description: 'where it went (the endpoint is not changed)' }), headers: Type.Record(Type.String(), Type.String()) }),
+  response: Attempt.properties.response,
+  error: Attempt.properties.error,
+});
+export const ReplayBody = Type.Object(
+  { url: Type.String({ minLength: 1, maxLength: 2048, description: 'where to send the delivery once; the same rules as an endpoint URL' }) },
+  { additionalProperties: false, examples: [{ url: 'https://example.ngrok.app/webhooks' }] },
+);
+export const ReplayList = Type.Object({ data: Type.Array(Replay, { description: 'oldest first' }) });
 /** A delivery with its attempts, oldest first (`attempts` stays the count). */
 export const DeliveryWithAttempts = Type.Intersect([Delivery, Type.Object({ attemptLog: Type.Array(Attempt) })]);
 const deliveryFilters = {

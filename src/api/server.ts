@@ -19,6 +19,7 @@ import { Publisher, type LocalWorker } from '../intake/publisher.js';
 import { WakeSignal } from '../db/wake.js';
 import { auditRoutes } from './routes/audit-log.js';
 import { deliveryRoutes } from './routes/deliveries.js';
+import { deliveryReplayRoutes } from './routes/delivery-replays.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { endpointSecretRoutes } from './routes/endpoint-secrets.js';
 import { endpointFilterRoutes } from './routes/endpoint-filters.js';
@@ -228,7 +229,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   await app.register(healthRoutes(ctx));
   await app.register(eventTypeRoutes(ctx));
   await app.register(
-    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, endpointFilterRoutes, eventRoutes, deliveryRoutes, auditRoutes, statsRoutes, portalLinkRoutes, listenSessionRoutes]),
+    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, endpointFilterRoutes, eventRoutes, deliveryRoutes, deliveryReplayRoutes, auditRoutes, statsRoutes, portalLinkRoutes, listenSessionRoutes]),
   );
   await app.register(operatorRoutes(ctx));
   await app.register(listenRelayRoutes(ctx));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AddressPolicy, checkUrl } from '../security/address-policy.js';
 
 /**
  * Herald's configuration: defaults here, overlaid by environment variables,
@@ -97,6 +98,18 @@ const ConfigSchema = z
       .url()
       .refine((u) => /^https?:$/.test(new URL(u).protocol) && new URL(u).pathname === '/' && !new URL(u).search, 'must be an http(s) origin without a path, e.g. http://10.0.0.5:8080')
       .optional(),
+    /**
+     * Where operator alerts go: a Slack-compatible incoming webhook (`{"text", "blocks"}`) told when an
+     * endpoint starts failing, is disabled, or recovers. Unset = no alerts. Outside dev mode it must be
+     * https and not a private address, like endpoint URLs (checked again on the address connected to).
+     */
+    alertWebhookUrl: z.string().min(1).optional(),
+    /** Consecutive failed attempts after which an endpoint counts as failing for alerts (an open circuit always does). (Default: 5) */
+    alertAfterFailures: z.coerce.number().int().min(1).max(1_000_000).default(5),
+    /** How often a worker compares endpoint states with what was announced, and sends at most one message, in seconds. (Default: 30) */
+    alertIntervalSeconds: z.coerce.number().int().min(1).max(3600).default(30),
+    /** How long one alert POST may take before it counts as failed and is tried again later, in milliseconds. (Default: 5000) */
+    alertTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(5_000),
     /** pino log level. (Default: info) */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -113,10 +126,26 @@ const ConfigSchema = z
         message: `must be at least ${needed} s: comfortably longer than the longest HTTP timeout (maxTimeoutMs = ${c.maxTimeoutMs} ms)`,
       });
     }
+    if (c.alertWebhookUrl !== undefined) {
+      const problem = alertUrlProblem(c.alertWebhookUrl, c.dev, c.allowSubnets);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['alertWebhookUrl'], message: problem });
+    }
     if (c.defaultTimeoutMs > c.maxTimeoutMs) {
       ctx.addIssue({ code: 'custom', path: ['defaultTimeoutMs'], message: 'must not exceed maxTimeoutMs' });
     }
   });
+
+/** Why the alert URL may not be used (the same rules as an endpoint URL), or null. */
+function alertUrlProblem(url: string, dev: boolean, allowSubnets: string[]): string | null {
+  let policy: AddressPolicy;
+  try {
+    policy = new AddressPolicy({ allowPrivate: dev, allowSubnets });
+  } catch {
+    return null; // the bad subnet is reported by the code that builds the policy at start
+  }
+  const r = checkUrl(url, { allowHttp: dev, policy });
+  return r.ok ? null : `${r.reason} (outside dev mode alerts go only to https and public addresses, like endpoint URLs)`;
+}
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -155,6 +184,10 @@ export const ENV_KEYS: Record<keyof ConfigInput, string> = {
   apiRateLimitPerSecond: 'HERALD_API_RATE_LIMIT_PER_SECOND',
   listenGraceSeconds: 'HERALD_LISTEN_GRACE_SECONDS',
   listenRelayUrl: 'HERALD_LISTEN_RELAY_URL',
+  alertWebhookUrl: 'HERALD_ALERT_WEBHOOK_URL',
+  alertAfterFailures: 'HERALD_ALERT_AFTER_FAILURES',
+  alertIntervalSeconds: 'HERALD_ALERT_INTERVAL_SECONDS',
+  alertTimeoutMs: 'HERALD_ALERT_TIMEOUT_MS',
   logLevel: 'HERALD_LOG_LEVEL',
 };
 

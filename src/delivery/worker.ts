@@ -723,8 +723,11 @@ interface Prepared {
   headers: Record<string, string>;
 }
 
-/** Headers of one attempt: static endpoint headers first, so Herald's own always win. */
-export function prepare(d: ClaimedDelivery, userAgent: string): Prepared {
+/** Headers of one attempt: static endpoint headers first, so Herald's own always win (also used by a replay to another URL). */
+export function prepare(
+  d: Pick<ClaimedDelivery, 'headers' | 'eventId' | 'signature' | 'secret' | 'oldSecrets' | 'payload'> & Partial<Pick<ClaimedDelivery, 'destination' | 'eventType'>>,
+  userAgent: string,
+): Prepared {
   const timestamp = Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(d.headers)) headers[k.toLowerCase()] = v;
@@ -739,7 +742,7 @@ export function prepare(d: ClaimedDelivery, userAgent: string): Prepared {
     signatureHeaders(d.signature, signingSecrets(d.secret, d.oldSecrets), d.eventId, timestamp, d.payload),
   );
   // a broker message has no URL path to tell events apart: the type travels as a header
-  if (d.destination !== null) headers['webhook-event-type'] = d.eventType;
+  if (d.destination && d.eventType) headers['webhook-event-type'] = d.eventType;
   return { headers };
 }
 

@@ -13,6 +13,7 @@ import { closeAll, closedPort, signedInPage } from './signed-in.js';
  */
 let herald: TestHerald;
 let receiver: Receiver;
+let slack: Receiver;
 let browser: Browser;
 let alpha: string;
 let beta: string;
@@ -22,8 +23,15 @@ let closedUrl: string;
 describe.skipIf(!haveChromium)('operator view in Chromium', () => {
   beforeAll(async () => {
     ensureUiBuilt();
-    herald = await startHerald({ circuitBreakerFailures: 3, circuitBreakerCooldownSeconds: 600 });
+    slack = await new Receiver().listen();
     receiver = await new Receiver().listen();
+    herald = await startHerald({
+      circuitBreakerFailures: 3,
+      circuitBreakerCooldownSeconds: 600,
+      alertWebhookUrl: slack.url('/services/T0/B0/secret'),
+      alertAfterFailures: 2,
+      alertIntervalSeconds: 1,
+    });
     receiver.respond = (r, res) => {
       if (r.path === '/billing') res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream unavailable');
       else res.writeHead(200).end('ok');
@@ -44,12 +52,13 @@ describe.skipIf(!haveChromium)('operator view in Chromium', () => {
       if (i > 150) throw new Error('the circuit never opened');
       await new Promise((ok) => setTimeout(ok, 100));
     }
+    const failingAlerts = () => slack.received.flatMap((r) => JSON.parse(r.body).blocks as { text?: { text: string } }[]).filter((b) => b.text?.text.includes('Endpoint failing'));
+    await slack.waitFor(() => failingAlerts().length === 2, 15_000, 'both failing alerts');
     browser = await launch();
   }, 120_000);
 
   afterAll(async () => {
-    await closeAll(browser, herald);
-    await receiver?.close();
+    await closeAll(browser, herald, receiver, slack);
   }, 60_000);
 
   it('shows the admin the figures, the chart and the failing endpoints of every tenant, linked', async () => {
@@ -74,6 +83,17 @@ describe.skipIf(!haveChromium)('operator view in Chromium', () => {
     expect(text).toContain('Globex');
     expect(text).toMatch(/connect/);
     expect(text).toContain('500');
+
+    // alerts: where they go (the path, a secret, hidden) and the two sent
+    const alerts = page.getByTestId('alerts');
+    expect(await alerts.innerText()).toContain(`http://127.0.0.1:${slack.port}/…`);
+    expect(await alerts.innerText()).not.toContain('secret');
+    const alertRows = page.getByRole('table', { name: 'Recent alerts' }).locator('tbody tr');
+    await eventually(() => alertRows.count()).toBe(2);
+    for (const url of [closedUrl, receiver.url('/billing')]) {
+      const row = alertRows.filter({ hasText: url });
+      expect(await row.innerText()).toMatch(/failing[\s\S]*sent/);
+    }
     await shot(page, 'operator');
 
     await table.getByRole('link', { name: closedUrl }).click();
@@ -83,6 +103,18 @@ describe.skipIf(!haveChromium)('operator view in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${herald.url}/operator`);
     await page.getByRole('table', { name: 'Failing endpoints' }).waitFor();
+    await page.getByRole('table', { name: 'Recent alerts' }).waitFor();
+    // readable at phone width: nothing wider than the screen, each row a card with the URL first and labelled cells
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    for (const name of ['Failing endpoints', 'Recent alerts']) {
+      const t = page.getByRole('table', { name });
+      expect(await t.evaluate((el) => el.scrollWidth <= (el.parentElement as HTMLElement).clientWidth)).toBe(true);
+      expect(await t.locator('thead').isVisible()).toBe(false);
+    }
+    const card = page.getByRole('table', { name: 'Failing endpoints' }).locator('tbody tr').filter({ hasText: closedUrl });
+    expect((await card.innerText()).trim().startsWith(closedUrl)).toBe(true);
+    const labels = await card.locator('td').evaluateAll((tds) => tds.map((td) => getComputedStyle(td, '::before').content));
+    expect(labels).toEqual(['none', '"Tenant: "', '"Failing since: "', '"Last error: "', '"Failures: "', '"Circuit: "']);
     await shot(page, 'operator-phone');
     expect(errors).toEqual([]);
     await page.context().close();

@@ -131,6 +131,35 @@ export interface Routes {
         /** other statuses and network errors */
         failed: number;
       }>;
+      alerts: {
+        /** whether HERALD_ALERT_WEBHOOK_URL is set */
+        configured: boolean;
+        /** the alert URL with its path hidden (incoming-webhook paths are secrets) */
+        target: string | null;
+        /** failed attempts in a row that make an endpoint failing (an open circuit always does) */
+        afterFailures: number;
+        /** how often states are compared; at most one message per interval per worker */
+        intervalSeconds: number;
+        /** alerts waiting to be posted */
+        pending: number;
+        /** the latest 10, newest first */
+        recent: Array<{
+          id: string;
+          kind: ("failing" | "disabled" | "recovered");
+          tenantId: string;
+          tenantName: string;
+          endpointId: string;
+          url: string;
+          createdAt: string;
+          /** dropped: given up after repeated failed posts */
+          status: ("pending" | "sent" | "dropped");
+          /** posts of the message that carried it */
+          attempts: number;
+          sentAt: string | null;
+          /** why the last post failed */
+          lastError: string | null;
+        }>;
+      };
     };
   };
   "GET /v1/session": {
@@ -508,6 +537,78 @@ export interface Routes {
         } | null;
       }>;
     });
+  };
+  "POST /v1/tenants/{tenantId}/deliveries/{deliveryId}/replay": {
+    params: { tenantId: string; deliveryId: string };
+    query: never;
+    body: {
+      /** where to send the delivery once; the same rules as an endpoint URL */
+      url: string;
+    };
+    /** 201 */
+    response: {
+      id: string;
+      deliveryId: string;
+      /** who asked for it: admin, or token:<id> */
+      actor: string;
+      startedAt: string;
+      durationMs: number;
+      request: {
+        /** where it went (the endpoint is not changed) */
+        url: string;
+        headers: {
+          [key: string]: string;
+        };
+      };
+      response: {
+        status: number;
+        headers: {
+          [key: string]: string;
+        };
+        body: string;
+        bodyTruncated: boolean;
+      } | null;
+      error: {
+        code: string;
+        message: string;
+      } | null;
+    };
+  };
+  "GET /v1/tenants/{tenantId}/deliveries/{deliveryId}/replays": {
+    params: { tenantId: string; deliveryId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: {
+      /** oldest first */
+      data: Array<{
+        id: string;
+        deliveryId: string;
+        /** who asked for it: admin, or token:<id> */
+        actor: string;
+        startedAt: string;
+        durationMs: number;
+        request: {
+          /** where it went (the endpoint is not changed) */
+          url: string;
+          headers: {
+            [key: string]: string;
+          };
+        };
+        response: {
+          status: number;
+          headers: {
+            [key: string]: string;
+          };
+          body: string;
+          bodyTruncated: boolean;
+        } | null;
+        error: {
+          code: string;
+          message: string;
+        } | null;
+      }>;
+    };
   };
   "POST /v1/tenants/{tenantId}/deliveries/{deliveryId}/retry": {
     params: { tenantId: string; deliveryId: string };

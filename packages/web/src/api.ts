@@ -24,6 +24,7 @@ export type Delivery = Ok<'GET /v1/tenants/{tenantId}/deliveries'>['data'][numbe
 export type DeliveryStatus = Delivery['status'];
 export type DeliveryWithAttempts = Ok<'GET /v1/tenants/{tenantId}/deliveries/{deliveryId}'>;
 export type Attempt = DeliveryWithAttempts['attemptLog'][number];
+export type Replay = Ok<'GET /v1/tenants/{tenantId}/deliveries/{deliveryId}/replays'>['data'][number];
 export type AuditEntry = Ok<'GET /v1/tenants/{tenantId}/audit-log'>['data'][number];
 export type TenantStats = Ok<'GET /v1/tenants/{tenantId}/stats'>;
 export type EndpointStats = Ok<'GET /v1/tenants/{tenantId}/endpoints/{endpointId}/stats'>;
@@ -35,6 +36,8 @@ export type SessionInfo = Ok<'GET /v1/session'>;
 export type OperatorOverview = Ok<'GET /v1/operator/overview'>;
 export type FailingEndpoint = OperatorOverview['failing'][number];
 export type MinuteCount = OperatorOverview['perMinute'][number];
+export type AlertsState = OperatorOverview['alerts'];
+export type AlertEntry = AlertsState['recent'][number];
 
 /** An error answer of the API (`{error: {code, message, details}}`), or a network failure (status 0). */
 export class ApiError extends Error {

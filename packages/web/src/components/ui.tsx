@@ -76,9 +76,9 @@ export function Live({ updatedAt }: { updatedAt: number | null }) {
   );
 }
 
-export function Card({ title, actions, children, className = '' }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+export function Card({ title, actions, children, className = '', testId }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string; testId?: string }) {
   return (
-    <section className={`card ${className}`}>
+    <section className={`card ${className}`} data-testid={testId}>
       {title || actions ? (
         <header className="card-head">
           {title ? <h2>{title}</h2> : <span />}
@@ -257,6 +257,26 @@ export function Field({ label, hint, children, htmlFor }: { label: string; hint?
 /** The table wrapper: scrolls sideways in a narrow window rather than squeezing. */
 export function TableWrap({ children }: { children: ReactNode }) {
   return <div className="table-wrap">{children}</div>;
+}
+
+/**
+ * A table that reads as one card per row on a phone (styles.css
+ * `card-table`): the first cell on top, the others under it labelled with
+ * their column's name, which each cell carries as `data-label`.
+ */
+export function CardTable({ label, columns, children }: { label: string; columns: (string | { name: string; className: string })[]; children: ReactNode }) {
+  return (
+    <TableWrap>
+      <table className="table card-table" aria-label={label}>
+        <thead>
+          <tr>
+            {columns.map((c) => (typeof c === 'string' ? <th key={c}>{c}</th> : <th key={c.name} className={c.className}>{c.name}</th>))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </TableWrap>
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { tenantPath } from '../api';
-import { Card, ConfirmDialog, Empty, ErrorBox, TableWrap, Time } from '../components/ui';
+import { Card, ConfirmDialog, Empty, ErrorBox, CardTable, Time } from '../components/ui';
 import { useAction, useApi } from '../hooks';
 import { useSession } from '../session';
 import { viewState } from '../state';
@@ -59,40 +59,27 @@ export function AccessCards({ tenantId }: { tenantId: string }) {
           empty={<Empty title="No API tokens">Create one with POST /v1/tenants/{tenantId}/tokens.</Empty>}
         >
           {(list) => (
-          <TableWrap>
-          <table className="table" aria-label="API tokens">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Role</th>
-                <th>Created</th>
-                <th>Status</th>
-                <th />
+          <CardTable label="API tokens" columns={['Name', 'Role', 'Created', 'Status', '']}>
+            {list.data.map((t) => (
+              <tr key={t.id}>
+                <td>
+                  {t.name || <span className="muted">unnamed</span>} <span className="mono muted small">{t.id}</span>
+                </td>
+                <td data-label="Role">{t.role}</td>
+                <td data-label="Created">
+                  <Time iso={t.createdAt} />
+                </td>
+                <td data-label="Status">{t.revokedAt ? <>revoked <Time iso={t.revokedAt} /></> : 'active'}</td>
+                <td>
+                  {t.revokedAt ? null : (
+                    <button type="button" className="btn btn-small btn-danger" aria-label={`Revoke ${t.name || t.id}`} onClick={() => setConfirm({ kind: 'token', token: t })}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.data.map((t) => (
-                <tr key={t.id}>
-                  <td>
-                    {t.name || <span className="muted">unnamed</span>} <span className="mono muted small">{t.id}</span>
-                  </td>
-                  <td>{t.role}</td>
-                  <td>
-                    <Time iso={t.createdAt} />
-                  </td>
-                  <td>{t.revokedAt ? <>revoked <Time iso={t.revokedAt} /></> : 'active'}</td>
-                  <td>
-                    {t.revokedAt ? null : (
-                      <button type="button" className="btn btn-small btn-danger" aria-label={`Revoke ${t.name || t.id}`} onClick={() => setConfirm({ kind: 'token', token: t })}>
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          </TableWrap>
+            ))}
+          </CardTable>
         )}
         </StateView>
       </Card>

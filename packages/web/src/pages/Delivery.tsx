@@ -1,7 +1,7 @@
-import { useState } from 'react';
-import { tenantPath, type Attempt, type DeliveryWithAttempts, type HeraldEvent } from '../api';
+import { useState, type ReactNode } from 'react';
+import { tenantPath, type Attempt, type DeliveryWithAttempts, type HeraldEvent, type Replay } from '../api';
 import { PageNotReady } from '../components/StateView';
-import { BodyView, Card, CopyButton, Empty, ErrorBox, HeadersTable, HttpStatus, JsonView, Live, PageHead, Spinner, StatusBadge, Time } from '../components/ui';
+import { BodyView, Card, CopyButton, Empty, ErrorBox, Field, HeadersTable, HttpStatus, JsonView, Live, PageHead, Spinner, StatusBadge, Time } from '../components/ui';
 import { curlCommand } from '../curl';
 import { formatTime, ms } from '../format';
 import { LIVE_MS, useAction, useApi } from '../hooks';
@@ -9,13 +9,15 @@ import { Link, path } from '../router';
 import { useCanWrite, useSession } from '../session';
 import { viewState } from '../state';
 
-/** One delivery: every attempt's exact request and the answer (or network error), and a Retry button. */
+/** One delivery: every attempt's exact request and the answer (or network error), a Retry button, and replays to other URLs. */
 export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliveryId: string }) {
   const { client } = useSession();
   const canWrite = useCanWrite();
   const base = tenantPath(tenantId, `/deliveries/${encodeURIComponent(deliveryId)}`);
   const d = useApi<DeliveryWithAttempts>(base, { pollMs: LIVE_MS });
   const ev = useApi<HeraldEvent>(d.data ? tenantPath(tenantId, `/events/${encodeURIComponent(d.data.eventId)}`) : null);
+  const replays = useApi<{ data: Replay[] }>(`${base}/replays`);
+  const [replaying, setReplaying] = useState(false);
   const retry = useAction(async () => {
     await client.post(`${base}/retry`, {});
     d.reload();
@@ -46,13 +48,19 @@ export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliv
         }
         actions={
           canWrite ? (
-            <button type="button" className="btn btn-primary" disabled={retry.pending} onClick={() => void retry.run()}>
-              {retry.pending ? 'Retrying…' : 'Retry'}
-            </button>
+            <>
+              <button type="button" className="btn" aria-expanded={replaying} onClick={() => setReplaying(!replaying)}>
+                Replay to another URL
+              </button>
+              <button type="button" className="btn btn-primary" disabled={retry.pending} onClick={() => void retry.run()}>
+                {retry.pending ? 'Retrying…' : 'Retry'}
+              </button>
+            </>
           ) : null
         }
       />
       <ErrorBox error={retry.error} title="Retry refused" />
+      {replaying ? <ReplayForm base={base} onDone={replays.reload} onClose={() => setReplaying(false)} /> : null}
       <Card>
         <div className="facts">
           <div>
@@ -86,21 +94,69 @@ export function DeliveryPage({ tenantId, deliveryId }: { tenantId: string; deliv
       {!attempts.length ? (
         <Empty title={x.status === 'pending' ? 'Not attempted yet' : 'No attempts'}>{x.status === 'pending' ? 'The first attempt is on its way.' : null}</Empty>
       ) : (
-        attempts.map((a) => <AttemptCard key={a.id} attempt={a} body={body} />)
+        attempts.map((a) => <AttemptCard key={a.id} attempt={a} body={body} title={`Attempt ${a.attemptNumber}`} />)
       )}
+      {replays.data?.data.length ? (
+        <>
+          <h2 className="section-title">Replays to other URLs</h2>
+          <p className="muted small">Sent once each, signed as the endpoint signs; they change neither the endpoint nor this delivery.</p>
+          {[...replays.data.data].reverse().map((r) => (
+            <AttemptCard key={r.id} attempt={r} body={body} title={<>Replay to <span className="mono break">{r.request.url}</span></>} testId="replay" />
+          ))}
+        </>
+      ) : null}
     </>
   );
 }
 
-function AttemptCard({ attempt: a, body }: { attempt: Attempt; body: string | null | undefined }) {
+/**
+ * Sends the delivery once more, signed as its endpoint signs, to a URL
+ * given here (a tunnel to a laptop, a staging receiver); the endpoint stays
+ * as it is. The answer shows at once under "Replays to other URLs".
+ */
+function ReplayForm({ base, onDone, onClose }: { base: string; onDone(): void; onClose(): void }) {
+  const { client } = useSession();
+  const [url, setUrl] = useState('');
+  const send = useAction(async () => {
+    await client.post(`${base}/replay`, { url });
+    onDone();
+  });
+  return (
+    <Card title="Replay to another URL">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send.run();
+        }}
+      >
+        <Field label="URL" htmlFor="replay-url" hint="Sent once, signed as the endpoint signs. The endpoint and this delivery are not changed. HTTPS on a public address outside dev mode.">
+          <div className="inline-form">
+            <input id="replay-url" type="url" required value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://example.ngrok.app/webhooks" />
+            <button type="submit" className="btn btn-primary" disabled={send.pending || !url}>
+              {send.pending ? 'Sending…' : 'Send'}
+            </button>
+            <button type="button" className="btn btn-ghost" onClick={onClose}>
+              Close
+            </button>
+          </div>
+        </Field>
+      </form>
+      <ErrorBox error={send.error} title="Replay refused" />
+    </Card>
+  );
+}
+
+/** An attempt, or a replay (an attempt's shape without its number). */
+function AttemptCard({ attempt: a, body, title, testId }: { attempt: Omit<Attempt, 'attemptNumber'>; body: string | null | undefined; title: ReactNode; testId?: string }) {
   const [pretty, setPretty] = useState(false);
   const ok = a.response !== null && a.response.status >= 200 && a.response.status < 300;
   return (
     <Card
       className={`attempt ${ok ? 'attempt-ok' : 'attempt-bad'}`}
+      testId={testId}
       title={
         <>
-          Attempt {a.attemptNumber} {a.response ? <HttpStatus status={a.response.status} /> : <HttpStatus status={null} error={a.error?.code ?? 'error'} />}
+          {title} {a.response ? <HttpStatus status={a.response.status} /> : <HttpStatus status={null} error={a.error?.code ?? 'error'} />}
         </>
       }
       actions={

@@ -1,7 +1,7 @@
-import type { FailingEndpoint, OperatorOverview } from '../api';
+import type { AlertEntry, AlertsState, FailingEndpoint, OperatorOverview } from '../api';
 import { AttemptsPerMinuteChart } from '../components/AttemptsPerMinuteChart';
 import { StateView } from '../components/StateView';
-import { Card, Empty, HttpStatus, Live, PageHead, Time } from '../components/ui';
+import { Card, CardTable, Empty, HttpStatus, Live, PageHead, StatusBadge, Time } from '../components/ui';
 import { seconds } from '../format';
 import { useApi } from '../hooks';
 import { viewState } from '../state';
@@ -31,6 +31,9 @@ export function OperatorPage() {
             </Card>
             <Card title={`Failing endpoints${o.failingTruncated ? ` (latest ${o.failing.length} of ${o.endpointsFailing})` : ''}`}>
               <FailingTable rows={o.failing} />
+            </Card>
+            <Card title="Alerts">
+              <Alerts a={o.alerts} />
             </Card>
           </>
         )}
@@ -77,42 +80,85 @@ function Figures({ o }: { o: OperatorOverview }) {
 function FailingTable({ rows }: { rows: FailingEndpoint[] }) {
   if (rows.length === 0) return <Empty title="No endpoint is failing">Every endpoint's latest attempt succeeded.</Empty>;
   return (
-    <div className="table-wrap">
-      <table className="table" aria-label="Failing endpoints">
-        <thead>
-          <tr>
-            <th>Endpoint</th>
-            <th>Tenant</th>
-            <th>Failing since</th>
-            <th>Last error</th>
-            <th className="hide-sm">Failures</th>
-            <th className="hide-sm">Circuit</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((f) => (
-            <tr key={f.endpointId}>
+    <CardTable
+      label="Failing endpoints"
+      columns={['Endpoint', 'Tenant', 'Failing since', 'Last error', { name: 'Failures', className: 'hide-sm' }, { name: 'Circuit', className: 'hide-sm' }]}
+    >
+      {rows.map((f) => (
+        <tr key={f.endpointId}>
+          <td className="url-cell">
+            <Link to={path('t', f.tenantId, 'endpoints', f.endpointId)}>{f.url}</Link>
+            {f.disabled ? <span className="badge badge-bad">disabled</span> : null}
+          </td>
+          <TenantCell tenantId={f.tenantId} name={f.tenantName} />
+          <td data-label="Failing since">
+            <Time iso={f.failingSince ?? f.lastAttemptAt} />
+          </td>
+          <td data-label="Last error" className="error-cell">
+            <HttpStatus status={f.lastStatus} error={f.lastErrorCode} /> <span className="small muted">{f.lastError}</span>
+          </td>
+          <td data-label="Failures" className="hide-sm">{f.consecutiveFailures}</td>
+          <td data-label="Circuit" className="hide-sm">{f.circuitOpenUntil ? <>open, closes <Time iso={f.circuitOpenUntil} /></> : 'closed'}</td>
+        </tr>
+      ))}
+    </CardTable>
+  );
+}
+
+/** A tenant's name, linked to its overview, with its id on hover. */
+function TenantCell({ tenantId, name }: { tenantId: string; name: string }) {
+  return (
+    <td data-label="Tenant">
+      <Link to={path('t', tenantId, 'overview')} title={tenantId}>
+        {name}
+      </Link>
+    </td>
+  );
+}
+
+const KIND_BADGE: Record<AlertEntry['kind'], string> = { failing: 'failed', disabled: 'failed', recovered: 'succeeded' };
+const STATUS_BADGE: Record<AlertEntry['status'], string> = { sent: 'succeeded', pending: 'pending', dropped: 'failed' };
+
+/** Whether alerts are configured (HERALD_ALERT_WEBHOOK_URL), how, and the latest ones with whether they went out. */
+function Alerts({ a }: { a: AlertsState }) {
+  return (
+    <div data-testid="alerts">
+      {a.configured ? (
+        <p className="alerts-config">
+          Alerts go to <span className="mono">{a.target}</span> (a Slack-compatible incoming webhook) when an endpoint fails {a.afterFailures} times in a row or its
+          circuit opens, when Herald disables it, and when it recovers; checked every {seconds(a.intervalSeconds)}.{' '}
+          {a.pending ? <strong>{a.pending} waiting to be sent.</strong> : null}
+        </p>
+      ) : (
+        <p className="alerts-config muted">
+          Alerts are off. Set <span className="mono">HERALD_ALERT_WEBHOOK_URL</span> to a Slack-compatible incoming webhook to be told when an endpoint starts
+          failing, is disabled, or recovers.
+        </p>
+      )}
+      {a.recent.length === 0 ? (
+        a.configured ? <Empty title="No alerts yet">Every endpoint has been healthy since alerts were turned on.</Empty> : null
+      ) : (
+        <CardTable label="Recent alerts" columns={['Endpoint', 'Change', 'Tenant', 'When', 'Sent']}>
+          {a.recent.map((x) => (
+            <tr key={x.id}>
               <td className="url-cell">
-                <Link to={path('t', f.tenantId, 'endpoints', f.endpointId)}>{f.url}</Link>
-                {f.disabled ? <span className="badge badge-bad">disabled</span> : null}
+                <Link to={path('t', x.tenantId, 'endpoints', x.endpointId)}>{x.url}</Link>
               </td>
-              <td>
-                <Link to={path('t', f.tenantId, 'overview')} title={f.tenantId}>
-                  {f.tenantName}
-                </Link>
+              <td data-label="Change">
+                <StatusBadge status={KIND_BADGE[x.kind]}>{x.kind}</StatusBadge>
               </td>
-              <td>
-                <Time iso={f.failingSince ?? f.lastAttemptAt} />
+              <TenantCell tenantId={x.tenantId} name={x.tenantName} />
+              <td data-label="When">
+                <Time iso={x.createdAt} />
               </td>
-              <td>
-                <HttpStatus status={f.lastStatus} error={f.lastErrorCode} /> <span className="small muted">{f.lastError}</span>
+              <td data-label="Sent">
+                <StatusBadge status={STATUS_BADGE[x.status]}>{x.status}</StatusBadge>
+                {x.lastError ? <span className="small muted"> {x.lastError}</span> : null}
               </td>
-              <td className="hide-sm">{f.consecutiveFailures}</td>
-              <td className="hide-sm">{f.circuitOpenUntil ? <>open, closes <Time iso={f.circuitOpenUntil} /></> : 'closed'}</td>
             </tr>
           ))}
-        </tbody>
-      </table>
+        </CardTable>
+      )}
     </div>
   );
 }
