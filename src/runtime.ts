@@ -22,6 +22,7 @@ import { SecretBox } from './security/secret-box.js';
 import { resolveSecretKeys } from './security/key-files.js';
 export { resolveAdminToken } from './security/key-files.js';
 import { VERSION } from './version.js';
+import { transformPoolFor } from './transform/pool.js';
 
 /**
  * The database: a PostgreSQL pool, or the embedded PGlite in the data
@@ -93,6 +94,8 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   let worker: Worker | null = null;
   let retention: RetentionJob | null = null;
   const workerDb = roles.worker ? workerDatabase(config, logger, db) : db;
+  // one set of transformation threads per process, shared by its worker and its API
+  const transforms = transformPoolFor(config);
   // SSRF-safe for every endpoint; `herald listen` relay URLs minted by this deployment are the one exception (listen/relay-dispatcher.ts).
   const dispatcher = relayAwareDispatcher(createSafeDispatcher({ policy: addressPolicy, connections: 64 }), RelayUrls.from(secrets));
   if (roles.worker) {
@@ -117,6 +120,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
         disableAfterSeconds: config.endpointDisableAfterSeconds,
       },
       secrets,
+      transforms,
     });
     await worker.start();
     retention = new RetentionJob(db, logger, {
@@ -130,7 +134,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   let url: string | null = null;
   if (roles.api) {
     const { buildServer } = await import('./api/server.js');
-    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker });
+    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker, transforms });
     try {
       url = await app.listen({ port: config.port, host: config.host });
     } catch (err) {
@@ -138,6 +142,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
       await app.close().catch(() => undefined);
       await retention?.stop();
       await worker?.stop();
+      await transforms.close();
       await dispatcher.close().catch(() => undefined);
       if (config.databaseUrl && workerDb !== db) await workerDb.close();
       await db.close();
@@ -159,6 +164,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
         await app?.close();
         await retention?.stop();
         await worker?.stop();
+        await transforms.close();
         await dispatcher.close().catch(() => undefined);
         if (config.databaseUrl && workerDb !== db) await workerDb.close();
         await db.close();

@@ -22,6 +22,8 @@ import { deliveryRoutes } from './routes/deliveries.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { endpointSecretRoutes } from './routes/endpoint-secrets.js';
 import { endpointFilterRoutes } from './routes/endpoint-filters.js';
+import { endpointTransformationRoutes } from './routes/endpoint-transformations.js';
+import { transformPoolFor, type TransformPool } from '../transform/pool.js';
 import { eventRoutes } from './routes/events.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { healthRoutes } from './routes/health.js';
@@ -62,6 +64,8 @@ export interface AppContext {
   secrets: SecretBox;
   /** `herald listen`: the CLI streams this process holds, relay URLs, and where workers reach this process. */
   listen: ListenContext;
+  /** The transformation sandbox threads (save-time checks and try-outs). */
+  transforms: TransformPool;
 }
 
 export interface ListenContext {
@@ -112,6 +116,8 @@ export interface ServerOptions {
   secrets: SecretBox;
   /** The worker of this process (`herald serve`): publishes hand their deliveries to it directly. (Default: none) */
   localWorker?: LocalWorker | null;
+  /** Transformation threads shared with this process's worker. (Default: a pool of the server's own, closed with it) */
+  transforms?: TransformPool;
 }
 
 export async function buildServer(o: ServerOptions): Promise<App> {
@@ -152,6 +158,8 @@ export async function buildServer(o: ServerOptions): Promise<App> {
 
   const payloads = new PayloadValidator(o.db, o.config.validationTimeoutMs);
   app.addHook('onClose', () => payloads.close());
+  const transforms = o.transforms ?? transformPoolFor(o.config);
+  if (!o.transforms) app.addHook('onClose', () => transforms.close());
   const ctx: AppContext = {
     db: o.db,
     config: o.config,
@@ -162,6 +170,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     payloads,
     publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), o.localWorker ?? null, undefined, o.config.maxBodyBytes),
     secrets: o.secrets,
+    transforms,
     listen: {
       streams: new ListenStreams((n) => o.metrics.listenConnections.set(n)),
       urls: RelayUrls.from(o.secrets),
@@ -222,7 +231,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   await app.register(healthRoutes(ctx));
   await app.register(eventTypeRoutes(ctx));
   await app.register(
-    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, endpointFilterRoutes, eventRoutes, deliveryRoutes, auditRoutes, statsRoutes, portalLinkRoutes, listenSessionRoutes]),
+    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, endpointFilterRoutes, endpointTransformationRoutes, eventRoutes, deliveryRoutes, auditRoutes, statsRoutes, portalLinkRoutes, listenSessionRoutes]),
   );
   await app.register(operatorRoutes(ctx));
   await app.register(listenRelayRoutes(ctx));

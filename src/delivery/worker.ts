@@ -22,6 +22,9 @@ import { nextDelayMs, maxAttempts } from './schedule.js';
 import { startSend, type Send, type SendResult } from './sender.js';
 import { Throttle } from './throttle.js';
 import { signatureHeaders, signingSecrets } from './signer.js';
+import type { TransformPool } from '../transform/pool.js';
+import { transformDelivery } from '../transform/delivery-transform.js';
+import type { Transformed, TransformedRequest } from '../transform/webhook-request.js';
 
 /** What a publish hands over besides the deliveries: its tenant and its events. */
 export interface HandoffTenant {
@@ -52,6 +55,8 @@ export interface WorkerOptions {
   health: HealthRules;
   /** Opens the endpoint secrets stored encrypted. */
   secrets: SecretBox;
+  /** Runs endpoints' transformations (src/transform/), off this event loop. */
+  transforms: TransformPool;
 }
 
 /**
@@ -610,9 +615,20 @@ export class Worker {
 
   private async process(d: ClaimedDelivery): Promise<AttemptResult> {
     if (d.endpointDisabled) return skipped(d, 'endpoint_disabled', 'endpoint is disabled');
-    const prepared = prepare(d, this.o.userAgent);
+    // the one check deliveries without a transformation pay
+    let changed: TransformedRequest | null = null;
+    if (d.transformation !== null) {
+      const t = await transformDelivery(this.o.transforms, d, d.transformation);
+      if (!t.ok) return this.transformationFailed(d, t);
+      changed = t.request;
+    }
+    const prepared = prepare(d, this.o.userAgent, changed);
     const startedAt = new Date();
-    const sending = startSend(this.o.dispatcher, { url: d.url, headers: prepared.headers, body: d.payload, timeoutMs: d.timeoutMs }, this.o.responseBodyCapBytes);
+    const sending = startSend(
+      this.o.dispatcher,
+      { url: changed?.url ?? d.url, headers: prepared.headers, body: changed?.body ?? d.payload, timeoutMs: d.timeoutMs },
+      this.o.responseBodyCapBytes,
+    );
     this.sending.add(sending);
     const res = await sending.done;
     this.sending.delete(sending);
@@ -629,6 +645,23 @@ export class Worker {
         'attempt',
       );
     }
+    return result;
+  }
+
+  /**
+   * A transformation that threw, ran out of time or memory, or returned a
+   * bad request: a failed attempt with its message and no HTTP request,
+   * retried on the endpoint's schedule like any other failure.
+   */
+  private transformationFailed(d: ClaimedDelivery, t: Extract<Transformed, { ok: false }>): AttemptResult {
+    const res: SendResult = {
+      ok: false, status: null, headers: null, body: null, bodyTruncated: false, durationMs: 0,
+      errorCode: t.code, errorMessage: t.message, retryAfterMs: null,
+    };
+    this.o.metrics.attempts.inc({ outcome: t.code });
+    const result = outcome(d, {}, new Date(), res, this.o.retryAfterMaxSeconds * 1000);
+    if (result.status !== 'pending') this.o.metrics.finished.inc({ status: result.status });
+    this.failureLog.note(result);
     return result;
   }
 
@@ -688,11 +721,16 @@ interface Prepared {
   headers: Record<string, string>;
 }
 
-/** Headers of one attempt: static endpoint headers first, so Herald's own always win. */
-export function prepare(d: ClaimedDelivery, userAgent: string): Prepared {
+/**
+ * Headers of one attempt: static endpoint headers first, so Herald's own
+ * always win; signed over the transformed body when a transformation
+ * changed the request (`changed`), which also names a changed event type.
+ */
+export function prepare(d: ClaimedDelivery, userAgent: string, changed: TransformedRequest | null = null): Prepared {
   const timestamp = Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(d.headers)) headers[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(changed?.headers ?? d.headers)) headers[k.toLowerCase()] = v;
+  if (changed && changed.eventType !== d.eventType) headers['webhook-event-type'] = changed.eventType;
   Object.assign(
     headers,
     {
@@ -701,7 +739,7 @@ export function prepare(d: ClaimedDelivery, userAgent: string): Prepared {
       'webhook-id': d.eventId,
       'webhook-timestamp': String(timestamp),
     },
-    signatureHeaders(d.signature, signingSecrets(d.secret, d.oldSecrets), d.eventId, timestamp, d.payload),
+    signatureHeaders(d.signature, signingSecrets(d.secret, d.oldSecrets), d.eventId, timestamp, changed?.body ?? d.payload),
   );
   return { headers };
 }

@@ -28,6 +28,8 @@ export interface Endpoint {
   previousSecretExpiresAt: string | null;
   /** Events must match this payload filter to be delivered here (null = every event of its types). */
   filter: EndpointFilter;
+  /** JavaScript `(webhook) => webhook` run before each request is signed (null = none; src/transform/). */
+  transformation: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -54,6 +56,7 @@ export interface EndpointRow {
   ordered: boolean;
   rate_limit_per_second: number | null;
   filter: Record<string, unknown> | null;
+  transformation: string | null;
   secret: string;
   old_secrets: OldSecret[];
   created_at: Date;
@@ -78,6 +81,7 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     rateLimitPerSecond: r.rate_limit_per_second === null ? null : Number(r.rate_limit_per_second),
     previousSecretExpiresAt: lastExpiry(r.old_secrets),
     filter: r.filter,
+    transformation: r.transformation,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
@@ -125,14 +129,15 @@ export interface NewEndpoint {
   ordered: boolean;
   rateLimitPerSecond: number | null;
   filter: EndpointFilter;
+  transformation: string | null;
   secret: string;
 }
 
 export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `insert into endpoints (id, tenant_id, url, description, event_types, disabled, headers, signature, retry, timeout_ms, secret, ordered,
-                            rate_limit_per_second, public_key, filter, filter_path, filter_vars)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) returning *`,
+                            rate_limit_per_second, public_key, filter, filter_path, filter_vars, transformation)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) returning *`,
     [
       e.id,
       e.tenantId,
@@ -149,6 +154,7 @@ export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBo
       e.rateLimitPerSecond,
       publicKeyColumn(e.secret),
       ...filterParams(e.filter),
+      e.transformation,
     ],
   );
   return withSecrets(res.rows[0]!, box);
@@ -175,7 +181,7 @@ export async function listEndpoints(q: Queryable, tenantId: string, opts: { limi
 }
 
 export type EndpointPatch = Partial<
-  Pick<NewEndpoint, 'url' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered' | 'rateLimitPerSecond' | 'filter'>
+  Pick<NewEndpoint, 'url' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered' | 'rateLimitPerSecond' | 'filter' | 'transformation'>
 > & { disabledReason?: string | null };
 
 /** Writes a full new version of the endpoint's settings (the caller merged the patch). */
@@ -183,7 +189,7 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
   const res = await q.query<EndpointRow>(
     `update endpoints set url = $3, description = $4, event_types = $5, disabled = $6, disabled_reason = $7,
        headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, ordered = $14, rate_limit_per_second = $15,
-       public_key = $16, filter = $17, filter_path = $18, filter_vars = $19, updated_at = now()
+       public_key = $16, filter = $17, filter_path = $18, filter_vars = $19, transformation = $20, updated_at = now()
      where tenant_id = $1 and id = $2 returning *`,
     [
       e.tenantId,
@@ -203,6 +209,7 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
       e.rateLimitPerSecond,
       publicKeyColumn(e.secret),
       ...filterParams(e.filter),
+      e.transformation,
     ],
   );
   return withSecrets(res.rows[0]!, box);

@@ -75,6 +75,7 @@ export const listenSessionRoutes = (ctx: AppContext): RoutePlugin => async (app)
             ordered: false,
             rateLimitPerSecond: null,
             filter: null,
+            transformation: null,
             secret: generateSecret(),
           },
           ctx.secrets,

@@ -14,6 +14,7 @@ interface SettingsRow {
   timeout_ms: number;
   secret: string;
   old_secrets: OldSecret[];
+  transformation: string | null;
 }
 
 /**
@@ -44,7 +45,7 @@ export class EndpointConfigs {
     }
     if (missing.size === 0) return out;
     const res = await db.query<SettingsRow>(
-      `select id, updated_at::text as version, url, headers, signature, retry, timeout_ms, secret, old_secrets
+      `select id, updated_at::text as version, url, headers, signature, retry, timeout_ms, secret, old_secrets, transformation
          from endpoints where id = any($1::text[])`,
       [[...missing]],
       'endpoint_settings',
@@ -59,6 +60,7 @@ export class EndpointConfigs {
         timeoutMs: r.timeout_ms,
         secret: this.box.open(r.secret),
         oldSecrets: openOld(r.old_secrets, this.box),
+        transformation: r.transformation,
       };
       this.cache.set(r.id, { version: r.version, settings });
       out.set(r.id, settings);

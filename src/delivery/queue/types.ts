@@ -11,6 +11,8 @@ export interface EndpointSettings {
   /** The signing secret, decrypted. */
   secret: string;
   oldSecrets: OldSecret[];
+  /** The endpoint's transformation, JavaScript source (null = none; see src/transform/). */
+  transformation: string | null;
 }
 
 /** A delivery a worker has claimed, with what it needs to send it. */
