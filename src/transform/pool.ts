@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config.js';
-import type { SandboxLimits, SandboxReply, SandboxRequest, SandboxResult } from './protocol.js';
+import { checkTimeoutMs, type SandboxLimits, type SandboxReply, type SandboxRequest, type SandboxResult } from './protocol.js';
 
 /** As in intake/validation-runner.ts: tests run TypeScript, so the thread is the compiled copy in dist/ (`npm test` builds first). */
 const THREAD_ENTRY = import.meta.url.endsWith('.ts') ? new URL('../../dist/transform/thread.js', import.meta.url) : new URL('./thread.js', import.meta.url);
@@ -103,7 +103,8 @@ export class TransformPool {
       }
       const job = this.take()!;
       const id = this.nextId++;
-      const timer = setTimeout(() => this.onStuck(idle, id), this.o.timeoutMs + HARD_STOP_GRACE_MS);
+      const limitMs = job.request.mode === 'check' ? checkTimeoutMs(this.o) : this.o.timeoutMs;
+      const timer = setTimeout(() => this.onStuck(idle, id, limitMs), limitMs + HARD_STOP_GRACE_MS);
       idle.running = { id, job, timer };
       idle.worker.ref();
       idle.worker.postMessage({ id, ...job.request } satisfies SandboxRequest);
@@ -138,13 +139,13 @@ export class TransformPool {
     this.pump();
   }
 
-  private onStuck(t: Thread, id: number): void {
+  private onStuck(t: Thread, id: number, limitMs: number): void {
     if (t.running?.id !== id) return;
     const job = t.running.job;
     t.running = null;
     this.drop(t);
     void t.worker.terminate();
-    job.resolve({ ok: false, code: 'transformation_timeout', message: `the transformation ran longer than ${this.o.timeoutMs} ms` });
+    job.resolve({ ok: false, code: 'transformation_timeout', message: `the transformation ran longer than ${limitMs} ms` });
     this.pump();
   }
 

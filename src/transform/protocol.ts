@@ -9,6 +9,13 @@ export interface SandboxLimits {
 }
 
 /**
+ * Deadline of a save-time check, which only evaluates the source: more
+ * room than a run, so a loaded machine does not refuse a good source
+ * (a check that loops still ends). (Default: 10 runs' limit, at least 1 s)
+ */
+export const checkTimeoutMs = (limits: SandboxLimits): number => Math.max(1_000, 10 * limits.timeoutMs);
+
+/**
  * `run`: evaluate the source and call the function with `input` (a JSON
  * text); `check`: evaluate the source only and say whether it is a function.
  */

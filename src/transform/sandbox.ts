@@ -8,7 +8,7 @@ import {
   type QuickJSSyncVariant,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
-import type { SandboxLimits, SandboxResult } from './protocol.js';
+import { checkTimeoutMs, type SandboxLimits, type SandboxResult } from './protocol.js';
 
 /**
  * What a transformation's realm has: the language, JSON, RegExp, Map/Set.
@@ -106,15 +106,16 @@ export class Sandbox {
     const ctx = this.spare ?? rt.newContext({ intrinsics: INTRINSICS });
     this.spare = null;
     this.runs++;
-    rt.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + this.limits.timeoutMs));
+    const limitMs = mode === 'check' ? checkTimeoutMs(this.limits) : this.limits.timeoutMs;
+    rt.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + limitMs));
     try {
       const made = ctx.evalCode(wrap(source, mode), 'transformation.js');
-      if (made.error) return this.failure(made.error.consume((e) => ctx.dump(e)));
+      if (made.error) return this.failure(made.error.consume((e) => ctx.dump(e)), limitMs);
       const arg = ctx.newString(input);
       const called = ctx.callFunction(made.value, ctx.undefined, arg);
       arg.dispose();
       made.value.dispose();
-      if (called.error) return this.failure(called.error.consume((e) => ctx.dump(e)));
+      if (called.error) return this.failure(called.error.consume((e) => ctx.dump(e)), limitMs);
       const out = called.value.consume((v) => (ctx.typeof(v) === 'string' ? ctx.getString(v) : 'null'));
       return { ok: true, output: out };
     } finally {
@@ -162,12 +163,12 @@ export class Sandbox {
     return m !== null && m.buffer.byteLength >= BASE_PAGES * PAGE_BYTES + this.limits.memoryBytes / 2;
   }
 
-  private failure(thrown: unknown): SandboxResult {
+  private failure(thrown: unknown, limitMs: number): SandboxResult {
     const e = thrown as { name?: unknown; message?: unknown; lineNumber?: unknown; stack?: unknown } | null;
     const name = typeof e?.name === 'string' ? e.name : 'Error';
     const message = typeof e?.message === 'string' ? e.message : String(thrown);
     if (name === 'InternalError' && message === 'interrupted') {
-      return { ok: false, code: 'transformation_timeout', message: `the transformation ran longer than ${this.limits.timeoutMs} ms` };
+      return { ok: false, code: 'transformation_timeout', message: `the transformation ran longer than ${limitMs} ms` };
     }
     if ((name === 'InternalError' && message === 'out of memory') || (thrown === null && this.grown())) {
       return { ok: false, code: 'transformation_memory', message: `the transformation used more than ${Math.round(this.limits.memoryBytes / 1048576)} MB` };

@@ -581,6 +581,8 @@ export interface Routes {
         previousSecretExpiresAt: string | null;
         /** payload filter events must match to be delivered here (null: none) */
         filter: Record<string, unknown> | null;
+        /** JavaScript (webhook) => webhook run before each request is signed (null: none) */
+        transformation: string | null;
         createdAt: string;
         updatedAt: string;
       }>;
@@ -616,6 +618,8 @@ export interface Routes {
       rateLimitPerSecond?: number | null;
       /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
       filter?: Record<string, unknown> | null;
+      /** JavaScript function (webhook) => webhook, given {method, url, eventId, eventType, headers, payload}; it may change payload, headers, eventType and the path/query of url; run in a sandbox before signing (null removes it) */
+      transformation?: string | null;
       secret?: string;
     };
     /** 201 */
@@ -660,6 +664,8 @@ export interface Routes {
       previousSecretExpiresAt: string | null;
       /** payload filter events must match to be delivered here (null: none) */
       filter: Record<string, unknown> | null;
+      /** JavaScript (webhook) => webhook run before each request is signed (null: none) */
+      transformation: string | null;
       createdAt: string;
       updatedAt: string;
     } & {
@@ -712,6 +718,8 @@ export interface Routes {
       previousSecretExpiresAt: string | null;
       /** payload filter events must match to be delivered here (null: none) */
       filter: Record<string, unknown> | null;
+      /** JavaScript (webhook) => webhook run before each request is signed (null: none) */
+      transformation: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -745,6 +753,8 @@ export interface Routes {
       rateLimitPerSecond?: number | null;
       /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
       filter?: Record<string, unknown> | null;
+      /** JavaScript function (webhook) => webhook, given {method, url, eventId, eventType, headers, payload}; it may change payload, headers, eventType and the path/query of url; run in a sandbox before signing (null removes it) */
+      transformation?: string | null;
     };
     /** 200 */
     response: {
@@ -788,6 +798,8 @@ export interface Routes {
       previousSecretExpiresAt: string | null;
       /** payload filter events must match to be delivered here (null: none) */
       filter: Record<string, unknown> | null;
+      /** JavaScript (webhook) => webhook run before each request is signed (null: none) */
+      transformation: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -915,6 +927,38 @@ export interface Routes {
       eventId: string;
       deliveryId: string;
       eventType: string;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/endpoints/{endpointId}/transformation/test": {
+    params: { tenantId: string; endpointId: string };
+    query: never;
+    body: {
+      /** a sample event; type defaults to herald.test, payload to the type's schema example or a test payload */
+      event?: {
+        type?: string;
+        /** the sample event payload */
+        payload?: Record<string, unknown>;
+      };
+      /** JavaScript function (webhook) => webhook, given {method, url, eventId, eventType, headers, payload}; it may change payload, headers, eventType and the path/query of url; run in a sandbox before signing (null removes it) */
+      transformation?: string | null;
+    };
+    /** 200 */
+    response: {
+      /** the request that would be sent (null when the transformation failed) */
+      request: {
+        method: string;
+        url: string;
+        headers: {
+          [key: string]: string;
+        };
+        /** the body as it would be signed and sent */
+        body: string;
+      } | null;
+      /** why the transformation failed, as an attempt would record it (null when it did not) */
+      error: {
+        code: string;
+        message: string;
+      } | null;
     };
   };
   "GET /v1/tenants/{tenantId}/events": {
