@@ -25,6 +25,7 @@ import { resolveSecretKeys } from './security/key-files.js';
 export { resolveAdminToken } from './security/key-files.js';
 import { VERSION } from './version.js';
 import { startTelemetry, type AttemptTracing } from './telemetry/telemetry.js';
+import { transformPoolFor, type TransformPool } from './transform/pool.js';
 
 /**
  * The database: a PostgreSQL pool, or the embedded PGlite in the data
@@ -87,6 +88,8 @@ export async function startWorker(o: {
   db: Db;
   secrets: SecretBox;
   onRoomChanged?: () => void;
+  /** Runs endpoints' transformations: one set of threads per process, shared by its worker and its API. */
+  transforms: TransformPool;
   /** OpenTelemetry's span per attempt, over the worker's connections (telemetry/). */
   tracing?: (workerDb: Db) => AttemptTracing | null;
 }): Promise<StartedWorker> {
@@ -118,6 +121,7 @@ export async function startWorker(o: {
     secrets,
     addressPolicy,
     onRoomChanged: o.onRoomChanged,
+    transforms: o.transforms,
     tracing: o.tracing?.(workerDb) ?? null,
   });
   const close = async () => {
@@ -198,6 +202,8 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   // OpenTelemetry (OTLP) only when OTEL_EXPORTER_OTLP_ENDPOINT is set: otherwise null and no SDK is loaded
   const telemetry = await startTelemetry(process.env, metrics, logger);
   const addressPolicy = addressPolicyOf(config);
+  // one set of transformation threads per process, shared by its worker and its API
+  const transforms = transformPoolFor(config);
   let worker: StartedWorker | null = null;
   let threaded: ThreadedWorker | null = null;
   let retention: RetentionJob | null = null;
@@ -205,7 +211,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   if (roles.worker) {
     // serve on PostgreSQL: the worker gets a thread (event loop, heap) of its own
     if (workerHasThread(config, roles)) threaded = await ThreadedWorker.start(config, logger, metrics);
-    else worker = await startWorker({ config, logger, metrics, db, secrets, tracing: (workerDb) => telemetry?.attemptTracing(workerDb) ?? null });
+    else worker = await startWorker({ config, logger, metrics, db, secrets, transforms, tracing: (workerDb) => telemetry?.attemptTracing(workerDb) ?? null });
     retention = new RetentionJob(db, logger, {
       retentionSeconds: config.retentionSeconds,
       intervalSeconds: config.retentionIntervalSeconds,
@@ -219,6 +225,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
     await alerts?.close();
     await worker?.close();
     await threaded?.stop();
+    await transforms.close();
     // the spans of the sends the worker finished while stopping, and a last round of metrics, read
     // while the database is still open (the queue gauges query it)
     await telemetry?.shutdown();
@@ -227,7 +234,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   let url: string | null = null;
   if (roles.api) {
     const { buildServer } = await import('./api/server.js');
-    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker?.worker ?? threaded, telemetry });
+    app = await buildServer({ db, config, logger, metrics, adminTokenHash, addressPolicy, secrets, localWorker: worker?.worker ?? threaded, telemetry, transforms });
     try {
       url = await app.listen({ port: config.port, host: config.host });
     } catch (err) {

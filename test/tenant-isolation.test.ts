@@ -102,6 +102,10 @@ const BODIES: Record<string, (ids: Ids) => unknown> = {
     event: { type: 'order.created', payload: { amount: 1 } },
     filter: { payload: { amount: { $gte: 0 } } },
   }),
+  [`POST ${TENANT_PREFIX}/endpoints/{endpointId}/transformation/test`]: () => ({
+    event: { type: 'order.created', payload: { amount: 1 } },
+    transformation: '(webhook) => webhook',
+  }),
   // a report for the victim's session: a scoping bug would answer a relay of A's
   [`POST ${TENANT_PREFIX}/listen-sessions/{sessionId}/reports`]: () => ({ relayId: 'relay_planted', durationMs: 1, status: 200 }),
 };
@@ -549,6 +553,8 @@ describe('audit', () => {
     `POST ${TENANT_PREFIX}/listen-sessions/{sessionId}/reports`,
     // a dry run of a payload filter on a sample event: changes nothing
     `POST ${TENANT_PREFIX}/endpoints/{endpointId}/filter/test`,
+    // a dry run of a transformation on a sample event: changes and sends nothing
+    `POST ${TENANT_PREFIX}/endpoints/{endpointId}/transformation/test`,
   ]);
   // Operations a tenant token may not do (403): done with the admin token.
   const adminOnly = (op: Op) =>

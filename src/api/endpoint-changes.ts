@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Endpoint } from '../store/endpoints.js';
 
 /** The settings an endpoint's audit entry compares (not its ids, timestamps or secrets). */
-const FIELDS = ['url', 'destination', 'description', 'eventTypes', 'disabled', 'headers', 'signature', 'retry', 'timeoutMs', 'ordered', 'rateLimitPerSecond', 'sendTraceContext'] as const;
+const FIELDS = ['url', 'destination', 'description', 'eventTypes', 'disabled', 'headers', 'signature', 'retry', 'timeoutMs', 'ordered', 'rateLimitPerSecond', 'filter', 'transformation', 'sendTraceContext'] as const;
 type Field = (typeof FIELDS)[number];
 
 /** One changed setting: its value before and after. */

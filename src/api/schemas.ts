@@ -85,6 +85,14 @@ export const EventTypePatch = Type.Object(
  * src/filters/parse-filter.ts, which names the bad operator or path).
  */
 const FilterJson = (description: string) => JsonObject(description);
+/** An endpoint's transformation: a JavaScript function expression, checked when saved (src/transform/). */
+export const TRANSFORMATION_MAX_LENGTH = 64 * 1024;
+const TransformationSource = Type.String({
+  minLength: 1,
+  maxLength: TRANSFORMATION_MAX_LENGTH,
+  description:
+    'JavaScript function (webhook) => webhook, given {method, url, eventId, eventType, headers, payload}; it may change payload, headers, eventType and the path/query of url; run in a sandbox before signing (null removes it)',
+});
 export const Signature = Type.Union([
   Type.Object({ scheme: Type.Literal('standard') }, { additionalProperties: false }),
   Type.Object(
@@ -178,6 +186,7 @@ export const Endpoint = Type.Object({
   previousSecretExpiresAt: Nullable(Type.String({ description: 'until when a previous secret, rotated out, still signs beside the current one (null: none does)' })),
   filter: Nullable(FilterJson('payload filter events must match to be delivered here (null: none)')),
   sendTraceContext: Type.Boolean({ description: 'send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces)' }),
+  transformation: Nullable(Type.String({ description: 'JavaScript (webhook) => webhook run before each request is signed (null: none)' })),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -206,6 +215,7 @@ const endpointFields = {
       ),
     ),
   ),
+  transformation: Type.Optional(Nullable(TransformationSource)),
 };
 export const EndpointCreate = Type.Object(
   // No client-chosen id: endpoint ids are global, so a chosen id could reveal another tenant's endpoint.
@@ -257,6 +267,37 @@ export const FilterTest = Type.Object(
 export const FilterTestResult = Type.Object({
   matches: Type.Boolean({ description: 'whether this event would be delivered to the endpoint (its event types aside)' }),
   reason: Type.String({ description: 'the condition that decided it' }),
+});
+export const TransformationTest = Type.Object(
+  {
+    event: Type.Optional(
+      Type.Object(
+        {
+          type: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          payload: Type.Optional(JsonObject('the sample event payload')),
+        },
+        { additionalProperties: false, description: "a sample event; type defaults to herald.test, payload to the type's schema example or a test payload" },
+      ),
+    ),
+    transformation: Type.Optional(Nullable(TransformationSource)),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ event: { type: 'invoice.paid', payload: { amount: 250 } }, transformation: '(webhook) => { webhook.payload.cents = webhook.payload.amount * 100; return webhook; }' }],
+  },
+);
+export const TransformationTestResult = Type.Object({
+  request: Nullable(
+    Type.Object({
+      method: Type.String(),
+      url: Type.String(),
+      headers: Type.Record(Type.String(), Type.String()),
+      body: Type.String({ description: 'the body as it would be signed and sent' }),
+    }, { description: 'the request that would be sent (null when the transformation failed)' }),
+  ),
+  error: Nullable(
+    Type.Object({ code: Type.String(), message: Type.String() }, { description: 'why the transformation failed, as an attempt would record it (null when it did not)' }),
+  ),
 });
 export const Recover = Type.Object({ since: Timestamp, until: Type.Optional(Timestamp) }, { additionalProperties: false });
 

@@ -23,6 +23,8 @@ import { deliveryReplayRoutes } from './routes/delivery-replays.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { endpointSecretRoutes } from './routes/endpoint-secrets.js';
 import { endpointFilterRoutes } from './routes/endpoint-filters.js';
+import { endpointTransformationRoutes } from './routes/endpoint-transformations.js';
+import { transformPoolFor, type TransformPool } from '../transform/pool.js';
 import { eventRoutes } from './routes/events.js';
 import { eventTypeRoutes } from './routes/event-types.js';
 import { healthRoutes } from './routes/health.js';
@@ -66,6 +68,8 @@ export interface AppContext {
   telemetry: Telemetry | null;
   /** `herald listen`: the CLI streams this process holds, relay URLs, and where workers reach this process. */
   listen: ListenContext;
+  /** The transformation sandbox threads (save-time checks and try-outs). */
+  transforms: TransformPool;
 }
 
 export interface ListenContext {
@@ -118,6 +122,8 @@ export interface ServerOptions {
   localWorker?: LocalWorker | null;
   /** OpenTelemetry export, when the environment asks for it. (Default: none) */
   telemetry?: Telemetry | null;
+  /** Transformation threads shared with this process's worker. (Default: a pool of the server's own, closed with it) */
+  transforms?: TransformPool;
 }
 
 export async function buildServer(o: ServerOptions): Promise<App> {
@@ -158,6 +164,8 @@ export async function buildServer(o: ServerOptions): Promise<App> {
 
   const payloads = new PayloadValidator(o.db, o.config.validationTimeoutMs);
   app.addHook('onClose', () => payloads.close());
+  const transforms = o.transforms ?? transformPoolFor(o.config);
+  if (!o.transforms) app.addHook('onClose', () => transforms.close());
   const ctx: AppContext = {
     db: o.db,
     config: o.config,
@@ -169,6 +177,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), o.localWorker ?? null, undefined, o.config.maxBodyBytes),
     secrets: o.secrets,
     telemetry: o.telemetry ?? null,
+    transforms,
     listen: {
       streams: new ListenStreams((n) => o.metrics.listenConnections.set(n)),
       urls: RelayUrls.from(o.secrets),
@@ -229,7 +238,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   await app.register(healthRoutes(ctx));
   await app.register(eventTypeRoutes(ctx));
   await app.register(
-    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, endpointFilterRoutes, eventRoutes, deliveryRoutes, deliveryReplayRoutes, auditRoutes, statsRoutes, portalLinkRoutes, listenSessionRoutes]),
+    tenantScope(ctx, [tenantRoutes, tokenRoutes, endpointRoutes, endpointSecretRoutes, endpointFilterRoutes, endpointTransformationRoutes, eventRoutes, deliveryRoutes, deliveryReplayRoutes, auditRoutes, statsRoutes, portalLinkRoutes, listenSessionRoutes]),
   );
   await app.register(operatorRoutes(ctx));
   await app.register(listenRelayRoutes(ctx));

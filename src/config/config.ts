@@ -47,6 +47,14 @@ const ConfigSchema = z
     maxBodyBytes: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
     /** Longest the schema validation of one publish may run, in milliseconds (422 above). (Default: 1000) */
     validationTimeoutMs: z.coerce.number().int().min(10).max(60_000).default(1_000),
+    /** Longest one run of an endpoint's transformation may take, in milliseconds (a failed attempt above it). (Default: 50) */
+    transformTimeoutMs: z.coerce.number().int().min(1).max(10_000).default(50),
+    /** Memory one run of an endpoint's transformation may allocate in its sandbox, in megabytes. (Default: 16) */
+    transformMemoryMb: z.coerce.number().int().min(2).max(1024).default(16),
+    /** Threads that run transformations in each process (started on first use). (Default: 1) */
+    transformThreads: z.coerce.number().int().min(1).max(64).default(1),
+    /** Transformations waiting for a thread at most; a delivery past it fails its attempt (`transformation_busy`) and is retried. (Default: 1000) */
+    transformQueueLimit: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
     /** Bytes of a receiver's response body kept with each attempt. (Default: 65536) */
     responseBodyCapBytes: z.coerce.number().int().min(0).max(10 * 1024 * 1024).default(64 * 1024),
     /**
@@ -169,6 +177,10 @@ export const ENV_KEYS: Record<keyof ConfigInput, string> = {
   pollIntervalMs: 'HERALD_POLL_INTERVAL_MS',
   maxBodyBytes: 'HERALD_MAX_BODY_BYTES',
   responseBodyCapBytes: 'HERALD_RESPONSE_BODY_CAP_BYTES',
+  transformTimeoutMs: 'HERALD_TRANSFORM_TIMEOUT_MS',
+  transformMemoryMb: 'HERALD_TRANSFORM_MEMORY_MB',
+  transformThreads: 'HERALD_TRANSFORM_THREADS',
+  transformQueueLimit: 'HERALD_TRANSFORM_QUEUE_LIMIT',
   validationTimeoutMs: 'HERALD_VALIDATION_TIMEOUT_MS',
   workerHeapGrowingPercent: 'HERALD_WORKER_HEAP_GROWING_PERCENT',
   workerThread: 'HERALD_WORKER_THREAD',

@@ -8,6 +8,7 @@ import { PgDb } from '../db/pg.js';
 import { createLogger } from '../logger.js';
 import { Metrics } from '../metrics.js';
 import { secretBoxFor, startWorker, type StartedWorker } from '../runtime.js';
+import { transformPoolFor } from '../transform/pool.js';
 import type { FromWorker, ToWorker, WorkerThreadData } from './worker-thread-protocol.js';
 
 const port = parentPort!;
@@ -61,11 +62,14 @@ async function main(): Promise<void> {
   // a small pool for the key check; the worker opens its own (runtime.ts)
   const db = new PgDb({ connectionString: config.databaseUrl!, logger, max: 2 });
   const reports = new RoomReports(Math.max(1, Math.floor(config.workerConcurrency / 16)));
+  // this thread's own transformation threads (the API's thread has its own for the test route)
+  const transforms = transformPoolFor(config);
   let started: StartedWorker;
   try {
     const secrets = await secretBoxFor(config, db, logger);
-    started = await startWorker({ config, logger, metrics, db, secrets, onRoomChanged: () => reports.changed() });
+    started = await startWorker({ config, logger, metrics, db, secrets, transforms, onRoomChanged: () => reports.changed() });
   } catch (err) {
+    await transforms.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     post({ t: 'failed', message: (err as Error).message });
     return;
@@ -91,6 +95,7 @@ async function main(): Promise<void> {
       case 'stop':
         void started
           .close()
+          .then(() => transforms.close())
           .then(() => db.close())
           .catch((err: Error) => logger.error({ err: err.message }, 'worker thread: stop failed'))
           .finally(() => {

@@ -25,6 +25,9 @@ import type { AddressPolicy } from '../security/address-policy.js';
 import { Throttle } from './throttle.js';
 import type { AttemptTracing } from '../telemetry/telemetry.js';
 import { signatureHeaders, signingSecrets } from './signer.js';
+import type { TransformPool } from '../transform/pool.js';
+import { transformDelivery } from '../transform/delivery-transform.js';
+import type { Transformed, TransformedRequest } from '../transform/webhook-request.js';
 
 /** What a publish hands over besides the deliveries: its tenant and its events. */
 export interface HandoffTenant {
@@ -65,6 +68,8 @@ export interface WorkerOptions {
   addressPolicy: AddressPolicy;
   /** OpenTelemetry's span per attempt (telemetry/); null when Herald exports no traces. (Default: null) */
   tracing?: AttemptTracing | null;
+  /** Runs endpoints' transformations (src/transform/), off this event loop. */
+  transforms: TransformPool;
 }
 
 /**
@@ -644,9 +649,17 @@ export class Worker {
 
   private async attempt(d: ClaimedDelivery): Promise<AttemptResult> {
     if (d.endpointDisabled) return skipped(d, 'endpoint_disabled', 'endpoint is disabled');
-    const prepared = prepare(d, this.o.userAgent);
+    // the one check deliveries without a transformation pay
+    let changed: TransformedRequest | null = null;
+    if (d.transformation !== null) {
+      const t = await transformDelivery(this.o.transforms, d, d.transformation);
+      if (!t.ok) return this.transformationFailed(d, t);
+      changed = t.request;
+    }
+    const prepared = prepare(d, this.o.userAgent, changed);
     const startedAt = new Date();
-    const sending = this.destinations.start(d, prepared.headers);
+    // a transformation may change the URL (path and query) and the body
+    const sending = this.destinations.start(changed ? { ...d, url: changed.url, payload: changed.body } : d, prepared.headers);
     this.sending.add(sending);
     const res = await sending.done;
     this.sending.delete(sending);
@@ -663,6 +676,23 @@ export class Worker {
         'attempt',
       );
     }
+    return result;
+  }
+
+  /**
+   * A transformation that threw, ran out of time or memory, or returned a
+   * bad request: a failed attempt with its message and no HTTP request,
+   * retried on the endpoint's schedule like any other failure.
+   */
+  private transformationFailed(d: ClaimedDelivery, t: Extract<Transformed, { ok: false }>): AttemptResult {
+    const res: SendResult = {
+      ok: false, status: null, headers: null, body: null, bodyTruncated: false, durationMs: 0,
+      errorCode: t.code, errorMessage: t.message, retryAfterMs: null,
+    };
+    this.o.metrics.attempts.inc({ outcome: t.code });
+    const result = outcome(d, {}, new Date(), res, this.o.retryAfterMaxSeconds * 1000);
+    if (result.status !== 'pending') this.o.metrics.finished.inc({ status: result.status });
+    this.failureLog.note(result);
     return result;
   }
 
@@ -723,14 +753,21 @@ interface Prepared {
   headers: Record<string, string>;
 }
 
-/** Headers of one attempt: static endpoint headers first, so Herald's own always win (also used by a replay to another URL). */
+/**
+ * Headers of one attempt: static endpoint headers first, so Herald's own
+ * always win; signed over the transformed body when a transformation
+ * changed the request (`changed`), which also names a changed event type.
+ * Also used by a replay to another URL.
+ */
 export function prepare(
   d: Pick<ClaimedDelivery, 'headers' | 'eventId' | 'signature' | 'secret' | 'oldSecrets' | 'payload'> & Partial<Pick<ClaimedDelivery, 'destination' | 'eventType'>>,
   userAgent: string,
+  changed: TransformedRequest | null = null,
 ): Prepared {
   const timestamp = Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(d.headers)) headers[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(changed?.headers ?? d.headers)) headers[k.toLowerCase()] = v;
+  if (changed && changed.eventType !== d.eventType) headers['webhook-event-type'] = changed.eventType;
   Object.assign(
     headers,
     {
@@ -739,10 +776,10 @@ export function prepare(
       'webhook-id': d.eventId,
       'webhook-timestamp': String(timestamp),
     },
-    signatureHeaders(d.signature, signingSecrets(d.secret, d.oldSecrets), d.eventId, timestamp, d.payload),
+    signatureHeaders(d.signature, signingSecrets(d.secret, d.oldSecrets), d.eventId, timestamp, changed?.body ?? d.payload),
   );
   // a broker message has no URL path to tell events apart: the type travels as a header
-  if (d.destination && d.eventType) headers['webhook-event-type'] = d.eventType;
+  if (d.destination && d.eventType) headers['webhook-event-type'] = changed?.eventType ?? d.eventType;
   return { headers };
 }
 

@@ -36,6 +36,8 @@ export interface Endpoint {
   filter: EndpointFilter;
   /** Send the attempt span's `traceparent` with each request (while Herald exports traces). */
   sendTraceContext: boolean;
+  /** JavaScript `(webhook) => webhook` run before each request is signed (null = none; src/transform/). */
+  transformation: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -66,6 +68,7 @@ export interface EndpointRow {
   rate_limit_per_second: number | null;
   filter: Record<string, unknown> | null;
   send_trace_context: boolean;
+  transformation: string | null;
   secret: string;
   old_secrets: OldSecret[];
   created_at: Date;
@@ -93,6 +96,7 @@ export function toEndpoint(r: EndpointRow): Endpoint {
     previousSecretExpiresAt: lastExpiry(r.old_secrets),
     filter: r.filter,
     sendTraceContext: r.send_trace_context,
+    transformation: r.transformation,
     createdAt: new Date(r.created_at).toISOString(),
     updatedAt: new Date(r.updated_at).toISOString(),
   };
@@ -155,14 +159,15 @@ export interface NewEndpoint {
   rateLimitPerSecond: number | null;
   filter: EndpointFilter;
   sendTraceContext: boolean;
+  transformation: string | null;
   secret: string;
 }
 
 export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBox): Promise<EndpointWithSecrets> {
   const res = await q.query<EndpointRow>(
     `insert into endpoints (id, tenant_id, url, description, event_types, disabled, headers, signature, retry, timeout_ms, secret, ordered,
-                            rate_limit_per_second, public_key, filter, filter_path, filter_vars, destination, send_trace_context)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) returning *`,
+                            rate_limit_per_second, public_key, filter, filter_path, filter_vars, destination, send_trace_context, transformation)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) returning *`,
     [
       e.id,
       e.tenantId,
@@ -181,6 +186,7 @@ export async function insertEndpoint(q: Queryable, e: NewEndpoint, box: SecretBo
       ...filterParams(e.filter),
       destinationParams(e, box)[1],
       e.sendTraceContext,
+      e.transformation,
     ],
   );
   return withSecrets(res.rows[0]!, box);
@@ -207,7 +213,7 @@ export async function listEndpoints(q: Queryable, tenantId: string, opts: { limi
 }
 
 export type EndpointPatch = Partial<
-  Pick<NewEndpoint, 'url' | 'destination' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered' | 'rateLimitPerSecond' | 'filter' | 'sendTraceContext'>
+  Pick<NewEndpoint, 'url' | 'destination' | 'description' | 'eventTypes' | 'disabled' | 'headers' | 'signature' | 'retry' | 'timeoutMs' | 'ordered' | 'rateLimitPerSecond' | 'filter' | 'sendTraceContext' | 'transformation'>
 > & { disabledReason?: string | null };
 
 /** Writes a full new version of the endpoint's settings (the caller merged the patch). */
@@ -215,7 +221,7 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
   const res = await q.query<EndpointRow>(
     `update endpoints set url = $3, description = $4, event_types = $5, disabled = $6, disabled_reason = $7,
        headers = $8, signature = $9, retry = $10, timeout_ms = $11, secret = $12, old_secrets = $13, ordered = $14, rate_limit_per_second = $15,
-       public_key = $16, filter = $17, filter_path = $18, filter_vars = $19, destination = $20, send_trace_context = $21, updated_at = now()
+       public_key = $16, filter = $17, filter_path = $18, filter_vars = $19, destination = $20, send_trace_context = $21, transformation = $22, updated_at = now()
      where tenant_id = $1 and id = $2 returning *`,
     [
       e.tenantId,
@@ -237,6 +243,7 @@ export async function saveEndpoint(q: Queryable, e: EndpointWithSecrets, box: Se
       ...filterParams(e.filter),
       destinationParams(e, box)[1],
       e.sendTraceContext,
+      e.transformation,
     ],
   );
   return withSecrets(res.rows[0]!, box);

@@ -695,6 +695,8 @@ export interface Routes {
         filter: Record<string, unknown> | null;
         /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
         sendTraceContext: boolean;
+        /** JavaScript (webhook) => webhook run before each request is signed (null: none) */
+        transformation: string | null;
         createdAt: string;
         updatedAt: string;
       }>;
@@ -746,6 +748,8 @@ export interface Routes {
       sendTraceContext?: boolean;
       /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
       filter?: Record<string, unknown> | null;
+      /** JavaScript function (webhook) => webhook, given {method, url, eventId, eventType, headers, payload}; it may change payload, headers, eventType and the path/query of url; run in a sandbox before signing (null removes it) */
+      transformation?: string | null;
       secret?: string;
     };
     /** 201 */
@@ -803,6 +807,8 @@ export interface Routes {
       filter: Record<string, unknown> | null;
       /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
       sendTraceContext: boolean;
+      /** JavaScript (webhook) => webhook run before each request is signed (null: none) */
+      transformation: string | null;
       createdAt: string;
       updatedAt: string;
     } & {
@@ -868,6 +874,8 @@ export interface Routes {
       filter: Record<string, unknown> | null;
       /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
       sendTraceContext: boolean;
+      /** JavaScript (webhook) => webhook run before each request is signed (null: none) */
+      transformation: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -917,6 +925,8 @@ export interface Routes {
       sendTraceContext?: boolean;
       /** matched against the event {id, type, createdAt, payload}: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exists $and $or $not, a plain value meaning $eq (null removes it) */
       filter?: Record<string, unknown> | null;
+      /** JavaScript function (webhook) => webhook, given {method, url, eventId, eventType, headers, payload}; it may change payload, headers, eventType and the path/query of url; run in a sandbox before signing (null removes it) */
+      transformation?: string | null;
     };
     /** 200 */
     response: {
@@ -973,6 +983,8 @@ export interface Routes {
       filter: Record<string, unknown> | null;
       /** send the W3C traceparent of the attempt span with each request (only while Herald exports OpenTelemetry traces) */
       sendTraceContext: boolean;
+      /** JavaScript (webhook) => webhook run before each request is signed (null: none) */
+      transformation: string | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -1100,6 +1112,38 @@ export interface Routes {
       eventId: string;
       deliveryId: string;
       eventType: string;
+    };
+  };
+  "POST /v1/tenants/{tenantId}/endpoints/{endpointId}/transformation/test": {
+    params: { tenantId: string; endpointId: string };
+    query: never;
+    body: {
+      /** a sample event; type defaults to herald.test, payload to the type's schema example or a test payload */
+      event?: {
+        type?: string;
+        /** the sample event payload */
+        payload?: Record<string, unknown>;
+      };
+      /** JavaScript function (webhook) => webhook, given {method, url, eventId, eventType, headers, payload}; it may change payload, headers, eventType and the path/query of url; run in a sandbox before signing (null removes it) */
+      transformation?: string | null;
+    };
+    /** 200 */
+    response: {
+      /** the request that would be sent (null when the transformation failed) */
+      request: {
+        method: string;
+        url: string;
+        headers: {
+          [key: string]: string;
+        };
+        /** the body as it would be signed and sent */
+        body: string;
+      } | null;
+      /** why the transformation failed, as an attempt would record it (null when it did not) */
+      error: {
+        code: string;
+        message: string;
+      } | null;
     };
   };
   "GET /v1/tenants/{tenantId}/events": {

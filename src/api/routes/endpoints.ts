@@ -5,6 +5,7 @@ import { generateSecret, sameSecretKind } from '../../security/secrets.js';
 import { EndpointSettings } from '../endpoint-settings.js';
 import { checkDestination } from '../destination-settings.js';
 import { endpointChanges } from '../endpoint-changes.js';
+import { checkedTransformation } from '../transformation-check.js';
 import { recordAudit } from '../../store/audit.js';
 import { listDeliveriesOfEvent, retryFailedDeliveries } from '../../store/deliveries.js';
 import {
@@ -96,6 +97,7 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         rateLimitPerSecond: b.rateLimitPerSecond ?? null,
         filter: rules.filter(b.filter),
         sendTraceContext: b.sendTraceContext ?? false,
+        transformation: await checkedTransformation(ctx.transforms, b.transformation ?? null),
         secret: b.secret === undefined ? generateSecret(signature.scheme) : validSecret(b.secret, signature),
       };
       const created = await ctx.db.transaction(async (tx) => {
@@ -133,6 +135,8 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
     async (req) => {
       const { tenantId, endpointId } = req.params;
       const b: EndpointPatchBody = req.body;
+      // checked in the sandbox before the transaction, which must not wait on it
+      const transformation = b.transformation !== undefined ? await checkedTransformation(ctx.transforms, b.transformation) : undefined;
       return ctx.db.transaction(async (tx) => {
         const cur = await getEndpointForUpdate(tx, tenantId, endpointId, ctx.secrets);
         if (!cur) throw errors.notFound('endpoint');
@@ -158,6 +162,7 @@ export const endpointRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
           rateLimitPerSecond: b.rateLimitPerSecond !== undefined ? b.rateLimitPerSecond : cur.rateLimitPerSecond,
           filter: b.filter !== undefined ? rules.filter(b.filter) : cur.filter,
           sendTraceContext: b.sendTraceContext ?? cur.sendTraceContext,
+          transformation: transformation !== undefined ? transformation : cur.transformation,
         };
         const saved = await saveEndpoint(tx, next, ctx.secrets);
         const action = b.disabled === true && !cur.disabled ? 'endpoint.disabled' : b.disabled === false && cur.disabled ? 'endpoint.enabled' : 'endpoint.updated';

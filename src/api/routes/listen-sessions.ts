@@ -78,6 +78,7 @@ export const listenSessionRoutes = (ctx: AppContext): RoutePlugin => async (app)
             rateLimitPerSecond: null,
             filter: null,
             sendTraceContext: false,
+            transformation: null,
             secret: generateSecret(),
           },
           ctx.secrets,

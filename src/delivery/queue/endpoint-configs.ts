@@ -17,6 +17,7 @@ interface SettingsRow {
   secret: string;
   old_secrets: OldSecret[];
   send_trace_context: boolean;
+  transformation: string | null;
 }
 
 /**
@@ -47,7 +48,7 @@ export class EndpointConfigs {
     }
     if (missing.size === 0) return out;
     const res = await db.query<SettingsRow>(
-      `select id, updated_at::text as version, url, destination, headers, signature, retry, timeout_ms, secret, old_secrets, send_trace_context
+      `select id, updated_at::text as version, url, destination, headers, signature, retry, timeout_ms, secret, old_secrets, send_trace_context, transformation
          from endpoints where id = any($1::text[])`,
       [[...missing]],
       'endpoint_settings',
@@ -64,6 +65,7 @@ export class EndpointConfigs {
         secret: this.box.open(r.secret),
         oldSecrets: openOld(r.old_secrets, this.box),
         sendTraceContext: r.send_trace_context,
+        transformation: r.transformation,
       };
       this.cache.set(r.id, { version: r.version, settings });
       out.set(r.id, settings);

@@ -16,6 +16,8 @@ export interface EndpointSettings {
   oldSecrets: OldSecret[];
   /** Send the attempt span's `traceparent` with the request (only while Herald exports traces; telemetry/). */
   sendTraceContext: boolean;
+  /** The endpoint's transformation, JavaScript source (null = none; see src/transform/). */
+  transformation: string | null;
 }
 
 /** A delivery a worker has claimed, with what it needs to send it. */

@@ -103,6 +103,8 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
             </dd>
             <dt>Payload filter</dt>
             <dd>{e.filter ? <code className="mono break" data-testid="endpoint-filter">{JSON.stringify(e.filter)}</code> : <span className="muted">none</span>}</dd>
+            <dt>Transformation</dt>
+            <dd>{e.transformation ? <pre className="mono break small" data-testid="endpoint-transformation">{e.transformation}</pre> : <span className="muted">none</span>}</dd>
             <dt>Signature</dt>
             <dd>{signatureText(e.signature)}</dd>
             <dt>Retries</dt>

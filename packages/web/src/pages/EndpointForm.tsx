@@ -8,6 +8,7 @@ import { useSession } from '../session';
 import { viewState } from '../state';
 import { patternsOf } from '../type-patterns';
 import { FilterCard, filterText, parseFilterText } from './FilterCard';
+import { TransformationCard } from './TransformationCard';
 
 type RetryMode = 'default' | 'schedule' | 'exponential';
 /** Where the endpoint delivers: an HTTP URL, or a broker (the API's `destination`). */
@@ -49,6 +50,8 @@ interface FormState {
   secret: string;
   /** The payload filter as JSON text; empty for none. */
   filter: string;
+  /** The transformation's JavaScript source; empty for none. */
+  transformation: string;
 }
 
 const EMPTY: FormState = {
@@ -77,6 +80,7 @@ const EMPTY: FormState = {
   rateLimit: '',
   secret: '',
   filter: '',
+  transformation: '',
 };
 
 let rowKey = 1;
@@ -109,6 +113,7 @@ function fromEndpoint(e: Endpoint): FormState {
     ordered: e.ordered,
     rateLimit: e.rateLimitPerSecond === null ? '' : String(e.rateLimitPerSecond),
     filter: filterText(e.filter),
+    transformation: e.transformation ?? '',
   };
 }
 
@@ -151,6 +156,7 @@ function toBody(f: FormState, editing: boolean): { body?: Record<string, unknown
   const filter = parseFilterText(f.filter);
   if (filter.problem) return { problem: filter.problem };
   body.filter = filter.filter;
+  body.transformation = f.transformation.trim() ? f.transformation : null;
   return { body };
 }
 
@@ -310,6 +316,8 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
         </Card>
 
         <FilterCard tenantId={tenantId} endpointId={endpointId} value={f.filter} onChange={(v) => set('filter', v)} />
+
+        <TransformationCard tenantId={tenantId} endpointId={endpointId} value={f.transformation} onChange={(v) => set('transformation', v)} />
 
         <Card title="Signature">
           <div className="grid-2">

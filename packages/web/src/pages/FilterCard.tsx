@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { tenantPath } from '../api';
-import { Card, ErrorBox, Field } from '../components/ui';
+import { Card, Field } from '../components/ui';
+import { parseSample, SampleTryOut } from '../components/SampleTryOut';
 import { useAction } from '../hooks';
 import { useSession } from '../session';
 
@@ -35,15 +36,9 @@ export function FilterCard({ tenantId, endpointId, value, onChange }: { tenantId
   const test = useAction(async () => {
     setVerdict(null);
     const f = parseFilterText(value);
-    let event: unknown;
-    try {
-      event = JSON.parse(sample);
-    } catch (err) {
-      setProblem(`Sample event: not JSON (${(err as Error).message}).`);
-      return;
-    }
-    setProblem(f.problem);
-    if (f.problem || !endpointId) return;
+    const { event, problem: sampleProblem } = parseSample(sample);
+    setProblem(sampleProblem ?? f.problem);
+    if (sampleProblem || f.problem || !endpointId) return;
     setVerdict(
       await client.post<{ matches: boolean; reason: string }>(tenantPath(tenantId, `/endpoints/${encodeURIComponent(endpointId)}/filter/test`), {
         event,
@@ -65,25 +60,26 @@ export function FilterCard({ tenantId, endpointId, value, onChange }: { tenantId
       >
         <textarea id="ep-filter" className="mono" rows={5} value={value} onChange={(e) => onChange(e.target.value)} placeholder='{"payload": {"amount": {"$gte": 100}}}' />
       </Field>
-      {endpointId ? (
-        <>
-          <Field label="Sample event" htmlFor="ep-filter-sample" hint="id, type, createdAt and payload, as the event would be published.">
-            <textarea id="ep-filter-sample" className="mono" rows={4} value={sample} onChange={(e) => setSample(e.target.value)} />
-          </Field>
-          <button type="button" className="btn btn-small" disabled={test.pending} onClick={() => void test.run()}>
-            Test filter
-          </button>
-          {verdict ? (
-            <div className={verdict.matches ? 'notice small' : 'error-box small'} role="status" data-testid="filter-verdict">
-              {verdict.matches ? 'Matches' : 'Does not match'}: {verdict.reason}
-            </div>
-          ) : null}
-        </>
-      ) : (
-        <div className="muted small">Save the endpoint to test its filter against a sample event.</div>
-      )}
-      {problem ? <div className="error-box" role="alert">{problem}</div> : null}
-      <ErrorBox error={test.error} />
+      <SampleTryOut
+        endpointId={endpointId}
+        id="ep-filter-sample"
+        label="Sample event"
+        hint="id, type, createdAt and payload, as the event would be published."
+        sample={sample}
+        onSample={setSample}
+        button="Test filter"
+        what="filter"
+        pending={test.pending}
+        onRun={() => void test.run()}
+        problem={problem}
+        error={test.error}
+      >
+        {verdict ? (
+          <div className={verdict.matches ? 'notice small' : 'error-box small'} role="status" data-testid="filter-verdict">
+            {verdict.matches ? 'Matches' : 'Does not match'}: {verdict.reason}
+          </div>
+        ) : null}
+      </SampleTryOut>
     </Card>
   );
 }
