@@ -41,6 +41,9 @@ async function workerArm(name: string, root: URL): Promise<Arm> {
     userAgent: 'bench',
     health: { circuitBreakerFailures: 0, circuitBreakerCooldownSeconds: 30, disableAfterFailures: 0, disableAfterSeconds: 0 },
     secrets: new SecretBox([Buffer.alloc(32, 1).toString('base64')]),
+    // never reached either: the measured delivery goes over HTTP, untransformed
+    addressPolicy: null as never,
+    transforms: null as never,
   });
   const d = {
     id: 'dlv_1', tenantId: 't', eventId: 'evt_1', eventType: 'a.b', endpointId: 'ep_1', attempts: 0, manual: false, payload: '{}',
