@@ -20,8 +20,9 @@
  *   BENCH_STEADY_SECONDS  publishing time of each steady-state run (default 60)
  *   BENCH_STEADY_SHAPES   steady-state shapes, comma-separated: serve,split,embedded (default all three)
  *   BENCH_STEADY_LONG_SECONDS  the long steady-state run (default 600)
- *   BENCH_ONLY       comma list of steady,steadylong,raw,sustained,latency,intake,fanout,filters,noisy,storm,memory,idle,backlog (default all)
- *                    (filters prints its numbers and is not in the report; node dist-bench/bench/filters-main.js runs it alone with medians)
+ *   BENCH_ONLY       comma list of steady,steadylong,raw,sustained,latency,intake,fanout,filters,transformations,noisy,storm,memory,idle,backlog (default all)
+ *                    (filters and transformations print their numbers and are not in the report; node dist-bench/bench/filters-main.js
+ *                    and node dist-bench/bench/transformations-main.js run them alone with medians)
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -40,6 +41,7 @@ import { runSustained, type SustainedResult } from './sustained.js';
 import { runBacklog } from './backlog.js';
 import { runFanout } from './fanout.js';
 import { runFilters } from './filters.js';
+import { runTransformations } from './transformations.js';
 import { runIdle } from './idle.js';
 import { runIntake } from './intake.js';
 import { runStorm } from './storm.js';
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   const steadyLongSeconds = envInt('BENCH_STEADY_LONG_SECONDS', 600);
   const steadyShapes = (process.env.BENCH_STEADY_SHAPES || 'serve,split,embedded').split(',').map((s) => s.trim()) as SteadyShape[];
   const only = new Set(
-    (process.env.BENCH_ONLY || 'steady,steadylong,raw,sustained,latency,intake,fanout,filters,noisy,storm,memory,idle,backlog').split(',').map((s) => s.trim()),
+    (process.env.BENCH_ONLY || 'steady,steadylong,raw,sustained,latency,intake,fanout,filters,transformations,noisy,storm,memory,idle,backlog').split(',').map((s) => s.trim()),
   );
   const rawSeconds = Math.max(1, seconds / 2);
 
@@ -257,6 +259,15 @@ async function main(): Promise<void> {
         endpoints: fanoutEndpoints,
         modes: ['none', 'all-match', 'selective'],
         onResult: (r) => progress(`run ${run}/${runs}: filters ${r.mode}: ${fmt1(r.eventsPerSec)} events/s (${r.deliveriesPerEvent} deliveries per event)`),
+      });
+    }
+    if (only.has('transformations')) {
+      progress(`run ${run}/${runs}: delivery with a trivial transformation on every endpoint, and with none`);
+      await runTransformations({
+        runs: 1,
+        deliveries: 10_000,
+        receiver,
+        onResult: (r) => progress(`run ${run}/${runs}: transformations ${r.mode}: ${fmtInt(r.deliveriesPerSec)} deliveries/s (${fmtInt(r.deliveries)} in ${r.seconds.toFixed(1)} s)`),
       });
     }
     if (only.has('noisy')) {
