@@ -210,7 +210,9 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   let alerts: { monitor: AlertMonitor; close(): Promise<void> } | null = null;
   if (roles.worker) {
     // serve on PostgreSQL: the worker gets a thread (event loop, heap) of its own
-    if (workerHasThread(config, roles)) threaded = await ThreadedWorker.start(config, logger, metrics);
+    // (not while OpenTelemetry exports: the attempt spans are made by the worker, and the SDK lives on this thread)
+    if (workerHasThread(config, roles) && telemetry) logger.warn('HERALD_WORKER_THREAD is ignored while OpenTelemetry exports traces: the worker runs on the API thread');
+    if (workerHasThread(config, roles) && !telemetry) threaded = await ThreadedWorker.start(config, logger, metrics);
     else worker = await startWorker({ config, logger, metrics, db, secrets, transforms, tracing: (workerDb) => telemetry?.attemptTracing(workerDb) ?? null });
     retention = new RetentionJob(db, logger, {
       retentionSeconds: config.retentionSeconds,
