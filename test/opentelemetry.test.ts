@@ -93,7 +93,8 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
       OTEL_METRIC_EXPORT_INTERVAL: '300',
       OTEL_SERVICE_NAME: 'herald-under-test',
     });
-    herald = await startHerald();
+    // asked for a worker thread: while exporting, the worker stays on the API's thread, where the SDK is
+    herald = await startHerald({ workerThread: true });
     T = await herald.api.tenant('Traced');
     withContext = (await herald.api.endpoint(T, { url: hooks.url('/with'), eventTypes: ['order.*'], sendTraceContext: true })).id;
     without = (await herald.api.endpoint(T, { url: hooks.url('/without'), eventTypes: ['order.*'] })).id;
@@ -102,6 +103,11 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
   });
   afterAll(async () => {
     await herald?.stop();
+  });
+
+  it('keeps the worker on the thread of the OpenTelemetry SDK, even when a worker thread is configured', () => {
+    expect(herald.running.worker).not.toBeNull();
+    expect(herald.running.workerThread).toBeNull();
   });
 
   it('shows sendTraceContext on endpoints, false by default, and refuses a non-boolean naming the field', async () => {
