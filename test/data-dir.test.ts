@@ -3,6 +3,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedPass } from './helpers/db.js';
 import { Api } from './helpers/herald.js';
 import { HeraldProcess, freePort, killAll, runHerald } from './helpers/process.js';
 
@@ -52,7 +53,7 @@ async function stop(p: HeraldProcess): Promise<void> {
 
 const exists = (f: string) => stat(f).then(() => true, () => false);
 
-describe('one process per data directory (item 6)', () => {
+describe.runIf(embeddedPass)('one process per data directory (item 6)', () => {
   it('refuses a second process on the same directory, naming the first, and frees the lock on exit', async () => {
     const dir = await dataDir('locked');
     const first = await serve(dir);
@@ -94,7 +95,7 @@ describe('one process per data directory (item 6)', () => {
   }, 120_000);
 });
 
-describe('keys live in the data directory and are never regenerated over secrets (item 7)', () => {
+describe.runIf(embeddedPass)('keys live in the data directory and are never regenerated over secrets (item 7)', () => {
   it('keeps the admin token and the key inside each data directory, not in a shared parent', async () => {
     const a = await dataDir('a');
     const b = await dataDir('b');

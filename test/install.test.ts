@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedPass } from './helpers/db.js';
 import { herald } from './helpers/cli.js';
 import { freePort, HeraldProcess, killAll } from './helpers/process.js';
 
@@ -34,7 +35,7 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-describe('npm pack → install → run', () => {
+describe.runIf(embeddedPass)('npm pack → install → run', () => {
   let url = '';
   let work = '';
   let bin = '';
@@ -77,6 +78,7 @@ describe('npm pack → install → run', () => {
       join(project, 'main.js'),
       `import { HeraldClient } from '@herald/client';
 import { signStandardHeaders, verify } from '@herald/verify';
+
 const c = new HeraldClient({ url: process.argv[2], token: process.argv[3] });
 const r = await c.publish('acme', { type: 'installed.check', payload: { ok: true } });
 const body = JSON.stringify({ ok: true });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedPass } from './helpers/db.js';
 import { PgliteDb } from '../src/db/pglite.js';
 
 /**
@@ -12,7 +13,7 @@ import { PgliteDb } from '../src/db/pglite.js';
  * error codes, one transaction at a time, notifications, a clean close.
  * They run on PGlite whatever DATABASE_URL says: they test this class.
  */
-describe('PgliteDb in a worker thread', () => {
+describe.runIf(embeddedPass)('PgliteDb in a worker thread', () => {
   let db: PgliteDb;
   let inProcess: PGlite;
 
@@ -177,7 +178,7 @@ describe('PgliteDb in a worker thread', () => {
   });
 });
 
-describe('PgliteDb lifecycle', () => {
+describe.runIf(embeddedPass)('PgliteDb lifecycle', () => {
   it('keeps a directory database across close and open', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'herald-pglite-thread-'));
     try {

@@ -18,6 +18,14 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * The suite's pass on the embedded database (the README's `npm test`).
+ * Tests of the embedded database alone (its data directory, its thread, an
+ * installed `herald serve`) do not read DATABASE_URL: the PostgreSQL pass
+ * would run exactly the same tests again, so they run in this pass only.
+ */
+export const embeddedPass = !process.env.DATABASE_URL;
+
 export async function createTestDatabase(): Promise<TestDatabase> {
   const base = process.env.DATABASE_URL;
   if (!base) {
