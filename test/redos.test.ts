@@ -26,6 +26,12 @@ async function healthzDuring<T>(during: Promise<T>): Promise<{ result: T; health
   return { result: await during, healthMs };
 }
 
+/*
+ * Time bounds here separate linear from exponential, not fast from slow:
+ * backtracking over 5,000 characters would take longer than the universe
+ * has, so the bounds are generous enough for a loaded CI machine (a run
+ * with four test suites sharing 2 cores took 3.5 s for the first case).
+ */
 describe('event-type schemas cannot freeze Herald', () => {
   it('matches a catastrophic-backtracking pattern in linear time', async () => {
     const created = await herald.api.post('/v1/event-types', {
@@ -37,8 +43,8 @@ describe('event-type schemas cannot freeze Herald', () => {
     const { result, healthMs } = await healthzDuring(herald.api.publish(T, 'redos.pattern', { x: 'a'.repeat(5_000) + '!' }));
     expect(result.status).toBe(422);
     expect(result.body.error.message).toMatch(/payload\.x/);
-    expect(Date.now() - t0).toBeLessThan(2_000);
-    expect(healthMs).toBeLessThan(1_000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(healthMs).toBeLessThan(3_000);
     // a matching value still passes
     expect((await herald.api.publish(T, 'redos.pattern', { x: 'a'.repeat(5_000) })).status).toBe(202);
   });
@@ -52,7 +58,7 @@ describe('event-type schemas cannot freeze Herald', () => {
     const t0 = Date.now();
     const r = await herald.api.publish(T, 'redos.keys', { ['a'.repeat(3_000) + '!']: 'not checked', ['a'.repeat(40)]: 'x' });
     expect(r.status).toBe(422);
-    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   it('refuses patterns a linear-time engine cannot run, naming the schema', async () => {
@@ -77,8 +83,8 @@ describe('event-type schemas cannot freeze Herald', () => {
     expect(result.status).toBe(422);
     expect(result.body.error.code).toBe('validation_timeout');
     expect(result.body.error.message).toMatch(/300 ms/);
-    expect(Date.now() - t0).toBeLessThan(5_000);
-    expect(healthMs).toBeLessThan(1_000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(healthMs).toBeLessThan(3_000);
     // the next publish gets a fresh validation thread
     expect((await herald.api.publish(T, 'redos.unique', { items: [{ a: 1 }, { a: 2 }] })).status).toBe(202);
     expect((await herald.api.publish(T, 'redos.unique', { items: [{ a: 1 }, { a: 1 }] })).status).toBe(422);

@@ -96,7 +96,7 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
         <Card title="Settings">
           <dl className="dl">
             <dt>Delivers to</dt>
-            <dd data-testid="endpoint-destination">{destinationText(e)}</dd>
+            <dd className="break" data-testid="endpoint-destination">{destinationText(e)}</dd>
             <dt>Events</dt>
             <dd>
               <TypeChips types={e.eventTypes} />
