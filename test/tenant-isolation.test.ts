@@ -31,6 +31,7 @@ interface Ids {
   deliveryId: string;
   tokenId: string;
   sessionId: string;
+  linkId: string;
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
@@ -137,6 +138,7 @@ const ghostIds = (tenantId = randomId('org')): Ids => ({
   tokenId: randomId('tok'),
   deliveryId: randomId('dlv'),
   sessionId: randomId('ls'),
+  linkId: randomId('pl'),
 });
 
 /** A tenant with an endpoint (receiving on `path`), an event, its delivery, and audit entries. */
@@ -153,7 +155,9 @@ async function seed(tenantId: string, path: string, waitDelivered: boolean): Pro
   // a herald listen session (after the publish: its temporary endpoint takes every type)
   const ls = await herald.api.post(`/v1/tenants/${tenantId}/listen-sessions`, { forwardTo: 'http://localhost:3000/webhooks' });
   expect(ls.status).toBe(201);
-  return { tenantId, endpointId: ep.id, eventId: pub.body.id, deliveryId, tokenId: tok.body.id, sessionId: ls.body.id, secret: ep.secret };
+  const link = await herald.api.post(`/v1/tenants/${tenantId}/portal-links`, {});
+  expect(link.status).toBe(201);
+  return { tenantId, endpointId: ep.id, eventId: pub.body.id, deliveryId, tokenId: tok.body.id, sessionId: ls.body.id, linkId: link.body.id, secret: ep.secret };
 }
 
 async function tokenFor(tenantId: string): Promise<string> {
@@ -172,6 +176,7 @@ async function rowsOf(t: string): Promise<unknown> {
     deliveries: await q(`select * from deliveries where tenant_id = $1 order by id`),
     attempts: await q(`select * from attempts where tenant_id = $1 order by id`),
     tokens: await q(`select * from api_tokens where tenant_id = $1 order by id`),
+    portalLinks: await q(`select * from portal_links where tenant_id = $1 order by id`),
     audit: await q(`select id::text as id, tenant_id, actor, action, target_type, target_id, details::text as details, created_at
                       from audit_log where tenant_id = $1 order by id`),
   };
@@ -330,7 +335,7 @@ describe('tenant isolation (generated from /openapi.json)', () => {
       const res = await call(herald.api.as(await tokenFor(c)), op, ids);
       // Tenant-level admin operations (rename, delete, new tokens, portal links) refuse a tenant
       // token with 403, which the route decides after validation: the body passed too.
-      const adminOnly = op.path === TENANT_PREFIX ? op.method !== 'GET' : /^\/(tokens(\/\{tokenId\})?|portal-links)$/.test(op.path.slice(TENANT_PREFIX.length));
+      const adminOnly = op.path === TENANT_PREFIX ? op.method !== 'GET' : /^\/(tokens(\/\{tokenId\})?|portal-links(\/\{linkId\})?)$/.test(op.path.slice(TENANT_PREFIX.length));
       const ok = adminOnly ? res.status === 403 && res.body?.error?.code === 'forbidden' : res.status >= 200 && res.status < 300;
       if (!ok) problems.push(`${key(op)}: own token on own resources answered ${res.status} ${JSON.stringify(res.body)}`);
     }
@@ -558,7 +563,7 @@ describe('audit', () => {
   ]);
   // Operations a tenant token may not do (403): done with the admin token.
   const adminOnly = (op: Op) =>
-    !op.path.startsWith(TENANT_PREFIX) || (op.path === TENANT_PREFIX ? op.method !== 'GET' : /^\/(tokens(\/\{tokenId\})?|portal-links)$/.test(op.path.slice(TENANT_PREFIX.length)));
+    !op.path.startsWith(TENANT_PREFIX) || (op.path === TENANT_PREFIX ? op.method !== 'GET' : /^\/(tokens(\/\{tokenId\})?|portal-links(\/\{linkId\})?)$/.test(op.path.slice(TENANT_PREFIX.length)));
   const GLOBAL_BODIES: Record<string, (name: string) => unknown> = {
     'POST /v1/tenants': () => ({ name: 'Audited' }),
     'POST /v1/event-types': (name) => ({ name, description: 'audited' }),

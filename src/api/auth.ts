@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/db.js';
 import { isPortalToken, portalSigningKey, verifyPortalToken, type PortalClaims } from '../security/portal-tokens.js';
 import { hashToken, sameHash } from '../security/tokens.js';
+import { portalLinkRevoked } from '../store/portal-links.js';
 import { getTenantCredentials, type TenantCredentials } from '../store/tenants.js';
 import { errors } from '../errors.js';
 
@@ -41,6 +42,8 @@ export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
   /** What portal links must match, per tenant id (null: no such tenant), cached as tokens are. */
   private readonly tenants = new Map<string, { credentials: TenantCredentials | null; expires: number }>();
+  /** Whether each recorded portal link is unrevoked, per link id, cached as tokens are. */
+  private readonly links = new Map<string, { open: boolean; expires: number }>();
   /** Signs and checks portal tokens (security/portal-tokens.ts). */
   readonly portalKey: Buffer;
 
@@ -65,6 +68,8 @@ export class Authenticator {
       // (even if one with the same id exists again) or its links were revoked.
       const t = await this.credentialsOf(r.claims.tenantId);
       if (!t || t.incarnation !== r.claims.incarnation || t.portalGeneration !== r.claims.generation) throw errors.unauthorized();
+      // A link recorded in portal_links (migration 0028) must still be there, unrevoked.
+      if (r.claims.recorded && !(await this.portalLinkOpen(r.claims.id))) throw errors.unauthorized();
       return { kind: 'tenant', tenantId: r.claims.tenantId, tokenId: `portal:${r.claims.id}`, role: r.claims.role, portal: r.claims };
     }
     const hash = hashToken(m[1]);
@@ -99,6 +104,17 @@ export class Authenticator {
     return credentials;
   }
 
+  /** Whether a recorded portal link is unrevoked (a primary-key lookup); cached for `ttlMs`. */
+  private async portalLinkOpen(id: string): Promise<boolean> {
+    const now = Date.now();
+    const hit = this.links.get(id);
+    if (hit && hit.expires > now) return hit.open;
+    const open = (await portalLinkRevoked(this.db, id)) === false;
+    if (this.links.size > 10_000) this.links.clear();
+    this.links.set(id, { open, expires: now + this.ttlMs });
+    return open;
+  }
+
   /**
    * Forgets cached lookups (after a token is revoked, portal links revoked
    * or a tenant deleted). Other API processes notice within `ttlMs`.
@@ -106,6 +122,7 @@ export class Authenticator {
   invalidate(): void {
     this.cache.clear();
     this.tenants.clear();
+    this.links.clear();
   }
 }
 

@@ -6,8 +6,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  *
  *   hpt1.<base64url(JSON claims)>.<base64url(HMAC-SHA256(key, "hpt1." + claims))>
  *
- * They are stateless (nothing is stored), so a link cannot be revoked one by
- * one. A link names the tenant's incarnation and portal generation
+ * Since migration 0028 each link also has a row in `portal_links`, keyed by
+ * the id it carries (`jti`), and says so (`l: 1`): such a link opens nothing
+ * once its row is revoked (DELETE …/portal-links/:linkId) or gone. Links
+ * signed before that carry no `l` and are checked as before. A link names the tenant's incarnation and portal generation
  * (migration 0020): it opens nothing once the tenant is deleted (even if one
  * with the same id is created again) or once the tenant's links are revoked
  * (the generation is raised); it also stops when it expires, and every link
@@ -34,6 +36,8 @@ export interface PortalClaims {
   color: string | null;
   /** `read`: the portal may look but not change anything (as a read-only API token). (Default: manage) */
   role: 'manage' | 'read';
+  /** The link has a row in `portal_links` (migration 0028) that must exist and be unrevoked. */
+  recorded: boolean;
 }
 
 /** Why a token was refused; the API answers 401 for every one of them. */
@@ -50,6 +54,8 @@ interface WireClaims {
   c?: string;
   /** Present only for read-only links. */
   r?: 'read';
+  /** 1: recorded in `portal_links` (migration 0028); absent on older links. */
+  l?: 1;
 }
 
 /**
@@ -72,7 +78,7 @@ function mac(key: Buffer, signed: string): Buffer {
   return createHmac('sha256', key).update(signed).digest();
 }
 
-export function signPortalToken(key: Buffer, claims: Omit<PortalClaims, 'id' | 'role'> & { id?: string; role?: PortalClaims['role'] }): string {
+export function signPortalToken(key: Buffer, claims: Omit<PortalClaims, 'id' | 'role' | 'recorded'> & { id?: string; role?: PortalClaims['role']; recorded?: boolean }): string {
   const wire: WireClaims = {
     t: claims.tenantId,
     i: claims.incarnation,
@@ -82,6 +88,7 @@ export function signPortalToken(key: Buffer, claims: Omit<PortalClaims, 'id' | '
     ...(claims.platformName ? { n: claims.platformName } : {}),
     ...(claims.color ? { c: claims.color } : {}),
     ...(claims.role === 'read' ? { r: 'read' as const } : {}),
+    ...(claims.recorded ? { l: 1 as const } : {}),
   };
   const signed = PORTAL_TOKEN_PREFIX + Buffer.from(JSON.stringify(wire)).toString('base64url');
   return `${signed}.${mac(key, signed).toString('base64url')}`;
@@ -125,6 +132,7 @@ export function verifyPortalToken(
       platformName: typeof wire.n === 'string' ? wire.n : null,
       color: typeof wire.c === 'string' ? wire.c : null,
       role: wire.r === 'read' ? 'read' : 'manage',
+      recorded: wire.l === 1,
     },
   };
 }

@@ -1304,6 +1304,28 @@ export interface Routes {
     /** 200 */
     response: void;
   };
+  "GET /v1/tenants/{tenantId}/portal-links": {
+    params: { tenantId: string };
+    query: { limit?: number; cursor?: string };
+    body: never;
+    /** 200 */
+    response: {
+      data: Array<{
+        id: string;
+        tenantId: string;
+        createdAt: string;
+        expiresAt: string;
+        role: ("manage" | "read");
+        platformName: string | null;
+        color: string | null;
+        /** The audit-log actor who created it */
+        createdBy: string;
+        revokedAt: string | null;
+        status: ("active" | "expired" | "revoked");
+      }>;
+      nextCursor: string | null;
+    };
+  };
   "POST /v1/tenants/{tenantId}/portal-links": {
     params: { tenantId: string };
     query: never;
@@ -1321,6 +1343,7 @@ export interface Routes {
     };
     /** 201 */
     response: {
+      id: string;
       url: string;
       token: string;
       expiresAt: string;
@@ -1329,6 +1352,13 @@ export interface Routes {
   };
   "DELETE /v1/tenants/{tenantId}/portal-links": {
     params: { tenantId: string };
+    query: never;
+    body: never;
+    /** 200 */
+    response: void;
+  };
+  "DELETE /v1/tenants/{tenantId}/portal-links/{linkId}": {
+    params: { tenantId: string; linkId: string };
     query: never;
     body: never;
     /** 200 */

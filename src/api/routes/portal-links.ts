@@ -1,10 +1,13 @@
 import { Type } from 'typebox';
 import { signPortalToken } from '../../security/portal-tokens.js';
 import { recordAudit } from '../../store/audit.js';
-import { getTenantCredentials, revokePortalLinks } from '../../store/tenants.js';
+import { insertPortalLink, listPortalLinks, revokeAllPortalLinks, revokePortalLink } from '../../store/portal-links.js';
+import { getTenant, getTenantCredentials, revokePortalLinks } from '../../store/tenants.js';
+import { newId } from '../../ids.js';
 import { actorOf, requireAdmin } from '../auth.js';
 import { errors } from '../../errors.js';
-import { TenantParams } from '../schemas.js';
+import { decodeCursor, pageOf } from '../pagination.js';
+import { Id, PageQuery, TenantParams, page } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';
 
 /** Portal links live one hour unless asked otherwise, and at most 30 days. */
@@ -31,9 +34,23 @@ const PortalLinkCreate = Type.Object(
   },
   { additionalProperties: false },
 );
-const PortalLink = Type.Object({ url: Type.String(), token: Type.String(), expiresAt: Type.String(), role: Type.String() });
-
+const PortalLink = Type.Object({ id: Type.String(), url: Type.String(), token: Type.String(), expiresAt: Type.String(), role: Type.String() });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+/** A link as listed: never its token or URL. */
+const PortalLinkInfo = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Type.String(),
+  role: Type.Union([Type.Literal('manage'), Type.Literal('read')]),
+  platformName: Nullable(Type.String()),
+  color: Nullable(Type.String()),
+  createdBy: Type.String({ description: 'The audit-log actor who created it' }),
+  revokedAt: Nullable(Type.String()),
+  status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+});
+const PortalLinkParams = Type.Object({ tenantId: Id, linkId: Id });
+
 const Session = Type.Object({
   kind: Type.Union([Type.Literal('admin'), Type.Literal('tenant')]),
   tenantId: Nullable(Type.String()),
@@ -62,35 +79,76 @@ export const portalLinkRoutes = (ctx: AppContext): RoutePlugin => async (app) =>
       if (!bound) throw errors.notFound('tenant');
       // Whole seconds: the token carries its expiry in seconds.
       const expiresAt = Math.floor((Date.now() + (b.expiresInSeconds ?? DEFAULT_EXPIRES_IN_SECONDS) * 1000) / 1000) * 1000;
+      const id = newId('pl');
+      const role = b.role ?? 'manage';
+      const platformName = b.platformName ?? null;
+      const color = b.color?.toLowerCase() ?? null;
       const token = signPortalToken(ctx.auth.portalKey, {
+        id,
+        recorded: true,
         tenantId,
         incarnation: bound.incarnation,
         generation: bound.portalGeneration,
         expiresAt,
-        platformName: b.platformName ?? null,
-        color: b.color?.toLowerCase() ?? null,
-        role: b.role ?? 'manage',
+        platformName,
+        color,
+        role,
       });
       const base = (b.baseUrl ?? `${req.protocol}://${req.host}`).replace(/\/+$/, '');
-      await recordAudit(ctx.db, {
-        tenantId,
-        actor: actorOf(req),
-        action: 'portal_link.created',
-        targetType: 'tenant',
-        targetId: tenantId,
-        details: { expiresAt: new Date(expiresAt).toISOString(), platformName: b.platformName ?? null, role: b.role ?? 'manage' },
+      await ctx.db.transaction(async (tx) => {
+        await insertPortalLink(tx, { id, tenantId, expiresAt, role, platformName, color, createdBy: actorOf(req) });
+        await recordAudit(tx, {
+          tenantId,
+          actor: actorOf(req),
+          action: 'portal_link.created',
+          targetType: 'portal_link',
+          targetId: id,
+          details: { expiresAt: new Date(expiresAt).toISOString(), platformName, role },
+        });
       });
-      return reply
-        .status(201)
-        .send({ url: `${base}/portal#token=${token}`, token, expiresAt: new Date(expiresAt).toISOString(), role: b.role ?? 'manage' });
+      return reply.status(201).send({ id, url: `${base}/portal#token=${token}`, token, expiresAt: new Date(expiresAt).toISOString(), role });
+    },
+  );
+
+  /** The tenant's links, newest first, with their status; never a token or URL (shown once, at creation). */
+  app.get(
+    '/v1/tenants/:tenantId/portal-links',
+    { schema: { tags: ['portal'], params: TenantParams, querystring: PageQuery, response: { 200: page(PortalLinkInfo) } } },
+    async (req) => {
+      const { tenantId } = req.params;
+      requireAdmin(req);
+      const limit = req.query.limit ?? 50;
+      const before = decodeCursor(req.query.cursor, ['createdAt', 'id'] as const);
+      if (!(await getTenant(ctx.db, tenantId))) throw errors.notFound('tenant');
+      const rows = await listPortalLinks(ctx.db, tenantId, { limit, before });
+      return pageOf(rows, limit, (l) => ({ createdAt: l.createdAt, id: l.id }));
     },
   );
 
   /**
-   * Revokes every portal link of the tenant issued until now (they are
-   * stateless, so one by one is not possible): 401 for them at once on this
-   * process, within the authenticator's cache time (10 s) on others. Links
-   * created afterwards work.
+   * Revokes one link (204): 401 for it at once on this process, within the
+   * authenticator's cache time (10 s) on others. Revoking one already revoked
+   * changes and audits nothing; another tenant's link id is 404.
+   */
+  app.delete('/v1/tenants/:tenantId/portal-links/:linkId', { schema: { tags: ['portal'], params: PortalLinkParams } }, async (req, reply) => {
+    const { tenantId, linkId } = req.params;
+    requireAdmin(req);
+    const r = await ctx.db.transaction(async (tx) => {
+      const out = await revokePortalLink(tx, tenantId, linkId);
+      if (out?.revoked) {
+        await recordAudit(tx, { tenantId, actor: actorOf(req), action: 'portal_link.revoked', targetType: 'portal_link', targetId: linkId, details: { role: out.link.role, platformName: out.link.platformName } });
+      }
+      return out;
+    });
+    if (!r) throw errors.notFound('portal link');
+    ctx.auth.invalidate();
+    return reply.status(204).send();
+  });
+
+  /**
+   * Revokes every portal link of the tenant issued until now, recorded or
+   * older: 401 for them at once on this process, within the authenticator's
+   * cache time (10 s) on others. Links created afterwards work.
    */
   app.delete('/v1/tenants/:tenantId/portal-links', { schema: { tags: ['portal'], params: TenantParams } }, async (req, reply) => {
     const { tenantId } = req.params;
@@ -98,7 +156,8 @@ export const portalLinkRoutes = (ctx: AppContext): RoutePlugin => async (app) =>
     await ctx.db.transaction(async (tx) => {
       const t = await revokePortalLinks(tx, tenantId);
       if (!t) throw errors.notFound('tenant');
-      await recordAudit(tx, { tenantId, actor: actorOf(req), action: 'portal_links.revoked', targetType: 'tenant', targetId: tenantId, details: { generation: t.portalGeneration } });
+      const links = await revokeAllPortalLinks(tx, tenantId);
+      await recordAudit(tx, { tenantId, actor: actorOf(req), action: 'portal_links.revoked', targetType: 'tenant', targetId: tenantId, details: { generation: t.portalGeneration, links } });
     });
     ctx.auth.invalidate();
     return reply.status(204).send();

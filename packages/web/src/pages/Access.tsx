@@ -14,43 +14,22 @@ interface TokenInfo {
   revokedAt: string | null;
 }
 
-/**
- * Admin: who can reach this tenant. Its API tokens (revoke one) and its
- * portal links (revoke every link issued so far: links are signed, not
- * stored, so they go all at once).
- */
+/** Admin: who can reach this tenant with an API token; revoke one. (Portal links: PortalLinkList.) */
 export function AccessCards({ tenantId }: { tenantId: string }) {
   const { client } = useSession();
   const tokens = useApi<{ data: TokenInfo[] }>(tenantPath(tenantId, '/tokens'));
-  const [confirm, setConfirm] = useState<{ kind: 'links' } | { kind: 'token'; token: TokenInfo } | null>(null);
-  const [linksRevoked, setLinksRevoked] = useState(false);
+  const [confirm, setConfirm] = useState<TokenInfo | null>(null);
   const revokeToken = useAction(async (id: string) => client.delete(tenantPath(tenantId, `/tokens/${encodeURIComponent(id)}`)));
-  const revokeLinks = useAction(async () => client.delete(tenantPath(tenantId, '/portal-links')));
 
   const onConfirm = async () => {
     if (!confirm) return;
-    if (confirm.kind === 'links') {
-      await revokeLinks.run();
-      setLinksRevoked(true);
-    } else {
-      await revokeToken.run(confirm.token.id);
-      tokens.reload();
-    }
+    await revokeToken.run(confirm.id);
+    tokens.reload();
     setConfirm(null);
   };
 
   return (
     <>
-      <Card title="Revoke portal links">
-        <p className="muted small">Every portal link of this tenant issued until now stops working at once. Links you create afterwards work.</p>
-        <ErrorBox error={revokeLinks.error} />
-        {linksRevoked ? <p role="status">All earlier portal links are revoked.</p> : null}
-        <div className="form-actions">
-          <button type="button" className="btn btn-danger" onClick={() => setConfirm({ kind: 'links' })}>
-            Revoke all portal links
-          </button>
-        </div>
-      </Card>
       <Card title="API tokens">
         <ErrorBox error={revokeToken.error} title="Not revoked" />
         <StateView
@@ -72,7 +51,7 @@ export function AccessCards({ tenantId }: { tenantId: string }) {
                 <td data-label="Status">{t.revokedAt ? <>revoked <Time iso={t.revokedAt} /></> : 'active'}</td>
                 <td>
                   {t.revokedAt ? null : (
-                    <button type="button" className="btn btn-small btn-danger" aria-label={`Revoke ${t.name || t.id}`} onClick={() => setConfirm({ kind: 'token', token: t })}>
+                    <button type="button" className="btn btn-small btn-danger" aria-label={`Revoke ${t.name || t.id}`} onClick={() => setConfirm(t)}>
                       Revoke
                     </button>
                   )}
@@ -85,18 +64,14 @@ export function AccessCards({ tenantId }: { tenantId: string }) {
       </Card>
       <ConfirmDialog
         open={confirm !== null}
-        title={confirm?.kind === 'links' ? 'Revoke every portal link?' : 'Revoke this token?'}
-        confirmLabel={confirm?.kind === 'links' ? 'Revoke links' : 'Revoke token'}
+        title="Revoke this token?"
+        confirmLabel="Revoke token"
         danger
-        pending={revokeLinks.pending || revokeToken.pending}
+        pending={revokeToken.pending}
         onCancel={() => setConfirm(null)}
         onConfirm={() => void onConfirm()}
       >
-        <p>
-          {confirm?.kind === 'token'
-            ? `Requests with the token ${confirm.token.name || confirm.token.id} will be refused from now on. This cannot be undone.`
-            : 'Everyone holding a portal link of this tenant loses access now. This cannot be undone.'}
-        </p>
+        <p>{confirm ? `Requests with the token ${confirm.name || confirm.id} will be refused from now on. This cannot be undone.` : null}</p>
       </ConfirmDialog>
     </>
   );

@@ -84,7 +84,7 @@ function AuditTarget({ tenantId, entry: a }: { tenantId: string; entry: AuditEnt
         ? path('t', tenantId, 'deliveries', a.targetId)
         : a.targetType === 'event'
           ? path('t', tenantId, 'events', a.targetId)
-          : a.targetType === 'token' && s.kind === 'admin'
+          : (a.targetType === 'token' || a.targetType === 'portal_link') && s.kind === 'admin'
             ? path('t', tenantId, 'portal-links')
             : null;
   const label = (

@@ -5,6 +5,7 @@ import { formatTime } from '../format';
 import { useAction } from '../hooks';
 import { useSession } from '../session';
 import { AccessCards } from './Access';
+import { PortalLinkList } from './PortalLinkList';
 
 const EXPIRIES = [
   [3600, '1 hour'],
@@ -26,7 +27,7 @@ export function PortalLinksPage({ tenantId }: { tenantId: string }) {
   const [readOnly, setReadOnly] = useState(false);
   const [preview, setPreview] = useState(false);
   const create = useAction(async () =>
-    client.post<{ url: string; expiresAt: string; role: string }>(tenantPath(tenantId, '/portal-links'), {
+    client.post<{ id: string; url: string; expiresAt: string; role: string }>(tenantPath(tenantId, '/portal-links'), {
       expiresInSeconds: expires,
       color,
       role: readOnly ? 'read' : 'manage',
@@ -34,13 +35,18 @@ export function PortalLinksPage({ tenantId }: { tenantId: string }) {
       baseUrl: location.origin,
     }),
   );
-  const [link, setLink] = useState<{ url: string; expiresAt: string; role: string } | null>(null);
+  const [link, setLink] = useState<{ id: string; url: string; expiresAt: string; role: string } | null>(null);
+  /** Raised after each link created, so the list shows it. */
+  const [created, setCreated] = useState(0);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setPreview(false);
     const r = await create.run();
-    if (r) setLink(r);
+    if (r) {
+      setLink(r);
+      setCreated((n) => n + 1);
+    }
   };
 
   return (
@@ -89,11 +95,12 @@ export function PortalLinksPage({ tenantId }: { tenantId: string }) {
             </button>
           </div>
           <div className="muted small">
-            Valid until {formatTime(link.expiresAt)}. Anyone holding it can {link.role === 'read' ? 'see' : 'manage'} this tenant's webhooks until then.
+            Link <span className="mono">{link.id}</span>, valid until {formatTime(link.expiresAt)}. Copy it now: it is not shown again. Anyone holding it can {link.role === 'read' ? 'see' : 'manage'} this tenant's webhooks until then.
           </div>
           {preview ? <iframe className="portal-preview" title="Portal preview" src={link.url} /> : null}
         </Card>
       ) : null}
+      <PortalLinkList tenantId={tenantId} version={created} />
       <AccessCards tenantId={tenantId} />
     </>
   );
