@@ -38,15 +38,17 @@ describe.skipIf(!haveChromium)('endpoint settings in Chromium', () => {
     await page.getByLabel('URL').fill('http://127.0.0.1:9/orders');
     await page.getByLabel('Ordered: deliver one event at a time').check();
     await page.getByLabel('Rate limit (deliveries per second)').fill('5');
+    await page.getByLabel('Send trace context').check();
     await page.getByLabel('Secret (optional)').fill(ownSecret);
     await page.getByRole('button', { name: 'Create endpoint' }).click();
     await page.getByRole('heading', { name: 'http://127.0.0.1:9/orders' }).waitFor();
     endpointId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
-    expect(await api()).toMatchObject({ ordered: true, rateLimitPerSecond: 5, previousSecretExpiresAt: null });
+    expect(await api()).toMatchObject({ ordered: true, rateLimitPerSecond: 5, sendTraceContext: true, previousSecretExpiresAt: null });
     expect(await secret()).toBe(ownSecret);
     const settings = page.locator('.card', { has: page.getByRole('heading', { name: 'Settings' }) });
     await eventually(() => settings.innerText()).toContain('one at a time, in publish order');
     expect(await settings.innerText()).toContain('5 per second');
+    expect(await settings.innerText()).toContain('traceparent sent with each request');
   }, 60_000);
 
   it('edits ordering and the rate limit, the form starting from the saved values', async () => {
@@ -54,13 +56,15 @@ describe.skipIf(!haveChromium)('endpoint settings in Chromium', () => {
     const ordered = page.getByLabel('Ordered: deliver one event at a time');
     await eventually(() => ordered.isChecked()).toBe(true);
     expect(await page.getByLabel('Rate limit (deliveries per second)').inputValue()).toBe('5');
+    expect(await page.getByLabel('Send trace context').isChecked()).toBe(true);
     expect(await page.getByLabel('Secret (optional)').count()).toBe(0); // a later change is a rotation
     await ordered.uncheck();
+    await page.getByLabel('Send trace context').uncheck();
     await page.getByLabel('Rate limit (deliveries per second)').fill('');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('in parallel (no order kept)').waitFor();
     await page.getByText('no limit').waitFor();
-    expect(await api()).toMatchObject({ ordered: false, rateLimitPerSecond: null });
+    expect(await api()).toMatchObject({ ordered: false, rateLimitPerSecond: null, sendTraceContext: false });
     expect(await secret()).toBe(ownSecret);
   }, 60_000);
 

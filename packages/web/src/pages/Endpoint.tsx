@@ -115,6 +115,8 @@ export function EndpointPage({ tenantId, endpointId }: { tenantId: string; endpo
             <dd>{e.ordered ? 'one at a time, in publish order' : 'in parallel (no order kept)'}</dd>
             <dt>Rate limit</dt>
             <dd>{e.rateLimitPerSecond === null ? <span className="muted">no limit</span> : `${e.rateLimitPerSecond} per second`}</dd>
+            <dt>Trace context</dt>
+            <dd>{e.sendTraceContext ? 'traceparent sent with each request (while traces are exported)' : <span className="muted">not sent</span>}</dd>
             <dt>Static headers</dt>
             <dd>{Object.keys(e.headers).length ? <HeadersTable headers={e.headers} /> : <span className="muted">none</span>}</dd>
           </dl>

@@ -44,6 +44,7 @@ interface FormState {
   timeoutMs: string;
   headers: HeaderRow[];
   ordered: boolean;
+  sendTraceContext: boolean;
   /** Deliveries per second at most; empty = no limit. */
   rateLimit: string;
   /** A secret of the caller's own (new endpoints only; a later change is a rotation). Empty = generated. */
@@ -77,6 +78,7 @@ const EMPTY: FormState = {
   timeoutMs: '',
   headers: [],
   ordered: false,
+  sendTraceContext: false,
   rateLimit: '',
   secret: '',
   filter: '',
@@ -111,6 +113,7 @@ function fromEndpoint(e: Endpoint): FormState {
     timeoutMs: String(e.timeoutMs),
     headers: Object.entries(e.headers).map(([name, value]) => ({ key: rowKey++, name, value })),
     ordered: e.ordered,
+    sendTraceContext: e.sendTraceContext,
     rateLimit: e.rateLimitPerSecond === null ? '' : String(e.rateLimitPerSecond),
     filter: filterText(e.filter),
     transformation: e.transformation ?? '',
@@ -149,6 +152,7 @@ function toBody(f: FormState, editing: boolean): { body?: Record<string, unknown
   for (const h of f.headers) if (h.name.trim()) headers[h.name.trim()] = h.value;
   body.headers = headers;
   body.ordered = f.ordered;
+  body.sendTraceContext = f.sendTraceContext;
   const rate = f.rateLimit.trim();
   if (rate && !(Number(rate) > 0)) return { problem: 'Rate limit: a number of deliveries per second above 0, or empty for no limit.' };
   body.rateLimitPerSecond = rate ? Number(rate) : null;
@@ -398,6 +402,11 @@ export function EndpointFormPage({ tenantId, endpointId }: { tenantId: string; e
               <input id="ep-rate" type="number" min={0} step="any" value={f.rateLimit} onChange={(e) => set('rateLimit', e.target.value)} placeholder="no limit" />
             </Field>
           </div>
+          <label className="check">
+            <input type="checkbox" checked={f.sendTraceContext} onChange={(e) => set('sendTraceContext', e.target.checked)} /> Send trace context: a W3C{' '}
+            <code>traceparent</code> header with each request
+          </label>
+          <div className="hint">Only while Herald exports OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT); the receiver's spans then join the publisher's trace.</div>
         </Card>
 
         {!editing ? (
