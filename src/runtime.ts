@@ -127,7 +127,8 @@ export async function startWorker(o: {
   const close = async () => {
     await worker.stop();
     await dispatcher.close().catch(() => undefined);
-    if (workerDb !== db) await workerDb.close();
+    // on PostgreSQL the worker's own pool; on PGlite a wrapper of the one database, which others still use
+    if (config.databaseUrl) await workerDb.close();
   };
   try {
     await worker.start();
