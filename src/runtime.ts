@@ -24,7 +24,7 @@ import { SecretBox } from './security/secret-box.js';
 import { resolveSecretKeys } from './security/key-files.js';
 export { resolveAdminToken } from './security/key-files.js';
 import { VERSION } from './version.js';
-import { startTelemetry, type AttemptTracing } from './telemetry/telemetry.js';
+import { startTelemetry, telemetryWanted, type AttemptTracing } from './telemetry/telemetry.js';
 import { transformPoolFor, type TransformPool } from './transform/pool.js';
 
 /**
@@ -68,8 +68,13 @@ function workerDatabase(config: Config, logger: Logger, db: Db): Db {
 export const addressPolicyOf = (config: Config): AddressPolicy =>
   new AddressPolicy({ allowPrivate: config.dev, allowSubnets: [...config.allowSubnets] });
 
-/** Whether the worker runs in a thread of its own: `serve` on PostgreSQL, unless configured off (see ThreadedWorker). */
-export const workerHasThread = (config: Config, roles: Roles): boolean => roles.api && roles.worker && config.workerThread && !!config.databaseUrl;
+/**
+ * Whether the worker runs in a thread of its own: `serve` on PostgreSQL when
+ * configured (see ThreadedWorker), and not while OpenTelemetry exports (the
+ * attempt spans are made by the worker, and the SDK lives on the API's thread).
+ */
+export const workerHasThread = (config: Config, roles: Roles, env: NodeJS.ProcessEnv = process.env): boolean =>
+  roles.api && roles.worker && config.workerThread && !!config.databaseUrl && !telemetryWanted(env);
 
 /** A started worker, with its connections and HTTP dispatcher; `close` stops it and gives them back. */
 export interface StartedWorker {
@@ -211,9 +216,8 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
   let alerts: { monitor: AlertMonitor; close(): Promise<void> } | null = null;
   if (roles.worker) {
     // serve on PostgreSQL: the worker gets a thread (event loop, heap) of its own
-    // (not while OpenTelemetry exports: the attempt spans are made by the worker, and the SDK lives on this thread)
-    if (workerHasThread(config, roles) && telemetry) logger.warn('HERALD_WORKER_THREAD is ignored while OpenTelemetry exports traces: the worker runs on the API thread');
-    if (workerHasThread(config, roles) && !telemetry) threaded = await ThreadedWorker.start(config, logger, metrics);
+    if (telemetry && workerHasThread(config, roles, {})) logger.warn('HERALD_WORKER_THREAD is ignored while OpenTelemetry exports traces: the worker runs on the API thread');
+    if (workerHasThread(config, roles)) threaded = await ThreadedWorker.start(config, logger, metrics);
     else worker = await startWorker({ config, logger, metrics, db, secrets, transforms, tracing: (workerDb) => telemetry?.attemptTracing(workerDb) ?? null });
     retention = new RetentionJob(db, logger, {
       retentionSeconds: config.retentionSeconds,
@@ -223,7 +227,8 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
     retention.start();
     alerts = startAlerts(config, db, logger, addressPolicy);
   }
-  const stopWorker = async () => {
+  // everything but the API and the database: retention, alerts, the worker (or its thread), transformations, telemetry
+  const stopBackground = async () => {
     await retention?.stop();
     await alerts?.close();
     await worker?.close();
@@ -243,7 +248,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
     } catch (err) {
       // Give back what started (the worker's leases, the data directory's lock) before refusing.
       await app.close().catch(() => undefined);
-      await stopWorker();
+      await stopBackground();
       await db.close();
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') throw new ListenError(`port ${config.port} is in use; set PORT (or --port) to a free one (listening on ${config.host})`, { cause: err });
@@ -263,7 +268,7 @@ export async function start(config: Config, logger: Logger, roles: Roles, adminT
     stop() {
       stopping ??= (async () => {
         await app?.close();
-        await stopWorker();
+        await stopBackground();
         await db.close();
       })();
       return stopping;

@@ -89,7 +89,8 @@ export class ThreadedWorker implements LocalWorker {
   }
 
   accept(lease: HandoffLease, tenant: HandoffTenant, handed: HandedOff): void {
-    this.spentAt = this.send({ t: 'accept', lease, tenant: { id: tenant.id, envelope: tenant.envelope, events: [...tenant.events] }, handed });
+    // the events' Map crosses as it is (structured clone)
+    this.spentAt = this.send({ t: 'accept', lease, tenant, handed });
   }
 
   abandon(lease: HandoffLease): void {

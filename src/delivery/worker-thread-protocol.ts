@@ -1,23 +1,16 @@
 import type { Config } from '../config/config.js';
 import type { MetricsJson } from '../metrics.js';
 import type { HandedOff, HandoffLease } from '../store/events.js';
-import type { Template } from './envelope.js';
+import type { HandoffTenant } from './worker.js';
 
 /** What `serve` gives its worker thread at start. */
 export interface WorkerThreadData {
   config: Config;
 }
 
-/** A hand-off's tenant as it crosses threads (HandoffTenant with its events as entries). */
-export interface HandedTenant {
-  id: string;
-  envelope: Template | null;
-  events: [string, { type: string; payload: string }][];
-}
-
 /** Messages from the publishing (main) thread; `seq` numbers them. */
 export type ToWorker =
-  | { t: 'accept'; seq: number; lease: HandoffLease; tenant: HandedTenant; handed: HandedOff }
+  | { t: 'accept'; seq: number; lease: HandoffLease; tenant: HandoffTenant; handed: HandedOff }
   | { t: 'abandon'; seq: number; lease: HandoffLease }
   | { t: 'notify'; seq: number }
   | { t: 'metrics'; seq: number }

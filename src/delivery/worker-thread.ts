@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   port.on('message', (m: ToWorker) => {
     switch (m.t) {
       case 'accept':
-        worker.accept(m.lease, { id: m.tenant.id, envelope: m.tenant.envelope, events: new Map(m.tenant.events) }, m.handed);
+        worker.accept(m.lease, m.tenant, m.handed);
         reports.spent(m.seq);
         break;
       case 'abandon':

@@ -659,7 +659,7 @@ export class Worker {
     const prepared = prepare(d, this.o.userAgent, changed);
     const startedAt = new Date();
     // a transformation may change the URL (path and query) and the body
-    const sending = this.destinations.start(changed ? { ...d, url: changed.url, payload: changed.body } : d, prepared.headers);
+    const sending = this.destinations.start(d, { url: changed?.url ?? d.url, headers: prepared.headers, body: changed?.body ?? d.payload, timeoutMs: d.timeoutMs });
     this.sending.add(sending);
     const res = await sending.done;
     this.sending.delete(sending);

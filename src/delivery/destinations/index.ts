@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { AddressPolicy } from '../../security/address-policy.js';
 import type { ClaimedDelivery } from '../queue/types.js';
-import { startSend, type Send } from '../sender.js';
+import { startSend, type Send, type SendRequest } from '../sender.js';
 import { NatsTransport } from './nats.js';
 import { RabbitMqTransport } from './rabbitmq.js';
 import type { BrokerDestination, DestinationType, OutboundMessage, Transport } from './types.js';
@@ -26,11 +26,11 @@ export class Destinations {
     this.transports = { rabbitmq: new RabbitMqTransport(policy), nats: new NatsTransport(policy) };
   }
 
-  /** Starts one attempt of `d` with its prepared headers. */
-  start(d: ClaimedDelivery, headers: Record<string, string>): Send {
+  /** Starts one attempt of `d`: the request as prepared (signed, and transformed where the endpoint says so). */
+  start(d: ClaimedDelivery, req: SendRequest): Send {
     const dest = d.destination;
-    if (dest === null) return startSend(this.http.dispatcher, { url: d.url, headers, body: d.payload, timeoutMs: d.timeoutMs }, this.http.responseBodyCapBytes);
-    const message: OutboundMessage = { headers, body: d.payload, deliveryId: d.id, timeoutMs: d.timeoutMs };
+    if (dest === null) return startSend(this.http.dispatcher, req, this.http.responseBodyCapBytes);
+    const message: OutboundMessage = { headers: req.headers, body: req.body, deliveryId: d.id, timeoutMs: req.timeoutMs };
     return this.transport(dest).start(dest, message);
   }
 
