@@ -84,7 +84,6 @@ async function runServer(roles: Roles, flags: ServeFlags): Promise<void> {
   if (config.dev) {
     lines.push('', '  !!! DEV MODE: deliveries may go to http:// and private/loopback addresses.', '  !!! Never run like this in production (set HERALD_DEV=0).');
   }
-  process.stdout.write(lines.join('\n') + '\n');
 
   let signalled = false;
   const shutdown = (signal: string) => {
@@ -110,6 +109,8 @@ async function runServer(roles: Roles, flags: ServeFlags): Promise<void> {
   });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // the banner last: whoever waits for it (a supervisor, a test) may stop the process at once, and the handlers are in place
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 function redact(url: string): string {
