@@ -73,8 +73,11 @@ function heraldLog(): WriteStream | null {
   return logStream;
 }
 
+/** BENCH_HERALD_NODE_ARGS: node flags for every Herald process, space-separated (for experiments with V8's settings). */
+const extraNodeArgs = (process.env.BENCH_HERALD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 export function spawnHerald(role: 'api' | 'worker' | 'serve', o: SpawnOptions): Promise<HeraldProcess> {
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), HERALD_BIN, role], {
+  const child = spawn(process.execPath, [...extraNodeArgs, ...(o.nodeArgs ?? []), HERALD_BIN, role], {
     env: { ...process.env, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -50,7 +50,9 @@ export async function createBenchDb(prefix = 'herald_bench'): Promise<BenchDb> {
   return { name, url: u.toString() };
 }
 
+/** BENCH_KEEP_DB=1 keeps every scenario's database (for looking at it afterwards); drop them by hand. */
 export async function dropBenchDb(name: string): Promise<void> {
+  if (process.env.BENCH_KEEP_DB) return;
   await withClient(ADMIN_URL, (c) => c.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`));
   created.delete(name);
 }

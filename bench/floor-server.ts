@@ -20,9 +20,9 @@
  * RECEIVER_URL); prints `listening:` when ready.
  */
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
 import pg from 'pg';
 import { Pool } from 'undici';
+import { serveFloor } from './floor-http.js';
 
 const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 8 });
 await db.query(`
@@ -87,45 +87,33 @@ function deliver(id: string, body: string): void {
     .catch(() => undefined);
 }
 
-const server = http.createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const reply = (status: number, body: string) =>
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
-    try {
-      const m = /^\/v1\/tenants\/([^/]+)\/events(\/batch)?$/.exec(req.url ?? '');
-      if (req.method !== 'POST' || !m?.[1]) return reply(404, '{}');
-      const tenant = m[1];
-      const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events?: FloorEvent[] } & FloorEvent;
-      if (m[2]) {
-        const events = parsed.events ?? [];
-        const ids = events.map(idOf);
-        insert(tenant, events, ids).then(
-          () => reply(202, JSON.stringify({ data: ids.map((id) => ({ id })) })),
-          (err: unknown) => reply(500, JSON.stringify({ error: String(err) })),
-        );
-        return;
-      }
-      const id = idOf(parsed);
-      pending.push({
-        tenant,
-        e: parsed,
-        id,
-        done: (err) => {
-          if (err) return reply(500, JSON.stringify({ error: String(err) }));
-          reply(202, JSON.stringify({ id, deliveries: 1 }));
-          deliver(id, JSON.stringify(parsed.payload));
-        },
-      });
-      void groupCommit();
-    } catch (err) {
-      reply(400, JSON.stringify({ error: String(err) }));
+serveFloor(
+  (method, url, body, reply) => {
+    const m = /^\/v1\/tenants\/([^/]+)\/events(\/batch)?$/.exec(url);
+    if (method !== 'POST' || !m?.[1]) return reply(404, '{}');
+    const tenant = m[1];
+    const parsed = JSON.parse(body.toString('utf8')) as { events?: FloorEvent[] } & FloorEvent;
+    if (m[2]) {
+      const events = parsed.events ?? [];
+      const ids = events.map(idOf);
+      insert(tenant, events, ids).then(
+        () => reply(202, JSON.stringify({ data: ids.map((id) => ({ id })) })),
+        (err: unknown) => reply(500, JSON.stringify({ error: String(err) })),
+      );
+      return;
     }
-  });
-});
-server.listen(Number(process.env.PORT), '127.0.0.1', () => process.stdout.write(`listening: http://127.0.0.1:${process.env.PORT}\n`));
-process.on('SIGTERM', () => {
-  server.close();
-  void Promise.all([db.end(), out?.close()]).then(() => process.exit(0));
-});
+    const id = idOf(parsed);
+    pending.push({
+      tenant,
+      e: parsed,
+      id,
+      done: (err) => {
+        if (err) return reply(500, JSON.stringify({ error: String(err) }));
+        reply(202, JSON.stringify({ id, deliveries: 1 }));
+        deliver(id, JSON.stringify(parsed.payload));
+      },
+    });
+    void groupCommit();
+  },
+  () => Promise.all([db.end(), out?.close()]),
+);

@@ -3,11 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { track } from './children.js';
 import { freePort } from './util.js';
 
-/** Starts floor-server.ts (the minimal program the bench compares Herald with) on a scenario's database; resolves once it listens. */
-export async function startFloor(o: { databaseUrl: string; receiverUrl?: string }): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * Starts a floor (the minimal program the bench compares Herald with) on a
+ * scenario's database: floor-server.ts for intake and latency,
+ * floor-steady-server.ts for the steady state; resolves once it listens.
+ */
+export async function startFloor(o: { databaseUrl: string; receiverUrl?: string; program?: 'floor-server' | 'floor-steady-server'; env?: Record<string, string>; execArgv?: string[] }): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./floor-server.js', import.meta.url))], {
-    env: { ...process.env, DATABASE_URL: o.databaseUrl, PORT: String(port), RECEIVER_URL: o.receiverUrl ?? '' },
+  const child = spawn(process.execPath, [...(o.execArgv ?? []), fileURLToPath(new URL(`./${o.program ?? 'floor-server'}.js`, import.meta.url))], {
+    env: { ...process.env, DATABASE_URL: o.databaseUrl, PORT: String(port), RECEIVER_URL: o.receiverUrl ?? '', ...o.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   track(child);

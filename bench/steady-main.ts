@@ -1,6 +1,6 @@
 /**
  * The steady-state scenario alone, for quick before/after runs:
- *   npm run build:bench && node dist-bench/bench/steady-main.js [serve|split|embedded ...]
+ *   npm run build:bench && node dist-bench/bench/steady-main.js [serve|split|embedded|floor ...]
  * BENCH_STEADY_SECONDS (default 20) and BENCH_RUNS (default 1); each run
  * measures the raw POST rate first, so every rate comes with its ratio.
  */

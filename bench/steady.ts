@@ -18,10 +18,18 @@ import { ActivitySampler, type ActivitySummary } from './activity.js';
 import { CpuSampler, processRssBytes, type CpuReport } from './cpu.js';
 import { BenchDbProbe } from './db.js';
 import type { Receiver } from './receiver.js';
+import { stopChild, type HeraldProcess } from './children.js';
+import { startFloor } from './floor.js';
+import { HeraldClient } from './herald-client.js';
 import { openStack } from './stack.js';
 import { fmtInt, nowMs, payloadOfSize, progress, sleep } from './util.js';
 
-export type SteadyShape = 'serve' | 'split' | 'embedded';
+/**
+ * `floor` is not Herald: floor-steady-server.ts, the least work the scenario
+ * takes (durable publish, fan-out, signed POST, an attempt row per
+ * delivery), on the same database, receiver and publishers.
+ */
+export type SteadyShape = 'serve' | 'split' | 'embedded' | 'floor';
 
 export interface SteadyOptions {
   run: number;
@@ -70,22 +78,34 @@ export interface SteadyResult {
 
 export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
   const dataDir = o.shape === 'embedded' ? await mkdtemp(join(tmpdir(), 'herald-bench-')) : null;
+  let floor: Awaited<ReturnType<typeof startFloor>> | null = null;
   const stack = await openStack({ env: dataDir ? { DATABASE_URL: '', HERALD_DATA_DIR: join(dataDir, 'data') } : {} });
   try {
     // BENCH_SHOW_LOG=1: Herald's warnings and errors on the bench's output
     const onLine = process.env.BENCH_SHOW_LOG ? (l: string) => /"level":(40|50|60)/.test(l) && progress(`  herald: ${l.slice(0, 300)}`) : undefined;
     const prof = (role: string) => (o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=steady-${o.shape}-${role}-${o.run}.cpuprofile`] : []);
-    const procs =
-      o.shape === 'split'
+    floor =
+      o.shape === 'floor'
+        ? await startFloor({ databaseUrl: stack.db.url, receiverUrl: o.receiver.url, program: 'floor-steady-server', env: {
+              ENDPOINTS: String(o.endpoints),
+              FANOUT: String(o.fanout),
+            },
+            execArgv: prof('floor'),
+          })
+        : null;
+    const procs = floor
+      ? [{ role: 'floor', pid: floor.child.pid ?? -1, child: floor.child }]
+      : o.shape === 'split'
         ? [await stack.start('api', prof('api'), onLine), await stack.start('worker', prof('worker'), onLine)]
         : [await stack.start('serve', prof('serve'), onLine)];
-    const api = procs[0]!;
-    const client = stack.client(api, o.publishers);
+    const client = floor ? new HeraldClient(floor.url, stack.token, o.publishers) : stack.client(procs[0] as HeraldProcess, o.publishers);
     const tenant = `steady${o.run}`;
-    await client.createTenant(tenant, 'bench steady state');
     const types = Math.max(1, Math.round(o.endpoints / o.fanout));
-    for (let i = 0; i < o.endpoints; i++) {
-      await client.createEndpoint(tenant, `${o.receiver.url}/ep/${i}`, { eventTypes: [`steady.t${i % types}`] });
+    if (!floor) {
+      await client.createTenant(tenant, 'bench steady state');
+      for (let i = 0; i < o.endpoints; i++) {
+        await client.createEndpoint(tenant, `${o.receiver.url}/ep/${i}`, { eventTypes: [`steady.t${i % types}`] });
+      }
     }
     await o.receiver.reset(false);
 
@@ -157,7 +177,7 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
       }
     }
     const cpu = sampler.end();
-    if (process.env.BENCH_SHOW_LOG && o.shape !== 'split') {
+    if (process.env.BENCH_SHOW_LOG && (o.shape === 'serve' || o.shape === 'embedded')) {
       // how the worker of `herald serve` got its deliveries: hand-off or claim
       const m = await client.metricsText();
       progress(`  herald: ${m.split('\n').filter((l) => /^herald_deliveries_(taken|given_back)_total/.test(l)).join(', ')}`);
@@ -189,6 +209,7 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
   } catch (err) {
     throw stack.explain(err);
   } finally {
+    if (floor) await stopChild(floor.child);
     await stack.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }
