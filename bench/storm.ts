@@ -111,9 +111,13 @@ export async function runStorm(o: { run: number; receiver: Receiver; retries: nu
         }
       }),
     );
+    // as an outage leaves them: one failed attempt each and due now, in the
+    // delivery record and in the queue (which is what the worker claims from)
     const marked = await probe.exec(`update deliveries set attempts = 1, next_attempt_at = now() where status = 'pending'`);
-    if (marked !== o.retries) throw new Error(`storm: marked ${marked} deliveries, expected ${o.retries}`);
+    const queued = await probe.exec(`update queue set attempts = 1, due_at = now()`);
+    if (marked !== o.retries || queued !== o.retries) throw new Error(`storm: marked ${marked} deliveries and ${queued} queue rows, expected ${o.retries}`);
     await probe.exec('vacuum analyze deliveries');
+    await probe.exec('vacuum analyze queue');
 
     worker = await stack.start('worker');
     const storm = await phase('during');

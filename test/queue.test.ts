@@ -272,6 +272,8 @@ describe('queue', () => {
       [tenant],
     );
     try {
+      // a fresh database: its deliveries table was never analyzed (what PostgreSQL 14+ records as -1 rows)
+      await db.exec(`update pg_class set reltuples = -1 where oid = 'deliveries'::regclass`);
       const upkeep = new QueueUpkeep(db, createLogger('silent'), { queueChanges: 1e9, analyzeEvery: 100, analyzeScale: 0.5 });
       const before = await analyzes();
       upkeep.note(1_000); // a fresh start: the first thousand outcomes, and it learns the table's size (2,000 rows or more)
@@ -285,6 +287,57 @@ describe('queue', () => {
       expect(await analyzes()).toBe(before + 2);
     } finally {
       await db.query('delete from deliveries where tenant_id = $1', [tenant]);
+    }
+  });
+
+  it('a worker started on record tables that have statistics (a restart) goes by them instead of analyzing at once', async () => {
+    const db = herald.running.db;
+    if (await autovacuumRuns(db)) return;
+    const analyzes = () => maintenanceCount('analyze_count', 'deliveries');
+    const tenant = newId('t');
+    await db.query(
+      `insert into deliveries (id, tenant_id, event_id, endpoint_id, status, created_at)
+       select 'dlv_restart_' || g, $1, 'evt_restart', 'ep_restart', 'succeeded', now() from generate_series(1, 2000) g`,
+      [tenant],
+    );
+    try {
+      await db.exec('analyze deliveries');
+      const upkeep = new QueueUpkeep(db, createLogger('silent'), { queueChanges: 1e9, analyzeEvery: 100, analyzeScale: 0.5 });
+      const before = await analyzes();
+      upkeep.note(1_000); // the first thousand outcomes: the statistics say 2,000 rows or more, so no ANALYZE yet
+      await upkeep.settled();
+      expect(await analyzes()).toBe(before);
+      upkeep.note(1_100); // over half of the table since: now it analyzes
+      await upkeep.settled();
+      expect(await analyzes()).toBe(before + 1);
+    } finally {
+      await db.query('delete from deliveries where tenant_id = $1', [tenant]);
+    }
+  });
+
+  it('scales its first vacuum to the queue it starts on, not to an empty one', async () => {
+    const db = herald.running.db;
+    const vacuums = () => maintenanceCount('vacuum_count', 'queue');
+    const endpoint = newId('ep');
+    await db.query(
+      `insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, seq)
+       select 'dlv_big_' || g, 't_big', 'evt_big', $1, now() + interval '1 hour', g from generate_series(1, 4000) g`,
+      [endpoint],
+    );
+    try {
+      await db.exec('analyze queue'); // a queue of 4,000 rows that somebody else filled
+      const upkeep = new QueueUpkeep(db, createLogger('silent'), { queueChanges: 10, queueScale: 0.5, queueIntervalMs: 0, analyzeEvery: 1e9 });
+      upkeep.tick(); // its first look at the queue learns its size
+      await upkeep.settled();
+      const before = await vacuums();
+      upkeep.note(1_000); // well over queueChanges, under half of 4,000
+      await upkeep.settled();
+      expect(await vacuums()).toBe(before);
+      upkeep.note(1_100);
+      await upkeep.settled();
+      expect(await vacuums()).toBe(before + 1);
+    } finally {
+      await db.query('delete from queue where endpoint_id = $1', [endpoint]);
     }
   });
 
