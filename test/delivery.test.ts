@@ -144,6 +144,15 @@ describe('delivery', () => {
     expect(receiver.at('/f-off')).toHaveLength(0);
   });
 
+  it('works out the patterns that match a type: *, the type, every prefix.*, and only its own for Herald\'s events', async () => {
+    const patterns = async (t: string) => (await herald.running.db.query<{ p: string[] }>('select herald_type_patterns($1) as p', [t])).rows[0]!.p;
+    expect(await patterns('campaign.budget.exhausted')).toEqual(['*', 'campaign.budget.exhausted', 'campaign.*', 'campaign.budget.*']);
+    expect(await patterns('ping')).toEqual(['*', 'ping']);
+    expect(await patterns('a..b')).toEqual(['*', 'a..b', 'a.*', 'a..*']);
+    expect(await patterns('webhook.failed')).toEqual(['webhook.failed', 'webhook.*']);
+    expect(await patterns('endpoint.disabled')).toEqual(['endpoint.disabled']);
+  });
+
   it('never sends an event to another tenant', async () => {
     const t1 = await herald.api.tenant('One');
     const t2 = await herald.api.tenant('Two');
