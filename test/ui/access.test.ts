@@ -38,6 +38,8 @@ describe.skipIf(!haveChromium)('access controls in the dashboard', () => {
     await page.goto(herald.url);
     await page.getByLabel('API token').fill(ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    // the form checks the token with the API before keeping it: navigating away at once raced that check
+    await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
     await page.goto(`${herald.url}/t/${tenant}/portal-links`);
     const table = page.getByRole('table', { name: 'API tokens' });
     await table.getByText('ci-deploy').waitFor();

@@ -19,6 +19,8 @@ async function signedIn(width: number, tenantId = tenant): Promise<{ page: Page;
   await page.goto(herald.url);
   await page.getByLabel('API token').fill(ADMIN_TOKEN);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // the form checks the token with the API before keeping it: navigating away at once raced that check
+  await page.getByRole('heading', { name: 'Tenants', exact: true }).waitFor();
   await page.goto(`${herald.url}/t/${tenantId}/portal-links`);
   return { page, errors };
 }
