@@ -84,15 +84,10 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
     // BENCH_SHOW_LOG=1: Herald's warnings and errors on the bench's output
     const onLine = process.env.BENCH_SHOW_LOG ? (l: string) => /"level":(40|50|60)/.test(l) && progress(`  herald: ${l.slice(0, 300)}`) : undefined;
     const prof = (role: string) => (o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=steady-${o.shape}-${role}-${o.run}.cpuprofile`] : []);
-    floor =
-      o.shape === 'floor'
-        ? await startFloor({ databaseUrl: stack.db.url, receiverUrl: o.receiver.url, program: 'floor-steady-server', env: {
-              ENDPOINTS: String(o.endpoints),
-              FANOUT: String(o.fanout),
-            },
-            execArgv: prof('floor'),
-          })
-        : null;
+    if (o.shape === 'floor') {
+      const env = { ENDPOINTS: String(o.endpoints), FANOUT: String(o.fanout) };
+      floor = await startFloor({ databaseUrl: stack.db.url, receiverUrl: o.receiver.url, program: 'floor-steady-server', env, execArgv: prof('floor') });
+    }
     const procs = floor
       ? [{ role: 'floor', pid: floor.child.pid ?? -1, child: floor.child }]
       : o.shape === 'split'

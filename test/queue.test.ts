@@ -39,6 +39,12 @@ async function maintenanceCount(column: 'vacuum_count' | 'analyze_count', table:
 
 const count = async (sql: string, params: unknown[] = []) => Number((await herald.running.db.query<{ n: number }>(sql, params)).rows[0]!.n);
 
+/** Tells `upkeep` of `n` more changes (each an outcome) and waits for whatever pass that starts. */
+async function noted(upkeep: QueueUpkeep, n: number): Promise<void> {
+  upkeep.note(n);
+  await upkeep.settled();
+}
+
 describe('queue', () => {
   it('holds a row per delivery still to go out, and none once the delivery is final', async () => {
     const t = await herald.api.tenant();
@@ -247,14 +253,11 @@ describe('queue', () => {
       // (and no ANALYZE of the record tables in this test: it would start a pass of its own)
       const upkeep = new QueueUpkeep(db, createLogger('silent'), { queueChanges: 10, queueScale: 0.5, queueIntervalMs: 0, analyzeEvery: 1e9 });
       const before = await vacuums();
-      upkeep.note(10); // the first pass: 10 changes are enough, and it learns the queue's size
-      await upkeep.settled();
+      await noted(upkeep, 10); // the first pass: 10 changes are enough, and it learns the queue's size
       expect(await vacuums()).toBe(before + 1);
-      upkeep.note(150); // 160 changes: under half of a queue of 400 or more
-      await upkeep.settled();
+      await noted(upkeep, 150); // 160 changes: under half of a queue of 400 or more
       expect(await vacuums()).toBe(before + 1);
-      upkeep.note(250); // 410: over half of it
-      await upkeep.settled();
+      await noted(upkeep, 250); // 410: over half of it
       expect(await vacuums()).toBe(before + 2);
     } finally {
       await db.query('delete from queue where endpoint_id = $1', [endpoint]);
@@ -276,14 +279,11 @@ describe('queue', () => {
       await db.exec(`update pg_class set reltuples = -1 where oid = 'deliveries'::regclass`);
       const upkeep = new QueueUpkeep(db, createLogger('silent'), { queueChanges: 1e9, analyzeEvery: 100, analyzeScale: 0.5 });
       const before = await analyzes();
-      upkeep.note(1_000); // a fresh start: the first thousand outcomes, and it learns the table's size (2,000 rows or more)
-      await upkeep.settled();
+      await noted(upkeep, 1_000); // a fresh start: the first thousand outcomes, and it learns the table's size (2,000 rows or more)
       expect(await analyzes()).toBe(before + 1);
-      upkeep.note(600); // over analyzeEvery, under half of the table
-      await upkeep.settled();
+      await noted(upkeep, 600); // over analyzeEvery, under half of the table
       expect(await analyzes()).toBe(before + 1);
-      upkeep.note(500); // 1,100: over half of it
-      await upkeep.settled();
+      await noted(upkeep, 500); // 1,100: over half of it
       expect(await analyzes()).toBe(before + 2);
     } finally {
       await db.query('delete from deliveries where tenant_id = $1', [tenant]);
@@ -304,11 +304,9 @@ describe('queue', () => {
       await db.exec('analyze deliveries');
       const upkeep = new QueueUpkeep(db, createLogger('silent'), { queueChanges: 1e9, analyzeEvery: 100, analyzeScale: 0.5 });
       const before = await analyzes();
-      upkeep.note(1_000); // the first thousand outcomes: the statistics say 2,000 rows or more, so no ANALYZE yet
-      await upkeep.settled();
+      await noted(upkeep, 1_000); // the first thousand outcomes: the statistics say 2,000 rows or more, so no ANALYZE yet
       expect(await analyzes()).toBe(before);
-      upkeep.note(1_100); // over half of the table since: now it analyzes
-      await upkeep.settled();
+      await noted(upkeep, 1_100); // over half of the table since: now it analyzes
       expect(await analyzes()).toBe(before + 1);
     } finally {
       await db.query('delete from deliveries where tenant_id = $1', [tenant]);
@@ -330,11 +328,9 @@ describe('queue', () => {
       upkeep.tick(); // its first look at the queue learns its size
       await upkeep.settled();
       const before = await vacuums();
-      upkeep.note(1_000); // well over queueChanges, under half of 4,000
-      await upkeep.settled();
+      await noted(upkeep, 1_000); // well over queueChanges, under half of 4,000
       expect(await vacuums()).toBe(before);
-      upkeep.note(1_100);
-      await upkeep.settled();
+      await noted(upkeep, 1_100);
       expect(await vacuums()).toBe(before + 1);
     } finally {
       await db.query('delete from queue where endpoint_id = $1', [endpoint]);
