@@ -87,6 +87,7 @@ function latencyTable(r: BenchResults): string {
         fmt1(l.p99),
         fmt1(l.max),
         `${fmt1(l.publishP50)} / ${fmt1(l.publishP99)}`,
+        fmt1(l.warmupP99),
         `${l.matched}/${l.published}`,
         fmtPct(l.cpu.procs.serve),
         fmtPct(l.cpu.postgres),
@@ -102,15 +103,16 @@ function latencyTable(r: BenchResults): string {
       `**${fmt1(m((l) => l.p99))}**`,
       fmt1(m((l) => l.max)),
       `${fmt1(m((l) => l.publishP50))} / ${fmt1(m((l) => l.publishP99))}`,
+      fmt1(m((l) => l.warmupP99)),
       '',
       fmtPct(m((l) => l.cpu.procs.serve ?? null)),
       fmtPct(m((l) => l.cpu.postgres)),
     ]);
   }
   return table(
-    ['target rate, run', 'achieved events/s', 'events', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'publish call p50 / p99 ms', 'arrived', '`herald serve` CPU', 'PostgreSQL CPU'],
+    ['target rate, run', 'achieved events/s', 'events', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'publish call p50 / p99 ms', 'warm-up p99 ms', 'arrived', '`herald serve` CPU', 'PostgreSQL CPU'],
     rows,
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
 }
 
@@ -345,7 +347,7 @@ export function markdown(r: BenchResults, notes: string | null, profile: string 
       `${fmtInt(s0?.events ?? 0)} events × ${s0?.endpoints ?? '?'} endpoints = ${fmtInt(s0?.expected ?? 0)} deliveries published by 16 keep-alive clients while no worker runs, then the worker is started. ` +
       'Rate = arrivals first→last at the receiver; the run then waits until PostgreSQL holds every outcome (succeeded + attempt row).',
     '- **2. latency**: `herald serve` (API and worker in one process), 1 endpoint, single-event POSTs (1 KB payload) paced by a 1 ms timer ' +
-      `at ${ratesOf(r).map((x) => `${x}/s`).join(' and ')} for ${r.knobs.BENCH_SECONDS} s each, open loop over 32 keep-alive connections (at most 256 calls in flight; beyond that events are skipped, which shows as a lower achieved rate); ` +
+      `at ${ratesOf(r).map((x) => `${x}/s`).join(' and ')} for ${r.knobs.BENCH_SECONDS} s each, after ${r.knobs.BENCH_LATENCY_WARMUP ?? '?'} s of the same load that is not counted (a process just started catches up on its connections, prepared statements and JIT; its p99 is reported apart as "warm-up p99"), open loop over 32 keep-alive connections (at most 256 calls in flight; beyond that events are skipped, which shows as a lower achieved rate); ` +
       'latency = receiver arrival − start of the publish call (so it includes any wait for the API), matched by `webhook-id`, the two processes\' clocks aligned over IPC. ' +
       'Then the top rate once more against the **floor** (bench/floor-server.ts): a bare `node:http` server that group-commits each event and a queue row (synchronous commit) and then POSTs it, signed, to the same receiver path: what publish → receive takes at the least on this machine.',
     '- **steady** (bench/steady.ts): 32 clients publish single 1 KB events for BENCH_STEADY_SECONDS while Herald delivers, on a fresh database nobody analyzed or vacuumed, each event fanned out to 10 of 100 endpoints; then the rest drains. ' +

@@ -8,6 +8,7 @@
  *   BENCH_EVENTS     events in the sustained backlog (default 300; × BENCH_ENDPOINTS deliveries)
  *   BENCH_ENDPOINTS  endpoints of the sustained tenant (default 100)
  *   BENCH_SECONDS    latency scenario length in seconds (default 10); the raw baseline runs half as long
+ *   BENCH_LATENCY_WARMUP seconds of the same paced load before each latency window, not measured (default 3)
  *   BENCH_RATE       latency scenario publish rates, events/s, comma-separated (default 500,100)
  *   BENCH_TIMEOUT    longest wait for a sustained drain, seconds (default 300)
  *   BENCH_CPU_PROF   directory: run the sustained worker under `node --cpu-prof` and summarise the profile
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
   const events = envInt('BENCH_EVENTS', 300);
   const endpoints = envInt('BENCH_ENDPOINTS', 100);
   const seconds = envNum('BENCH_SECONDS', 10);
+  const warmupSeconds = envNum('BENCH_LATENCY_WARMUP', 3);
   const rates = (process.env.BENCH_RATE || '1000,500,100').split(',').map((x) => {
     const n = Number(x.trim());
     if (!Number.isInteger(n) || n < 1 || n > 20_000) throw new Error(`BENCH_RATE: bad rate ${JSON.stringify(x)}`);
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
       BENCH_EVENTS: String(events),
       BENCH_ENDPOINTS: String(endpoints),
       BENCH_SECONDS: String(seconds),
+      BENCH_LATENCY_WARMUP: String(warmupSeconds),
       BENCH_RATE: rates.join(','),
       BENCH_INTAKE_SECONDS: String(intakeSeconds),
       BENCH_FANOUT: String(fanoutEndpoints),
@@ -226,21 +229,21 @@ async function main(): Promise<void> {
     }
     for (const rate of only.has('latency') ? rates : []) {
       progress(`run ${run}/${runs}: Herald publish→receive latency (${rate}/s for ${seconds} s)`);
-      const l: LatencyResult = await runLatency({ run, receiver, rate, seconds, maxInFlight: 256 });
+      const l: LatencyResult = await runLatency({ run, receiver, rate, seconds, warmupSeconds, maxInFlight: 256 });
       results.latency.push(l);
       progress(
         `run ${run}/${runs}: latency @${rate}/s: p50 ${fmt1(l.p50)} ms, p95 ${fmt1(l.p95)} ms, p99 ${fmt1(l.p99)} ms, max ${fmt1(l.max)} ms; ` +
           `achieved ${fmt1(l.achievedRate)} events/s (${l.skipped} skipped at the in-flight cap, ${l.publishErrors} errors, ${l.matched}/${l.published} arrived); ` +
-          `publish call p50 ${fmt1(l.publishP50)} ms; serve CPU ${fmt1(l.cpu.procs.serve ?? Number.NaN)}%, postgres ${fmt1(l.cpu.postgres ?? Number.NaN)}%, other load ${fmt1(l.cpu.other ?? Number.NaN)}%`,
+          `publish call p50 ${fmt1(l.publishP50)} ms; warm-up p99 ${fmt1(l.warmupP99)} ms; serve CPU ${fmt1(l.cpu.procs.serve ?? Number.NaN)}%, postgres ${fmt1(l.cpu.postgres ?? Number.NaN)}%, other load ${fmt1(l.cpu.other ?? Number.NaN)}%`,
       );
       progress(`run ${run}/${runs}: PostgreSQL: ${describeActivity(l.activity, ['publish', 'claim', 'record'])}`);
     }
     if (only.has('latency') && rates.length) {
       const rate = Math.max(...rates);
       progress(`run ${run}/${runs}: the latency floor (a minimal publish → commit → POST program, ${rate}/s for ${seconds} s)`);
-      const l = await runLatency({ run, receiver, rate, seconds, maxInFlight: 256, floor: true });
+      const l = await runLatency({ run, receiver, rate, seconds, warmupSeconds, maxInFlight: 256, floor: true });
       more.latencyFloor.push(l);
-      progress(`run ${run}/${runs}: latency floor @${rate}/s: p50 ${fmt1(l.p50)} ms, p99 ${fmt1(l.p99)} ms (${l.matched}/${l.published} arrived)`);
+      progress(`run ${run}/${runs}: latency floor @${rate}/s: p50 ${fmt1(l.p50)} ms, p99 ${fmt1(l.p99)} ms, warm-up p99 ${fmt1(l.warmupP99)} ms (${l.matched}/${l.published} arrived)`);
     }
     if (only.has('intake')) {
       progress(`run ${run}/${runs}: intake (single events, then batches of 1,000, then the same batches against the floor; ${intakeSeconds} s each)`);
@@ -279,7 +282,7 @@ async function main(): Promise<void> {
       more.noisy.push(s);
       progress(`run ${run}/${runs}: noisy: healthy ${fmtInt(s.deliveriesPerSec)} deliveries/s, worker peak RSS ${fmt1(s.workerPeakRssMb ?? Number.NaN)} MB`);
       const rate = Math.min(...rates);
-      const l = await runLatency({ run, receiver, rate, seconds, maxInFlight: 256, neighbour: 'hang' });
+      const l = await runLatency({ run, receiver, rate, seconds, warmupSeconds, maxInFlight: 256, neighbour: 'hang' });
       more.noisyLatency.push(l);
       progress(`run ${run}/${runs}: noisy latency @${rate}/s: p50 ${fmt1(l.p50)} ms, p99 ${fmt1(l.p99)} ms (${l.matched}/${l.published} arrived)`);
     }

@@ -140,6 +140,7 @@ export function targetsTable(t: TargetInputs): string {
     'p50 ≤ 5 ms, p99 ≤ 25 ms (at 1,000/s)',
     lt.length
       ? `p50 ${fmt1(med(lt.map((l) => l.p50)))} ms, p99 ${fmt1(med(lt.map((l) => l.p99)))} ms, achieved ${fmtInt(med(lt.map((l) => l.achievedRate)))}/s${runs(lt.map((l) => l.p99), fmt1)}` +
+        `; in the warm-up before it (the same load on a process just started, not counted): p99 ${fmt1(med(lt.map((l) => l.warmupP99)))} ms` +
         (lf.length ? `; the floor (a minimal publish → commit → POST program, same runs): p50 ${fmt1(med(lf.map((l) => l.p50)))} ms, p99 ${fmt1(med(lf.map((l) => l.p99)))} ms${runs(lf.map((l) => l.p99), fmt1)}` : '')
       : 'n/a',
     verdict(lt.length ? top >= 1000 && med(lt.map((l) => l.p50)) <= 5 && med(lt.map((l) => l.p99)) <= 25 : null) +

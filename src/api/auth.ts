@@ -5,6 +5,7 @@ import { hashToken, sameHash } from '../security/tokens.js';
 import { portalLinkRevoked } from '../store/portal-links.js';
 import { getTenantCredentials, type TenantCredentials } from '../store/tenants.js';
 import { errors } from '../errors.js';
+import { LookupCache } from '../store/lookup-cache.js';
 
 /**
  * Who is calling: the admin, or a token limited to one tenant. A portal link's
@@ -27,11 +28,6 @@ declare module 'fastify' {
   }
 }
 
-interface CacheEntry {
-  principal: Principal | null;
-  expires: number;
-}
-
 /**
  * Resolves bearer tokens. The admin token's hash comes from config; tenant
  * tokens are looked up by hash in `api_tokens`. Lookups are cached for
@@ -39,11 +35,12 @@ interface CacheEntry {
  * stops working within that time.
  */
 export class Authenticator {
-  private readonly cache = new Map<string, CacheEntry>();
+  /** Tenant tokens by hash (null: no such token, or revoked). */
+  private readonly cache: LookupCache<Principal | null>;
   /** What portal links must match, per tenant id (null: no such tenant), cached as tokens are. */
-  private readonly tenants = new Map<string, { credentials: TenantCredentials | null; expires: number }>();
+  private readonly tenants: LookupCache<TenantCredentials | null>;
   /** Whether each recorded portal link is unrevoked, per link id, cached as tokens are. */
-  private readonly links = new Map<string, { open: boolean; expires: number }>();
+  private readonly links: LookupCache<boolean>;
   /** Signs and checks portal tokens (security/portal-tokens.ts). */
   readonly portalKey: Buffer;
 
@@ -51,9 +48,12 @@ export class Authenticator {
     private readonly db: Db,
     private readonly adminTokenHash: string,
     /** How long token and tenant lookups are cached: a revocation reaches other API processes within it. (Default: 10000) */
-    private readonly ttlMs = 10_000,
+    ttlMs = 10_000,
   ) {
     this.portalKey = portalSigningKey(adminTokenHash);
+    this.cache = new LookupCache(ttlMs);
+    this.tenants = new LookupCache(ttlMs);
+    this.links = new LookupCache(ttlMs);
   }
 
   async authenticate(req: FastifyRequest): Promise<Principal> {
@@ -74,45 +74,27 @@ export class Authenticator {
     }
     const hash = hashToken(m[1]);
     if (sameHash(hash, this.adminTokenHash)) return { kind: 'admin' };
-    const now = Date.now();
-    const hit = this.cache.get(hash);
-    if (hit && hit.expires > now) {
-      if (!hit.principal) throw errors.unauthorized();
-      return hit.principal;
-    }
-    const res = await this.db.query<{ id: string; tenant_id: string; role: 'manage' | 'read' }>(
-      `select id, tenant_id, role from api_tokens where token_hash = $1 and revoked_at is null`,
-      [hash],
-      'token_lookup',
-    );
-    const row = res.rows[0];
-    const principal: Principal | null = row ? { kind: 'tenant', tenantId: row.tenant_id, tokenId: row.id, role: row.role } : null;
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { principal, expires: now + this.ttlMs });
+    const principal = await this.cache.get(hash, async () => {
+      const res = await this.db.query<{ id: string; tenant_id: string; role: 'manage' | 'read' }>(
+        `select id, tenant_id, role from api_tokens where token_hash = $1 and revoked_at is null`,
+        [hash],
+        'token_lookup',
+      );
+      const row = res.rows[0];
+      return row ? { kind: 'tenant', tenantId: row.tenant_id, tokenId: row.id, role: row.role } : null;
+    });
     if (!principal) throw errors.unauthorized();
     return principal;
   }
 
   /** A tenant's incarnation and portal generation, for portal links; cached for `ttlMs`. */
-  async credentialsOf(tenantId: string): Promise<TenantCredentials | null> {
-    const now = Date.now();
-    const hit = this.tenants.get(tenantId);
-    if (hit && hit.expires > now) return hit.credentials;
-    const credentials = await getTenantCredentials(this.db, tenantId);
-    if (this.tenants.size > 10_000) this.tenants.clear();
-    this.tenants.set(tenantId, { credentials, expires: now + this.ttlMs });
-    return credentials;
+  credentialsOf(tenantId: string): Promise<TenantCredentials | null> {
+    return this.tenants.get(tenantId, () => getTenantCredentials(this.db, tenantId));
   }
 
   /** Whether a recorded portal link is unrevoked (a primary-key lookup); cached for `ttlMs`. */
-  private async portalLinkOpen(id: string): Promise<boolean> {
-    const now = Date.now();
-    const hit = this.links.get(id);
-    if (hit && hit.expires > now) return hit.open;
-    const open = (await portalLinkRevoked(this.db, id)) === false;
-    if (this.links.size > 10_000) this.links.clear();
-    this.links.set(id, { open, expires: now + this.ttlMs });
-    return open;
+  private portalLinkOpen(id: string): Promise<boolean> {
+    return this.links.get(id, async () => (await portalLinkRevoked(this.db, id)) === false);
   }
 
   /**

@@ -6,6 +6,7 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyPluginAsync, type RawServerDefault } from 'fastify';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
+import { PgDb } from '../db/pg.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { AddressPolicy } from '../security/address-policy.js';
@@ -126,6 +127,23 @@ export interface ServerOptions {
   transforms?: TransformPool;
 }
 
+/**
+ * The publish statements' connections (PostgreSQL): a few of their own,
+ * kept open while idle. The publish statement is the largest Herald has;
+ * on a connection that had not run it yet, parse, plan and first runs took
+ * 50-110 ms (a new backend's catalog caches are cold, and the first five
+ * runs of a prepared statement are planned afresh), and every publish
+ * gathered behind it waited that long. Sharing the API's pool, it moved to
+ * such a connection whenever a burst of other queries took the warm one,
+ * and idle connections were closed after 30 s. Here it only ever runs where
+ * it ran before, and a burst of listings never delays it. On PGlite (one
+ * connection) the database itself.
+ */
+function intakeDatabase(o: ServerOptions): Db {
+  if (o.db.kind !== 'pg' || !o.config.databaseUrl) return o.db;
+  return new PgDb({ connectionString: o.config.databaseUrl, logger: o.logger, max: 4, idleTimeoutMs: 0 });
+}
+
 export async function buildServer(o: ServerOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: o.logger,
@@ -163,6 +181,8 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   });
 
   const payloads = new PayloadValidator(o.db, o.config.validationTimeoutMs);
+  const intakeDb = intakeDatabase(o);
+  if (intakeDb !== o.db) app.addHook('onClose', () => intakeDb.close());
   app.addHook('onClose', () => payloads.close());
   const transforms = o.transforms ?? transformPoolFor(o.config);
   if (!o.transforms) app.addHook('onClose', () => transforms.close());
@@ -174,7 +194,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     auth: new Authenticator(o.db, o.adminTokenHash),
     addressPolicy: o.addressPolicy,
     payloads,
-    publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), o.localWorker ?? null, undefined, o.config.maxBodyBytes),
+    publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), o.localWorker ?? null, undefined, o.config.maxBodyBytes, intakeDb),
     secrets: o.secrets,
     telemetry: o.telemetry ?? null,
     transforms,

@@ -11,6 +11,8 @@ export interface PgDbOptions {
   max?: number;
   /** Settings of every connection of the pool, as libpq `options` (`-c name=value …`), after CONNECTION_SETTINGS. */
   options?: string;
+  /** How long a connection may sit idle before the pool closes it; 0 = never. (Default: 30,000 ms) */
+  idleTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -35,7 +37,7 @@ export class PgDb implements Db {
       connectionString: opts.connectionString,
       max: opts.max ?? 20,
       connectionTimeoutMillis: 5_000,
-      idleTimeoutMillis: 30_000,
+      idleTimeoutMillis: opts.idleTimeoutMs ?? 30_000,
       options: opts.options ? `${CONNECTION_SETTINGS} ${opts.options}` : CONNECTION_SETTINGS,
     });
     // An idle client that loses its connection (e.g. the server restarts) must

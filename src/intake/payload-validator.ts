@@ -4,6 +4,7 @@ import type { Db } from '../db/db.js';
 import type { Template } from '../delivery/envelope.js';
 import { getEventType } from '../store/event-types.js';
 import { errors } from '../errors.js';
+import { LookupCache } from '../store/lookup-cache.js';
 import { schemaAjv, type FieldProblem } from './schema-compiler.js';
 import { ValidationRunner, ValidationTimeoutError } from './validation-runner.js';
 
@@ -11,7 +12,6 @@ interface Cached {
   /** The type's schema and the key that names it in the validation thread, or null without a schema. */
   schema: { key: string; schema: Record<string, unknown> } | null;
   envelope: Template | null;
-  expires: number;
 }
 
 /**
@@ -23,16 +23,17 @@ interface Cached {
  */
 export class PayloadValidator {
   private readonly ajv = schemaAjv();
-  private readonly cache = new Map<string, Cached>();
+  private readonly cache: LookupCache<Cached>;
   private readonly runner: ValidationRunner;
 
   constructor(
     private readonly db: Db,
     /** Longest the validation of one publish may take. (Default: 1000 ms) */
     budgetMs = 1_000,
-    private readonly ttlMs = 5_000,
+    ttlMs = 5_000,
   ) {
     this.runner = new ValidationRunner(budgetMs);
+    this.cache = new LookupCache(ttlMs, 5_000);
   }
 
   /** Compiles a schema or throws a 400 naming the problem (used when an event type is saved). */
@@ -44,17 +45,12 @@ export class PayloadValidator {
     }
   }
 
-  private async load(type: string): Promise<Cached> {
-    const now = Date.now();
-    let hit = this.cache.get(type);
-    if (!hit || hit.expires <= now) {
+  private load(type: string): Promise<Cached> {
+    return this.cache.get(type, async () => {
       const et = await getEventType(this.db, type);
       const schema = et?.schema ? { key: `${type}:${createHash('sha256').update(JSON.stringify(et.schema)).digest('base64url')}`, schema: et.schema } : null;
-      hit = { schema, envelope: et?.envelope ?? null, expires: now + this.ttlMs };
-      if (this.cache.size > 5_000) this.cache.clear();
-      this.cache.set(type, hit);
-    }
-    return hit;
+      return { schema, envelope: et?.envelope ?? null };
+    });
   }
 
   /** The envelope template of an event type, if it has one. */
@@ -97,7 +93,7 @@ export class PayloadValidator {
   }
 
   forget(type: string): void {
-    this.cache.delete(type);
+    this.cache.forget(type);
   }
 
   async close(): Promise<void> {

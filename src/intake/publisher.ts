@@ -7,6 +7,7 @@ import { publishAndHandOff, publishEvent, type HandedOff, type HandoffLease, typ
 import { getTenant, type TenantSettings } from '../store/tenants.js';
 import { BatchWriter, ItemFailure } from '../delivery/batch-writer.js';
 import { errors } from '../errors.js';
+import { LookupCache } from '../store/lookup-cache.js';
 import { compactJson } from './lossless-payload.js';
 import type { PayloadValidator } from './payload-validator.js';
 
@@ -52,7 +53,8 @@ export interface LocalWorker {
 }
 
 export class Publisher {
-  private readonly tenants = new Map<string, { settings: TenantSettings; expires: number }>();
+  /** Tenant settings by id (a missing tenant is not kept: it may be created any moment). */
+  private readonly tenants: LookupCache<TenantSettings>;
   /**
    * Single-event publishes made at the same moment share one statement and
    * one commit (group commit), each caller still answered only once its
@@ -66,25 +68,31 @@ export class Publisher {
     private readonly payloads: PayloadValidator,
     private readonly wake: WakeSignal,
     private readonly local: LocalWorker | null = null,
-    private readonly ttlMs = 5_000,
+    ttlMs = 5_000,
     /** Largest delivered body (payload, or envelope applied), in bytes; larger publishes get 413. (Default: no limit) */
     private readonly maxDeliveryBodyBytes = Infinity,
-  ) {}
+    /**
+     * Where the publish statements run: connections of their own (see
+     * api/server.ts, intakeDatabase), which the tenant lookups stay off so
+     * that a lookup never makes the pool open a connection the next publish
+     * statement lands on cold. (Default: `db`)
+     */
+    private readonly intakeDb: Db = db,
+  ) {
+    this.tenants = new LookupCache(ttlMs);
+  }
 
   /** A tenant's settings; 404 when the tenant does not exist. */
-  async settingsOf(tenantId: string): Promise<TenantSettings> {
-    const now = Date.now();
-    const hit = this.tenants.get(tenantId);
-    if (hit && hit.expires > now) return hit.settings;
-    const t = await getTenant(this.db, tenantId);
-    if (!t) throw errors.notFound('tenant');
-    if (this.tenants.size > 10_000) this.tenants.clear();
-    this.tenants.set(tenantId, { settings: t.settings, expires: now + this.ttlMs });
-    return t.settings;
+  settingsOf(tenantId: string): Promise<TenantSettings> {
+    return this.tenants.get(tenantId, async () => {
+      const t = await getTenant(this.db, tenantId);
+      if (!t) throw errors.notFound('tenant');
+      return t.settings;
+    });
   }
 
   forget(tenantId: string): void {
-    this.tenants.delete(tenantId);
+    this.tenants.forget(tenantId);
   }
 
   async publish(input: PublishInput): Promise<PublishResult> {
@@ -92,7 +100,7 @@ export class Publisher {
     if (input.validate !== false) await this.payloads.check(input.type, input.payload);
     const e = await this.prepare(input.tenantId, settings, input);
     const result = await (input.onlyEndpointId
-      ? publishEvent(this.db, { tenantId: input.tenantId, ...e, onlyEndpointId: input.onlyEndpointId })
+      ? publishEvent(this.intakeDb, { tenantId: input.tenantId, ...e, onlyEndpointId: input.onlyEndpointId })
       : this.intake.add({ tenantId: input.tenantId, envelope: settings.envelope ?? null, event: e })
     ).catch((err: unknown) => this.unlessTenantGone(input.tenantId, err));
     if (input.onlyEndpointId && result.deliveries > 0 && !result.replayed) this.wakeWorkers();
@@ -124,7 +132,7 @@ export class Publisher {
           continue;
         }
         for (const i of idx) {
-          out[i] = await publishEvent(this.db, { tenantId, ...items[i]!.event }).then(
+          out[i] = await publishEvent(this.intakeDb, { tenantId, ...items[i]!.event }).then(
             (r) => {
               if (r.deliveries > 0 && !r.replayed) this.wakeWorkers();
               return r;
@@ -140,7 +148,7 @@ export class Publisher {
   /** One publish statement; with a worker in this process that has room, the new deliveries go to it directly. */
   private async write(tenantId: string, envelope: Template | null, events: NewEvent[]): Promise<PublishResult[]> {
     const lease = this.local?.reserve() ?? null;
-    const { results, handedOff } = await publishAndHandOff(this.db, tenantId, events, lease).catch((err: unknown) => {
+    const { results, handedOff } = await publishAndHandOff(this.intakeDb, tenantId, events, lease).catch((err: unknown) => {
       if (lease) this.local?.abandon(lease);
       throw err;
     });
