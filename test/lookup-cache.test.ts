@@ -14,6 +14,15 @@ function gatedLoad<V>(value: V) {
   return { calls, load, open: () => open() };
 }
 
+/** A cache on a clock the test moves, and a load that counts its calls (it returns the count). */
+function onClock(ttlMs: number) {
+  const clock = { now: 0 };
+  const cache = new LookupCache<number>(ttlMs, 10, () => clock.now);
+  let n = 0;
+  const load = async () => ++n;
+  return { clock, cache, load, loads: () => n };
+}
+
 describe('LookupCache', () => {
   it('gives callers that miss together one load', async () => {
     const cache = new LookupCache<string>(1_000);
@@ -27,28 +36,22 @@ describe('LookupCache', () => {
   });
 
   it('refreshes a key in use before it expires, answering with the value it has meanwhile', async () => {
-    let now = 0;
-    const cache = new LookupCache<number>(200, 10, () => now);
-    let n = 0;
-    const load = async () => ++n;
+    const { clock, cache, load, loads } = onClock(200);
     expect(await cache.get('k', load)).toBe(1);
-    now = 170; // in the last quarter of its life
+    clock.now = 170; // in the last quarter of its life
     expect(await cache.get('k', load)).toBe(1); // answered at once, a refresh started
     await Promise.resolve();
-    expect(n).toBe(2);
+    expect(loads()).toBe(2);
     expect(await cache.get('k', load)).toBe(2);
-    now = 270; // the refreshed entry is fresh: no refresh yet
+    clock.now = 270; // the refreshed entry is fresh: no refresh yet
     expect(await cache.get('k', load)).toBe(2);
-    expect(n).toBe(2);
+    expect(loads()).toBe(2);
   });
 
   it('loads an expired key again before answering', async () => {
-    let now = 0;
-    const cache = new LookupCache<number>(50, 10, () => now);
-    let n = 0;
-    const load = async () => ++n;
+    const { clock, cache, load } = onClock(50);
     expect(await cache.get('k', load)).toBe(1);
-    now = 50;
+    clock.now = 50;
     expect(await cache.get('k', load)).toBe(2);
   });
 
