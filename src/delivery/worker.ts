@@ -23,6 +23,7 @@ import type { Send, SendResult } from './sender.js';
 import { Destinations } from './destinations/index.js';
 import type { AddressPolicy } from '../security/address-policy.js';
 import { Throttle } from './throttle.js';
+import { StalledSends } from './stalled-sends.js';
 import type { AttemptTracing } from '../telemetry/telemetry.js';
 import { signatureHeaders, signingSecrets } from './signer.js';
 import type { TransformPool } from '../transform/pool.js';
@@ -80,6 +81,14 @@ export interface WorkerOptions {
  */
 const HOLD_LIMIT = 256;
 
+/**
+ * A send unanswered this long gives its slot to the next delivery (it
+ * still counts against its endpoint's cap): see stalled-sends.ts. Well
+ * above what a healthy receiver on a good network takes, well below the
+ * 10 s default timeout that a receiver which stopped answering holds a slot for.
+ */
+const STALLED_AFTER_MS = 500;
+
 /*
  * A claim takes at least this many rows from an endpoint that has them due
  * (and the room), however many endpoints are due, and walks only as many
@@ -107,6 +116,9 @@ export class Worker {
   private readonly id = randomUUID().slice(0, 8);
   private claims = 0;
   private readonly inFlight = new Map<string, ClaimedDelivery>();
+  /** Sends in flight whose answer is overdue: they give their slot to the next delivery (see stalled-sends.ts). */
+  private readonly stalls: StalledSends;
+  private stallTimer: NodeJS.Timeout | null = null;
   /** Outcomes sent and not yet written (a worker claims nothing more while they are as many as its slots). */
   private unwritten = 0;
   private readonly perEndpoint = new Map<string, number>();
@@ -164,6 +176,7 @@ export class Worker {
 
   constructor(private readonly o: WorkerOptions) {
     this.throttle = new Throttle(o.endpointConcurrency);
+    this.stalls = new StalledSends(STALLED_AFTER_MS, o.concurrency);
     this.configs = new EndpointConfigs(o.secrets);
     this.upkeep = new QueueUpkeep(o.db, o.logger);
     this.failureLog = new FailureLog(o.logger);
@@ -216,6 +229,11 @@ export class Worker {
     this.state = STATES.running;
     this.unlisten = await this.o.db.listen(NOTIFY_CHANNEL, () => this.notify(), () => this.notify());
     this.loopDone = this.loop();
+    this.stallTimer = setInterval(() => {
+      if (this.stalls.sweep(Date.now()) === 0) return;
+      this.pump();
+      this.slotFreed();
+    }, STALLED_AFTER_MS / 2).unref();
   }
 
   /**
@@ -254,12 +272,17 @@ export class Worker {
    * delivery than a few full ones. A freed slot wakes the loop once this holds.
    */
   private enoughRoomToClaim(): boolean {
-    const room = this.o.concurrency - this.inFlight.size - this.heldCount;
+    const room = this.o.concurrency - this.busySlots() - this.heldCount;
     return !(
       room <= 0 ||
       this.unwritten >= this.o.concurrency ||
-      (this.inFlight.size > 0 && room < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4)
+      (this.busySlots() > 0 && room < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4)
     );
+  }
+
+  /** Slots taken: sends in flight, but those whose answer is overdue (see stalled-sends.ts). */
+  private busySlots(): number {
+    return this.inFlight.size - this.stalls.count;
   }
 
   /** How many more of an endpoint's deliveries this worker may take: its cap in flight, and as many again held (see hold). */
@@ -308,7 +331,7 @@ export class Worker {
     let failures = 0;
     while (this.state === STATES.running) {
       this.releaseStale();
-      const room = this.o.concurrency - this.inFlight.size - this.heldCount;
+      const room = this.o.concurrency - this.busySlots() - this.heldCount;
       if (!this.enoughRoomToClaim()) {
         this.waitingForSlots = true;
         await this.sleep(this.o.pollIntervalMs);
@@ -400,7 +423,7 @@ export class Worker {
         excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: 0 });
         continue;
       }
-      if (this.inFlight.size >= this.o.concurrency || (this.perEndpoint.get(d.endpointId) ?? 0) >= this.throttle.cap(d.endpointId)) {
+      if (this.busySlots() >= this.o.concurrency || (this.perEndpoint.get(d.endpointId) ?? 0) >= this.throttle.cap(d.endpointId)) {
         if (!this.hold(d, now)) excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: 0 });
         continue;
       }
@@ -443,7 +466,7 @@ export class Worker {
     if (this.heldCount === 0 || this.state !== STATES.running) return;
     const excess: { id: string; leaseToken: string; delayMs: number }[] = [];
     for (const [endpointId, list] of this.held) {
-      if (this.inFlight.size >= this.o.concurrency) break;
+      if (this.busySlots() >= this.o.concurrency) break;
       if ((this.perEndpoint.get(endpointId) ?? 0) >= this.throttle.cap(endpointId) && !this.circuits.has(endpointId)) continue;
       this.held.delete(endpointId);
       if (this.circuits.has(endpointId)) {
@@ -503,7 +526,7 @@ export class Worker {
   handoffRoom(): number {
     if (this.state !== STATES.running) return 0;
     // free slots, and room in the hold for what they cannot take at once
-    const limit = this.o.concurrency - this.inFlight.size + HOLD_LIMIT - 2 * this.heldCount;
+    const limit = this.o.concurrency - this.busySlots() + HOLD_LIMIT - 2 * this.heldCount;
     if (limit < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.unwritten >= this.o.concurrency) return 0;
     return limit;
   }
@@ -606,10 +629,12 @@ export class Worker {
 
   private dispatch(d: ClaimedDelivery): void {
     this.inFlight.set(d.id, d);
+    this.stalls.started(d.id, Date.now());
     this.perEndpoint.set(d.endpointId, (this.perEndpoint.get(d.endpointId) ?? 0) + 1);
     this.o.metrics.inFlight.set(this.inFlight.size);
     const done = () => {
       this.inFlight.delete(d.id);
+      this.stalls.ended(d.id);
       const n = (this.perEndpoint.get(d.endpointId) ?? 1) - 1;
       if (n <= 0) this.perEndpoint.delete(d.endpointId);
       else this.perEndpoint.set(d.endpointId, n);
@@ -706,6 +731,7 @@ export class Worker {
     this.state = STATES.stopping;
     this.notify();
     await this.loopDone;
+    if (this.stallTimer) clearInterval(this.stallTimer);
     await this.unlisten?.();
     await this.releaseStale(true); // held, never sent: due now for another worker
     const deadline = Date.now() + this.o.shutdownTimeoutMs;

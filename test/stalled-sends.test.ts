@@ -1,0 +1,70 @@
+import type { ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StalledSends } from '../src/delivery/stalled-sends.js';
+import { startHerald, type TestHerald } from './helpers/herald.js';
+import { Receiver } from './helpers/receiver.js';
+
+describe('StalledSends', () => {
+  it('marks only the sends that waited long enough, oldest first, up to its limit', () => {
+    const s = new StalledSends(500, 2);
+    s.started('a', 0);
+    s.started('b', 100);
+    s.started('c', 200);
+    s.started('d', 900);
+    expect(s.sweep(499)).toBe(0);
+    expect(s.sweep(650)).toBe(2); // a and b; c would be over the limit
+    expect(s.count).toBe(2);
+    expect(s.sweep(5_000)).toBe(0);
+    s.ended('a'); // a stalled send answered: room for one more
+    expect(s.count).toBe(1);
+    expect(s.sweep(5_000)).toBe(1);
+    s.ended('d'); // never stalled: changes nothing
+    expect(s.count).toBe(2);
+    s.ended('b');
+    s.ended('c');
+    expect(s.count).toBe(0);
+  });
+});
+
+let herald: TestHerald;
+let receiver: Receiver;
+const hung: ServerResponse[] = [];
+
+beforeAll(async () => {
+  // four slots in all, four per endpoint: the hanging endpoint alone can take every slot
+  herald = await startHerald({ workerConcurrency: 4, endpointConcurrency: 4, circuitBreakerFailures: 0 });
+  receiver = await new Receiver().listen();
+  receiver.respond = (r, res) => {
+    if (r.path === '/hangs') hung.push(res);
+    else res.writeHead(200).end();
+  };
+});
+afterAll(async () => {
+  for (const res of hung) res.destroy();
+  await herald?.stop();
+  await receiver?.close();
+});
+
+describe('a receiver that stops answering', () => {
+  it("does not hold the worker's slots from other endpoints until its requests time out", async () => {
+    const t = await herald.api.tenant();
+    await herald.api.endpoint(t, { url: receiver.url('/hangs'), eventTypes: ['hang.*'], timeoutMs: 8_000 });
+    await herald.api.endpoint(t, { url: receiver.url('/answers'), eventTypes: ['ok.*'] });
+    const hang = await herald.api.post(`/v1/tenants/${t}/events/batch`, {
+      events: Array.from({ length: 4 }, (_, i) => ({ type: 'hang.x', payload: { i } })),
+    });
+    expect(hang.status).toBe(202);
+    await receiver.waitForCount('/hangs', 4, 10_000); // every slot now waits on /hangs
+    const started = Date.now();
+    const ok = await herald.api.post(`/v1/tenants/${t}/events/batch`, {
+      events: Array.from({ length: 10 }, (_, i) => ({ type: 'ok.x', payload: { i } })),
+    });
+    expect(ok.status).toBe(202);
+    // Before: these waited for the 8 s timeout of the hanging requests. Now
+    // those give up their slots once overdue (500 ms).
+    await receiver.waitForCount('/answers', 10, 6_000);
+    expect(Date.now() - started).toBeLessThan(6_000);
+    // the hanging requests were not abandoned: still open, not sent twice
+    expect(receiver.at('/hangs').length).toBe(4);
+  }, 30_000);
+});
