@@ -15,9 +15,9 @@ function gatedLoad<V>(value: V) {
 }
 
 /** A cache on a clock the test moves, and a load that counts its calls (it returns the count). */
-function onClock(ttlMs: number) {
+function onClock(ttlMs: number, refreshAhead = true) {
   const clock = { now: 0 };
-  const cache = new LookupCache<number>(ttlMs, 10, () => clock.now);
+  const cache = new LookupCache<number>(ttlMs, 10, () => clock.now, refreshAhead);
   let n = 0;
   const load = async () => ++n;
   return { clock, cache, load, loads: () => n };
@@ -45,6 +45,19 @@ describe('LookupCache', () => {
     expect(await cache.get('k', load)).toBe(2);
     clock.now = 270; // the refreshed entry is fresh: no refresh yet
     expect(await cache.get('k', load)).toBe(2);
+    expect(loads()).toBe(2);
+  });
+
+  it('without refresh ahead, loads once per period: on the first miss after it expires', async () => {
+    const { clock, cache, load, loads } = onClock(200, false);
+    expect(await cache.get('k', load)).toBe(1);
+    clock.now = 199; // in the last quarter: no refresh
+    expect(await cache.get('k', load)).toBe(1);
+    await Promise.resolve();
+    expect(loads()).toBe(1);
+    clock.now = 200;
+    const [a, b] = await Promise.all([cache.get('k', load), cache.get('k', load)]);
+    expect([a, b]).toEqual([2, 2]);
     expect(loads()).toBe(2);
   });
 

@@ -88,6 +88,7 @@ const HOLD_LIMIT = 256;
  * 10 s default timeout that a receiver which stopped answering holds a slot for.
  */
 const STALLED_AFTER_MS = 500;
+const UNWRITTEN_X = Number(process.env.UNWRITTEN_X ?? 1);
 
 /*
  * A claim takes at least this many rows from an endpoint that has them due
@@ -275,7 +276,7 @@ export class Worker {
     const room = this.o.concurrency - this.busySlots() - this.heldCount;
     return !(
       room <= 0 ||
-      this.unwritten >= this.o.concurrency ||
+      this.unwritten >= UNWRITTEN_X * this.o.concurrency ||
       (this.busySlots() > 0 && room < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4)
     );
   }
@@ -527,7 +528,7 @@ export class Worker {
     if (this.state !== STATES.running) return 0;
     // free slots, and room in the hold for what they cannot take at once
     const limit = this.o.concurrency - this.busySlots() + HOLD_LIMIT - 2 * this.heldCount;
-    if (limit < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.unwritten >= this.o.concurrency) return 0;
+    if (limit < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.unwritten >= UNWRITTEN_X * this.o.concurrency) return 0;
     return limit;
   }
 

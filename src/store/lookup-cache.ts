@@ -14,6 +14,9 @@
  *   load in the background and answers with the value it has, which is
  *   still within `ttlMs`. A key in steady use never expires in front of a
  *   caller.
+ *   (Off for values read on a schedule of their own rather than on a hot
+ *   path, such as the /metrics gauges: there a refresh ahead would only read
+ *   more often.)
  * - A failed load is not kept: its callers get the error, the next caller
  *   tries again.
  */
@@ -27,6 +30,8 @@ export class LookupCache<V> {
     private readonly maxEntries = 10_000,
     /** Milliseconds now. (Default: Date.now) */
     private readonly clock: () => number = Date.now,
+    /** Refresh a key in use during the last quarter of its life. (Default: true) */
+    private readonly refreshAhead = true,
   ) {}
 
   /** The cached value of `key`, or `load()`'s (shared with concurrent callers of the same key). */
@@ -34,7 +39,7 @@ export class LookupCache<V> {
     const now = this.clock();
     const hit = this.entries.get(key);
     if (hit && hit.expires > now) {
-      if (hit.expires - now < this.ttlMs / 4 && !this.loading.has(key)) void this.start(key, load).catch(() => undefined);
+      if (this.refreshAhead && hit.expires - now < this.ttlMs / 4 && !this.loading.has(key)) void this.start(key, load).catch(() => undefined);
       return Promise.resolve(hit.value);
     }
     return this.loading.get(key) ?? this.start(key, load);

@@ -1,12 +1,21 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { CachedOperatorCounts } from './cached-counts.js';
+import type { Queryable } from '../../db/db.js';
+import { LookupCache } from '../../store/lookup-cache.js';
+import { operatorCounts, type OperatorCounts } from '../../store/operator-overview.js';
+
+/** How long one read of the operator counts serves scrapes, in milliseconds. */
+const OPERATOR_COUNTS_TTL_MS = 5000;
 
 /**
- * Installation-wide gauges read when Prometheus scrapes, from the cached
- * operator counts (one database read per cache period for all of them).
+ * Installation-wide gauges read when Prometheus scrapes. Prometheus may
+ * scrape every second from several servers and each gauge asks for the same
+ * figures, so one read of the operator counts serves every gauge for
+ * OPERATOR_COUNTS_TTL_MS (shared while in flight, not kept when it failed).
  * Registered by the API only, so a worker-only process does not query for them.
  */
-export function registerOperatorGauges(registry: Registry, counts: CachedOperatorCounts): void {
+export function registerOperatorGauges(registry: Registry, db: Queryable): void {
+  const cache = new LookupCache<OperatorCounts>(OPERATOR_COUNTS_TTL_MS, 1, Date.now, false);
+  const counts = { get: () => cache.get('counts', () => operatorCounts(db)) };
   new Gauge({
     name: 'herald_endpoints_failing',
     help: 'Endpoints whose latest attempts failed (consecutive failures, or a failure run not yet ended by a success), all tenants.',

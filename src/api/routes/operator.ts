@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
 import { requireAdmin } from '../auth.js';
-import { CachedOperatorCounts } from '../operator/cached-counts.js';
 import { registerOperatorGauges } from '../operator/gauges.js';
 import { ErrorBody, Nullable } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';
@@ -85,7 +84,7 @@ function alertTarget(url: string | undefined): string | null {
  * gauges (through a 5 s cache); the route reads them fresh.
  */
 export const operatorRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
-  registerOperatorGauges(ctx.metrics.registry, new CachedOperatorCounts(ctx.db));
+  registerOperatorGauges(ctx.metrics.registry, ctx.db);
 
   app.get(
     '/v1/operator/overview',
