@@ -47,6 +47,17 @@ describe('BatchWriter linger', () => {
     expect(performance.now() - t0).toBeLessThan(5_000);
   });
 
+  it('writes as soon as its byte budget is full, however few the items', async () => {
+    const batches: number[][] = [];
+    const writer = new BatchWriter<number>(async (batch) => void batches.push(batch), 100, 1, { maxBytes: 1_000, weigh: (n) => n }, { items: 50, ms: 10_000 });
+    const t0 = performance.now();
+    const first = writer.add(400);
+    await new Promise((r) => setTimeout(r, 5));
+    await Promise.all([first, writer.add(300), writer.add(300)]);
+    expect(batches).toEqual([[400, 300, 300]]);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+  });
+
   it('writes at once when flushed', async () => {
     const { batches, writer } = recording({ items: 10, ms: 10_000 });
     const t0 = performance.now();

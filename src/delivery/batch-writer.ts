@@ -13,6 +13,8 @@ export class ItemFailure {
  */
 export class BatchWriter<T, R = void> {
   private pending: T[] = [];
+  /** What the pending items weigh (by `budget.weigh`; 0 without a budget). */
+  private pendingBytes = 0;
   private waiters: { resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private running: Promise<void> | null = null;
   /** Ends the current linger early (enough items came, or a flush). */
@@ -31,9 +33,10 @@ export class BatchWriter<T, R = void> {
      */
     private readonly budget: { maxBytes: number; weigh: (item: T) => number } | null = null,
     /**
-     * Before writing fewer than `items`, wait up to `ms` for more (a write of
-     * 50 rows cost the outcome statement a quarter more per row than one of
-     * 200). Off by default: the publish path writes at once.
+     * Before writing fewer than `items` (or less than the byte budget), wait
+     * up to `ms` for more (a write of 50 rows cost the outcome statement a
+     * quarter more per row than one of 200). Off by default: the publish
+     * path writes at once.
      */
     private readonly linger: { items: number; ms: number } | null = null,
   ) {}
@@ -42,8 +45,9 @@ export class BatchWriter<T, R = void> {
   /** Resolves once the item is written; rejects if its batch failed after retries. */
   add(item: T): Promise<R> {
     this.pending.push(item);
+    if (this.budget) this.pendingBytes += this.budget.weigh(item);
     const done = new Promise<R>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (this.lingering && this.linger && this.pending.length >= this.linger.items) this.lingering();
+    if (this.lingering && this.full()) this.lingering();
     if (!this.running) this.running = this.drain();
     return done;
   }
@@ -65,8 +69,9 @@ export class BatchWriter<T, R = void> {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
-        if (this.linger && this.flushing === 0 && this.pending.length < this.linger.items) await this.lingerFor(this.linger.ms);
+        if (this.linger && this.flushing === 0 && !this.full()) await this.lingerFor(this.linger.ms);
         const batch = this.pending.splice(0, this.takeable());
+        if (this.budget) for (const item of batch) this.pendingBytes -= this.budget.weigh(item);
         const waiters = this.waiters.splice(0, batch.length);
         try {
           const results = await this.writeWithRetry(batch);
@@ -82,6 +87,11 @@ export class BatchWriter<T, R = void> {
     } finally {
       this.running = null;
     }
+  }
+
+  /** Whether a lingering batch has enough: `linger.items` items, or a byte budget's worth. */
+  private full(): boolean {
+    return (this.linger !== null && this.pending.length >= this.linger.items) || (this.budget !== null && this.pendingBytes >= this.budget.maxBytes);
   }
 
   /** Waits `ms`, or less if enough items come (see `linger`). */

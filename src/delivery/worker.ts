@@ -88,7 +88,20 @@ const HOLD_LIMIT = 256;
  * 10 s default timeout that a receiver which stopped answering holds a slot for.
  */
 const STALLED_AFTER_MS = 500;
-const UNWRITTEN_X = Number(process.env.UNWRITTEN_X ?? 1);
+
+/** What an outcome weighs while it waits for its write: its response body and about as much again for the rest. */
+const outcomeBytes = (r: AttemptResult): number => 1536 + (r.responseBody?.length ?? 0);
+
+/*
+ * Outcomes sent and not yet written: the worker takes no new work while
+ * they are as many as its slots, or weigh 8 MiB by outcomeBytes (two
+ * record batches), whichever comes first. The bytes bound what a worker
+ * answered with big bodies holds: with 16 MB answers (64 KiB kept of
+ * each) 256 outcomes waiting were 16 MiB of bodies, and the worker's peak
+ * RSS was 198-201 MB against 178-180 MB with this bound, at the same
+ * delivery rate (bench memory scenario, 3 runs each, alternated).
+ */
+const UNWRITTEN_MAX_BYTES = 8 * 1024 * 1024;
 
 /*
  * A claim takes at least this many rows from an endpoint that has them due
@@ -122,6 +135,7 @@ export class Worker {
   private stallTimer: NodeJS.Timeout | null = null;
   /** Outcomes sent and not yet written (a worker claims nothing more while they are as many as its slots). */
   private unwritten = 0;
+  private unwrittenBytes = 0;
   private readonly perEndpoint = new Map<string, number>();
   /**
    * Deliveries leased to this worker that wait in memory for a slot (or
@@ -200,10 +214,13 @@ export class Worker {
       // A batch's parameters go to PostgreSQL as one message built in memory:
       // 500 results with response bodies stored up to their cap (64 KiB by
       // default) lifted the worker's RSS by tens of MB (bench: 16 MB answers).
-      { maxBytes: 4 * 1024 * 1024, weigh: (r) => 1536 + (r.responseBody?.length ?? 0) },
+      { maxBytes: 4 * 1024 * 1024, weigh: outcomeBytes },
       // Nobody waits on an outcome's write (the slot is already free), so a
       // batch may wait a few ms to fill: PostgreSQL CPU per recorded delivery
       // was 41-42 µs in batches of 50 and 31-34 µs in batches of 200 (.scratch/iso.mjs).
+      // (Up to 200 outcomes or 20 ms, with twice the slots of outcomes
+      // waiting, delivered no more in the `serve` steady state: 3,746-5,072
+      // against 4,693-4,994 deliveries/s, 3 runs each, alternated.)
       { items: 128, ms: 5 },
     );
   }
@@ -276,9 +293,14 @@ export class Worker {
     const room = this.o.concurrency - this.busySlots() - this.heldCount;
     return !(
       room <= 0 ||
-      this.unwritten >= UNWRITTEN_X * this.o.concurrency ||
+      this.unwrittenFull() ||
       (this.busySlots() > 0 && room < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4)
     );
+  }
+
+  /** Whether the outcomes waiting for their write are as many as the worker holds at most (see UNWRITTEN_MAX_BYTES). */
+  private unwrittenFull(): boolean {
+    return this.unwritten >= this.o.concurrency || this.unwrittenBytes >= UNWRITTEN_MAX_BYTES;
   }
 
   /** Slots taken: sends in flight, but those whose answer is overdue (see stalled-sends.ts). */
@@ -528,7 +550,7 @@ export class Worker {
     if (this.state !== STATES.running) return 0;
     // free slots, and room in the hold for what they cannot take at once
     const limit = this.o.concurrency - this.busySlots() + HOLD_LIMIT - 2 * this.heldCount;
-    if (limit < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.unwritten >= UNWRITTEN_X * this.o.concurrency) return 0;
+    if (limit < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.unwrittenFull()) return 0;
     return limit;
   }
 
@@ -653,9 +675,12 @@ export class Worker {
       .then(
         (result) => {
           done();
+          const bytes = outcomeBytes(result);
           this.unwritten++;
+          this.unwrittenBytes += bytes;
           return this.writer.add(result).finally(() => {
             this.unwritten--;
+            this.unwrittenBytes -= bytes;
             this.slotFreed();
           });
         },
