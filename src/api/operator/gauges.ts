@@ -15,13 +15,13 @@ const OPERATOR_COUNTS_TTL_MS = 5000;
  */
 export function registerOperatorGauges(registry: Registry, db: Queryable): void {
   const cache = new LookupCache<OperatorCounts>(OPERATOR_COUNTS_TTL_MS, 1, Date.now, false);
-  const counts = { get: () => cache.get('counts', () => operatorCounts(db)) };
+  const counts = () => cache.get('counts', () => operatorCounts(db));
   new Gauge({
     name: 'herald_endpoints_failing',
     help: 'Endpoints whose latest attempts failed (consecutive failures, or a failure run not yet ended by a success), all tenants.',
     registers: [registry],
     async collect() {
-      this.set((await counts.get()).endpointsFailing);
+      this.set((await counts()).endpointsFailing);
     },
   });
   new Gauge({
@@ -29,7 +29,7 @@ export function registerOperatorGauges(registry: Registry, db: Queryable): void 
     help: 'Endpoints whose circuit is open now (Herald sends them nothing until it closes), all tenants.',
     registers: [registry],
     async collect() {
-      this.set((await counts.get()).circuitsOpen);
+      this.set((await counts()).circuitsOpen);
     },
   });
   new Gauge({
@@ -37,7 +37,7 @@ export function registerOperatorGauges(registry: Registry, db: Queryable): void 
     help: 'Seconds the oldest due delivery not held by a live lease has waited (0 when none), all tenants.',
     registers: [registry],
     async collect() {
-      this.set((await counts.get()).oldestDue?.ageSeconds ?? 0);
+      this.set((await counts()).oldestDue?.ageSeconds ?? 0);
     },
   });
 }
