@@ -22,12 +22,22 @@
  *   vacuumed every 20,000 outcomes (autovacuum is off on this server).
  * Each table has its primary key and the one index a queue needs.
  *
+ * FLOOR_RECORD=herald writes Herald's own rows instead, into Herald's own
+ * tables (`herald migrate` first): the event, a delivery record and a queue
+ * row per delivery at publish; at each answer the queue row deleted, the
+ * delivery record updated and an attempt row with the request's and the
+ * answer's headers and body. Same indexes, same columns, the cheapest
+ * statements (arrays in, no joins): what Herald's record of a delivery
+ * costs at the least, apart from how Herald's code gets there.
+ *
  * Endpoint i of ENDPOINTS (default 100) takes type `steady.t{i % types}`,
  * types = ENDPOINTS / FANOUT (default 10), the steady scenario's rule; it
  * POSTs to RECEIVER_URL/ep/i. Started by steady.ts (shape `floor`) with
  * DATABASE_URL, PORT and RECEIVER_URL; prints `listening:` when ready.
  */
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { serveFloor } from './floor-http.js';
@@ -42,13 +52,19 @@ const RECORD_LINGER_MS = 5;
 
 const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
 const outcomesDb = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2, options: '-c synchronous_commit=off -c enable_seqscan=off' });
-await db.query(`
+const heraldRecord = process.env.FLOOR_RECORD === 'herald';
+if (heraldRecord) {
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../bin/herald.js', import.meta.url)), 'migrate'], { env: process.env, stdio: 'ignore' });
+  await db.query(`insert into tenants (id, name) values ('floor', 'floor') on conflict do nothing`);
+} else {
+  await db.query(`
   create table if not exists floor_events (id text primary key, type text not null, payload text not null, created_at timestamptz not null);
   create table if not exists floor_queue (id text primary key, event_id text not null, endpoint_id text not null,
     due_at timestamptz not null, lease_until timestamptz);
   create index if not exists floor_queue_due on floor_queue (endpoint_id, due_at);
   create table if not exists floor_attempts (delivery_id text not null, n int not null, status int, started_at timestamptz not null,
     duration_ms int not null, primary key (delivery_id, n));`);
+}
 
 const byType = new Map<string, number[]>();
 for (let i = 0; i < endpoints; i++) {
@@ -57,7 +73,19 @@ for (let i = 0; i < endpoints; i++) {
 }
 const keys = Array.from({ length: endpoints }, (_, i) => Buffer.from(`floor-secret-${i}`));
 
-const PUBLISH = `
+const PUBLISH = heraldRecord
+  ? `
+with e as (
+  insert into events (tenant_id, id, type, payload, created_at)
+  select 'floor', id, type, payload::json, now() from unnest($1::text[], $2::text[], $3::text[]) as i(id, type, payload)
+), d as (
+  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at)
+  select d.id, 'floor', d.event_id, d.endpoint_id, now(), now() from unnest($4::text[], $5::text[], $6::text[]) as d(id, event_id, endpoint_id)
+  returning id, event_id, endpoint_id, seq
+)
+insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, seq, lease_token, lease_until)
+select id, 'floor', event_id, endpoint_id, now(), seq, 'floor', now() + interval '60 seconds' from d`
+  : `
 with e as (
   insert into floor_events (id, type, payload, created_at)
   select id, type, payload, now() from unnest($1::text[], $2::text[], $3::text[]) as i(id, type, payload)
@@ -66,13 +94,29 @@ insert into floor_queue (id, event_id, endpoint_id, due_at, lease_until)
 select d.id, d.event_id, d.endpoint_id, now(), now() + interval '60 seconds'
   from unnest($4::text[], $5::text[], $6::text[]) as d(id, event_id, endpoint_id)`;
 
-const RECORD = `
+const RECORD = heraldRecord
+  ? `
+with r as (
+  select * from unnest($1::text[], $2::int[], $3::timestamptz[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+    as r(id, status, started_at, duration_ms, event_id, endpoint_id, url, req_headers, res_headers)
+), gone as (delete from queue where delivery_id = any ($1::text[])
+), upd as (
+  update deliveries d set status = 'succeeded', attempts = 1, next_attempt_at = null, last_attempt_at = r.started_at,
+         last_status = r.status, updated_at = now()
+    from r where d.id = r.id
+)
+insert into attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_number, started_at, duration_ms,
+                      request_url, request_headers, response_status, response_headers, response_body, response_body_truncated)
+select 'att_' || r.id, r.id, 'floor', r.endpoint_id, r.event_id, 1, r.started_at, r.duration_ms,
+       r.url, r.req_headers::json, r.status, r.res_headers::json, '', false from r`
+  : `
 with gone as (delete from floor_queue where id = any ($1::text[]))
 insert into floor_attempts (delivery_id, n, status, started_at, duration_ms)
 select id, 1, status, started_at, duration_ms from unnest($1::text[], $2::int[], $3::timestamptz[], $4::int[]) as r(id, status, started_at, duration_ms)`;
 
 interface Delivery {
   id: string;
+  eventId: string;
   endpoint: number;
   body: string;
 }
@@ -100,7 +144,7 @@ async function groupCommit(): Promise<void> {
       dIds.push(id);
       dEvents.push(p.id);
       dEndpoints.push(`ep_${ep}`);
-      out.push({ id, endpoint: ep, body: p.payload });
+      out.push({ id, eventId: p.id, endpoint: ep, body: p.payload });
     }
   }
   try {
@@ -136,34 +180,41 @@ function send(d: Delivery): void {
   const t0 = performance.now();
   const ts = Math.floor(started.getTime() / 1000);
   const sig = createHmac('sha256', keys[d.endpoint]!).update(`${d.id}.${ts}.${d.body}`).digest('base64');
+  const path = `${receiver.pathname.replace(/\/$/, '')}/ep/${d.endpoint}`;
+  const headers = { 'content-type': 'application/json', 'webhook-id': d.id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` };
+  let answer: Record<string, unknown> | null = null;
   pool
-    .request({
-      method: 'POST',
-      path: `${receiver.pathname.replace(/\/$/, '')}/ep/${d.endpoint}`,
-      headers: { 'content-type': 'application/json', 'webhook-id': d.id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` },
-      body: d.body,
-    })
+    .request({ method: 'POST', path, headers, body: d.body })
     .then(
       async (r) => {
         await r.body.dump();
+        answer = r.headers;
         return r.statusCode;
       },
       () => null,
     )
     .then((status) => {
       inFlight--;
-      record(d.id, status, started, Math.round(performance.now() - t0));
+      const ms = Math.round(performance.now() - t0);
+      if (heraldRecord) record(d.id, status, started, ms, { d, url: receiver.origin + path, req: JSON.stringify(headers), res: answer && JSON.stringify(answer) });
+      else record(d.id, status, started, ms);
       pump();
     });
 }
 
-const outcomes: { id: string; status: number | null; started: Date; ms: number }[] = [];
+interface Detail {
+  d: Delivery;
+  url: string;
+  req: string;
+  res: string | null;
+}
+const outcomes: { id: string; status: number | null; started: Date; ms: number; detail?: Detail }[] = [];
 let recording = false;
 let recorded = 0;
 const VACUUM_EVERY = 20_000;
 let lingerTimer: NodeJS.Timeout | null = null;
-function record(id: string, status: number | null, started: Date, ms: number): void {
-  outcomes.push({ id, status, started, ms });
+function record(id: string, status: number | null, started: Date, ms: number, detail?: Detail): void {
+  outcomes.push({ id, status, started, ms, detail });
   if (outcomes.length >= RECORD_BATCH) void flush();
   else lingerTimer ??= setTimeout(() => void flush(), RECORD_LINGER_MS);
 }
@@ -179,9 +230,19 @@ async function flush(): Promise<void> {
       // autovacuum is off here, as on the steady scenario's server: without
       // this the deletes walk ever more dead index entries
       recorded = 0;
-      await outcomesDb.query('vacuum floor_queue');
+      await outcomesDb.query(heraldRecord ? 'vacuum queue' : 'vacuum floor_queue');
     }
-    await outcomesDb.query({ name: 'record', text: RECORD, values: [batch.map((o) => o.id), batch.map((o) => o.status), batch.map((o) => o.started), batch.map((o) => o.ms)] });
+    const values: unknown[] = [batch.map((o) => o.id), batch.map((o) => o.status), batch.map((o) => o.started), batch.map((o) => o.ms)];
+    if (heraldRecord) {
+      values.push(
+        batch.map((o) => o.detail!.d.eventId),
+        batch.map((o) => `ep_${o.detail!.d.endpoint}`),
+        batch.map((o) => o.detail!.url),
+        batch.map((o) => o.detail!.req),
+        batch.map((o) => o.detail!.res),
+      );
+    }
+    await outcomesDb.query({ name: 'record', text: RECORD, values });
   } catch (err) {
     process.stderr.write(`floor: outcome write failed: ${String(err)}\n`);
   } finally {
