@@ -19,8 +19,9 @@
  *   BENCH_BACKLOG    due deliveries of the backlog drain (default 1000000)
  *   BENCH_IDLE_SECONDS  idle measurement window (default 30)
  *   BENCH_STEADY_SECONDS  publishing time of each steady-state run (default 60)
- *   BENCH_STEADY_SHAPES   steady-state shapes, comma-separated: serve,split,embedded,floor (default all four; floor is
- *                         floor-steady-server.ts, the least work the scenario takes, for comparison)
+ *   BENCH_STEADY_SHAPES   steady-state shapes, comma-separated: serve,split,embedded,floor,floor-rows (default all five;
+ *                         floor is floor-steady-server.ts, the least work the scenario takes, and floor-rows the same
+ *                         program writing Herald's own rows, for comparison)
  *   BENCH_STEADY_LONG_SECONDS  the long steady-state run (default 600)
  *   BENCH_ONLY       comma list of steady,steadylong,raw,sustained,latency,intake,fanout,filters,transformations,noisy,storm,memory,idle,backlog (default all)
  *                    (filters and transformations print their numbers and are not in the report; node dist-bench/bench/filters-main.js
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
   const idleSeconds = envNum('BENCH_IDLE_SECONDS', 30);
   const steadySeconds = envInt('BENCH_STEADY_SECONDS', 60);
   const steadyLongSeconds = envInt('BENCH_STEADY_LONG_SECONDS', 600);
-  const steadyShapes = (process.env.BENCH_STEADY_SHAPES || 'serve,split,embedded,floor').split(',').map((s) => s.trim()) as SteadyShape[];
+  const steadyShapes = (process.env.BENCH_STEADY_SHAPES || 'serve,split,embedded,floor,floor-rows').split(',').map((s) => s.trim()) as SteadyShape[];
   const only = new Set(
     (process.env.BENCH_ONLY || 'steady,steadylong,raw,sustained,latency,intake,fanout,filters,transformations,noisy,storm,memory,idle,backlog').split(',').map((s) => s.trim()),
   );

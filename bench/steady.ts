@@ -29,7 +29,7 @@ import { fmtInt, nowMs, payloadOfSize, progress, sleep } from './util.js';
  * takes (durable publish, fan-out, signed POST, an attempt row per
  * delivery), on the same database, receiver and publishers.
  */
-export type SteadyShape = 'serve' | 'split' | 'embedded' | 'floor';
+export type SteadyShape = 'serve' | 'split' | 'embedded' | 'floor' | 'floor-rows';
 
 export interface SteadyOptions {
   run: number;
@@ -84,8 +84,9 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
     // BENCH_SHOW_LOG=1: Herald's warnings and errors on the bench's output
     const onLine = process.env.BENCH_SHOW_LOG ? (l: string) => /"level":(40|50|60)/.test(l) && progress(`  herald: ${l.slice(0, 300)}`) : undefined;
     const prof = (role: string) => (o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, `--cpu-prof-name=steady-${o.shape}-${role}-${o.run}.cpuprofile`] : []);
-    if (o.shape === 'floor') {
-      const env = { ENDPOINTS: String(o.endpoints), FANOUT: String(o.fanout) };
+    if (o.shape === 'floor' || o.shape === 'floor-rows') {
+      // floor-rows: the same minimal program writing Herald's own rows (see floor-steady-server.ts)
+      const env = { ENDPOINTS: String(o.endpoints), FANOUT: String(o.fanout), FLOOR_RECORD: o.shape === 'floor-rows' ? 'herald' : 'floor' };
       floor = await startFloor({ databaseUrl: stack.db.url, receiverUrl: o.receiver.url, program: 'floor-steady-server', env, execArgv: prof('floor') });
     }
     const procs = floor
