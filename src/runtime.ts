@@ -102,7 +102,14 @@ export async function startWorker(o: {
   const workerDb = workerDatabase(config, logger, db);
   // SSRF-safe for every endpoint; `herald listen` relay URLs minted by this deployment are the one exception (listen/relay-dispatcher.ts).
   const addressPolicy = addressPolicyOf(config);
-  const dispatcher = relayAwareDispatcher(createSafeDispatcher({ policy: addressPolicy, connections: 64 }), RelayUrls.from(secrets));
+  // A connection for every send the worker can have open (its slots, and as many again for sends
+  // past their 500 ms: stalled-sends.ts): a send's timeout runs from its start, so one that waited
+  // in the pool for a connection to an origin shared by many endpoints (a receiver service hosting
+  // thousands of customers' endpoints) could time out without ever reaching the receiver.
+  const dispatcher = relayAwareDispatcher(
+    createSafeDispatcher({ policy: addressPolicy, connections: 2 * config.workerConcurrency }),
+    RelayUrls.from(secrets),
+  );
   const worker = new Worker({
     db: workerDb,
     dispatcher: dispatcher.dispatcher,
