@@ -103,9 +103,10 @@ export async function startWorker(o: {
   // SSRF-safe for every endpoint; `herald listen` relay URLs minted by this deployment are the one exception (listen/relay-dispatcher.ts).
   const addressPolicy = addressPolicyOf(config);
   // A connection for every send the worker can have open (its slots, and as many again for sends
-  // past their 500 ms: stalled-sends.ts): a send's timeout runs from its start, so one that waited
-  // in the pool for a connection to an origin shared by many endpoints (a receiver service hosting
-  // thousands of customers' endpoints) could time out without ever reaching the receiver.
+  // past their 500 ms: stalled-sends.ts), not a fixed 64 per origin: a send's timeout runs from its
+  // start, so a send that waited in the pool for a connection to an origin shared by many endpoints
+  // (a receiver service hosting thousands of customers' endpoints) could time out without reaching
+  // the receiver, and sends stalled on a silent receiver held the connections the others needed.
   const dispatcher = relayAwareDispatcher(
     createSafeDispatcher({ policy: addressPolicy, connections: 2 * config.workerConcurrency }),
     RelayUrls.from(secrets),

@@ -2,7 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResponseBudget, send } from '../src/delivery/sender.js';
+import { ResponseBudget, SMALL_RESPONSE_BYTES, send } from '../src/delivery/sender.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 
 /*
@@ -194,9 +194,9 @@ describe('the response budget (send() directly, 16 MB answers)', () => {
   it('a reservation that must wait is granted in order, and one that leaves the queue holds nothing', () => {
     const budget = new ResponseBudget(CAP);
     expect(budget.take(CAP)).toBe(true);
-    expect(budget.take(1)).toBe(false);
+    expect(budget.take(SMALL_RESPONSE_BYTES + 1)).toBe(false);
     const granted: string[] = [];
-    const leave = budget.wait(1, () => granted.push('first'));
+    const leave = budget.wait(SMALL_RESPONSE_BYTES + 1, () => granted.push('first'));
     budget.wait(CAP, () => granted.push('second'));
     leave();
     budget.release(CAP);
@@ -204,6 +204,24 @@ describe('the response budget (send() directly, 16 MB answers)', () => {
     expect(budget.held).toBe(CAP);
     budget.release(CAP);
     expect(budget.held).toBe(0);
+  });
+
+  it('small answers never wait: not for a full budget, not behind big reservations waiting their turn', () => {
+    const budget = new ResponseBudget(CAP);
+    expect(budget.take(CAP)).toBe(true);
+    const granted: string[] = [];
+    budget.wait(CAP, () => granted.push('big'));
+    expect(budget.take(SMALL_RESPONSE_BYTES)).toBe(true);
+    expect(budget.take(2)).toBe(true);
+    expect(budget.held).toBe(CAP + SMALL_RESPONSE_BYTES + 2);
+    expect(budget.take(SMALL_RESPONSE_BYTES + 1)).toBe(false);
+    budget.release(CAP);
+    // the big one still waits for the small ones to be given back
+    expect(granted).toEqual([]);
+    budget.release(SMALL_RESPONSE_BYTES);
+    budget.release(2);
+    expect(granted).toEqual(['big']);
+    expect(budget.held).toBe(CAP);
   });
 
   it('a send still waiting for the budget at its deadline is a timeout, and gives back nothing it did not hold', async () => {
