@@ -14,6 +14,9 @@
  * they keep their slots), so a worker never has more than its slots plus
  * `max` requests open, and memory stays bounded.
  */
+/** The most requests a worker with `concurrency` slots has open: its slots, and as many stalled sends. */
+export const mostOpenSends = (concurrency: number): number => 2 * concurrency;
+
 export class StalledSends {
   /** Sends not (yet) stalled, by id, in the order they started. */
   private readonly running = new Map<string, number>();

@@ -23,7 +23,7 @@ import type { Send, SendResult } from './sender.js';
 import { Destinations } from './destinations/index.js';
 import type { AddressPolicy } from '../security/address-policy.js';
 import { Throttle } from './throttle.js';
-import { StalledSends } from './stalled-sends.js';
+import { mostOpenSends, StalledSends } from './stalled-sends.js';
 import type { AttemptTracing } from '../telemetry/telemetry.js';
 import { signatureHeaders, signingSecrets } from './signer.js';
 import type { TransformPool } from '../transform/pool.js';
@@ -191,7 +191,7 @@ export class Worker {
 
   constructor(private readonly o: WorkerOptions) {
     this.throttle = new Throttle(o.endpointConcurrency);
-    this.stalls = new StalledSends(STALLED_AFTER_MS, o.concurrency);
+    this.stalls = new StalledSends(STALLED_AFTER_MS, mostOpenSends(o.concurrency) - o.concurrency);
     this.configs = new EndpointConfigs(o.secrets);
     this.upkeep = new QueueUpkeep(o.db, o.logger);
     this.failureLog = new FailureLog(o.logger);
