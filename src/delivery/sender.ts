@@ -25,40 +25,40 @@ export interface SendResult {
 }
 
 /**
- * Response-body bytes the sends of one process may hold at once (Default:
+ * Response-body bytes the sends of one process may keep at once (Default:
  * 4 MiB): at the 64 KiB kept of each answer, 64 answers with a big or
- * unknown length are read at once and the others wait their turn (the wait
- * counts against their timeout). The worker has a connection for every
- * send it may have open (up to 512 at the defaults); reading that many 16 MB
- * answers at once, under a budget of 32 MiB, took its peak RSS to 200-228 MB
- * (bench memory scenario), over the 200 MB it is held to. Small answers never
- * wait for it (SMALL_RESPONSE_BYTES).
+ * unknown length keep their first 64 KiB at once; the others keep only
+ * their first SMALL_RESPONSE_BYTES (see ResponseBudget).
  */
 export const RESPONSE_BUDGET_BYTES = 4 * 1024 * 1024;
 
 /**
- * A reservation this small (a declared `content-length` up to 4 KiB: an
- * `ok`, a short JSON) is granted at once, even past the limit and ahead of
- * waiting ones, so answers with a big or unknown length that trickle in
- * cannot hold up everybody's small answers. At most 512 × 4 KiB past the
- * limit at the defaults.
+ * What a send keeps of its answer when the budget has no room for more,
+ * and what a send with a declared `content-length` up to this size is
+ * always granted: 4 KiB holds an `ok`, a short JSON or the start of an
+ * error page. At most 512 × 4 KiB past the limit at the defaults.
  */
 export const SMALL_RESPONSE_BYTES = 4096;
 
 /**
  * A budget of response-body bytes shared by concurrent sends. A send
  * reserves what it may keep (the cap, or less when `content-length` says
- * so) before reading the body, and gives it back when done. The whole
- * amount is reserved at once, so sends holding part of the budget never
- * wait for more of it (no deadlock). Waiters are served in order; one
- * reservation larger than the limit waits until nothing else is held.
- * While a send waits nobody reads its body: undici stops reading the
- * socket of a paused request, and the wait counts against the send's
- * timeout.
+ * so) when the headers arrive, and gives it back when done. A send the
+ * budget has no room for keeps the first SMALL_RESPONSE_BYTES instead, and
+ * never waits: an answer is recorded as soon as it is in, truncated where
+ * the budget said.
+ *
+ * Why not wait for room: a paused send keeps the socket read that carried
+ * its headers (up to 64 KiB from libuv) for as long as it waits, so 512
+ * connections waiting to read 16 MB answers held ~30 MB of read buffers,
+ * and the worker's peak RSS went past the 200 MB it is held to (bench
+ * memory scenario). A wait also counted against the send's timeout, so a
+ * 2xx answer that waited too long was recorded as a timeout and sent
+ * again. Keeping a shorter prefix of the body costs only part of a log
+ * entry that is truncated anyway.
  */
 export class ResponseBudget {
   private used = 0;
-  private readonly waiting: { bytes: number; grant: () => void }[] = [];
 
   constructor(readonly limit: number) {}
 
@@ -67,27 +67,20 @@ export class ResponseBudget {
     return this.used;
   }
 
-  /** Reserves `bytes` if they fit now and nobody waits ahead, or if they are small (SMALL_RESPONSE_BYTES); false otherwise. */
-  take(bytes: number): boolean {
-    if (bytes > SMALL_RESPONSE_BYTES && (this.waiting.length > 0 || !this.fits(bytes))) return false;
+  /**
+   * Reserves what a send may keep of an answer that may carry `wanted`
+   * bytes: all of them if they fit (or nothing else is held), else
+   * SMALL_RESPONSE_BYTES (or `wanted`, if smaller). Returns the bytes
+   * reserved, which the send keeps at most and gives back with release().
+   */
+  reserve(wanted: number): number {
+    const bytes = wanted <= SMALL_RESPONSE_BYTES || this.fits(wanted) ? wanted : SMALL_RESPONSE_BYTES;
     this.add(bytes);
-    return true;
-  }
-
-  /** Queues a reservation of `bytes`; `grant` runs once they are reserved. Returns a function that leaves the queue. */
-  wait(bytes: number, grant: () => void): () => void {
-    const entry = { bytes, grant };
-    this.waiting.push(entry);
-    return () => {
-      const i = this.waiting.indexOf(entry);
-      if (i >= 0) this.waiting.splice(i, 1);
-      this.grantWaiting();
-    };
+    return bytes;
   }
 
   release(bytes: number): void {
     this.used -= bytes;
-    this.grantWaiting();
   }
 
   /** Called with every reservation made (a hook for tests that watch the peak). */
@@ -97,14 +90,6 @@ export class ResponseBudget {
 
   private fits(bytes: number): boolean {
     return this.used === 0 || this.used + bytes <= this.limit;
-  }
-
-  private grantWaiting(): void {
-    for (let next = this.waiting[0]; next && this.fits(next.bytes); next = this.waiting[0]) {
-      this.waiting.shift();
-      this.add(next.bytes);
-      next.grant();
-    }
   }
 }
 
@@ -169,8 +154,8 @@ class Attempt implements Dispatcher.DispatchHandler, Send {
   private headers: Record<string, string | string[] | undefined> = {};
   private chunks: Buffer[] = [];
   private read = 0;
+  /** Body bytes this send may keep, reserved from the budget when the headers arrived. */
   private reserved = 0;
-  private cancelWait: (() => void) | null = null;
 
   constructor(
     dispatcher: Dispatcher,
@@ -210,32 +195,21 @@ class Attempt implements Dispatcher.DispatchHandler, Send {
     if (this.stopReason) controller.abort(this.stopReason);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (this.settled || statusCode < 200) return;
     this.deadline.progress++;
     this.status = statusCode;
     this.headers = headers;
     const declared = Number(headers['content-length']);
     const want = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(this.cap, declared) : this.cap;
-    if (want === 0) return;
-    if (this.budget.take(want)) {
-      this.reserved = want;
-      return;
-    }
-    // Nobody reads the body until the budget has room: undici stops reading
-    // the socket while paused, and the wait counts against the deadline.
-    controller.pause();
-    this.cancelWait = this.budget.wait(want, () => {
-      this.cancelWait = null;
-      this.reserved = want;
-      controller.resume();
-    });
+    if (want > 0) this.reserved = this.budget.reserve(want);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.settled) return;
     this.deadline.progress++;
-    const room = this.cap - this.read;
+    // What this send may keep: the cap, or less when the budget had no room for it.
+    const room = this.reserved - this.read;
     if (chunk.length <= room) {
       this.chunks.push(chunk);
       this.read += chunk.length;
@@ -243,7 +217,7 @@ class Attempt implements Dispatcher.DispatchHandler, Send {
     }
     // Past the cap: keep what fits and close the connection, the rest is never read.
     if (room > 0) this.chunks.push(chunk.subarray(0, room));
-    this.read = this.cap;
+    this.read = this.reserved;
     this.answered(true);
     controller.abort(new Error('response body past the cap'));
   }
@@ -288,7 +262,6 @@ class Attempt implements Dispatcher.DispatchHandler, Send {
     this.settled = true;
     this.deadline.clear();
     this.chunks = [];
-    if (this.cancelWait) this.cancelWait();
     if (this.reserved > 0) this.budget.release(this.reserved);
     this.reserved = 0;
     this.resolve(r);
