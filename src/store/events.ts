@@ -151,7 +151,10 @@ with input as (
   select event_id, count(*)::int as n from dl group by event_id
 )
 select ev.id, ev.type, ev.created_at, coalesce(p.n, 0) as deliveries,
-       (select list from handed)::text as handed, (select wants_delivered from meta) as wants_delivered,
+       -- the handed list in one row only: in every row it was sent (and parsed) once per event of the
+       -- batch, 13 × 14 KB per publish in the steady state, a third of the bytes herald serve allocated
+       case when row_number() over () = 1 then (select list from handed)::text end as handed,
+       (select wants_delivered from meta) as wants_delivered,
        (select wants_failed from meta) as wants_failed
   from ev left join per_event p on p.event_id = ev.id`;
 
@@ -204,10 +207,11 @@ export async function publishAndHandOff(
     'event_publish_batch',
   );
   const first = res.rows[0];
+  const handed = lease ? res.rows.find((r) => r.handed)?.handed : undefined;
   const handedOff: HandedOff | null =
-    lease && first?.handed
+    first && handed
       ? {
-          deliveries: (JSON.parse(first.handed) as [string, string, string, string, number | null, boolean][]).map(
+          deliveries: (JSON.parse(handed) as [string, string, string, string, number | null, boolean][]).map(
             ([id, eventId, endpointId, endpointVersion, rate, endpointUnhealthy]) => ({
               id,
               eventId,
