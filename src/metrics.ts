@@ -1,4 +1,15 @@
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type CounterConfiguration,
+  type LabelValues,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
 
 /** Metrics of another thread of this process, as prom-client's JSON. */
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
@@ -13,14 +24,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly attempts = new Counter({
+  /** HTTP delivery attempts by outcome (success, http_error, or the network error code); counted once per attempt. */
+  readonly attempts = new TalliedCounter({
     name: 'herald_delivery_attempts_total',
     help: 'HTTP delivery attempts by outcome (success, http_error, or the network error code).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 
-  readonly finished = new Counter({
+  /** Deliveries that reached a final state, by status; counted once per delivery. */
+  readonly finished = new TalliedCounter({
     name: 'herald_deliveries_finished_total',
     help: 'Deliveries that reached a final state.',
     labelNames: ['status'] as const,
@@ -102,5 +115,34 @@ export class Metrics {
     // summed, every one: prom-client's aggregation is made for a cluster of processes and would drop or
     // average the process metrics, which here come from this thread alone
     return AggregatorRegistry.aggregate(all.map((list) => list.map((m) => ({ ...m, aggregator: 'sum' as const })))).metrics();
+  }
+}
+
+/**
+ * A counter with one label, for counts made once per delivery: they are
+ * kept in a Map and added to prom-client's counter when it is collected (at
+ * each scrape, and before any read of its value), so a count costs a Map
+ * update instead of prom-client's label hashing, label check and result
+ * object (1.3 % of a busy worker's allocations, 1 % of its CPU).
+ */
+export class TalliedCounter<L extends string> {
+  readonly counter: Counter<L>;
+  private readonly pending = new Map<string, number>();
+
+  constructor(config: CounterConfiguration<L> & { labelNames: readonly [L] }) {
+    const pending = this.pending;
+    const label = config.labelNames[0];
+    this.counter = new Counter<L>({
+      ...config,
+      collect() {
+        for (const [value, n] of pending) this.inc({ [label]: value } as LabelValues<L>, n);
+        pending.clear();
+      },
+    });
+  }
+
+  /** Counts `n` (Default: 1) under the label value `value`. */
+  inc(value: string, n = 1): void {
+    this.pending.set(value, (this.pending.get(value) ?? 0) + n);
   }
 }

@@ -715,10 +715,10 @@ export class Worker {
     const res = await sending.done;
     this.sending.delete(sending);
     this.throttle.observe(d.endpointId, res.status, res.ok, res.errorCode);
-    this.o.metrics.attempts.inc({ outcome: res.ok ? 'success' : (res.errorCode ?? 'http_error') });
+    this.o.metrics.attempts.inc(res.ok ? 'success' : (res.errorCode ?? 'http_error'));
     this.o.metrics.attemptDuration.observe(res.durationMs / 1000);
     const result = outcome(d, prepared.headers, startedAt, res, this.o.retryAfterMaxSeconds * 1000);
-    if (result.status !== 'pending') this.o.metrics.finished.inc({ status: result.status });
+    if (result.status !== 'pending') this.o.metrics.finished.inc(result.status);
     this.failureLog.note(result);
     // guarded: the object literal was built per delivery even with debug off
     if (this.o.logger.isLevelEnabled('debug')) {
@@ -740,9 +740,9 @@ export class Worker {
       ok: false, status: null, headers: null, body: null, bodyTruncated: false, durationMs: 0,
       errorCode: t.code, errorMessage: t.message, retryAfterMs: null,
     };
-    this.o.metrics.attempts.inc({ outcome: t.code });
+    this.o.metrics.attempts.inc(t.code);
     const result = outcome(d, {}, new Date(), res, this.o.retryAfterMaxSeconds * 1000);
-    if (result.status !== 'pending') this.o.metrics.finished.inc({ status: result.status });
+    if (result.status !== 'pending') this.o.metrics.finished.inc(result.status);
     this.failureLog.note(result);
     return result;
   }
