@@ -9,6 +9,8 @@ import { CliError, EXIT } from './exit-codes.js';
 import { resealSecrets } from '../store/endpoints.js';
 import { VERSION } from '../version.js';
 import { Progress } from './progress.js';
+import { HeapGrowth } from '../delivery/heap-growth.js';
+import { keptResponseBytes } from '../delivery/sender.js';
 
 export interface ServeFlags {
   port?: string;
@@ -34,9 +36,9 @@ function configFrom(flags: ServeFlags, embeddedDevDefault: boolean): Config {
 }
 
 /**
- * Lets V8's old generation grow by `percent` over the live heap between full
- * GCs instead of its default of up to 4x (on a machine with more than ~8 GB,
- * where the heap limit is 2 GB or more).
+ * Lets V8's old generation grow by a set percent over the live heap between
+ * full GCs instead of its default of up to 4x (on a machine with more than
+ * ~8 GB, where the heap limit is 2 GB or more).
  *
  * Why: every delivery's response body (up to the 64 KiB cap) and outcome
  * live until the batched write of the outcome, long enough to be promoted;
@@ -45,35 +47,36 @@ function configFrom(flags: ServeFlags, embeddedDevDefault: boolean): Config {
  * next full GC (`--trace-gc`: 97 -> 27 MB), so a worker answered with 16 MB
  * bodies peaked at 219-238 MB RSS. Measured with the bench's memory
  * scenario (3 runs each, 5,000 deliveries): 0 (V8's choice) 219-238 MB,
- * 100 % 166-187 MB, 50 % 156-168 MB, 25 % 152-165 MB. The full GCs this adds
- * mark a ~30 MB live heap, mostly on V8's background thread. Later, with
- * claims of 256 and a hold of as many, 50 % peaked at 197-207 MB and 25 %
- * at 180-195 MB (3 runs each, alternated), with no lower delivery rate in
- * the sustained scenario (2 runs each): the default is 25.
+ * 100 % 166-187 MB, 50 % 156-168 MB, 25 % 152-165 MB.
  *
- * `serve` holds the API's heap as well (a bigger live heap, so more to mark
- * at each full GC, and the API's garbage besides): there 25 % cost ~10 % more
- * CPU per delivery than 50 % in the steady state (`herald serve` CPU per
- * delivery, 3 alternated runs each: 128/163/148 µs against 122/129/135 µs),
- * for 150-163 MB of RSS against 156-158 MB. The default there is 50.
+ * The percent follows the answers (delivery/heap-growth.ts): lean while
+ * answers are big (25, or 50 in `serve`, where the API's garbage shares the
+ * heap: 25 cost it ~10 % more CPU per delivery than 50), 100 once they have
+ * been small for a while, where the full GCs a lean setting forces cost
+ * deliveries and save little memory. HERALD_WORKER_HEAP_GROWING_PERCENT
+ * fixes it (0: V8's own choice); a `--heap-growing-percent` given to node
+ * itself wins. A worker in a thread of its own (HERALD_WORKER_THREAD) keeps
+ * 25: its answers are not seen from here.
  *
  * Rejected: `--max-old-space-size` shrinks the growing factor too (V8 scales
  * it with the limit) but is a hard ceiling, and a worker's live heap scales
  * with concurrency × payload size (256 × 1 MB by default), so any low value
  * risks an out-of-memory crash; a smaller semi-space must be given on the
- * node command line, and gave less. This flag is read at each full GC, so
- * setting it after start works; a `--heap-growing-percent` given to node
- * itself wins.
+ * node command line, and gave less.
  */
-function tuneWorkerHeap(percent: number): void {
-  if (percent <= 0 || process.execArgv.some((a) => a.startsWith('--heap-growing-percent') || a.startsWith('--heap_growing_percent'))) return;
-  v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+function tuneWorkerHeap(config: Config, roles: Roles): void {
+  if (process.execArgv.some((a) => a.startsWith('--heap-growing-percent') || a.startsWith('--heap_growing_percent'))) return;
+  const fixed = config.workerHeapGrowingPercent ?? (workerHasThread(config, roles) ? 25 : null);
+  if (fixed !== null) {
+    if (fixed > 0) v8.setFlagsFromString(`--heap-growing-percent=${fixed}`);
+    return;
+  }
+  new HeapGrowth({ lean: roles.api ? 50 : 25, roomy: 100, keptBytes: keptResponseBytes }).start();
 }
 
 async function runServer(roles: Roles, flags: ServeFlags): Promise<void> {
   const config = configFrom(flags, roles.api && roles.worker);
-  // 50 where one heap holds the API's objects and the deliveries' (see tuneWorkerHeap)
-  if (roles.worker) tuneWorkerHeap(config.workerHeapGrowingPercent ?? (roles.api && !workerHasThread(config, roles) ? 50 : 25));
+  if (roles.worker) tuneWorkerHeap(config, roles);
   const logger = createLogger(config.logLevel);
   const admin = await resolveAdminToken(config);
   const running = await start(config, logger, roles, admin.hash);

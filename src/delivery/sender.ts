@@ -59,6 +59,8 @@ export const SMALL_RESPONSE_BYTES = 4096;
  */
 export class ResponseBudget {
   private used = 0;
+  /** Bytes reserved so far, in all (a running total: what this budget's sends may have kept). */
+  reservedTotal = 0;
 
   constructor(readonly limit: number) {}
 
@@ -76,6 +78,7 @@ export class ResponseBudget {
   reserve(wanted: number): number {
     const bytes = wanted <= SMALL_RESPONSE_BYTES || this.fits(wanted) ? wanted : SMALL_RESPONSE_BYTES;
     this.add(bytes);
+    this.reservedTotal += bytes;
     return bytes;
   }
 
@@ -95,6 +98,9 @@ export class ResponseBudget {
 
 /** The budget of this process's sends unless a caller passes its own. */
 const processBudget = new ResponseBudget(RESPONSE_BUDGET_BYTES);
+
+/** Response-body bytes the sends of this process (this thread) may have kept so far, in all (see HeapGrowth). */
+export const keptResponseBytes = (): number => processBudget.reservedTotal;
 
 /** A send under way, which the worker aborts on shutdown. */
 export interface Send {
