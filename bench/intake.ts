@@ -13,10 +13,10 @@ import type { Receiver } from './receiver.js';
 import { openStack } from './stack.js';
 import { nowMs, payloadOfSize, percentile } from './util.js';
 
-export type IntakeMode = 'single' | 'batch' | 'floor';
+export type IntakeMode = 'single' | 'batch' | 'floor' | 'floor-single';
 
 export interface IntakeResult {
-  /** floor: the batch load against floor-server.ts, the least work durable intake takes. */
+  /** floor: the batch load against floor-server.ts, the least work durable intake takes; floor-single: the single-event load against it (group-committed). */
   mode: IntakeMode;
   clients: number;
   eventsPerRequest: number;
@@ -56,19 +56,20 @@ export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
     const event = (id: string) => `{"id":"${id}","type":"bench.intake","payload":${pad}}`;
     const out: IntakeResult[] = [];
 
-    for (const mode of o.modes ?? (['single', 'batch', 'floor'] as const)) {
-      const clients = mode === 'single' ? SINGLE_CLIENTS : BATCH_CLIENTS;
-      const per = mode === 'single' ? 1 : BATCH_SIZE;
-      const floor = mode === 'floor' ? await startFloor({ databaseUrl: stack.db.url }) : null;
+    for (const mode of o.modes ?? (['single', 'batch', 'floor', 'floor-single'] as const)) {
+      const single = mode === 'single' || mode === 'floor-single';
+      const clients = single ? SINGLE_CLIENTS : BATCH_CLIENTS;
+      const per = single ? 1 : BATCH_SIZE;
+      const floor = mode === 'floor' || mode === 'floor-single' ? await startFloor({ databaseUrl: stack.db.url }) : null;
       const client = floor ? new HeraldClient(floor.url, stack.token, clients) : stack.client(api, clients);
       let seq = 0;
       const body = () => {
-        if (mode === 'single') return event(`evt_i${o.run}_${seq++}`);
+        if (single) return event(`evt_i${o.run}_${seq++}`);
         const parts: string[] = [];
         for (let i = 0; i < per; i++) parts.push(event(`evt_i${o.run}_${seq++}`));
         return `{"events":[${parts.join(',')}]}`;
       };
-      const call = (b: string) => (mode === 'single' ? client.publishRaw(tenant, b) : client.publishBatchRaw(tenant, b));
+      const call = (b: string) => (single ? client.publishRaw(tenant, b) : client.publishBatchRaw(tenant, b));
       // Warm-up: connections, prepared statements, JIT.
       await Promise.all(Array.from({ length: clients }, () => call(body())));
 

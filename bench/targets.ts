@@ -160,8 +160,9 @@ export function targetsTable(t: TargetInputs): string {
   ] as const) {
     const xs = m.intake.map((list) => list.find((x) => x.mode === mode)?.eventsPerSec ?? Number.NaN);
     const one = m.intake[0]?.find((x) => x.mode === mode);
-    // the same batch load against a minimal durable intake (bench/floor-server.ts), same runs
-    const floor = mode === 'batch' ? m.intake.flatMap((list) => list.filter((x) => x.mode === 'floor').map((x) => x.eventsPerSec)) : [];
+    // the same load against a minimal durable intake (bench/floor-server.ts), same runs
+    const floorMode = mode === 'batch' ? 'floor' : 'floor-single';
+    const floor = m.intake.flatMap((list) => list.filter((x) => x.mode === floorMode).map((x) => x.eventsPerSec));
     const floorNote = floor.length
       ? `; a minimal program doing the least durable intake work reached ${fmtInt(med(floor))} events/s on the same load${runs(floor, fmtInt)}, so Herald is at ${pct(med(xs) / med(floor))} of that floor`
       : '';
