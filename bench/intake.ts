@@ -64,9 +64,9 @@ export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
       const client = floor ? new HeraldClient(floor.url, stack.token, clients) : stack.client(api, clients);
       let seq = 0;
       const body = () => {
-        if (single) return event(`evt_i${o.run}_${seq++}`);
+        if (single) return event(`evt_i${o.run}_${mode}_${seq++}`);
         const parts: string[] = [];
-        for (let i = 0; i < per; i++) parts.push(event(`evt_i${o.run}_${seq++}`));
+        for (let i = 0; i < per; i++) parts.push(event(`evt_i${o.run}_${mode}_${seq++}`));
         return `{"events":[${parts.join(',')}]}`;
       };
       const call = (b: string) => (single ? client.publishRaw(tenant, b) : client.publishBatchRaw(tenant, b));
