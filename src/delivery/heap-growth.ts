@@ -45,7 +45,6 @@ export class HeapGrowth {
   private lastKept: number;
   private lastBigAt: number;
   private lastCheckAt: number;
-  private timer: NodeJS.Timeout | null = null;
   private readonly apply: (percent: number) => void;
   private readonly now: () => number;
 
@@ -63,15 +62,10 @@ export class HeapGrowth {
     return this.percent;
   }
 
-  /** Checks every CHECK_MS until stop(); the timer never keeps the process alive. */
+  /** Checks every CHECK_MS for the life of the process; the timer never keeps it alive. */
   start(): this {
-    this.timer ??= setInterval(() => this.check(), CHECK_MS).unref();
+    setInterval(() => this.check(), CHECK_MS).unref();
     return this;
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
   }
 
   /** Looks at the answers kept since the last check and picks the setting. */

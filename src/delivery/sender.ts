@@ -48,25 +48,26 @@ export const SMALL_RESPONSE_BYTES = 4096;
  * never waits: an answer is recorded as soon as it is in, truncated where
  * the budget said.
  *
- * Why not wait for room: a paused send keeps the socket read that carried
- * its headers (up to 64 KiB from libuv) for as long as it waits, so 512
- * connections waiting to read 16 MB answers held ~30 MB of read buffers,
- * and the worker's peak RSS went past the 200 MB it is held to (bench
- * memory scenario). A wait also counted against the send's timeout, so a
+ * Why not wait for room: a wait counted against the send's timeout, so a
  * 2xx answer that waited too long was recorded as a timeout and sent
- * again. Keeping a shorter prefix of the body costs only part of a log
+ * again; and a paused send kept the socket read that carried its headers
+ * (up to 64 KiB) for as long as it waited. Keeping a shorter prefix of the body costs only part of a log
  * entry that is truncated anyway.
  */
 export class ResponseBudget {
   private used = 0;
-  /** Bytes reserved so far, in all (a running total: what this budget's sends may have kept). */
-  reservedTotal = 0;
+  private reservedSoFar = 0;
 
   constructor(readonly limit: number) {}
 
   /** Bytes reserved now. */
   get held(): number {
     return this.used;
+  }
+
+  /** Bytes reserved so far, in all (a running total: what this budget's sends may have kept). */
+  get reservedTotal(): number {
+    return this.reservedSoFar;
   }
 
   /**
@@ -78,7 +79,7 @@ export class ResponseBudget {
   reserve(wanted: number): number {
     const bytes = wanted <= SMALL_RESPONSE_BYTES || this.fits(wanted) ? wanted : SMALL_RESPONSE_BYTES;
     this.add(bytes);
-    this.reservedTotal += bytes;
+    this.reservedSoFar += bytes;
     return bytes;
   }
 
