@@ -21,6 +21,7 @@ import type { Receiver } from './receiver.js';
 import { stopChild, type HeraldProcess } from './children.js';
 import { startFloor } from './floor.js';
 import { HeraldClient } from './herald-client.js';
+import type { SteadyRun } from './targets.js';
 import { openStack } from './stack.js';
 import { fmtInt, nowMs, payloadOfSize, progress, sleep } from './util.js';
 
@@ -211,12 +212,12 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
   }
 }
 
-/** One progress line for a steady-state run. */
-export function steadyLine(r: SteadyResult, rawRps: number): string {
+/** One progress line for a steady-state run and the raw POST rates measured around it. */
+export function steadyLine({ result: r, rawRps, rawBefore, rawAfter }: SteadyRun): string {
   return (
     `steady/${r.shape}: ${fmtInt(r.publishEventsPerSec)} events/s published (${fmtInt(r.deliveries)} deliveries), ` +
     `${fmtInt(r.deliveredWhilePublishingPerSec)}/s delivered while publishing, ${fmtInt(r.deliveriesPerSec)}/s overall = ` +
-    `${(r.deliveriesPerSec / rawRps).toFixed(3)} of raw; drain ${r.drainSeconds.toFixed(1)} s; ${fmtInt(r.arrived)}/${fmtInt(r.deliveries)} arrived, ` +
+    `${(r.deliveriesPerSec / rawRps).toFixed(3)} of raw (${fmtInt(rawBefore)}/s before, ${fmtInt(rawAfter)}/s after); drain ${r.drainSeconds.toFixed(1)} s; ${fmtInt(r.arrived)}/${fmtInt(r.deliveries)} arrived, ` +
     `${r.duplicates} duplicates; windows ${r.windows.map(fmtInt).join(' ')}; CPU ${Object.entries(r.cpu.procs)
       .map(([k, v]) => `${k} ${v === null ? 'n/a' : v.toFixed(0)}%`)
       .join(', ')}, postgres ${r.cpu.postgres === null ? 'n/a' : r.cpu.postgres.toFixed(0)}%, other ${r.cpu.other === null ? 'n/a' : r.cpu.other.toFixed(0)}%`

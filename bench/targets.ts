@@ -27,16 +27,28 @@ export interface MoreResults {
   big: SustainedResult[];
   idle: IdleResult[];
   backlog: BacklogResult[];
-  /** Steady state (publishing and delivering at once, fresh database), each with the raw POST rate measured just before it. */
+  /** Steady state (publishing and delivering at once, fresh database), each with the raw POST rate measured just before and just after it. */
   steady: SteadyRun[];
   /** The same for BENCH_STEADY_LONG_SECONDS (one `herald serve` on PostgreSQL), rate per minute. */
   steadyLong: SteadyRun[];
 }
 
 export interface SteadyRun {
+  /** The raw POST rate the run is compared with: the mean of the two below. */
   rawRps: number;
+  /** Measured just before and just after the run (5 s each): one reading swung by 2× between runs on a noisy day. */
+  rawBefore: number;
+  rawAfter: number;
   result: SteadyResult;
 }
+
+/** A steady run and the raw POST rates measured around it. */
+export const steadyRun = (rawBefore: number, rawAfter: number, result: SteadyResult): SteadyRun => ({
+  rawRps: (rawBefore + rawAfter) / 2,
+  rawBefore,
+  rawAfter,
+  result,
+});
 
 export const emptyMore = (): MoreResults => ({
   intake: [],
@@ -249,11 +261,11 @@ export function moreDetails(t: TargetInputs): string {
   const steady = [...m.steady, ...m.steadyLong];
   if (steady.length) {
     out.push('### Steady state', '', table(
-      ['shape', 'publishing s', 'raw POST/s (just before)', 'events/s in', 'delivered/s while publishing', 'deliveries/s overall', '÷ raw', 'drain s', 'arrived', 'duplicates', 'rate per window', 'CPU: herald, postgres, receiver, other'],
-      steady.map(({ rawRps, result: r }) => [
+      ['shape', 'publishing s', 'raw POST/s (before / after)', 'events/s in', 'delivered/s while publishing', 'deliveries/s overall', '÷ raw', 'drain s', 'arrived', 'duplicates', 'rate per window', 'CPU: herald, postgres, receiver, other'],
+      steady.map(({ rawRps, rawBefore, rawAfter, result: r }) => [
         r.shape,
         fmtInt(r.seconds),
-        fmtInt(rawRps),
+        `${fmtInt(rawBefore)} / ${fmtInt(rawAfter)}`,
         fmtInt(r.publishEventsPerSec),
         fmtInt(r.deliveredWhilePublishingPerSec),
         fmtInt(r.deliveriesPerSec),
