@@ -50,8 +50,8 @@ import { runTransformations } from './transformations.js';
 import { runIdle } from './idle.js';
 import { runIntake } from './intake.js';
 import { runStorm } from './storm.js';
-import { runSteady, steadyLine, type SteadyShape } from './steady.js';
-import { emptyMore, steadyDecay, steadyRun } from './targets.js';
+import { betweenRawReadings, runSteady, steadyLine, type SteadyShape } from './steady.js';
+import { emptyMore, steadyDecay } from './targets.js';
 import { envInt, envNum, fmt1, fmtInt, progress } from './util.js';
 
 /** The Herald revision under test: commit, and whether src/ or migrations/ had uncommitted changes. */
@@ -171,20 +171,20 @@ async function main(): Promise<void> {
 
   for (let run = 1; run <= runs; run++) {
     for (const shape of only.has('steady') ? steadyShapes : []) {
-      const before = await rawPostRate(receiver.url, 5);
-      progress(`run ${run}/${runs}: steady state, ${shape} (${steadySeconds} s of publishing; raw POST just before: ${fmtInt(before.rps)}/s)`);
-      const r = await runSteady({ run, receiver, shape, seconds: steadySeconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 10, drainTimeoutMs: 600_000 });
-      const s = steadyRun(before.rps, (await rawPostRate(receiver.url, 5)).rps, r);
+      progress(`run ${run}/${runs}: steady state, ${shape} (${steadySeconds} s of publishing, between two raw POST readings)`);
+      const s = await betweenRawReadings(receiver.url, () =>
+        runSteady({ run, receiver: receiver!, shape, seconds: steadySeconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 10, drainTimeoutMs: 600_000 }),
+      );
       more.steady.push(s);
       progress(`run ${run}/${runs}: ${steadyLine(s)}`);
     }
     if (only.has('steadylong') && run === 1) {
-      const before = await rawPostRate(receiver.url, 5);
-      progress(`steady state for ${steadyLongSeconds} s, serve (raw POST just before: ${fmtInt(before.rps)}/s)`);
-      const r = await runSteady({ run, receiver, shape: 'serve', seconds: steadyLongSeconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 60, drainTimeoutMs: 1_200_000 });
-      const s = steadyRun(before.rps, (await rawPostRate(receiver.url, 5)).rps, r);
+      progress(`steady state for ${steadyLongSeconds} s, serve (between two raw POST readings)`);
+      const s = await betweenRawReadings(receiver.url, () =>
+        runSteady({ run, receiver: receiver!, shape: 'serve', seconds: steadyLongSeconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 60, drainTimeoutMs: 1_200_000 }),
+      );
       more.steadyLong.push(s);
-      progress(`${steadyLine(s)}; last/second minute ${steadyDecay(r).toFixed(2)}`);
+      progress(`${steadyLine(s)}; last/second minute ${steadyDecay(s.result).toFixed(2)}`);
     }
     if (only.has('raw')) {
       progress(`run ${run}/${runs}: raw undici POST baseline (${rawSeconds} s)`);

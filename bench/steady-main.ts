@@ -6,10 +6,8 @@
  * with its ratio to their mean.
  */
 import { cleanUpOnExit } from './children.js';
-import { rawPostRate } from './raw-post.js';
 import { Receiver } from './receiver.js';
-import { runSteady, type SteadyShape } from './steady.js';
-import { steadyRun } from './targets.js';
+import { betweenRawReadings, ratioToRaw, runSteady, type SteadyShape } from './steady.js';
 import { envInt, fmtInt, progress } from './util.js';
 
 const shapes = (process.argv.slice(2).length ? process.argv.slice(2) : ['serve']) as SteadyShape[];
@@ -21,13 +19,14 @@ receiver = await Receiver.start();
 try {
   for (let run = 1; run <= runs; run++) {
     for (const shape of shapes) {
-      const before = await rawPostRate(receiver.url, 5);
-      const r = await runSteady({ run, receiver, shape, seconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 10, drainTimeoutMs: 300_000, cpuProfDir: process.env.BENCH_CPU_PROF });
-      const raw = steadyRun(before.rps, (await rawPostRate(receiver.url, 5)).rps, r);
+      const raw = await betweenRawReadings(receiver.url, () =>
+        runSteady({ run, receiver: receiver!, shape, seconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 10, drainTimeoutMs: 300_000, cpuProfDir: process.env.BENCH_CPU_PROF }),
+      );
+      const r = raw.result;
       const cpu = Object.entries(r.cpu.procs).map(([k, v]) => `${k} ${v?.toFixed(0)}%`).join(', ');
       progress(
         `${shape} run ${run}: raw ${fmtInt(raw.rawBefore)}/s before, ${fmtInt(raw.rawAfter)}/s after | publish ${fmtInt(r.publishEventsPerSec)} events/s (${fmtInt(r.deliveries)} deliveries) | ` +
-          `while publishing ${fmtInt(r.deliveredWhilePublishingPerSec)}/s | overall ${fmtInt(r.deliveriesPerSec)}/s = ${(r.deliveriesPerSec / raw.rawRps).toFixed(3)} of their mean | ` +
+          `while publishing ${fmtInt(r.deliveredWhilePublishingPerSec)}/s | overall ${fmtInt(r.deliveriesPerSec)}/s = ${ratioToRaw(raw).toFixed(3)} of their mean | ` +
           `drain ${r.drainSeconds.toFixed(1)} s | arrived ${fmtInt(r.arrived)}/${fmtInt(r.deliveries)} dup ${r.duplicates} | windows ${r.windows.map(fmtInt).join(' ')} | ` +
           `cpu: ${cpu}, pg ${r.cpu.postgres?.toFixed(0)}%, other ${r.cpu.other?.toFixed(0)}% | peak RSS ${JSON.stringify(r.peakRssMb)}`,
       );

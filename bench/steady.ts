@@ -21,7 +21,7 @@ import type { Receiver } from './receiver.js';
 import { stopChild, type HeraldProcess } from './children.js';
 import { startFloor } from './floor.js';
 import { HeraldClient } from './herald-client.js';
-import type { SteadyRun } from './targets.js';
+import { rawPostRate } from './raw-post.js';
 import { openStack } from './stack.js';
 import { fmtInt, nowMs, payloadOfSize, progress, sleep } from './util.js';
 
@@ -212,12 +212,34 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
   }
 }
 
+/** A steady run with the raw POST rate measured just before and just after it (5 s each). */
+export interface SteadyRun {
+  rawBefore: number;
+  rawAfter: number;
+  result: SteadyResult;
+}
+
+/**
+ * Runs `run` between two readings of the raw POST rate to the same receiver:
+ * one reading swung by 2.5 × from one run to the next on a noisy day, and
+ * decided the run's ratio as much as Herald did.
+ */
+export async function betweenRawReadings(receiverUrl: string, run: () => Promise<SteadyResult>): Promise<SteadyRun> {
+  const rawBefore = (await rawPostRate(receiverUrl, 5)).rps;
+  const result = await run();
+  return { rawBefore, rawAfter: (await rawPostRate(receiverUrl, 5)).rps, result };
+}
+
+/** A run's delivery rate over the mean of its two raw readings. */
+export const ratioToRaw = (s: SteadyRun): number => (2 * s.result.deliveriesPerSec) / (s.rawBefore + s.rawAfter);
+
 /** One progress line for a steady-state run and the raw POST rates measured around it. */
-export function steadyLine({ result: r, rawRps, rawBefore, rawAfter }: SteadyRun): string {
+export function steadyLine(s: SteadyRun): string {
+  const r = s.result;
   return (
     `steady/${r.shape}: ${fmtInt(r.publishEventsPerSec)} events/s published (${fmtInt(r.deliveries)} deliveries), ` +
     `${fmtInt(r.deliveredWhilePublishingPerSec)}/s delivered while publishing, ${fmtInt(r.deliveriesPerSec)}/s overall = ` +
-    `${(r.deliveriesPerSec / rawRps).toFixed(3)} of raw (${fmtInt(rawBefore)}/s before, ${fmtInt(rawAfter)}/s after); drain ${r.drainSeconds.toFixed(1)} s; ${fmtInt(r.arrived)}/${fmtInt(r.deliveries)} arrived, ` +
+    `${ratioToRaw(s).toFixed(3)} of raw (${fmtInt(s.rawBefore)}/s before, ${fmtInt(s.rawAfter)}/s after); drain ${r.drainSeconds.toFixed(1)} s; ${fmtInt(r.arrived)}/${fmtInt(r.deliveries)} arrived, ` +
     `${r.duplicates} duplicates; windows ${r.windows.map(fmtInt).join(' ')}; CPU ${Object.entries(r.cpu.procs)
       .map(([k, v]) => `${k} ${v === null ? 'n/a' : v.toFixed(0)}%`)
       .join(', ')}, postgres ${r.cpu.postgres === null ? 'n/a' : r.cpu.postgres.toFixed(0)}%, other ${r.cpu.other === null ? 'n/a' : r.cpu.other.toFixed(0)}%`

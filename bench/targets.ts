@@ -7,7 +7,7 @@ import type { FanoutResult } from './fanout.js';
 import type { IdleResult } from './idle.js';
 import type { IntakeResult } from './intake.js';
 import type { LatencyResult } from './latency.js';
-import type { SteadyResult, SteadyShape } from './steady.js';
+import { ratioToRaw, type SteadyResult, type SteadyRun, type SteadyShape } from './steady.js';
 import type { StormResult } from './storm.js';
 import type { SustainedResult } from './sustained.js';
 import { fmt1, fmtInt, median } from './util.js';
@@ -32,23 +32,6 @@ export interface MoreResults {
   /** The same for BENCH_STEADY_LONG_SECONDS (one `herald serve` on PostgreSQL), rate per minute. */
   steadyLong: SteadyRun[];
 }
-
-export interface SteadyRun {
-  /** The raw POST rate the run is compared with: the mean of the two below. */
-  rawRps: number;
-  /** Measured just before and just after the run (5 s each): one reading swung by 2× between runs on a noisy day. */
-  rawBefore: number;
-  rawAfter: number;
-  result: SteadyResult;
-}
-
-/** A steady run and the raw POST rates measured around it. */
-export const steadyRun = (rawBefore: number, rawAfter: number, result: SteadyResult): SteadyRun => ({
-  rawRps: (rawBefore + rawAfter) / 2,
-  rawBefore,
-  rawAfter,
-  result,
-});
 
 export const emptyMore = (): MoreResults => ({
   intake: [],
@@ -105,10 +88,10 @@ export function targetsTable(t: TargetInputs): string {
 
   // the least work the scenario takes (floor-steady-server.ts), in the same runs: what the machine allows at all
   const floors = m.steady.filter((x) => x.result.shape === 'floor');
-  const floorRatio = floors.map((x) => x.result.deliveriesPerSec / x.rawRps);
+  const floorRatio = floors.map(ratioToRaw);
   // the same program writing Herald's own rows (floor-rows): what Herald's record of a delivery costs at the least
   const rowFloors = m.steady.filter((x) => x.result.shape === 'floor-rows');
-  const rowFloorRatio = rowFloors.map((x) => x.result.deliveriesPerSec / x.rawRps);
+  const rowFloorRatio = rowFloors.map(ratioToRaw);
   const floorNote =
     (floors.length
       ? `; the floor (a minimal program doing the same durable work, same runs): ${fmtInt(med(floors.map((x) => x.result.deliveriesPerSec)))}/s = ${med(floorRatio).toFixed(3)} × raw${runs(floorRatio, (n) => n.toFixed(3))}`
@@ -118,7 +101,7 @@ export function targetsTable(t: TargetInputs): string {
       : '');
   for (const s of STEADY) {
     const xs = m.steady.filter((x) => x.result.shape === s.shape);
-    const ratio = xs.map((x) => x.result.deliveriesPerSec / x.rawRps);
+    const ratio = xs.map(ratioToRaw);
     const all = xs.every((x) => x.result.arrived >= x.result.deliveries);
     rows.push([
       `steady state, ${s.what}: fresh database, 32 publishers of single events, fan-out 10 of 100 endpoints, ${fmtInt(xs[0]?.result.seconds ?? 60)} s, then drain`,
@@ -262,14 +245,14 @@ export function moreDetails(t: TargetInputs): string {
   if (steady.length) {
     out.push('### Steady state', '', table(
       ['shape', 'publishing s', 'raw POST/s (before / after)', 'events/s in', 'delivered/s while publishing', 'deliveries/s overall', '÷ raw', 'drain s', 'arrived', 'duplicates', 'rate per window', 'CPU: herald, postgres, receiver, other'],
-      steady.map(({ rawRps, rawBefore, rawAfter, result: r }) => [
+      steady.map((run) => ({ run, r: run.result })).map(({ run, r }) => [
         r.shape,
         fmtInt(r.seconds),
-        `${fmtInt(rawBefore)} / ${fmtInt(rawAfter)}`,
+        `${fmtInt(run.rawBefore)} / ${fmtInt(run.rawAfter)}`,
         fmtInt(r.publishEventsPerSec),
         fmtInt(r.deliveredWhilePublishingPerSec),
         fmtInt(r.deliveriesPerSec),
-        (r.deliveriesPerSec / rawRps).toFixed(3),
+        ratioToRaw(run).toFixed(3),
         fmt1(r.drainSeconds),
         `${fmtInt(r.arrived)}/${fmtInt(r.deliveries)}`,
         String(r.duplicates),
