@@ -33,7 +33,7 @@ const ConfigSchema = z
     workerConcurrency: z.coerce.number().int().min(1).max(10_000).default(256),
     /** Deliveries in flight per endpoint per worker process. (Default: 32) */
     endpointConcurrency: z.coerce.number().int().min(1).max(10_000).default(32),
-    /** Deliveries claimed per claim statement. (Default: 100) */
+    /** Deliveries claimed per claim statement. (Default: 256) */
     claimBatchSize: z.coerce.number().int().min(1).max(1000).default(256),
     /** How long a claimed delivery belongs to its worker, in seconds. (Default: 60) */
     leaseSeconds: z.coerce.number().int().min(1).max(3600).default(60),
