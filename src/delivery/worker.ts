@@ -94,14 +94,17 @@ const outcomeBytes = (r: AttemptResult): number => 1536 + (r.responseBody?.lengt
 
 /*
  * Outcomes sent and not yet written: the worker takes no new work while
- * they are as many as its slots, or weigh 8 MiB by outcomeBytes (two
- * record batches), whichever comes first. The bytes bound what a worker
- * answered with big bodies holds: with 16 MB answers (64 KiB kept of
+ * they are as many as its slots, or weigh 2 MiB by outcomeBytes (half a
+ * record batch), whichever comes first. The bytes bound what a worker
+ * answered with big bodies holds; small answers never reach them (256
+ * outcomes of 1 KB weigh 0.6 MiB). With 16 MB answers (64 KiB kept of
  * each) 256 outcomes waiting were 16 MiB of bodies, and the worker's peak
- * RSS was 198-201 MB against 178-180 MB with this bound, at the same
- * delivery rate (bench memory scenario, 3 runs each, alternated).
+ * RSS was 198-201 MB against 178-180 MB with 8 MiB; on a faster machine
+ * 8 MiB peaked at 203-229 MB (8 runs), 4 MiB at 191-202, 2 MiB at
+ * 186-202 (4 runs each), at the same delivery rate (bench memory
+ * scenario, alternated).
  */
-const UNWRITTEN_MAX_BYTES = 8 * 1024 * 1024;
+const UNWRITTEN_MAX_BYTES = 2 * 1024 * 1024;
 
 /*
  * A claim takes at least this many rows from an endpoint that has them due
