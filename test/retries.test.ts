@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver } from './helpers/receiver.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
+import { freePort } from './helpers/process.js';
 
 let herald: TestHerald;
 let receiver: Receiver;
@@ -186,13 +186,3 @@ describe('retries', () => {
     expect(new Set(got.map((g) => g.body)).size).toBe(1);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -79,13 +80,39 @@ export class HeraldProcess {
   }
 }
 
-export function freePort(): Promise<number> {
+/*
+ * A port for a herald process to listen on. Not one the kernel hands out
+ * for listen(0) or an outgoing connection: such a port, free when checked,
+ * could be taken by any other test's socket before the process bound it
+ * ("port … is in use", seen in CI). Ports below the ephemeral range are
+ * never handed out that way; one is picked at random there and checked.
+ */
+const ephemeralLow = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+})();
+
+export async function freePort(): Promise<number> {
+  const low = 10_000;
+  const high = ephemeralLow - 1;
+  for (let attempt = 0; attempt < 50 && high > low; attempt++) {
+    const port = await bindable(low + Math.floor(Math.random() * (high - low + 1)));
+    if (port !== null) return port;
+  }
+  return (await bindable(0))!;
+}
+
+/** `port` (0: one the kernel picks) if it can be bound on 127.0.0.1 right now, else null. */
+function bindable(port: number): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+    s.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' && port !== 0 ? resolve(null) : reject(err)));
+    s.listen(port, '127.0.0.1', () => {
+      const bound = (s.address() as { port: number }).port;
+      s.close(() => resolve(bound));
     });
   });
 }
