@@ -172,16 +172,16 @@ async function main(): Promise<void> {
   for (let run = 1; run <= runs; run++) {
     for (const shape of only.has('steady') ? steadyShapes : []) {
       progress(`run ${run}/${runs}: steady state, ${shape} (${steadySeconds} s of publishing, between two raw POST readings)`);
-      const s = await betweenRawReadings(receiver.url, () =>
-        runSteady({ run, receiver: receiver!, shape, seconds: steadySeconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 10, drainTimeoutMs: 600_000 }),
+      const s = await betweenRawReadings(receiver, (receiver) =>
+        runSteady({ run, receiver, shape, seconds: steadySeconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 10, drainTimeoutMs: 600_000 }),
       );
       more.steady.push(s);
       progress(`run ${run}/${runs}: ${steadyLine(s)}`);
     }
     if (only.has('steadylong') && run === 1) {
       progress(`steady state for ${steadyLongSeconds} s, serve (between two raw POST readings)`);
-      const s = await betweenRawReadings(receiver.url, () =>
-        runSteady({ run, receiver: receiver!, shape: 'serve', seconds: steadyLongSeconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 60, drainTimeoutMs: 1_200_000 }),
+      const s = await betweenRawReadings(receiver, (receiver) =>
+        runSteady({ run, receiver, shape: 'serve', seconds: steadyLongSeconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 60, drainTimeoutMs: 1_200_000 }),
       );
       more.steadyLong.push(s);
       progress(`${steadyLine(s)}; last/second minute ${steadyDecay(s.result).toFixed(2)}`);

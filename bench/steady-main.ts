@@ -19,8 +19,8 @@ receiver = await Receiver.start();
 try {
   for (let run = 1; run <= runs; run++) {
     for (const shape of shapes) {
-      const raw = await betweenRawReadings(receiver.url, () =>
-        runSteady({ run, receiver: receiver!, shape, seconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 10, drainTimeoutMs: 300_000, cpuProfDir: process.env.BENCH_CPU_PROF }),
+      const raw = await betweenRawReadings(receiver, (receiver) =>
+        runSteady({ run, receiver, shape, seconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 10, drainTimeoutMs: 300_000, cpuProfDir: process.env.BENCH_CPU_PROF }),
       );
       const r = raw.result;
       const cpu = Object.entries(r.cpu.procs).map(([k, v]) => `${k} ${v?.toFixed(0)}%`).join(', ');

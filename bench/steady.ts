@@ -224,10 +224,10 @@ export interface SteadyRun {
  * one reading swung by 2.5 × from one run to the next on a noisy day, and
  * decided the run's ratio as much as Herald did.
  */
-export async function betweenRawReadings(receiverUrl: string, run: () => Promise<SteadyResult>): Promise<SteadyRun> {
-  const rawBefore = (await rawPostRate(receiverUrl, 5)).rps;
-  const result = await run();
-  return { rawBefore, rawAfter: (await rawPostRate(receiverUrl, 5)).rps, result };
+export async function betweenRawReadings(receiver: Receiver, run: (receiver: Receiver) => Promise<SteadyResult>): Promise<SteadyRun> {
+  const rawBefore = (await rawPostRate(receiver.url, 5)).rps;
+  const result = await run(receiver);
+  return { rawBefore, rawAfter: (await rawPostRate(receiver.url, 5)).rps, result };
 }
 
 /** A run's delivery rate over the mean of its two raw readings. */

@@ -245,25 +245,28 @@ export function moreDetails(t: TargetInputs): string {
   if (steady.length) {
     out.push('### Steady state', '', table(
       ['shape', 'publishing s', 'raw POST/s (before / after)', 'events/s in', 'delivered/s while publishing', 'deliveries/s overall', '÷ raw', 'drain s', 'arrived', 'duplicates', 'rate per window', 'CPU: herald, postgres, receiver, other'],
-      steady.map((run) => ({ run, r: run.result })).map(({ run, r }) => [
-        r.shape,
-        fmtInt(r.seconds),
-        `${fmtInt(run.rawBefore)} / ${fmtInt(run.rawAfter)}`,
-        fmtInt(r.publishEventsPerSec),
-        fmtInt(r.deliveredWhilePublishingPerSec),
-        fmtInt(r.deliveriesPerSec),
-        ratioToRaw(run).toFixed(3),
-        fmt1(r.drainSeconds),
-        `${fmtInt(r.arrived)}/${fmtInt(r.deliveries)}`,
-        String(r.duplicates),
-        r.windows.map(fmtInt).join(', '),
-        [
-          Object.entries(r.cpu.procs).filter(([k]) => k !== 'bench' && k !== 'receiver').map(([k, v]) => `${k} ${v === null ? 'n/a' : v.toFixed(0)}%`).join(' + '),
-          `pg ${r.cpu.postgres === null ? 'n/a' : r.cpu.postgres.toFixed(0) + '%'}`,
-          `receiver ${fmt1(r.cpu.procs.receiver ?? Number.NaN)}%`,
-          `other ${r.cpu.other === null ? 'n/a' : r.cpu.other.toFixed(0) + '%'}`,
-        ].join(', '),
-      ]),
+      steady.map((run) => {
+        const r = run.result;
+        return [
+          r.shape,
+          fmtInt(r.seconds),
+          `${fmtInt(run.rawBefore)} / ${fmtInt(run.rawAfter)}`,
+          fmtInt(r.publishEventsPerSec),
+          fmtInt(r.deliveredWhilePublishingPerSec),
+          fmtInt(r.deliveriesPerSec),
+          ratioToRaw(run).toFixed(3),
+          fmt1(r.drainSeconds),
+          `${fmtInt(r.arrived)}/${fmtInt(r.deliveries)}`,
+          String(r.duplicates),
+          r.windows.map(fmtInt).join(', '),
+          [
+            Object.entries(r.cpu.procs).filter(([k]) => k !== 'bench' && k !== 'receiver').map(([k, v]) => `${k} ${v === null ? 'n/a' : v.toFixed(0)}%`).join(' + '),
+            `pg ${r.cpu.postgres === null ? 'n/a' : r.cpu.postgres.toFixed(0) + '%'}`,
+            `receiver ${fmt1(r.cpu.procs.receiver ?? Number.NaN)}%`,
+            `other ${r.cpu.other === null ? 'n/a' : r.cpu.other.toFixed(0) + '%'}`,
+          ].join(', '),
+        ];
+      }),
     ), '');
   }
   if (m.intake.length) {

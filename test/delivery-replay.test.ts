@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
-import { closedPort } from './ui/signed-in.js';
+import { closedPort } from './helpers/process.js';
 
 /**
  * Replay to another URL (issue 13, item 4): a delivery sent once more, signed

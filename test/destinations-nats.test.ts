@@ -8,7 +8,8 @@ import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
-import { closedPort, NATS_URL, NatsStreams, uniqueName } from './helpers/brokers.js';
+import { NATS_URL, NatsStreams, uniqueName } from './helpers/brokers.js';
+import { closedPort } from './helpers/process.js';
 
 /*
  * NATS JetStream destinations end to end, against the NATS server this

@@ -4,7 +4,8 @@ import { connect as connectTcp, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
-import { closedPort, RabbitConsumer, RABBITMQ_URL } from './helpers/brokers.js';
+import { RabbitConsumer, RABBITMQ_URL } from './helpers/brokers.js';
+import { closedPort } from './helpers/process.js';
 
 /*
  * RabbitMQ destinations end to end, against the RabbitMQ this machine

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { closedPort } from './helpers/process.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
@@ -18,14 +18,6 @@ let refused: string;
 let down: string;
 let closedUrl: string;
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((ok) => s.close(() => ok()));
-  return port;
-}
 
 async function overviewWhen(pred: (o: any) => boolean, timeoutMs = 15_000): Promise<any> {
   const until = Date.now() + timeoutMs;

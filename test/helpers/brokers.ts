@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { connect as natsConnect, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
 
@@ -99,11 +98,3 @@ export class NatsStreams {
   }
 }
 
-/** A loopback port nothing listens on (a broker that is down). */
-export async function closedPort(): Promise<number> {
-  const s: Server = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}

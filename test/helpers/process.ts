@@ -105,6 +105,9 @@ export async function freePort(): Promise<number> {
   return (await bindable(0))!;
 }
 
+/** A loopback port nothing listens on (deliveries and connections to it are refused): a free port, which no other socket is handed. */
+export const closedPort = freePort;
+
 /** `port` (0: one the kernel picks) if it can be bound on 127.0.0.1 right now, else null. */
 function bindable(port: number): Promise<number | null> {
   return new Promise((resolve, reject) => {

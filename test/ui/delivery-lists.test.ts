@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from '../helpers/herald.js';
 import { Receiver } from '../helpers/receiver.js';
 import { ensureUiBuilt, eventually, haveChromium, launch } from './browser.js';
-import { closeAll, closedPort, signedInPage } from './signed-in.js';
+import { closedPort } from '../helpers/process.js';
+import { closeAll, signedInPage } from './signed-in.js';
 
 /**
  * Issue 13, item 1: every list of deliveries says where (the endpoint's

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from '../helpers/herald.js';
 import { Receiver } from '../helpers/receiver.js';
 import { ensureUiBuilt, eventually, haveChromium, launch, shot, watchErrors } from './browser.js';
-import { closeAll, closedPort, signedInPage } from './signed-in.js';
+import { closedPort } from '../helpers/process.js';
+import { closeAll, signedInPage } from './signed-in.js';
 
 /**
  * Issue 13, item 8: the operator view across tenants, for the admin only —

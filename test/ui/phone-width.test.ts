@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from '../helpers/herald.js';
 import { Receiver } from '../helpers/receiver.js';
 import { ensureUiBuilt, haveChromium, launch, shot } from './browser.js';
-import { closeAll, closedPort, signedInPage } from './signed-in.js';
+import { closedPort } from '../helpers/process.js';
+import { closeAll, signedInPage } from './signed-in.js';
 
 /**
  * Every page of the dashboard at phone width (390 px) with long URLs and

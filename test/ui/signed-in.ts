@@ -20,15 +20,6 @@ export async function signedInPage(
   return { page, errors: watchErrors(page, opts.expected) };
 }
 
-/** A loopback port nothing listens on: deliveries to it fail with connect_refused. */
-export async function closedPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 type Closable = { close(): Promise<unknown> } | { stop(): Promise<unknown> } | undefined;
 
