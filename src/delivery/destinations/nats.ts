@@ -1,4 +1,4 @@
-import { connect, headers as natsHeaders, type JetStreamClient, type NatsConnection } from 'nats';
+import type { JetStreamClient, MsgHdrs, NatsConnection } from 'nats';
 import type { AddressPolicy } from '../../security/address-policy.js';
 import type { Send } from '../sender.js';
 import { allowedAddress, hostPort } from './broker-address.js';
@@ -9,6 +9,8 @@ import type { NatsDestination, OutboundMessage, Transport } from './types.js';
 interface Link {
   nc: NatsConnection;
   js: JetStreamClient;
+  /** The client's header factory, from the module loaded with the connection. */
+  headers: () => MsgHdrs;
 }
 
 /**
@@ -30,9 +32,9 @@ export class NatsTransport implements Transport<NatsDestination> {
 
   start(dest: NatsDestination, msg: OutboundMessage): Send {
     return brokerSend(msg.timeoutMs, async (progress) => {
-      const { js } = await this.pool.get(dest.url, msg.timeoutMs);
+      const { js, headers } = await this.pool.get(dest.url, msg.timeoutMs);
       progress.connected = true;
-      const h = natsHeaders();
+      const h = headers();
       for (const [k, v] of Object.entries(msg.headers)) h.set(k, v);
       try {
         await js.publish(dest.subject, Buffer.from(msg.body), { headers: h, msgID: msg.deliveryId, timeout: msg.timeoutMs });
@@ -52,9 +54,11 @@ export class NatsTransport implements Transport<NatsDestination> {
     const address = await allowedAddress(this.policy, u.hostname);
     const user = decodeURIComponent(u.username);
     const pass = decodeURIComponent(u.password);
+    // loaded with the first connection: a worker without NATS endpoints never holds the client (~13 MB of RSS)
+    const nats = await import('nats');
     let nc: NatsConnection;
     try {
-      nc = await connect({
+      nc = await nats.connect({
         // TLS checks the certificate against the name, so the client dials the (checked) name
         // itself; plain connections dial the checked address, as the HTTP sender does
         servers: hostPort(tls ? u.hostname : address, u.port ? Number(u.port) : 4222),
@@ -69,7 +73,7 @@ export class NatsTransport implements Transport<NatsDestination> {
       throw connectError(err);
     }
     void nc.closed().then(forget, forget);
-    return { nc, js: nc.jetstream() };
+    return { nc, js: nc.jetstream(), headers: nats.headers };
   }
 }
 

@@ -1,4 +1,4 @@
-import { connect, type ChannelModel, type ConfirmChannel, type Message } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import type { AddressPolicy } from '../../security/address-policy.js';
 import type { Send } from '../sender.js';
 import { allowedAddress } from './broker-address.js';
@@ -55,6 +55,8 @@ export class RabbitMqTransport implements Transport<RabbitMqDestination> {
     const address = await allowedAddress(this.policy, u.hostname);
     let model: ChannelModel;
     try {
+      // loaded with the first connection: a worker without RabbitMQ endpoints never holds the client (~6 MB of RSS)
+      const { connect } = await import('amqplib');
       model = await connect(
         {
           protocol: tls ? 'amqps' : 'amqp',
