@@ -10,6 +10,11 @@ const concurrency: number[] = [];
 let hanging = 0;
 /** Requests open at once on /hang, seen by each request in arrival order. */
 const hangConcurrency: number[] = [];
+/** /retry: each event's first request fails; requests open at once, seen by each retry and by each first attempt. */
+const firstSeen = new Set<string>();
+let retryOpen = 0;
+const retryConcurrency: number[] = [];
+const firstConcurrency: number[] = [];
 
 beforeAll(async () => {
   herald = await startHerald({ endpointConcurrency: 8, circuitBreakerFailures: 0 });
@@ -21,6 +26,16 @@ beforeAll(async () => {
       hangConcurrency.push(hanging);
       res.on('close', () => hanging--);
       return;
+    }
+    if (r.path === '/retry') {
+      const id = String(r.headers['webhook-id']);
+      const first = !firstSeen.has(id);
+      firstSeen.add(id);
+      retryOpen++;
+      (first ? firstConcurrency : retryConcurrency).push(retryOpen);
+      await new Promise((x) => setTimeout(x, 40));
+      retryOpen--;
+      return void res.writeHead(first ? 500 : 200).end();
     }
     if (r.path !== '/aimd') return void res.writeHead(200).end();
     inFlight++;
@@ -67,5 +82,16 @@ describe('per-endpoint pacing', () => {
     // the first wave held the cap of 8 slots for the whole timeout; after it, one at a time
     expect(Math.max(...hangConcurrency.slice(0, 8))).toBe(8);
     expect(Math.max(...hangConcurrency.slice(12))).toBeLessThanOrEqual(2);
+  });
+
+  it('sends an endpoint its retries a quarter of its cap at a time, its first attempts at the whole cap', async () => {
+    const t = await herald.api.tenant();
+    await herald.api.endpoint(t, { url: receiver.url('/retry'), retry: { schedule: [0.5, 0.5], jitter: 0 } });
+    await herald.api.post(`/v1/tenants/${t}/events/batch`, { events: Array.from({ length: 24 }, (_, i) => ({ type: 'r.x', payload: { i } })) });
+    await receiver.waitFor(() => retryConcurrency.length >= 24, 20_000, '24 retries');
+    // first attempts: up to the cap of 8 at once; the 24 retries, due together 0.5 s later: 2 at once
+    expect(Math.max(...firstConcurrency)).toBe(8);
+    expect(Math.max(...retryConcurrency)).toBeLessThanOrEqual(2);
+    expect(Math.max(...retryConcurrency)).toBe(2);
   });
 });

@@ -449,6 +449,7 @@ export class Worker {
         excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: 0 });
         continue;
       }
+      this.throttle.taking(d.endpointId, d.attempts > 0);
       if (this.busySlots() >= this.o.concurrency || (this.perEndpoint.get(d.endpointId) ?? 0) >= this.throttle.cap(d.endpointId)) {
         if (!this.hold(d, now)) excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: 0 });
         continue;
@@ -493,6 +494,7 @@ export class Worker {
     const excess: { id: string; leaseToken: string; delayMs: number }[] = [];
     for (const [endpointId, list] of this.held) {
       if (this.busySlots() >= this.o.concurrency) break;
+      this.throttle.taking(endpointId, list[0]!.d.attempts > 0);
       if ((this.perEndpoint.get(endpointId) ?? 0) >= this.throttle.cap(endpointId) && !this.circuits.has(endpointId)) continue;
       this.held.delete(endpointId);
       if (this.circuits.has(endpointId)) {
