@@ -29,7 +29,7 @@ interface State {
 }
 
 /** Share of an endpoint's in-flight cap that its retries may use (see above). */
-export const RETRY_SHARE = 1 / 4;
+const RETRY_SHARE = 1 / 4;
 
 const MIN_FACTOR = 1 / 64;
 

@@ -54,7 +54,8 @@ export class NatsTransport implements Transport<NatsDestination> {
     const address = await allowedAddress(this.policy, u.hostname);
     const user = decodeURIComponent(u.username);
     const pass = decodeURIComponent(u.password);
-    // loaded with the first connection: a worker without NATS endpoints never holds the client (~13 MB of RSS)
+    // loaded with the first connection: a worker without NATS endpoints never holds the client
+    // (with amqplib's the same way, an idle worker's RSS went from 90 to 87 MB)
     const nats = await import('nats');
     let nc: NatsConnection;
     try {

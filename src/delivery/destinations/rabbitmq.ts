@@ -55,7 +55,7 @@ export class RabbitMqTransport implements Transport<RabbitMqDestination> {
     const address = await allowedAddress(this.policy, u.hostname);
     let model: ChannelModel;
     try {
-      // loaded with the first connection: a worker without RabbitMQ endpoints never holds the client (~6 MB of RSS)
+      // loaded with the first connection: a worker without RabbitMQ endpoints never holds the client (see nats.ts)
       const { connect } = await import('amqplib');
       model = await connect(
         {
