@@ -106,7 +106,9 @@ export async function runStorm(o: { run: number; receiver: Receiver; retries: nu
     await pacedPublish({ client, tenant, rate: 100, seconds: 1, maxInFlight: 64, body: freshBody('warm'), label: `run ${o.run} storm (warm-up)` });
     await sleep(1000);
     const baseline = await phase('baseline');
-    await sleep(500); // the baseline's last outcomes written
+    // the baseline's last outcomes written (their queue rows gone) before the worker is frozen
+    const written = nowMs() + 10_000;
+    while ((await probe.exec('select 1 from queue limit 1')) > 0 && nowMs() < written) await sleep(20);
     process.kill(worker.pid, 'SIGSTOP');
     frozen = worker.pid;
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver } from './helpers/receiver.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
-import { freePort } from './helpers/process.js';
+import { closedPort } from './helpers/process.js';
 
 let herald: TestHerald;
 let receiver: Receiver;
@@ -81,7 +81,7 @@ describe('retries', () => {
 
   it('counts attempts exactly for exponential backoff and for network failures', async () => {
     const t = await herald.api.tenant();
-    const closed = await freePort();
+    const closed = await closedPort();
     await herald.api.endpoint(t, {
       url: receiver.url('/down-exp'),
       retry: { backoff: 'exponential', initialSeconds: 0.05, maxSeconds: 0.2, maxRetries: 3, jitter: 0 },
