@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from './helpers/herald.js';
+import { metric } from './helpers/metrics.js';
+import { sleep, waitUntil } from './helpers/process.js';
 import { Receiver } from './helpers/receiver.js';
 
 /*
@@ -32,10 +34,7 @@ describe.runIf(process.env.DATABASE_URL)('hand-offs while outcomes wait for thei
     const worker = herald.running.worker!;
     const blocker = new pg.Client({ connectionString: herald.database.url });
     await blocker.connect();
-    const taken = async (via: string) => {
-      const text = await (await fetch(`${herald.url}/metrics`)).text();
-      return Number(new RegExp(`herald_deliveries_taken_total\\{via="${via}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
-    };
+    const taken = async (via: string) => metric(await (await fetch(`${herald.url}/metrics`)).text(), 'herald_deliveries_taken_total', `via="${via}"`);
     const publish = async (n: number) => {
       for (let i = 0; i < n; i++) expect((await herald.api.publish(t, 'w.x', { i })).status).toBe(202);
     };
@@ -49,10 +48,10 @@ describe.runIf(process.env.DATABASE_URL)('hand-offs while outcomes wait for thei
       expect(await taken('handoff')).toBe(4 * SLOTS);
       expect(await taken('claim')).toBe(0);
       // four times the slots wait (once the last answers are counted): no more hand-offs
-      for (let i = 0; i < 100 && worker.handoffRoom() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(() => worker.handoffRoom() === 0, 2_000, 'no room for a hand-off');
       expect(worker.handoffRoom()).toBe(0);
       await publish(2);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       expect(receiver.at('/ok')).toHaveLength(4 * SLOTS);
       // the writes go through; the two waiting in the queue are claimed
       await blocker.query('rollback');
@@ -60,7 +59,7 @@ describe.runIf(process.env.DATABASE_URL)('hand-offs while outcomes wait for thei
       expect(await taken('claim')).toBe(2);
       const recorded = async () =>
         Number((await herald.running.db.query<{ n: number }>('select count(*)::int as n from attempts where tenant_id = $1', [t])).rows[0]!.n);
-      for (let i = 0; i < 100 && (await recorded()) < 4 * SLOTS + 2; i++) await new Promise((r) => setTimeout(r, 50));
+      await waitUntil(async () => (await recorded()) >= 4 * SLOTS + 2, 5_000, 'every attempt recorded');
       expect(await recorded()).toBe(4 * SLOTS + 2);
     } finally {
       await blocker.query('rollback').catch(() => undefined);

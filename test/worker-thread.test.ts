@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids.js';
 import { publishAndHandOff } from '../src/store/events.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
+import { metric } from './helpers/metrics.js';
 import { Receiver } from './helpers/receiver.js';
 
 /*
@@ -11,15 +12,6 @@ import { Receiver } from './helpers/receiver.js';
  * deliveries finish. The embedded database keeps one thread.
  */
 const onPostgres = !!process.env.DATABASE_URL;
-
-/** A counter or gauge of /metrics, summed over its labels that match `labels`. */
-function metric(text: string, name: string, labels = ''): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{${labels}`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 async function expectWorkerOnApiThread(overrides: { workerThread: boolean }): Promise<void> {
   const own = await startHerald(overrides);
