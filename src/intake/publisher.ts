@@ -3,11 +3,12 @@ import type { WakeSignal } from '../db/wake.js';
 import { renderEnvelope, type Template } from '../delivery/envelope.js';
 import { newId } from '../ids.js';
 import type { HandoffTenant } from '../delivery/worker.js';
-import { publishAndHandOff, publishEvent, type HandedOff, type HandoffLease, type NewEvent, type PublishResult } from '../store/events.js';
+import { publishAndHandOff, publishEvent, publishMatched, type HandedOff, type HandoffLease, type NewEvent, type PublishResult } from '../store/events.js';
 import { getTenant, type TenantSettings } from '../store/tenants.js';
 import { BatchWriter, ItemFailure } from '../delivery/batch-writer.js';
 import { errors } from '../errors.js';
 import { LookupCache } from '../store/lookup-cache.js';
+import { FanoutCache } from './fanout-cache.js';
 import { compactJson } from './lossless-payload.js';
 import type { PayloadValidator } from './payload-validator.js';
 
@@ -62,6 +63,8 @@ export class Publisher {
    * the disk's fsync rate (publishes waiting on WALWrite/WALSync).
    */
   private readonly intake = new BatchWriter<IntakeItem, PublishResult>((items) => this.writeIntake(items), 500, 1);
+  /** Each tenant's subscriptions, so a publish sends its delivery rows ready made (see fanout-cache.ts). */
+  private readonly fanouts = new FanoutCache();
 
   constructor(
     private readonly db: Db,
@@ -148,7 +151,7 @@ export class Publisher {
   /** One publish statement; with a worker in this process that has room, the new deliveries go to it directly. */
   private async write(tenantId: string, envelope: Template | null, events: NewEvent[]): Promise<PublishResult[]> {
     const lease = this.local?.reserve() ?? null;
-    const { results, handedOff } = await publishAndHandOff(this.intakeDb, tenantId, events, lease).catch((err: unknown) => {
+    const { results, handedOff } = await this.insert(tenantId, events, lease).catch((err: unknown) => {
       if (lease) this.local?.abandon(lease);
       throw err;
     });
@@ -163,6 +166,22 @@ export class Publisher {
     // every worker claiming for nothing.
     if (created > (handedOff?.deliveries.length ?? 0)) this.wakeWorkers();
     return results;
+  }
+
+  /**
+   * The publish statement: with the deliveries matched here against the
+   * tenant's cached subscriptions, or, for a tenant with payload filters
+   * (evaluated by PostgreSQL) or whose endpoints changed since they were
+   * read, matched in SQL.
+   */
+  private async insert(tenantId: string, events: NewEvent[], lease: HandoffLease | null): Promise<{ results: PublishResult[]; handedOff: HandedOff | null }> {
+    const fanout = await this.fanouts.get(this.intakeDb, tenantId);
+    if (!fanout.filtered) {
+      const done = await publishMatched(this.intakeDb, tenantId, events, fanout, lease);
+      if (done) return done;
+      this.fanouts.forget(tenantId);
+    }
+    return publishAndHandOff(this.intakeDb, tenantId, events, lease);
   }
 
   /** Other processes' workers through NOTIFY (coalesced), this process's directly. */

@@ -169,6 +169,16 @@ export interface NewEvent {
   traceContext?: string | null;
 }
 
+/** The event rows as the publish statements take them: id, type, payload, body, created_at, ordering_key. */
+const eventColumns = (events: NewEvent[]): unknown[][] => [
+  events.map((e) => e.id),
+  events.map((e) => e.type),
+  events.map((e) => e.payloadJson),
+  events.map((e) => e.body),
+  events.map((e) => e.createdAt.toISOString()),
+  events.map((e) => e.orderingKey ?? null),
+];
+
 /** Publishes many events of one tenant in one statement; results in input order. */
 export async function publishEvents(q: Queryable, tenantId: string, events: NewEvent[], onlyEndpointId?: string): Promise<PublishResult[]> {
   return (await publishAndHandOff(q, tenantId, events, null, onlyEndpointId)).results;
@@ -191,12 +201,7 @@ export async function publishAndHandOff(
     PUBLISH_BATCH_SQL,
     [
       tenantId,
-      events.map((e) => e.id),
-      events.map((e) => e.type),
-      events.map((e) => e.payloadJson),
-      events.map((e) => e.body),
-      events.map((e) => e.createdAt.toISOString()),
-      events.map((e) => e.orderingKey ?? null),
+      ...eventColumns(events),
       onlyEndpointId ?? null,
       events.map(() => newId('dlv')),
       lease?.token ?? null,
@@ -225,9 +230,23 @@ export async function publishAndHandOff(
           wantsFailed: first.wants_failed === true,
         }
       : null;
-  const created = new Map(res.rows.map((r) => [r.id, r]));
+  const created = new Map(res.rows.map((r) => [r.id, { type: r.type, createdAt: new Date(r.created_at).toISOString(), deliveries: Number(r.deliveries) }]));
+  return { results: await resultsOf(q, tenantId, events, created), handedOff };
+}
+
+/**
+ * One result per event, in input order: the events this publish created
+ * as `created` says, the others (ids that already existed, or a second
+ * use of an id within the batch) read back as replays.
+ */
+async function resultsOf(
+  q: Queryable,
+  tenantId: string,
+  events: NewEvent[],
+  created: Map<string, { type: string; createdAt: string; deliveries: number }>,
+): Promise<PublishResult[]> {
   const missing = events.filter((e) => !created.has(e.id)).map((e) => e.id);
-  const existing = new Map<string, PublishRow>();
+  const existing = new Map<string, { type: string; createdAt: string; deliveries: number }>();
   if (missing.length > 0) {
     const r = await q.query<PublishRow>(
       `select e.id, e.type, e.created_at,
@@ -235,17 +254,150 @@ export async function publishAndHandOff(
          from events e where e.tenant_id = $1 and e.id = any($2)`,
       [tenantId, missing],
     );
-    for (const row of r.rows) existing.set(row.id, row);
+    for (const row of r.rows) existing.set(row.id, { type: row.type, createdAt: new Date(row.created_at).toISOString(), deliveries: Number(row.deliveries) });
   }
   const seen = new Set<string>();
-  const results = events.map((e) => {
+  return events.map((e) => {
     const first = !seen.has(e.id) && created.has(e.id);
     seen.add(e.id);
     const row = created.get(e.id) ?? existing.get(e.id);
     if (!row) throw new Error(`event ${e.id} vanished between insert and read`);
-    return { id: row.id, type: row.type, createdAt: new Date(row.created_at).toISOString(), deliveries: Number(row.deliveries), replayed: !first };
+    return { id: e.id, ...row, replayed: !first };
   });
-  return { results, handedOff };
+}
+
+/*
+ * Publishing with the matching done by the caller (intake/fanout-cache.ts):
+ * the event rows, and the delivery and queue rows as the caller built
+ * them, in one statement, if the tenant's endpoint generation ($2) is still
+ * the one the caller matched against; otherwise nothing is written (see
+ * migration 0030). Deliveries are inserted only for events this statement
+ * created (an id that already exists is a replay: nothing new), in the
+ * caller's order, which numbers them (seq) as ordered delivery needs. The
+ * deliveries named in $14 go into the queue leased to the worker of this
+ * process; with a lease, the last column carries what the worker needs of
+ * their endpoints, once per endpoint.
+ */
+const PUBLISH_MATCHED_SQL = `
+with ok as materialized (
+  select coalesce((select gen from endpoint_generations where tenant_id = $1), 0) = $2::bigint as same
+), ev as (
+  insert into events (tenant_id, id, type, payload, body, created_at, ordering_key, trace_context)
+  select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb
+    from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
+         with ordinality as i(id, type, payload, body, created_at, ordering_key, trace_context, ord)
+   where (select same from ok)
+   order by i.ord
+  on conflict (tenant_id, id) do nothing
+  returning id, created_at
+), dl as (
+  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at, ordering_key)
+  select d.id, $1, d.event_id, d.endpoint_id, ev.created_at, ev.created_at, d.ordering_key
+    from unnest($10::text[], $11::text[], $12::text[], $13::text[]) with ordinality as d(id, event_id, endpoint_id, ordering_key, ord)
+    join ev on ev.id = d.event_id
+   order by d.ord
+  returning id, event_id, endpoint_id, created_at, ordering_key, seq
+), q as (
+  insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, ordering_key, seq, lease_token, lease_until)
+  select dl.id, $1, dl.event_id, dl.endpoint_id, dl.created_at, dl.ordering_key, dl.seq,
+         case when h.id is not null then $15::text end,
+         case when h.id is not null then now() + make_interval(secs => $16::int) end
+    from dl left join unnest($14::text[]) as h(id) on h.id = dl.id
+  returning 1
+)
+select (select same from ok) as applied,
+       (select count(*) from q)::int as queued,
+       -- the ids created, only when some were not (the common publish creates them all)
+       case when (select count(*) from ev) < cardinality($3::text[]) then array(select id from ev) end as created,
+       case when $15::text is not null then
+         (select json_agg(json_build_array(e.id, e.updated_at::text, e.rate_limit_per_second,
+                 e.consecutive_failures > 0 or e.failing_since is not null or e.circuit_open_until is not null))
+            from endpoints e where e.id = any ($17::text[]))::text end as endpoints`;
+
+/** A tenant's subscriptions at a generation (what publishMatched needs of intake/fanout-cache.ts). */
+export interface Matcher {
+  generation: string;
+  endpointsFor(type: string): { id: string; ordered: boolean }[];
+  wantsDelivered: boolean;
+  wantsFailed: boolean;
+}
+
+/**
+ * Publishes as publishAndHandOff, with the deliveries matched by the caller
+ * (`fanout`); null when the tenant's endpoints changed since `fanout` was
+ * read (nothing was written: read them again, or match in SQL).
+ */
+export async function publishMatched(
+  q: Queryable,
+  tenantId: string,
+  events: NewEvent[],
+  fanout: Matcher,
+  lease: HandoffLease | null,
+): Promise<{ results: PublishResult[]; handedOff: HandedOff | null } | null> {
+  const ids: string[] = [];
+  const eventIds: string[] = [];
+  const endpointIds: string[] = [];
+  const orderingKeys: (string | null)[] = [];
+  const handed: { id: string; eventId: string; endpointId: string }[] = [];
+  const counts = new Map<string, number>();
+  for (const e of events) {
+    if (counts.has(e.id)) continue; // a second use of an id in the batch: a replay
+    const endpoints = fanout.endpointsFor(e.type);
+    counts.set(e.id, endpoints.length);
+    // ids sort by creation time, numbered per endpoint (as PUBLISH_BATCH_SQL names them)
+    const base = newId('dlv');
+    endpoints.forEach((ep, k) => {
+      const id = base + (4096 + k).toString(16);
+      const key = ep.ordered ? '' : (e.orderingKey ?? null);
+      ids.push(id);
+      eventIds.push(e.id);
+      endpointIds.push(ep.id);
+      orderingKeys.push(key);
+      // ordered deliveries wait their turn in the queue; no more than the worker takes
+      if (lease && key === null && handed.length < lease.limit) handed.push({ id, eventId: e.id, endpointId: ep.id });
+    });
+  }
+  const res = await q.query<{ applied: boolean; created: string[] | null; endpoints: string | null }>(
+    PUBLISH_MATCHED_SQL,
+    [
+      tenantId,
+      fanout.generation,
+      ...eventColumns(events),
+      events.map((e) => e.traceContext ?? null),
+      ids,
+      eventIds,
+      endpointIds,
+      orderingKeys,
+      handed.map((h) => h.id),
+      lease?.token ?? null,
+      lease?.leaseSeconds ?? 0,
+      [...new Set(handed.map((h) => h.endpointId))],
+    ],
+    'event_publish_matched',
+  );
+  const row = res.rows[0]!;
+  if (!row.applied) return null;
+  const createdIds = row.created === null ? null : new Set(row.created);
+  const created = new Map<string, { type: string; createdAt: string; deliveries: number }>();
+  for (const e of events) {
+    if (created.has(e.id) || (createdIds !== null && !createdIds.has(e.id))) continue;
+    created.set(e.id, { type: e.type, createdAt: e.createdAt.toISOString(), deliveries: counts.get(e.id)! });
+  }
+  let handedOff: HandedOff | null = null;
+  if (lease) {
+    const info = new Map(
+      (JSON.parse(row.endpoints ?? '[]') as [string, string, number | null, boolean][]).map(([id, version, rate, unhealthy]) => [id, { version, rate, unhealthy }]),
+    );
+    const deliveries: HandedOff['deliveries'] = [];
+    for (const h of handed) {
+      const ep = info.get(h.endpointId);
+      // an event that was not created has no deliveries; an endpoint deleted meanwhile, none to hand over
+      if (!created.has(h.eventId) || !ep) continue;
+      deliveries.push({ ...h, endpointVersion: ep.version, rateLimitPerSecond: ep.rate === null ? null : Number(ep.rate), endpointUnhealthy: ep.unhealthy });
+    }
+    handedOff = { deliveries, wantsDelivered: fanout.wantsDelivered, wantsFailed: fanout.wantsFailed };
+  }
+  return { results: await resultsOf(q, tenantId, events, created), handedOff };
 }
 
 interface EventRow {
