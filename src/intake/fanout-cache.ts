@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { LookupCache } from '../store/lookup-cache.js';
+import { DELIVERED_SUBSCRIPTIONS, FAILED_SUBSCRIPTIONS } from '../store/outcome-subscribers.js';
 
 /** An enabled endpoint as fan-out sees it. */
 export interface FanoutEndpoint {
@@ -41,10 +42,8 @@ export class TenantFanout {
         if (list) list.push(ep);
         else this.byPattern.set(t, [ep]);
       }
-      // outcome-subscribers.ts: named, or webhook.*
-      if (e.eventTypes.includes('webhook.*')) delivered = failed = true;
-      if (e.eventTypes.includes('webhook.delivered')) delivered = true;
-      if (e.eventTypes.includes('webhook.failed')) failed = true;
+      delivered ||= DELIVERED_SUBSCRIPTIONS.some((t) => e.eventTypes!.includes(t));
+      failed ||= FAILED_SUBSCRIPTIONS.some((t) => e.eventTypes!.includes(t));
     }
     this.wantsDelivered = delivered;
     this.wantsFailed = failed;

@@ -175,7 +175,8 @@ export class Publisher {
    * read, matched in SQL.
    */
   private async insert(tenantId: string, events: NewEvent[], lease: HandoffLease | null): Promise<{ results: PublishResult[]; handedOff: HandedOff | null }> {
-    const fanout = await this.fanouts.get(this.intakeDb, tenantId);
+    // read like the other lookups, off the publish connections (see intakeDb)
+    const fanout = await this.fanouts.get(this.db, tenantId);
     if (!fanout.filtered) {
       const done = await publishMatched(this.intakeDb, tenantId, events, fanout, lease);
       if (done) return done;

@@ -6,9 +6,15 @@
  * and the claim, which both tell the worker whether to build those events.
  */
 
+/** The subscriptions that receive each outcome event (also matched in TypeScript: intake/fanout-cache.ts). */
+export const DELIVERED_SUBSCRIPTIONS = ['webhook.delivered', 'webhook.*'] as const;
+export const FAILED_SUBSCRIPTIONS = ['webhook.failed', 'webhook.*'] as const;
+
+const sqlArray = (xs: readonly string[]): string => `array[${xs.map((x) => `'${x}'`).join(', ')}]`;
+
 /** Endpoints that may want either (the filter of the lookup). */
-export const NAMES_OUTCOME_EVENTS = `ep.event_types && array['webhook.delivered', 'webhook.failed', 'webhook.*']`;
+export const NAMES_OUTCOME_EVENTS = `ep.event_types && ${sqlArray([...new Set([...DELIVERED_SUBSCRIPTIONS, ...FAILED_SUBSCRIPTIONS])])}`;
 
 /** Aggregates over the endpoints found: does any want each. */
-export const WANTS_OUTCOME_EVENTS = `coalesce(bool_or(ep.event_types && array['webhook.delivered', 'webhook.*']), false) as wants_delivered,
-         coalesce(bool_or(ep.event_types && array['webhook.failed', 'webhook.*']), false) as wants_failed`;
+export const WANTS_OUTCOME_EVENTS = `coalesce(bool_or(ep.event_types && ${sqlArray(DELIVERED_SUBSCRIPTIONS)}), false) as wants_delivered,
+         coalesce(bool_or(ep.event_types && ${sqlArray(FAILED_SUBSCRIPTIONS)}), false) as wants_failed`;
