@@ -94,13 +94,7 @@ export async function getDelivery(q: Queryable, tenantId: string, id: string): P
 }
 
 export async function listDeliveriesOfEvent(q: Queryable, tenantId: string, eventId: string): Promise<Delivery[]> {
-  // an event's deliveries were created at its own instant (migration 0031): found through deliveries_tenant_created
-  const res = await q.query<DeliveryRow>(
-    `${SELECT} where d.tenant_id = $1 and d.event_id = $2
-        and d.created_at = (select created_at from events where tenant_id = $1 and id = $2)
-      order by d.id`,
-    [tenantId, eventId],
-  );
+  const res = await q.query<DeliveryRow>(`${SELECT} where d.tenant_id = $1 and d.event_id = $2 order by d.id`, [tenantId, eventId]);
   return res.rows.map(toDelivery);
 }
 

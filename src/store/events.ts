@@ -250,8 +250,7 @@ async function resultsOf(
   if (missing.length > 0) {
     const r = await q.query<PublishRow>(
       `select e.id, e.type, e.created_at,
-              (select count(*) from deliveries d
-                where d.tenant_id = e.tenant_id and d.created_at = e.created_at and d.event_id = e.id)::int as deliveries
+              (select count(*) from deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id)::int as deliveries
          from events e where e.tenant_id = $1 and e.id = any($2)`,
       [tenantId, missing],
     );

@@ -119,8 +119,7 @@ export async function removeEndedSessions(q: Queryable, keepSeconds: number, lim
 export async function deliveryOf(q: Queryable, tenantId: string, endpointId: string, eventId: string): Promise<{ id: string; eventType: string } | null> {
   const res = await q.query<{ id: string; type: string }>(
     `select d.id, e.type from deliveries d join events e on e.tenant_id = d.tenant_id and e.id = d.event_id
-      where d.tenant_id = $1 and d.event_id = $2 and d.endpoint_id = $3
-        and d.created_at = (select created_at from events where tenant_id = $1 and id = $2) limit 1`,
+      where d.tenant_id = $1 and d.event_id = $2 and d.endpoint_id = $3 limit 1`,
     [tenantId, eventId, endpointId],
   );
   const r = res.rows[0];

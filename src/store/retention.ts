@@ -26,17 +26,14 @@ import type { Db } from '../db/db.js';
 const DELETE_EVENTS = `
 with lock as (select pg_try_advisory_xact_lock(7177002) as ok),
 victims as (
-  select e.tenant_id, e.id, e.created_at from events e, lock
+  select e.tenant_id, e.id from events e, lock
    where lock.ok and e.created_at < now() - make_interval(secs => $1)
-     -- an event's deliveries share its created_at (migration 0031)
-     and not exists (select 1 from deliveries d
-                      where d.tenant_id = e.tenant_id and d.created_at = e.created_at and d.event_id = e.id and d.status = 'pending')
+     and not exists (select 1 from deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id and d.status = 'pending')
    order by e.created_at
    limit $2
 ), dl as (
   -- deliveries and attempts go with their event (no foreign keys on those hot rows: migration 0010)
-  delete from deliveries d using victims v
-   where d.tenant_id = v.tenant_id and d.created_at = v.created_at and d.event_id = v.id returning d.id
+  delete from deliveries d using victims v where d.tenant_id = v.tenant_id and d.event_id = v.id returning d.id
 ), att as (
   delete from attempts a where a.delivery_id in (select id from dl)
 )
