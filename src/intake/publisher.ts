@@ -237,7 +237,7 @@ export class Publisher {
     const body = envelope ? renderEnvelope(envelope, { payload, eventId: id, eventType: input.type, createdAt, tenantId }, serialize) : null;
     const payloadJson = serialize(payload);
     this.checkDeliverySize(body ?? payloadJson, label, body !== null);
-    return { id, type: input.type, payloadJson, body, createdAt, orderingKey: input.orderingKey ?? null, traceContext: input.traceContext ?? null };
+    return { id, type: input.type, payloadJson, body, createdAt, orderingKey: input.orderingKey ?? null, traceContext: input.traceContext ?? null, idMadeHere: input.id === undefined };
   }
 
   /** 413 when the body receivers would get is over the limit (an envelope can make it larger than the request). */

@@ -87,7 +87,9 @@ with input as (
               then jsonb_build_object('id', i.id, 'type', i.type, 'payload', i.payload::jsonb,
                                       'createdAt', to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
          end as doc
-    from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $9::text[], $13::text[])
+    -- the payloads come as one JSON array ($4, see eventColumns), zipped with the other columns
+    from rows from (unnest($2::text[]), unnest($3::text[]), json_array_elements($4::json), unnest($5::text[]), unnest($6::timestamptz[]),
+                    unnest($7::text[]), unnest($9::text[]), unnest($13::text[]))
     with ordinality as i(id, type, payload, body, created_at, ordering_key, dlv_base, trace_context, ord)
 ), types as materialized (
   -- once per distinct type of the batch, not per (event, endpoint): see herald_type_patterns
@@ -102,7 +104,7 @@ with input as (
      and (($8::text is null and (ep.event_types && ty.patterns or (ep.event_types is null and ty.open))) or ep.id = $8)
 ), ev as (
   insert into events (tenant_id, id, type, payload, body, created_at, ordering_key, trace_context)
-  select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb from input i order by i.ord
+  select $1, i.id, i.type, i.payload, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb from input i order by i.ord
   on conflict (tenant_id, id) do nothing
   returning tenant_id, id, type, created_at, ordering_key
 ), dl as (
@@ -167,13 +169,21 @@ export interface NewEvent {
   orderingKey?: string | null;
   /** The publish span's W3C trace context as JSON (telemetry/), null when Herald exports no traces. */
   traceContext?: string | null;
+  /** Herald made the id for this publish (the caller named none), so no event can have it yet. */
+  idMadeHere?: boolean;
 }
 
-/** The event rows as the publish statements take them: id, type, payload, body, created_at, ordering_key. */
-const eventColumns = (events: NewEvent[]): unknown[][] => [
+/**
+ * The event rows as the publish statements take them: id, type, payload, body, created_at, ordering_key.
+ * The payloads go as one JSON array, joined as they are: as a text array each
+ * was escaped by pg (a regex pass and a copy of every payload, 2 % of the
+ * API's time on the batch route) and parsed twice by PostgreSQL (the array
+ * literal, then the json cast), where json_array_elements parses once.
+ */
+const eventColumns = (events: NewEvent[]): unknown[] => [
   events.map((e) => e.id),
   events.map((e) => e.type),
-  events.map((e) => e.payloadJson),
+  `[${events.map((e) => e.payloadJson).join(',')}]`,
   events.map((e) => e.body),
   events.map((e) => e.createdAt.toISOString()),
   events.map((e) => e.orderingKey ?? null),
@@ -278,17 +288,18 @@ async function resultsOf(
  * process; with a lease, the last column carries what the worker needs of
  * their endpoints, once per endpoint.
  */
-const PUBLISH_MATCHED_SQL = `
+const publishMatchedSql = (idsMayExist: boolean) => `
 with ok as materialized (
   select coalesce((select gen from endpoint_generations where tenant_id = $1), 0) = $2::bigint as same
 ), ev as (
   insert into events (tenant_id, id, type, payload, body, created_at, ordering_key, trace_context)
-  select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb
-    from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
+  select $1, i.id, i.type, i.payload, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb
+    from rows from (unnest($3::text[]), unnest($4::text[]), json_array_elements($5::json), unnest($6::text[]), unnest($7::timestamptz[]),
+                    unnest($8::text[]), unnest($9::text[]))
          with ordinality as i(id, type, payload, body, created_at, ordering_key, trace_context, ord)
    where (select same from ok)
    order by i.ord
-  on conflict (tenant_id, id) do nothing
+  ${idsMayExist ? 'on conflict (tenant_id, id) do nothing' : ''}
   returning id, created_at
 ), dl as (
   insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at, ordering_key)
@@ -313,6 +324,16 @@ select (select same from ok) as applied,
          (select json_agg(json_build_array(e.id, e.updated_at::text, e.rate_limit_per_second,
                  e.consecutive_failures > 0 or e.failing_since is not null or e.circuit_open_until is not null))
             from endpoints e where e.id = any ($17::text[]))::text end as endpoints`;
+
+/*
+ * Two forms of it: ids a caller named may exist already (a retried publish:
+ * nothing is inserted for them), while ids Herald made for this publish
+ * cannot, and an insert without an arbiter skips a probe of events_pkey
+ * and the speculative insertion per event (1.8 µs of 9 per event row,
+ * measured on 50,000 rows).
+ */
+const PUBLISH_MATCHED_SQL = publishMatchedSql(true);
+const PUBLISH_FRESH_SQL = publishMatchedSql(false);
 
 /** A tenant's subscriptions at a generation (what publishMatched needs of intake/fanout-cache.ts). */
 export interface Matcher {
@@ -357,8 +378,9 @@ export async function publishMatched(
       if (lease && key === null && handed.length < lease.limit) handed.push({ id, eventId: e.id, endpointId: ep.id });
     });
   }
+  const fresh = events.every((e) => e.idMadeHere === true);
   const res = await q.query<{ applied: boolean; created: string[] | null; endpoints: string | null }>(
-    PUBLISH_MATCHED_SQL,
+    fresh ? PUBLISH_FRESH_SQL : PUBLISH_MATCHED_SQL,
     [
       tenantId,
       fanout.generation,
@@ -373,7 +395,7 @@ export async function publishMatched(
       lease?.leaseSeconds ?? 0,
       [...new Set(handed.map((h) => h.endpointId))],
     ],
-    'event_publish_matched',
+    fresh ? 'event_publish_fresh' : 'event_publish_matched',
   );
   const row = res.rows[0]!;
   if (!row.applied) return null;
