@@ -61,6 +61,17 @@ export interface SustainedResult {
   drainActivity: ActivitySummary;
 }
 
+/** Arrivals per second in each 250 ms after `from` (the last quarter is usually partial). */
+function ratePerQuarterSecond(times: number[], from: number): number[] {
+  const counts: number[] = [];
+  for (const t of times) {
+    const k = Math.max(0, Math.floor((t - from) / 250));
+    while (counts.length <= k) counts.push(0);
+    counts[k]!++;
+  }
+  return counts.map((n) => n * 4);
+}
+
 export async function runSustained(o: SustainedOptions): Promise<SustainedResult> {
   const stack = await openStack();
   let probe: BenchDbProbe | null = null;
@@ -76,7 +87,7 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
       if (o.shape === 'noisy' && i === 0) await client.createEndpoint(tenant, `${o.receiver.url}/hang/${i}`, { timeoutMs: 2000 });
       else await client.createEndpoint(tenant, `${o.receiver.url}/${o.shape === 'big' ? 'big' : 'ep'}/${i}`);
     }
-    await o.receiver.reset(false);
+    await o.receiver.reset(true); // arrival times kept: the drain's timeline below
 
     // --- publish the backlog (no worker yet) -------------------------------
     const written = o.events * o.endpoints;
@@ -166,6 +177,12 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     const drainActivity = await drainSampler.stop();
     workerRss = processRssBytes(worker.pid) ?? workerRss;
     const deliverySeconds = (stats.lastAt - stats.firstAt) / 1000;
+    // the drain over time: how much of it is the worker's cold start (JIT, first connections, first claims)
+    const quarters = ratePerQuarterSecond((await o.receiver.arrivals()).times, stats.firstAt);
+    progress(
+      `  run ${o.run} sustained: arrivals per second in each 250 ms from the first: ${quarters.map(fmtInt).join(' ')}` +
+        ` (worker start → first arrival ${fmtInt(stats.firstAt - workerStart)} ms)`,
+    );
 
     // --- wait until PostgreSQL has every outcome ----------------------------
     let counts = await probe.deliveryCounts();
