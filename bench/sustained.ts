@@ -177,12 +177,6 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     const drainActivity = await drainSampler.stop();
     workerRss = processRssBytes(worker.pid) ?? workerRss;
     const deliverySeconds = (stats.lastAt - stats.firstAt) / 1000;
-    // the drain over time: how much of it is the worker's cold start (JIT, first connections, first claims)
-    const quarters = ratePerQuarterSecond((await o.receiver.arrivals()).times, stats.firstAt);
-    progress(
-      `  run ${o.run} sustained: arrivals per second in each 250 ms from the first: ${quarters.map(fmtInt).join(' ')}` +
-        ` (worker start → first arrival ${fmtInt(stats.firstAt - workerStart)} ms)`,
-    );
 
     // --- wait until PostgreSQL has every outcome ----------------------------
     let counts = await probe.deliveryCounts();
@@ -193,6 +187,13 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
       counts = await probe.deliveryCounts();
     }
     const recordedSeconds = (nowMs() - workerStart) / 1000;
+    // the drain over time, how much of it is the worker's cold start (JIT, first connections, first
+    // claims); read once the outcomes are recorded, so the transfer does not delay that clock
+    const quarters = ratePerQuarterSecond((await o.receiver.arrivals()).times, stats.firstAt);
+    progress(
+      `  run ${o.run} sustained: arrivals per second in each 250 ms from the first: ${quarters.map(fmtInt).join(' ')}` +
+        ` (worker start → first arrival ${fmtInt(stats.firstAt - workerStart)} ms)`,
+    );
     await sleep(1100);
     await probe.clearSnapshot();
     const after = await probe.counters();

@@ -333,8 +333,8 @@ select (select same from ok) as applied,
  * and the speculative insertion per event (1.8 µs of 9 per event row,
  * measured on 50,000 rows).
  */
-const PUBLISH_MATCHED_SQL = publishMatchedSql(true);
-const PUBLISH_FRESH_SQL = publishMatchedSql(false);
+const PUBLISH_MATCHED = { text: publishMatchedSql(true), name: 'event_publish_matched' };
+const PUBLISH_FRESH = { text: publishMatchedSql(false), name: 'event_publish_fresh' };
 
 /** A tenant's subscriptions at a generation (what publishMatched needs of intake/fanout-cache.ts). */
 export interface Matcher {
@@ -379,9 +379,9 @@ export async function publishMatched(
       if (lease && key === null && handed.length < lease.limit) handed.push({ id, eventId: e.id, endpointId: ep.id });
     });
   }
-  const fresh = events.every((e) => e.idMadeHere === true);
+  const statement = events.every((e) => e.idMadeHere === true) ? PUBLISH_FRESH : PUBLISH_MATCHED;
   const res = await q.query<{ applied: boolean; created: string[] | null; endpoints: string | null }>(
-    fresh ? PUBLISH_FRESH_SQL : PUBLISH_MATCHED_SQL,
+    statement.text,
     [
       tenantId,
       fanout.generation,
@@ -396,7 +396,7 @@ export async function publishMatched(
       lease?.leaseSeconds ?? 0,
       [...new Set(handed.map((h) => h.endpointId))],
     ],
-    fresh ? 'event_publish_fresh' : 'event_publish_matched',
+    statement.name,
   );
   const row = res.rows[0]!;
   if (!row.applied) return null;
