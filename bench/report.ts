@@ -62,7 +62,9 @@ function throughputTable(r: BenchResults): string {
       row('0. raw undici POST, 64 connections (requests/s)', r.raw.map((x) => x.result.rps), fmtInt),
       row('1. Herald sustained delivery, first→last arrival (deliveries/s)', r.sustained.map((x) => x.deliveriesPerSec), fmtInt),
       row('1. Herald ÷ raw (same run)', rt, (n) => (Number.isFinite(n) ? `${(n * 100).toFixed(1)}%` : 'n/a')),
-      row('1. worker start → all outcomes recorded in PostgreSQL (deliveries/s)', r.sustained.map((x) => x.recordedPerSec), fmtInt),
+      row('1. worker thawed → all outcomes recorded in PostgreSQL (deliveries/s)', r.sustained.map((x) => x.recordedPerSec), fmtInt),
+      row('1. cold start: worker spawned → its first delivery arrived (ms)', r.sustained.map((x) => x.coldStart.firstArrivalMs), fmtInt),
+      row('1. cold start: its first deliveries (the warm-up), first→last arrival (deliveries/s)', r.sustained.map((x) => x.coldStart.deliveriesPerSec), fmtInt),
       row('1. backlog publish, 16 clients (events/s, ×endpoints deliveries)', r.sustained.map((x) => x.publishEventsPerSec), fmtInt),
       row('other load on the machine during 0. raw (% of one core)', r.raw.map((x) => x.cpu.other ?? Number.NaN), fmtPct),
       row('other load on the machine during 1. drain (% of one core)', r.sustained.map((x) => x.cpu.other ?? Number.NaN), fmtPct),
@@ -344,7 +346,8 @@ export function markdown(r: BenchResults, notes: string | null, profile: string 
       "(HMAC-SHA256 per request, Herald's headers), one request in flight per connection; a warm-up of at least 0.5 s and 2,000 requests " +
       `(at most 5 s), then a measured window of ${Math.max(1, Number(r.knobs.BENCH_SECONDS) / 2)} s; CPU is sampled over that window only.`,
     `- **1. sustained**: \`herald api\` + one \`herald worker\` process; a tenant with ${s0?.endpoints ?? '?'} endpoints (distinct paths on the receiver); ` +
-      `${fmtInt(s0?.events ?? 0)} events × ${s0?.endpoints ?? '?'} endpoints = ${fmtInt(s0?.expected ?? 0)} deliveries published by 16 keep-alive clients while no worker runs, then the worker is started. ` +
+      `${fmtInt(s0?.events ?? 0)} events × ${s0?.endpoints ?? '?'} endpoints = ${fmtInt(s0?.expected ?? 0)} deliveries published by 16 keep-alive clients while the worker is frozen (SIGSTOP), then it is thawed. ` +
+      `The worker is warm, as the raw baseline's client is: before the backlog it delivered a warm-up of ${fmtInt(s0?.coldStart.deliveries ?? 0)} deliveries (another tenant, the same receiver), whose rate is reported as its cold start. ` +
       'Rate = arrivals first→last at the receiver; the run then waits until PostgreSQL holds every outcome (succeeded + attempt row).',
     '- **2. latency**: `herald serve` (API and worker in one process), 1 endpoint, single-event POSTs (1 KB payload) paced by a 1 ms timer ' +
       `at ${ratesOf(r).map((x) => `${x}/s`).join(' and ')} for ${r.knobs.BENCH_SECONDS} s each, after ${r.knobs.BENCH_LATENCY_WARMUP ?? '?'} s of the same load that is not counted (a process just started catches up on its connections, prepared statements and JIT; its p99 is reported apart as "warm-up p99"), open loop over 32 keep-alive connections (at most 256 calls in flight; beyond that events are skipped, which shows as a lower achieved rate); ` +
