@@ -18,9 +18,40 @@ import { errors } from '../errors.js';
  *
  * A cheap test on the raw text keeps the common path on JSON.parse: a
  * number needs 16 or more significant digits, or an exponent of three
- * digits, to be unsafe.
+ * digits, to be unsafe. Most numbers that long are still safe (a double
+ * printed by JavaScript or Python has up to 17 digits: 0.30000000000000004,
+ * 52.520006599999995, a timestamp with microseconds), so each one is
+ * checked on its own before the whole body is parsed again: that second
+ * parse cost 30 µs per 1 KB publish, a tenth of the API's time at 1,000
+ * publishes/s with such a float in every payload.
  */
 const MAYBE_UNSAFE = /(?:\d\.?){16}|[eE][+-]?\d{3}/;
+const MAYBE_UNSAFE_ALL = new RegExp(MAYBE_UNSAFE.source, 'g');
+/** A JSON number, whole. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+/** Characters a JSON number is made of (a match above is widened over them to the whole number). */
+const isNumberChar = (c: number): boolean => (c >= 48 && c <= 57) || c === 46 || c === 101 || c === 69 || c === 43 || c === 45;
+
+/**
+ * Whether the text may hold a number that a double would change: a long
+ * run that is a JSON number JSON.parse cannot keep, or one that is not a
+ * JSON number at all (digits inside a string, say), which is left to the
+ * exact parse to judge.
+ */
+function mayHoldUnsafeNumber(raw: string): boolean {
+  if (!MAYBE_UNSAFE.test(raw)) return false;
+  MAYBE_UNSAFE_ALL.lastIndex = 0;
+  for (let m = MAYBE_UNSAFE_ALL.exec(raw); m !== null; m = MAYBE_UNSAFE_ALL.exec(raw)) {
+    let start = m.index;
+    let end = m.index + m[0].length;
+    while (start > 0 && isNumberChar(raw.charCodeAt(start - 1))) start--;
+    while (end < raw.length && isNumberChar(raw.charCodeAt(end))) end++;
+    const token = raw.slice(start, end);
+    if (!JSON_NUMBER.test(token) || getUnsafeNumberReason(token) !== undefined) return true;
+    MAYBE_UNSAFE_ALL.lastIndex = end;
+  }
+  return false;
+}
 
 /** A number that no double can hold, kept only to name its path in the error. */
 class OutOfRange {
@@ -67,7 +98,7 @@ export function parseExact(text: string, prefix = ''): unknown {
 
 /** The raw body parsed with unsafe numbers kept, or null when it has none (use the ordinary parse). */
 export function losslessBody(raw: string | undefined): unknown {
-  if (raw === undefined || !MAYBE_UNSAFE.test(raw)) return null;
+  if (raw === undefined || !mayHoldUnsafeNumber(raw)) return null;
   return parseExact(raw);
 }
 
