@@ -141,6 +141,8 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
       await sleep(20);
       warm = await o.receiver.stats();
     }
+    /** What the warm-up left in the tables, taken off the drain's counts below. */
+    const warmCounts = await probe.deliveryCounts();
     const coldStart: ColdStart = {
       deliveries: warmCreated,
       firstArrivalMs: warm.firstAt - spawned,
@@ -240,8 +242,10 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
     // --- wait until PostgreSQL has every outcome ----------------------------
     let counts = await probe.deliveryCounts();
     const recordDeadline = nowMs() + 60_000;
-    while (counts.succeeded - warmCreated < expected) {
-      if (nowMs() > recordDeadline) throw new Error(`only ${counts.succeeded + counts.failed - warmCreated}/${expected} outcomes recorded 60 s after the last arrival`);
+    while (counts.succeeded - warmCounts.succeeded < expected) {
+      if (nowMs() > recordDeadline) {
+        throw new Error(`only ${counts.succeeded + counts.failed - warmCounts.succeeded - warmCounts.failed}/${expected} outcomes recorded 60 s after the last arrival`);
+      }
       await sleep(50);
       counts = await probe.deliveryCounts();
     }
@@ -276,8 +280,8 @@ export async function runSustained(o: SustainedOptions): Promise<SustainedResult
       deliveriesPerSec: (stats.count - 1) / deliverySeconds,
       recordedSeconds,
       recordedPerSec: expected / recordedSeconds,
-      succeeded: counts.succeeded - warmCreated,
-      attempts: counts.attempts - warmCreated,
+      succeeded: counts.succeeded - warmCounts.succeeded,
+      attempts: counts.attempts - warmCounts.attempts,
       cpu,
       workerRssMb: workerRss === null ? null : workerRss / 1024 / 1024,
       workerPeakRssMb: peakRss > 0 ? peakRss / 1024 / 1024 : null,
