@@ -136,8 +136,9 @@ type State = (typeof STATES)[keyof typeof STATES];
 /**
  * Claims due deliveries in batches and runs each through
  * prepare → send → outcome; outcomes are written in batches by a
- * BatchWriter. A slot is freed only once its outcome is written, so the
- * lease always covers the send and the write.
+ * BatchWriter. A slot is freed once its send is over; the outcomes still
+ * waiting for their write are bounded apart (`unwritten`), and the lease
+ * (the HTTP timeout plus a margin) covers the send and the write.
  */
 export class Worker {
   private state: State = STATES.created;
