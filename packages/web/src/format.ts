@@ -24,17 +24,26 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   return `${duration(s)} ago`;
 }
 
+/*
+ * Both durations round before they choose a unit, so a value just under
+ * the next unit reads in that unit: 3,590 s is "1 h", not "60 min" (a retry
+ * an hour away showed "in 60 min" for its first half-minute).
+ */
 function duration(s: number): string {
   if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.round(s / 60)} min`;
-  if (s < 86_400) return `${Math.round(s / 3600)} h`;
+  const min = Math.round(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.round(s / 3600);
+  if (h < 24) return `${h} h`;
   return `${Math.round(s / 86_400)} d`;
 }
 
 export function seconds(s: number): string {
   if (s < 60) return `${s}s`;
-  if (s < 3600) return `${+(s / 60).toFixed(1)}m`;
-  if (s < 86_400) return `${+(s / 3600).toFixed(1)}h`;
+  const m = +(s / 60).toFixed(1);
+  if (m < 60) return `${m}m`;
+  const h = +(s / 3600).toFixed(1);
+  if (h < 24) return `${h}h`;
   return `${+(s / 86_400).toFixed(1)}d`;
 }
 
