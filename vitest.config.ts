@@ -13,7 +13,7 @@ export default defineConfig({
     pool: 'forks',
     // Each fork runs file after file with its modules loaded once. Isolated (a fresh fork per file), a file
     // paid seconds to import Fastify, PGlite and playwright-core again: the embedded pass took about 12.5
-    // minutes against 8.8 without isolation (same 835 tests, this machine). Test files share no state
+    // minutes against 8.8 without isolation (the same tests and results, this machine). Test files share no state
     // through modules: each opens its own database, Herald and receivers and closes them in afterAll.
     isolate: false,
   },

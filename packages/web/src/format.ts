@@ -24,27 +24,32 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   return `${duration(s)} ago`;
 }
 
-/*
- * Both durations round before they choose a unit, so a value just under
- * the next unit reads in that unit: 3,590 s is "1 h", not "60 min" (a retry
- * an hour away showed "in 60 min" for its first half-minute).
+/**
+ * `s` (a minute or more) in the largest of minutes, hours and days that it
+ * reaches once rounded by `round`: rounding comes before the unit, so a
+ * value just under the next unit reads in that unit (3,590 s is 1 h, not
+ * 60 min: a retry an hour away showed "in 60 min" for its first half-minute).
  */
+function inUnit(s: number, round: (v: number) => number): { value: number; unit: 'min' | 'h' | 'd' } {
+  const min = round(s / 60);
+  if (min < 60) return { value: min, unit: 'min' };
+  const h = round(s / 3600);
+  if (h < 24) return { value: h, unit: 'h' };
+  return { value: round(s / 86_400), unit: 'd' };
+}
+
 function duration(s: number): string {
   if (s < 60) return `${s} s`;
-  const min = Math.round(s / 60);
-  if (min < 60) return `${min} min`;
-  const h = Math.round(s / 3600);
-  if (h < 24) return `${h} h`;
-  return `${Math.round(s / 86_400)} d`;
+  const { value, unit } = inUnit(s, Math.round);
+  return `${value} ${unit}`;
 }
+
+const oneDecimal = (v: number): number => +v.toFixed(1);
 
 export function seconds(s: number): string {
   if (s < 60) return `${s}s`;
-  const m = +(s / 60).toFixed(1);
-  if (m < 60) return `${m}m`;
-  const h = +(s / 3600).toFixed(1);
-  if (h < 24) return `${h}h`;
-  return `${+(s / 86_400).toFixed(1)}d`;
+  const { value, unit } = inUnit(s, oneDecimal);
+  return `${value}${unit === 'min' ? 'm' : unit}`;
 }
 
 export function ms(v: number | null | undefined): string {
