@@ -26,7 +26,6 @@ export { resolveAdminToken } from './security/key-files.js';
 import { VERSION } from './version.js';
 import { startTelemetry, telemetryWanted, type AttemptTracing } from './telemetry/telemetry.js';
 import { transformPoolFor, type TransformPool } from './transform/pool.js';
-import { mostOpenSends } from './delivery/stalled-sends.js';
 
 /**
  * The database: a PostgreSQL pool, or the embedded PGlite in the data
@@ -103,18 +102,19 @@ export async function startWorker(o: {
   const workerDb = workerDatabase(config, logger, db);
   // SSRF-safe for every endpoint; `herald listen` relay URLs minted by this deployment are the one exception (listen/relay-dispatcher.ts).
   const addressPolicy = addressPolicyOf(config);
-  // A connection for every send the worker can have open (mostOpenSends: its slots, and as many
-  // again for sends past their 500 ms), not a fixed 64 per origin: a send's timeout runs from its
-  // start, so a send that waited in the pool for a connection to an origin shared by many endpoints
-  // (a receiver service hosting thousands of customers' endpoints) could time out without reaching
-  // the receiver, and sends stalled on a silent receiver held the connections the others needed.
+  // HERALD_CONNECTIONS_PER_ORIGIN connections to one origin at most (128 by default): a connection
+  // for every send the worker can have open (twice its slots) made twice the garbage per delivery
+  // (OriginConnections, sender.ts). A send past them waits for one within its own timeout; one that
+  // got none in time is recorded as no_connection and is not counted against its endpoint (an
+  // origin shared by many endpoints, or requests held by a silent receiver, are not its fault).
   const dispatcher = relayAwareDispatcher(
-    createSafeDispatcher({ policy: addressPolicy, connections: mostOpenSends(config.workerConcurrency) }),
+    createSafeDispatcher({ policy: addressPolicy, connections: config.connectionsPerOrigin }),
     RelayUrls.from(secrets),
   );
   const worker = new Worker({
     db: workerDb,
     dispatcher: dispatcher.dispatcher,
+    connectionsPerOrigin: config.connectionsPerOrigin,
     logger,
     metrics: o.metrics,
     concurrency: config.workerConcurrency,

@@ -31,6 +31,11 @@ const ConfigSchema = z
     allowSubnets: z.array(z.string().min(1)).default([]),
     /** Deliveries in flight per worker process. (Default: 256) */
     workerConcurrency: z.coerce.number().int().min(1).max(10_000).default(256),
+    /**
+     * HTTP connections a worker process opens to one origin (scheme, host, port) at most; sends
+     * past that wait for one of them, within their own timeout. (Default: 128)
+     */
+    connectionsPerOrigin: z.coerce.number().int().min(1).max(10_000).default(128),
     /** Deliveries in flight per endpoint per worker process. (Default: 32) */
     endpointConcurrency: z.coerce.number().int().min(1).max(10_000).default(32),
     /** Deliveries claimed per claim statement. (Default: 256) */
@@ -170,6 +175,7 @@ export const ENV_KEYS: Record<keyof ConfigInput, string> = {
   allowSubnets: 'HERALD_ALLOW_SUBNETS',
   workerConcurrency: 'HERALD_WORKER_CONCURRENCY',
   endpointConcurrency: 'HERALD_ENDPOINT_CONCURRENCY',
+  connectionsPerOrigin: 'HERALD_CONNECTIONS_PER_ORIGIN',
   claimBatchSize: 'HERALD_CLAIM_BATCH_SIZE',
   leaseSeconds: 'HERALD_LEASE_SECONDS',
   maxTimeoutMs: 'HERALD_MAX_TIMEOUT_MS',

@@ -17,7 +17,7 @@ export interface SendResult {
   body: string | null;
   bodyTruncated: boolean;
   durationMs: number;
-  /** dns | connect_refused | connect_timeout | reset | tls | timeout | blocked | invalid_request | aborted | network */
+  /** dns | connect_refused | connect_timeout | reset | tls | timeout | no_connection | blocked | invalid_request | aborted | network */
   errorCode: string | null;
   errorMessage: string | null;
   /** What `Retry-After` asked for (429/503 only), in milliseconds. */
@@ -103,6 +103,36 @@ const processBudget = new ResponseBudget(RESPONSE_BUDGET_BYTES);
 /** Response-body bytes the sends of this process (this thread) may have kept so far, in all (see HeapGrowth). */
 export const keptResponseBytes = (): number => processBudget.reservedTotal;
 
+/**
+ * The sends open through one dispatcher, per origin, against the
+ * connections its pool opens to an origin at most: a send that starts while
+ * they are all taken waits in the pool for one (see Attempt.expire).
+ *
+ * Why a bound at all (the worker's pool allowed a connection per open send,
+ * twice its slots): with 512 connections to one origin the worker made twice
+ * the garbage per delivery of one with 128 (GC 15 % of its busy time against
+ * 8 %), and its sustained drain ran at 29-36 % of the raw POST rate against
+ * 39-43 % (bench, alternated; docs/benchmarks.md, twentieth pass).
+ */
+export class OriginConnections {
+  private readonly open = new Map<string, number>();
+
+  constructor(readonly limit: number) {}
+
+  /** A send to `origin` starts; true when every connection to it is taken (it will wait for one). */
+  enter(origin: string): boolean {
+    const n = this.open.get(origin) ?? 0;
+    this.open.set(origin, n + 1);
+    return n >= this.limit;
+  }
+
+  leave(origin: string): void {
+    const n = (this.open.get(origin) ?? 1) - 1;
+    if (n <= 0) this.open.delete(origin);
+    else this.open.set(origin, n);
+  }
+}
+
 /** A send under way, which the worker aborts on shutdown. */
 export interface Send {
   readonly done: Promise<SendResult>;
@@ -120,9 +150,20 @@ export function send(dispatcher: Dispatcher, req: SendRequest, bodyCap: number, 
   return startSend(dispatcher, req, bodyCap, budget).done;
 }
 
-/** As send(), returning a handle that can abort it (the worker aborts its sends on shutdown). */
-export function startSend(dispatcher: Dispatcher, req: SendRequest, bodyCap: number, budget: ResponseBudget = processBudget): Send {
-  return new Attempt(dispatcher, req, bodyCap, budget);
+/**
+ * As send(), returning a handle that can abort it (the worker aborts its
+ * sends on shutdown). With `connections` (the dispatcher's bound per
+ * origin), a send that waited for a connection until its deadline fails as
+ * `no_connection`, not as the receiver's timeout.
+ */
+export function startSend(
+  dispatcher: Dispatcher,
+  req: SendRequest,
+  bodyCap: number,
+  budget: ResponseBudget = processBudget,
+  connections: OriginConnections | null = null,
+): Send {
+  return new Attempt(dispatcher, req, bodyCap, budget, connections);
 }
 
 /** Origin and path of a URL, parsed once per distinct URL (a worker sends to the same few endpoints again and again). */
@@ -163,17 +204,26 @@ class Attempt implements Dispatcher.DispatchHandler, Send {
   private read = 0;
   /** Body bytes this send may keep, reserved from the budget when the headers arrived. */
   private reserved = 0;
+  /** The origin counted open in `connections` (null when not counted). */
+  private origin: string | null = null;
+  /** Every connection to the origin was taken when this send started: it waits in the pool until undici hands it one (onRequestStart). */
+  private queued = false;
 
   constructor(
     dispatcher: Dispatcher,
     private readonly req: SendRequest,
     private readonly cap: number,
     private readonly budget: ResponseBudget,
+    private readonly connections: OriginConnections | null,
   ) {
     this.done = new Promise((resolve) => (this.resolve = resolve));
     this.deadline = new Deadline(this, this.started + req.timeoutMs);
     try {
       const { origin, path } = target(req.url);
+      if (connections) {
+        this.origin = origin;
+        this.queued = connections.enter(origin);
+      }
       // undici's own header and body timers are off: they fire in the timers
       // phase like ours and would cut an answer that is already in the
       // socket buffer (see Deadline). The deadline covers both phases.
@@ -190,10 +240,21 @@ class Attempt implements Dispatcher.DispatchHandler, Send {
     this.stop(new AbortedError());
   }
 
-  /** The deadline passed without a complete answer. */
+  /**
+   * The deadline passed without a complete answer. A send that was still
+   * waiting in the pool for a connection never reached the receiver: its
+   * origin's connections were all taken (by other endpoints of a shared
+   * origin, or by requests a silent receiver holds), which is not this
+   * endpoint's failure (see outcome() in worker.ts).
+   */
   expire(): void {
     if (this.settled) return;
-    this.finish(failure('timeout', `no complete response within ${this.req.timeoutMs} ms`, this.started));
+    if (this.queued && this.controller === null) {
+      const limit = this.connections?.limit ?? 0;
+      this.finish(failure('no_connection', `no connection to ${this.origin} came free within ${this.req.timeoutMs} ms (all ${limit} of this worker's connections to it were busy)`, this.started));
+    } else {
+      this.finish(failure('timeout', `no complete response within ${this.req.timeoutMs} ms`, this.started));
+    }
     this.stop(new Error('deadline'));
   }
 
@@ -268,6 +329,8 @@ class Attempt implements Dispatcher.DispatchHandler, Send {
   private finish(r: SendResult): void {
     this.settled = true;
     this.deadline.clear();
+    if (this.origin !== null) this.connections?.leave(this.origin);
+    this.origin = null;
     this.chunks = [];
     if (this.reserved > 0) this.budget.release(this.reserved);
     this.reserved = 0;

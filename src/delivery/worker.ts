@@ -19,7 +19,7 @@ import type { HandedOff, HandoffLease } from '../store/events.js';
 import type { Template } from './envelope.js';
 import { QueueUpkeep } from './queue/upkeep.js';
 import { nextDelayMs, maxAttempts } from './schedule.js';
-import type { Send, SendResult } from './sender.js';
+import { OriginConnections, type Send, type SendResult } from './sender.js';
 import { Destinations } from './destinations/index.js';
 import type { AddressPolicy } from '../security/address-policy.js';
 import { Throttle } from './throttle.js';
@@ -41,6 +41,8 @@ export interface HandoffTenant {
 export interface WorkerOptions {
   db: Db;
   dispatcher: Dispatcher;
+  /** The connections `dispatcher` opens to one origin at most, when it has such a bound (see OriginConnections). */
+  connectionsPerOrigin?: number;
   logger: Logger;
   metrics: Metrics;
   /** Deliveries in flight at once. */
@@ -210,7 +212,14 @@ export class Worker {
     this.configs = new EndpointConfigs(o.secrets);
     this.upkeep = new QueueUpkeep(o.db, o.logger);
     this.failureLog = new FailureLog(o.logger);
-    this.destinations = new Destinations({ dispatcher: o.dispatcher, responseBodyCapBytes: o.responseBodyCapBytes }, o.addressPolicy);
+    this.destinations = new Destinations(
+      {
+        dispatcher: o.dispatcher,
+        responseBodyCapBytes: o.responseBodyCapBytes,
+        connections: o.connectionsPerOrigin === undefined ? null : new OriginConnections(o.connectionsPerOrigin),
+      },
+      o.addressPolicy,
+    );
     this.writer = new BatchWriter(
       async (batch) => {
         const t0 = performance.now();
@@ -866,9 +875,10 @@ export function outcome(
 ): AttemptResult {
   let status: AttemptResult['status'] = 'succeeded';
   let retryInMs: number | null = null;
-  if (res.errorCode === 'aborted') {
-    // An aborted send (shutdown) is not the receiver's fault: the attempt is
-    // recorded, the delivery stays pending and is released for another worker.
+  if (notReceiversFault(res.errorCode)) {
+    // An aborted send (shutdown), or one that never got a connection (its
+    // origin's were all busy), is not the receiver's fault: the attempt is
+    // recorded, not counted, and the delivery stays pending, due again now.
     status = 'pending';
     retryInMs = 0;
   } else if (!res.ok) {
@@ -894,9 +904,12 @@ export function outcome(
     errorCode: res.errorCode,
     errorMessage: res.errorMessage,
     skipped: false,
-    counted: res.errorCode !== 'aborted',
+    counted: !notReceiversFault(res.errorCode),
   };
 }
+
+/** Sends that did not reach the receiver through no fault of its own: not counted against the endpoint. */
+const notReceiversFault = (code: string | null): boolean => code === 'aborted' || code === 'no_connection';
 
 function skipped(d: ClaimedDelivery, code: string, message: string): AttemptResult {
   return {

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { AddressPolicy } from '../../security/address-policy.js';
 import type { ClaimedDelivery } from '../queue/types.js';
-import { startSend, type Send, type SendRequest } from '../sender.js';
+import { startSend, type OriginConnections, type Send, type SendRequest } from '../sender.js';
 import { NatsTransport } from './nats.js';
 import { RabbitMqTransport } from './rabbitmq.js';
 import type { BrokerDestination, DestinationType, OutboundMessage, Transport } from './types.js';
@@ -20,7 +20,8 @@ export class Destinations {
   private readonly transports: { [K in DestinationType]: Transport<Extract<BrokerDestination, { type: K }>> };
 
   constructor(
-    private readonly http: { dispatcher: Dispatcher; responseBodyCapBytes: number },
+    /** `connections`: the dispatcher's bound per origin, counted so that a send that only waited for a connection is told apart. */
+    private readonly http: { dispatcher: Dispatcher; responseBodyCapBytes: number; connections?: OriginConnections | null },
     policy: AddressPolicy,
   ) {
     this.transports = { rabbitmq: new RabbitMqTransport(policy), nats: new NatsTransport(policy) };
@@ -29,7 +30,7 @@ export class Destinations {
   /** Starts one attempt of `d`: the request as prepared (signed, and transformed where the endpoint says so). */
   start(d: ClaimedDelivery, req: SendRequest): Send {
     const dest = d.destination;
-    if (dest === null) return startSend(this.http.dispatcher, req, this.http.responseBodyCapBytes);
+    if (dest === null) return startSend(this.http.dispatcher, req, this.http.responseBodyCapBytes, undefined, this.http.connections ?? null);
     const message: OutboundMessage = { headers: req.headers, body: req.body, deliveryId: d.id, timeoutMs: req.timeoutMs };
     return this.transport(dest).start(dest, message);
   }
