@@ -249,9 +249,9 @@ class Attempt implements Dispatcher.DispatchHandler, Send {
    */
   expire(): void {
     if (this.settled) return;
+    // queued is only ever set with `connections`
     if (this.queued && this.controller === null) {
-      const limit = this.connections?.limit ?? 0;
-      this.finish(failure('no_connection', `no connection to ${this.origin} came free within ${this.req.timeoutMs} ms (all ${limit} of this worker's connections to it were busy)`, this.started));
+      this.finish(failure('no_connection', `no connection to ${this.origin} came free within ${this.req.timeoutMs} ms (all ${this.connections!.limit} of this worker's connections to it were busy)`, this.started));
     } else {
       this.finish(failure('timeout', `no complete response within ${this.req.timeoutMs} ms`, this.started));
     }
