@@ -67,3 +67,56 @@ describe.runIf(process.env.DATABASE_URL)('hand-offs while outcomes wait for thei
     }
   });
 });
+
+/*
+ * The hold (deliveries leased to the worker that wait in memory for a
+ * slot) is bounded by the bodies it keeps alive as well as by its count:
+ * a worker that takes hand-offs of big events while its slot is busy
+ * stops at half the byte bound, far below the count, and leaves the rest
+ * to the queue. Both engines.
+ */
+describe('the hold of big events', () => {
+  let big: TestHerald;
+  let slow: Receiver;
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+
+  beforeAll(async () => {
+    big = await startHerald({ workerConcurrency: 1, maxBodyBytes: 4 * 1024 * 1024 });
+    slow = await new Receiver().listen();
+    // every answer waits until the test opens the gate: the one slot stays taken
+    slow.respond = async (_r, res) => {
+      await gate;
+      res.writeHead(200).end('ok');
+    };
+  });
+  afterAll(async () => {
+    open();
+    await big?.stop();
+    await slow?.close();
+  });
+
+  it('takes hand-offs until the held bodies weigh half its bound, then leaves the rest to claims', async () => {
+    const t = await big.api.tenant();
+    await big.api.endpoint(t, { url: slow.url('/big'), eventTypes: ['b.*'] });
+    const taken = async (via: string) => metric(await (await fetch(`${big.url}/metrics`)).text(), 'herald_deliveries_taken_total', `via="${via}"`);
+    const blob = 'x'.repeat(1_500_000);
+    expect((await big.api.publish(t, 'b.small', { i: 0 })).status).toBe(202);
+    await slow.waitForCount('/big', 1);
+    // eight events of 1.5 MB while every answer waits: hand-offs stop once the hold has
+    // 4 MiB of bodies (three events), not at its count of 1,024 deliveries; one more may
+    // be taken when the first send stalls and lets a held one out (two sends open at most),
+    // and the rest wait in the queue
+    for (let i = 1; i <= 8; i++) expect((await big.api.publish(t, 'b.big', { i, blob })).status).toBe(202);
+    await sleep(300);
+    const handed = await taken('handoff');
+    expect(handed).toBeGreaterThanOrEqual(1 + 3);
+    expect(handed).toBeLessThanOrEqual(1 + 4);
+    expect(await taken('claim')).toBe(0);
+    open();
+    await slow.waitForCount('/big', 9, 20_000);
+    expect(await taken('claim')).toBe(9 - handed);
+    const seen = slow.at('/big').map((r) => (JSON.parse(r.body) as { i: number }).i).sort((a, b) => a - b);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  }, 30_000);
+});

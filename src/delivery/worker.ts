@@ -76,12 +76,34 @@ export interface WorkerOptions {
 }
 
 /**
- * Deliveries a worker holds in memory beyond its slots (see Worker.held):
- * enough that a hand-off of a group-committed publish (tens of events, ten
- * deliveries each) is taken whole instead of partly given back and claimed
- * again, which cost the database a release and a claim for most of them.
+ * Deliveries a worker holds in memory beyond its slots (see Worker.held).
+ * A hand-off the hold cannot take goes to the queue and costs a claim
+ * later, the same deliveries read back; so the hold is sized for a worker
+ * that is only busy, not stuck: in `serve`'s steady state, with 128
+ * connections to the receiver's origin and 256 slots, a hold of 256 left
+ * 60 % of the deliveries to claims (and 8 % given back), 1,024 left 20 %
+ * and gave none back, and PostgreSQL used 54-57 % of a core instead of
+ * 63-64 % (bench steady-main serve, alternated; docs/benchmarks.md, 21st
+ * pass). At the worker's rate a full hold is a fraction of a second of
+ * sends, far inside the quarter of a lease after which held rows go back.
  */
-const HOLD_LIMIT = 256;
+const HOLD_LIMIT = 1024;
+
+/**
+ * The bodies held deliveries keep alive, at most (each counted per
+ * delivery, though a fan-out shares one): a hold of big events must not
+ * grow the worker's memory by its count alone. 1,024 deliveries of 1 KB
+ * are 1 MiB; of 100 KB, the hold stops at 80.
+ */
+const HOLD_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * What a claim may bring beyond the free slots, into the hold: a claim of
+ * 25 rows costs the database nearly what one of 100 does, so a busy worker
+ * claims a full batch. No more than this, though: claiming further ahead
+ * made the claims small and the statements slower (17th and 20th passes).
+ */
+const CLAIM_AHEAD = 256;
 
 /**
  * A send unanswered this long gives its slot to the next delivery (it
@@ -157,12 +179,14 @@ export class Worker {
   /**
    * Deliveries leased to this worker that wait in memory for a slot (or
    * for their endpoint's in-flight cap), per endpoint, oldest first: what
-   * a hand-off brought beyond the free slots. Bounded in all (HOLD_LIMIT)
-   * and per endpoint (its cap), and given back before their lease could
-   * run out (see releaseStale).
+   * a hand-off or a claim brought beyond the free slots. Bounded in all
+   * (HOLD_LIMIT deliveries, HOLD_MAX_BYTES of bodies) and per endpoint (its
+   * cap), and given back before their lease could run out (see releaseStale).
    */
   private readonly held = new Map<string, { d: ClaimedDelivery; at: number }[]>();
   private heldCount = 0;
+  /** The bodies of the held deliveries, counted per delivery (see HOLD_MAX_BYTES). */
+  private heldBytes = 0;
   /** When releaseStale looks at the hold again. */
   private nextStaleCheck = 0;
   /** Deliveries taken by hand-off and by claim, and given back unsent (logged at stop; also metrics). */
@@ -401,11 +425,8 @@ export class Worker {
         }
       }
       this.nudged = false;
-      // Free slots and room in the hold (see `held`): a claim of 25 rows costs
-      // the database nearly what one of 100 does (a round of endpoint probes,
-      // parse, commit), so a busy worker claims a full batch and holds what its
-      // slots cannot take at once.
-      const batch = Math.min(this.o.claimBatchSize, room + HOLD_LIMIT - this.heldCount);
+      // Free slots and what may wait in the hold (CLAIM_AHEAD)
+      const batch = Math.min(this.o.claimBatchSize, room + CLAIM_AHEAD - this.heldCount);
       const from = this.cursor;
       const endpointRoom = this.roomPerEndpoint();
       let claimed: ClaimedDelivery[];
@@ -500,13 +521,20 @@ export class Worker {
 
   /** Keeps `d` in memory until a slot frees (false when the hold is full, in all or for its endpoint). */
   private hold(d: ClaimedDelivery, now: number): boolean {
-    if (this.heldCount >= HOLD_LIMIT || this.state !== STATES.running) return false;
+    if (this.heldCount >= HOLD_LIMIT || this.heldBytes >= HOLD_MAX_BYTES || this.state !== STATES.running) return false;
     const list = this.held.get(d.endpointId);
     if (list && list.length >= this.throttle.cap(d.endpointId)) return false;
     if (list) list.push({ d, at: now });
     else this.held.set(d.endpointId, [{ d, at: now }]);
     this.heldCount++;
+    this.heldBytes += d.payload.length;
     return true;
+  }
+
+  /** Takes `list` (leaving the hold) off the hold's count and bytes. */
+  private unhold(list: readonly { d: ClaimedDelivery }[]): void {
+    this.heldCount -= list.length;
+    for (const h of list) this.heldBytes -= h.d.payload.length;
   }
 
   /**
@@ -523,12 +551,13 @@ export class Worker {
       if ((this.perEndpoint.get(endpointId) ?? 0) >= this.throttle.cap(endpointId) && !this.circuits.has(endpointId)) continue;
       this.held.delete(endpointId);
       if (this.circuits.has(endpointId)) {
-        this.heldCount -= list.length;
+        this.unhold(list);
         for (const h of list) excess.push({ id: h.d.id, leaseToken: h.d.leaseToken, delayMs: 0 });
         continue;
       }
-      const { d } = list.shift()!;
-      this.heldCount--;
+      const first = list.shift()!;
+      this.unhold([first]);
+      const { d } = first;
       if (list.length > 0) this.held.set(endpointId, list); // to the back of the round
       this.sendOrPace(d, excess);
     }
@@ -549,8 +578,9 @@ export class Worker {
       let n = 0;
       while (n < list.length && (all || list[n]!.at < before)) n++;
       if (n === 0) continue;
-      for (const h of list.splice(0, n)) excess.push({ id: h.d.id, leaseToken: h.d.leaseToken, delayMs: 0 });
-      this.heldCount -= n;
+      const stale = list.splice(0, n);
+      this.unhold(stale);
+      for (const h of stale) excess.push({ id: h.d.id, leaseToken: h.d.leaseToken, delayMs: 0 });
       if (list.length === 0) this.held.delete(endpointId);
     }
     return this.giveBack(excess);
@@ -580,7 +610,7 @@ export class Worker {
     if (this.state !== STATES.running) return 0;
     // free slots, and room in the hold for what they cannot take at once
     const limit = this.o.concurrency - this.busySlots() + HOLD_LIMIT - 2 * this.heldCount;
-    if (limit < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.unwrittenFull(HANDOFF_UNWRITTEN_SLOTS)) return 0;
+    if (limit < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.heldBytes >= HOLD_MAX_BYTES / 2 || this.unwrittenFull(HANDOFF_UNWRITTEN_SLOTS)) return 0;
     return limit;
   }
 
