@@ -59,6 +59,27 @@ describe.skipIf(!onPostgres)('the worker in a thread of its own (serve on Postgr
     expect(text.match(/^herald_process_process_start_time_seconds /gm)).toHaveLength(1);
   });
 
+  it('hands over publishes that commit back to back, between two reports of its room', async () => {
+    const t = await herald.api.tenant();
+    for (let e = 0; e < 10; e++) await herald.api.endpoint(t, { url: receiver.url(`/burst/${e}`), eventTypes: ['burst.*'] });
+    const taken = async (via: string) => metric(String((await herald.api.get('/metrics')).body), 'herald_deliveries_taken_total', `via="${via}"`);
+    const before = { handoff: await taken('handoff'), claim: await taken('claim') };
+    // 40 clients publishing at once: the group commit writes statement after statement, each
+    // leased as the last one's deliveries go over, before the thread has reported on them
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        while (next < 400) expect((await herald.api.publish(t, 'burst.x', { i: next++ })).status).toBe(202);
+      }),
+    );
+    await receiver.waitFor(() => receiver.received.filter((r) => r.path.startsWith('/burst/')).length >= 4000, 20_000, 'every burst delivery');
+    const handoff = (await taken('handoff')) - before.handoff;
+    const claim = (await taken('claim')) - before.claim;
+    expect(handoff + claim).toBeGreaterThanOrEqual(4000);
+    // a lease per report handed over about half of the statements (the others' deliveries were claimed)
+    expect(handoff).toBeGreaterThanOrEqual(0.9 * 4000);
+  }, 30_000);
+
   it('releases a hand-off whose publish failed after the commit, so it goes out without waiting for the lease', async () => {
     const t = await herald.api.tenant();
     await herald.api.endpoint(t, { url: receiver.url('/c'), eventTypes: ['c.*'] });

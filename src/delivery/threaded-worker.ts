@@ -28,18 +28,25 @@ const STOP_GRACE_MS = 5_000;
  * publishers already use every core, it delivered no more than one thread
  * (steady state, alternated runs) and held ~50 MB more RSS (a second heap).
  *
- * The hand-off crosses threads as it did within one: `reserve` spends the
- * room the thread last reported (nothing until the next report, so one
- * lease is out at a time), `accept` sends the deliveries once the publish
- * committed. Whatever a stale report lets through beyond the worker's room
- * waits in its hold or goes back to the queue (Worker.accept).
+ * The hand-off crosses threads as it did within one: `reserve` leases the
+ * room the thread last reported, less what was handed over since (sent,
+ * and not yet reflected in a report) and what leases under way may still
+ * bring; `accept` sends the deliveries once the publish committed. So
+ * several publishes may hand over between two reports, as they do within
+ * one thread: with one lease out until the next report, three quarters of
+ * the steady state's deliveries went through the queue and a claim
+ * (docs/benchmarks.md, 21st pass). Whatever a stale report lets through
+ * beyond the worker's room waits in its hold or goes back to the queue
+ * (Worker.accept).
  */
 export class ThreadedWorker implements LocalWorker {
   private seq = 0;
-  /** Room for a hand-off, as last reported; 0 once a lease spent it. */
-  private room = 0;
-  /** Reports that do not yet reflect the last lease's hand-off (or abandon) are ignored. */
-  private spentAt = 0;
+  /** Room for hand-offs, as the thread last reported it. */
+  private reported = 0;
+  /** Hand-offs sent (message seq, deliveries) that the last report did not yet reflect. */
+  private unreported: { seq: number; n: number }[] = [];
+  /** What the leases out (publishes under way) may still hand over. */
+  private reserved = 0;
   private leases = 0;
   private readonly tokenPrefix = `t${randomUUID().slice(0, 8)}`;
   private readonly metricsWaiting = new Map<number, (m: MetricsJson) => void>();
@@ -81,20 +88,29 @@ export class ThreadedWorker implements LocalWorker {
   }
 
   reserve(): HandoffLease | null {
-    if (this.room <= 0 || this.stopping) return null;
-    const limit = this.room;
-    this.room = 0;
-    this.spentAt = Infinity; // until the hand-off (or abandon) is sent and reported on
+    if (this.stopping) return null;
+    let limit = this.reported - this.reserved;
+    for (const u of this.unreported) limit -= u.n;
+    // the worker's own threshold (Worker.handoffRoom): a lease worth less costs more than it brings
+    if (limit < Math.min(this.config.claimBatchSize, this.config.workerConcurrency) / 4) return null;
+    this.reserved += limit;
     return { token: `${this.tokenPrefix}:h${++this.leases}`, leaseSeconds: this.config.leaseSeconds, limit };
   }
 
   accept(lease: HandoffLease, tenant: HandoffTenant, handed: HandedOff): void {
+    this.reserved -= lease.limit;
     // the events' Map crosses as it is (structured clone)
-    this.spentAt = this.send({ t: 'accept', lease, tenant, handed });
+    const seq = this.send({ t: 'accept', lease, tenant, handed });
+    this.unreported.push({ seq, n: handed.deliveries.length });
   }
 
   abandon(lease: HandoffLease): void {
-    this.spentAt = this.send({ t: 'abandon', lease });
+    this.reserved -= lease.limit;
+    this.send({ t: 'abandon', lease });
+  }
+
+  noneHanded(lease: HandoffLease): void {
+    this.reserved -= lease.limit;
   }
 
   /** News of work in the queue, passed on once per turn of the event loop. */
@@ -145,7 +161,8 @@ export class ThreadedWorker implements LocalWorker {
 
   private onMessage(m: FromWorker): void {
     if (m.t === 'room') {
-      if (m.seen >= this.spentAt) this.room = m.room;
+      this.reported = m.room;
+      while (this.unreported.length > 0 && this.unreported[0]!.seq <= m.seen) this.unreported.shift();
     } else if (m.t === 'stopped') {
       // everything is closed; a thread that lingers past this (a stray timer) is ended
       setTimeout(() => void this.thread.terminate(), 1_000).unref();

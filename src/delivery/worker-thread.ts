@@ -20,13 +20,16 @@ const post = (m: FromWorker) => port.postMessage(m);
  * Tells the main thread the room for hand-offs when it moved by a
  * sixteenth of the slots or more (a message per freed slot would cost more
  * than it tells), or to or from none; at most once per turn of the event
- * loop. The main thread spends the room it was told on one hand-off and
- * then counts it as none (threaded-worker.ts), so after each hand-off (or
- * abandoned one) the thread's last report is taken as none too.
+ * loop. Each report says which of the main thread's messages it reflects
+ * (`seen`): the main thread takes what it handed over since off the room
+ * (threaded-worker.ts). A hand-off counts as seen once its deliveries are
+ * taken, so a report always follows one.
  */
 class RoomReports {
   private sent = 0;
   private seen = 0;
+  /** The next report goes whatever the room (a hand-off was taken: the main thread waits to hear it). */
+  private force = false;
   private scheduled = false;
   private worker: StartedWorker['worker'] | null = null;
 
@@ -37,10 +40,10 @@ class RoomReports {
     this.changed();
   }
 
-  /** The main thread's message `seq` spent the room it knew of. */
+  /** The main thread's message `seq` (a hand-off, or an abandoned one) is taken into the room. */
   spent(seq: number): void {
-    this.seen = seq;
-    this.sent = 0;
+    this.seen = Math.max(this.seen, seq);
+    this.force = true;
     this.changed();
   }
 
@@ -50,7 +53,8 @@ class RoomReports {
     setImmediate(() => {
       this.scheduled = false;
       const room = this.worker!.handoffRoom();
-      if (Math.abs(room - this.sent) < this.step && (room === 0) === (this.sent === 0)) return;
+      if (!this.force && Math.abs(room - this.sent) < this.step && (room === 0) === (this.sent === 0)) return;
+      this.force = false;
       this.sent = room;
       post({ t: 'room', room, seen: this.seen });
     });
@@ -79,8 +83,7 @@ async function main(): Promise<void> {
   port.on('message', (m: ToWorker) => {
     switch (m.t) {
       case 'accept':
-        worker.accept(m.lease, m.tenant, m.handed);
-        reports.spent(m.seq);
+        void worker.accept(m.lease, m.tenant, m.handed).then(() => reports.spent(m.seq));
         break;
       case 'abandon':
         worker.abandon(m.lease);

@@ -620,10 +620,11 @@ export class Worker {
 
   /**
    * Takes the deliveries a publish handed over (committed, leased under
-   * `lease`): the same path as claimed ones, without the claim.
+   * `lease`): the same path as claimed ones, without the claim. Resolves
+   * once they are taken (sent, held or given back); never rejects.
    */
-  accept(lease: HandoffLease, tenant: HandoffTenant, handed: HandedOff): void {
-    void (async () => {
+  accept(lease: HandoffLease, tenant: HandoffTenant, handed: HandedOff): Promise<void> {
+    return (async () => {
       const settings = await this.configs.get(
         this.o.db,
         handed.deliveries.map((h) => ({ id: h.endpointId, version: h.endpointVersion })),
@@ -659,6 +660,9 @@ export class Worker {
       this.abandon(lease);
     });
   }
+
+  /** A publish under `lease` handed nothing over: nothing to do here (the room is counted afresh each time). */
+  noneHanded(_lease: HandoffLease): void {}
 
   /**
    * Gives back what a hand-off lease may hold: its publish failed (it may

@@ -50,6 +50,8 @@ export interface LocalWorker {
   accept(lease: HandoffLease, tenant: HandoffTenant, handed: HandedOff): void;
   /** The publish under this lease failed, but may have committed: give back whatever it leased. */
   abandon(lease: HandoffLease): void;
+  /** The publish under this lease committed and handed nothing over (no delivery, or none new). */
+  noneHanded(lease: HandoffLease): void;
   notify(): void;
 }
 
@@ -159,7 +161,7 @@ export class Publisher {
     if (lease && handedOff && this.local) {
       const byId = new Map(events.map((e) => [e.id, { type: e.type, payload: e.body ?? e.payloadJson }]));
       this.local.accept(lease, { id: tenantId, envelope, events: byId }, handedOff);
-    }
+    } else if (lease) this.local?.noneHanded(lease);
     // What was not handed over (no worker here or no room, ordered
     // deliveries) waits in the queue: wake the workers to claim it. A
     // NOTIFY after deliveries that were all handed over would only set
