@@ -83,7 +83,7 @@ export interface WorkerOptions {
  * connections to the receiver's origin and 256 slots, a hold of 256 left
  * 60 % of the deliveries to claims (and 8 % given back), 1,024 left 20 %
  * and gave none back, and PostgreSQL used 54-57 % of a core instead of
- * 63-64 % (bench steady-main serve, alternated; docs/benchmarks.md, 21st
+ * 62-64 % (bench steady-main serve, alternated; docs/benchmarks.md, 21st
  * pass). At the worker's rate a full hold is a fraction of a second of
  * sends, far inside the quarter of a lease after which held rows go back.
  */
