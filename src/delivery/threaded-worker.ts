@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics, MetricsJson } from '../metrics.js';
 import type { HandedOff, HandoffLease } from '../store/events.js';
 import { threadEntry } from '../thread-entry.js';
-import type { HandoffTenant } from './worker.js';
+import { smallestHandoff, type HandoffTenant } from './worker.js';
 import type { FromWorker, ToWorker, WorkerThreadData } from './worker-thread-protocol.js';
 
 type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
@@ -91,8 +91,7 @@ export class ThreadedWorker implements LocalWorker {
     if (this.stopping) return null;
     let limit = this.reported - this.reserved;
     for (const u of this.unreported) limit -= u.n;
-    // the worker's own threshold (Worker.handoffRoom): a lease worth less costs more than it brings
-    if (limit < Math.min(this.config.claimBatchSize, this.config.workerConcurrency) / 4) return null;
+    if (limit < smallestHandoff(this.config.claimBatchSize, this.config.workerConcurrency)) return null;
     this.reserved += limit;
     return { token: `${this.tokenPrefix}:h${++this.leases}`, leaseSeconds: this.config.leaseSeconds, limit };
   }

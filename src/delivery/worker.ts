@@ -141,6 +141,9 @@ const UNWRITTEN_MAX_BYTES = 2 * 1024 * 1024;
  */
 const HANDOFF_UNWRITTEN_SLOTS = 4;
 
+/** The least room a hand-off lease is given for: a lease worth less costs more than it brings (a quarter batch). */
+export const smallestHandoff = (claimBatchSize: number, concurrency: number): number => Math.min(claimBatchSize, concurrency) / 4;
+
 /*
  * A claim takes at least this many rows from an endpoint that has them due
  * (and the room), however many endpoints are due, and walks only as many
@@ -610,7 +613,7 @@ export class Worker {
     if (this.state !== STATES.running) return 0;
     // free slots, and room in the hold for what they cannot take at once
     const limit = this.o.concurrency - this.busySlots() + HOLD_LIMIT - 2 * this.heldCount;
-    if (limit < Math.min(this.o.claimBatchSize, this.o.concurrency) / 4 || this.heldBytes >= HOLD_MAX_BYTES / 2 || this.unwrittenFull(HANDOFF_UNWRITTEN_SLOTS)) return 0;
+    if (limit < smallestHandoff(this.o.claimBatchSize, this.o.concurrency) || this.heldBytes >= HOLD_MAX_BYTES / 2 || this.unwrittenFull(HANDOFF_UNWRITTEN_SLOTS)) return 0;
     return limit;
   }
 
