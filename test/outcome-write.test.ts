@@ -143,7 +143,7 @@ describe('outcome write', () => {
       const r = await tx.query<{ 'QUERY PLAN': string }>(`explain ${RECORD_FINAL_SQL}`, [
         textArray(ids), textArray(fill('tok')), textArray(fill('succeeded')), boolArray(fill(true)), intArray(fill(200)), textArray(fill(null)),
         textArray(fill(new Date().toISOString())), textArray(ids.map((id) => `att_${id}`)), intArray(fill(1)), intArray(fill(3)), textArray(fill('https://x')),
-        textArray(fill('{}')), textArray(fill('{}')), textArray(fill('')), boolArray(fill(false)), textArray(fill(null)), textArray(fill(null)),
+        JSON.stringify(fill({})), JSON.stringify(fill(null)), textArray(fill('')), boolArray(fill(false)), textArray(fill(null)), textArray(fill(null)),
       ]);
       return r.rows.map((x) => x['QUERY PLAN']).join('\n');
     });
