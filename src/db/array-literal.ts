@@ -4,13 +4,11 @@
  *
  * pg serializes a JavaScript array element by element through a generic
  * escaper (a string concatenated per element, a regular expression per
- * string); for the outcome write's columns that was 10-12 µs of the
- * worker's thread per row (docs/benchmarks.md, eleventh pass), several times
- * what JSON.stringify of the same rows costs. These builders do one `join`
- * per column and escape only what must be: with the headers left to
- * JSON.stringify (structured values are its job), the final outcome write's
- * parameters cost 1.5 µs per row against 2.3 µs for the JSON form, and
- * PostgreSQL parses no JSON document field by field.
+ * string). These builders do one `join` per column and escape only what
+ * must be. For the final outcome write's columns (128 rows, the headers left
+ * to JSON.stringify, whose job structured values are) they cost 1.7-2.0 µs
+ * a row against 2.2-3.9 µs with pg's serializer and 2.3 µs for the whole
+ * batch as JSON (docs/benchmarks.md, twenty-second pass).
  *
  * Every element is quoted, so no value is read as NULL or split on a comma
  * or a brace; inside quotes an array literal escapes only `"` and `\`.
