@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOT_PATH_SETTINGS } from '../src/db/hot-path.js';
 import { PICK_SQL, claimDeliveries } from '../src/delivery/queue/claim.js';
-import { RECORD_SQL } from '../src/delivery/queue/record.js';
+import { RECORD_SQL, outcomeColumns } from '../src/delivery/queue/record.js';
+import type { AttemptResult, ClaimedDelivery } from '../src/delivery/queue/types.js';
 import { EndpointConfigs } from '../src/delivery/queue/endpoint-configs.js';
 import { SecretBox } from '../src/security/secret-box.js';
 import { newId } from '../src/ids.js';
@@ -139,12 +140,12 @@ describe('queue', () => {
     const pick = await explain(`${PICK_SQL} select * from picked where $2::text is not null and $4::int > 0`, [100, 'tok', [], 60, 200, '', 32, '{}', 16]);
     expect(pick).toMatch(/Index (Only )?Scan using queue_endpoint_due/);
     expect(pick).not.toMatch(/Seq Scan on queue/);
-    // the outcome write itself: every big table probed by its primary key, and
-    // no join of batch against batch row by row (a join filter rescanning a
-    // materialized batch for each row is quadratic in the batch)
-    const outcome = { id: 'dlv_x', token: 'tok', status: 'succeeded', retry_in_ms: null, counted: true, last_status: 200, last_error: null, attempted_at: new Date().toISOString() };
-    const attempt = { id: 'att_x', delivery_id: 'dlv_x', attempt_number: 1, started_at: outcome.attempted_at, duration_ms: 1, request_url: 'http://x', request_headers: {}, response_status: 200, response_headers: {}, response_body: '', truncated: false, error_code: null, error_message: null };
-    const record = await explain(RECORD_SQL, [JSON.stringify([outcome]), JSON.stringify([attempt])]);
+    // the outcome write itself (test/outcome-write.test.ts plans it with a full batch): every big
+    // table probed by its primary key, and no join of batch against batch row by row (a join
+    // filter rescanning a materialized batch for each row is quadratic in the batch)
+    const d = { id: 'dlv_x', leaseToken: 'tok', url: 'http://x', attempts: 0 } as ClaimedDelivery;
+    const outcome: AttemptResult = { delivery: d, attemptId: 'att_x', status: 'pending', retryInMs: 1_000, startedAt: new Date(), durationMs: 1, requestHeaders: {}, responseStatus: 500, responseHeaders: {}, responseBody: '', responseBodyTruncated: false, errorCode: null, errorMessage: null, skipped: false, counted: true };
+    const record = await explain(RECORD_SQL, outcomeColumns([outcome]));
     expect(record).toMatch(/Index Scan (using|on) queue_pkey/);
     expect(record).toMatch(/Index Scan (using|on) deliveries_pkey/);
     expect(record).not.toMatch(/Seq Scan/);
