@@ -33,37 +33,23 @@ const ROWS = `
          attempt_id, attempt_number, duration_ms, url, request_headers, response_headers, response_body, truncated,
          error_code, error_message, retry_in_ms)`;
 
-/** Attempt rows for the attempts made (a skipped one has no attempt id); tenant, endpoint and event from the record. */
-const ATTEMPTS = `
-  insert into attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_number, started_at, duration_ms,
-                        request_url, request_headers, response_status, response_headers, response_body,
-                        response_body_truncated, error_code, error_message)
-  -- one probe of the delivery record, which also skips a delivery deleted with its endpoint while the request was in flight
-  select r.attempt_id, r.id, d.tenant_id, d.endpoint_id, d.event_id, r.attempt_number, r.started_at, r.duration_ms,
-         r.url, r.request_headers, r.http_status, case when json_typeof(r.response_headers) <> 'null' then r.response_headers end,
-         r.response_body, r.truncated, r.error_code, r.error_message
-    from r join deliveries d on d.id = r.id and d.id = any ($1::text[])
-   where r.attempt_id is not null
-  returning 1`;
-
-/** The ids applied, only when some were not (the common batch has none lost). */
-const APPLIED = `
-select case when (select count(*) from upd) < cardinality($1::text[]) then array(select id from upd) end as applied`;
-
 /*
- * Any batch. Every join to a big table also probes it with the batch's ids
- * as one array ($1), so whatever the statistics say (a queue analyzed nearly
- * empty was estimated at one row, and the join became a walk of its whole
- * primary key with the batch rescanned at every entry: 9.6 s for 364
- * outcomes) the worst plan left is a hash join of batch and batch.
+ * The statement, with or without the retry step. Every join to a big table
+ * also probes it with the batch's ids as one array ($1), so whatever the
+ * statistics say (a queue analyzed nearly empty was estimated at one row,
+ * and the join became a walk of its whole primary key with the batch
+ * rescanned at every entry: 9.6 s for 364 outcomes) the worst plan left is
+ * a hash join of batch and batch.
  */
-export const RECORD_SQL = `
+const recordSql = (retries: boolean): string => `
 with r as (${ROWS}
 ), done as (
   delete from queue q using r
    where q.delivery_id = any ($1::text[]) and q.delivery_id = r.id and q.lease_token = r.token and r.status <> 'pending'
   returning q.delivery_id as id
-), again as (
+)${
+  retries
+    ? `, again as (
   update queue q set due_at = now() + r.retry_in_ms * interval '1 millisecond', lease_token = null, lease_until = null,
          attempts = q.attempts + case when r.counted then 1 else 0 end, manual = false
     from r where q.delivery_id = any ($1::text[])
@@ -71,7 +57,9 @@ with r as (${ROWS}
      -- status = 'pending' test it put at one row, and joined the batch to the queue row by row)
      and q.delivery_id = r.id and q.lease_token = r.token and r.retry_in_ms is not null
   returning q.delivery_id as id
-), upd as (
+)`
+    : ''
+}, upd as (
   -- the delivery records of the outcomes whose queue row this claim still
   -- held. The outcome values come from r, not from done/again: those are
   -- estimated at one row, and joined to them the update was a nested loop
@@ -82,10 +70,26 @@ with r as (${ROWS}
          next_attempt_at = case when r.status = 'pending' then now() + r.retry_in_ms * interval '1 millisecond' end,
          manual = false, last_attempt_at = r.started_at, last_status = r.http_status, last_error = r.last_error, updated_at = now()
     from r
-   where d.id = any (array(select id from done union all select id from again)) and d.id = r.id
+   where d.id = any (array(select id from done${retries ? ' union all select id from again' : ''})) and d.id = r.id
   returning d.id
-), att as (${ATTEMPTS}
-)${APPLIED}`;
+), att as (
+  insert into attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_number, started_at, duration_ms,
+                        request_url, request_headers, response_status, response_headers, response_body,
+                        response_body_truncated, error_code, error_message)
+  -- one row per attempt made (a skipped one has no attempt id); tenant, endpoint and event from the
+  -- delivery record, one probe, which also skips a delivery deleted with its endpoint while the request was in flight
+  select r.attempt_id, r.id, d.tenant_id, d.endpoint_id, d.event_id, r.attempt_number, r.started_at, r.duration_ms,
+         r.url, r.request_headers, r.http_status, case when json_typeof(r.response_headers) <> 'null' then r.response_headers end,
+         r.response_body, r.truncated, r.error_code, r.error_message
+    from r join deliveries d on d.id = r.id and d.id = any ($1::text[])
+   where r.attempt_id is not null
+  returning 1
+)
+-- the ids applied, only when some were not (the common batch has none lost)
+select case when (select count(*) from upd) < cardinality($1::text[]) then array(select id from upd) end as applied`;
+
+/** Any batch. */
+export const RECORD_SQL = recordSql(true);
 
 /*
  * The batch every outcome of which is final (succeeded or failed), which is
@@ -93,21 +97,7 @@ with r as (${ROWS}
  * retry step (measured with the JSON documents, that step alone was 4-6 µs
  * of 45 per delivery: an index probe of the queue for every id of the batch).
  */
-export const RECORD_FINAL_SQL = `
-with r as (${ROWS}
-), done as (
-  delete from queue q using r
-   where q.delivery_id = any ($1::text[]) and q.delivery_id = r.id and q.lease_token = r.token
-  returning q.delivery_id as id
-), upd as (
-  update deliveries d
-     set status = r.status, attempts = d.attempts + case when r.counted then 1 else 0 end, next_attempt_at = null,
-         manual = false, last_attempt_at = r.started_at, last_status = r.http_status, last_error = r.last_error, updated_at = now()
-    from r
-   where d.id = any (array(select id from done)) and d.id = r.id
-  returning d.id
-), att as (${ATTEMPTS}
-)${APPLIED}`;
+export const RECORD_FINAL_SQL = recordSql(false);
 
 /** Strips NUL characters, which PostgreSQL text cannot hold (an unrecordable attempt would retry forever). */
 export const clean = (s: string | null): string | null => (s === null ? null : s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
