@@ -4,10 +4,20 @@
  * waiting on: a statement running in ~100% of samples is a serial
  * bottleneck; `Lock:object` on publishes is the commit-time NOTIFY lock.
  */
+import { RECORD_FINAL_SQL, RECORD_SQL } from '../src/delivery/queue/record.js';
 import type { BenchDbProbe } from './db.js';
 import { nowMs, sleep } from './util.js';
 
 export type StatementKind = 'publish' | 'claim' | 'record' | 'release' | 'next_due' | 'other';
+
+const oneLine = (sql: string): string => sql.replace(/\s+/g, ' ').trim();
+
+/**
+ * How the outcome write begins, taken from the statement itself: matched by
+ * a copy of its text, the bench lost it when the statement changed (its
+ * time showed as "other" from 3e01957 to the fix).
+ */
+const RECORD_STARTS = [RECORD_SQL, RECORD_FINAL_SQL].map((sql) => oneLine(sql).slice(0, 160));
 
 /**
  * Which Herald statement a pg_stat_activity query is. The text is cut at
@@ -15,9 +25,9 @@ export type StatementKind = 'publish' | 'claim' | 'record' | 'release' | 'next_d
  * recognised by how they begin.
  */
 export function classify(sql: string): StatementKind {
-  const q = sql.replace(/\s+/g, ' ').trim();
+  const q = oneLine(sql);
   if (q.includes('update queue q set lease_token = null, lease_until = null')) return 'release';
-  if (q.includes('json_to_recordset($1::json) as r(id text, token text') || q.startsWith('with h as ( select * from json_to_recordset')) return 'record';
+  if (RECORD_STARTS.some((start) => q.startsWith(start))) return 'record';
   if (q.startsWith('with recursive eps(eid, due_at, n, wrapped)')) return 'claim';
   if (q.startsWith('with input as') || q.includes('insert into events (tenant_id, id, type, payload')) return 'publish';
   if (q.startsWith('with recursive eps as ( (select endpoint_id as eid, 1 as n')) return 'next_due';
