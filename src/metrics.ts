@@ -4,6 +4,7 @@ import {
   Gauge,
   Histogram,
   Registry,
+  type HistogramConfiguration,
   collectDefaultMetrics,
   type CounterConfiguration,
   type LabelValues,
@@ -40,7 +41,8 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly attemptDuration = new Histogram({
+  /** Observed once per attempt (see BatchedHistogram). */
+  readonly attemptDuration = new BatchedHistogram({
     name: 'herald_delivery_attempt_duration_seconds',
     help: 'Duration of HTTP delivery attempts.',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
@@ -52,10 +54,13 @@ export class Metrics {
     help: '`herald listen` event streams this API process holds right now.',
     registers: [this.registry],
   });
+  /** Read when collected, from the worker that reports it (watchInFlight): a change per send cost a gauge update twice per delivery. */
+  private inFlightNow: () => number = () => 0;
   readonly inFlight = new Gauge({
     name: 'herald_deliveries_in_flight',
     help: 'Deliveries this worker holds right now.',
     registers: [this.registry],
+    collect: (): void => this.inFlight.set(this.inFlightNow()),
   });
 
   readonly taken = new Counter({
@@ -103,6 +108,11 @@ export class Metrics {
     if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_', eventLoopMonitoringPrecision: 100 });
   }
 
+  /** The deliveries in flight, as `herald_deliveries_in_flight` shows them: read at each collection. */
+  watchInFlight(now: () => number): void {
+    this.inFlightNow = now;
+  }
+
   /** Serves the metrics of another thread (a worker's) with these. */
   addSource(source: () => Promise<MetricsJson>): void {
     this.sources.push(source);
@@ -144,5 +154,35 @@ export class TalliedCounter<L extends string> {
   /** Counts `n` (Default: 1) under the label value `value`. */
   inc(value: string, n = 1): void {
     this.pending.set(value, (this.pending.get(value) ?? 0) + n);
+  }
+}
+
+/**
+ * A histogram observed once per delivery: values wait in a buffer and go
+ * to prom-client's histogram together, when it is collected (each scrape,
+ * each read of its value) or when the buffer is full. prom-client's
+ * `observe` builds a closure and hashes the (empty) label set per value; in
+ * the worker's profile it was 1.7 µs of each delivery (split steady state,
+ * 2026-12-05), against 0.15 µs a value observed in a loop.
+ */
+export class BatchedHistogram {
+  readonly histogram: Histogram;
+  private readonly pending = new Float64Array(4096);
+  private count = 0;
+
+  constructor(config: HistogramConfiguration<string>) {
+    const flush = () => this.flush();
+    this.histogram = new Histogram({ ...config, collect: flush });
+  }
+
+  observe(seconds: number): void {
+    this.pending[this.count++] = seconds;
+    if (this.count === this.pending.length) this.flush();
+  }
+
+  private flush(): void {
+    const n = this.count;
+    this.count = 0;
+    for (let i = 0; i < n; i++) this.histogram.observe(this.pending[i]!);
   }
 }
