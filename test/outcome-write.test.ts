@@ -4,7 +4,7 @@ import { claimDeliveries } from '../src/delivery/queue/claim.js';
 import { EndpointConfigs } from '../src/delivery/queue/endpoint-configs.js';
 import { RECORD_FINAL_SQL, RECORD_SQL, outcomeColumns, recordOutcomes } from '../src/delivery/queue/record.js';
 import type { AttemptResult, ClaimedDelivery } from '../src/delivery/queue/types.js';
-import { boolArray, intArray, textArray } from '../src/db/array-literal.js';
+import { boolArray, intArray, numberArray, textArray } from '../src/db/array-literal.js';
 import { newId } from '../src/ids.js';
 import { SecretBox } from '../src/security/secret-box.js';
 import { SECRET_KEY, startHerald, type TestHerald } from './helpers/herald.js';
@@ -165,5 +165,15 @@ describe('array literals', () => {
     expect(back.rows.map((r) => r.v)).toEqual(values);
     expect(back.rows.map((r) => r.n)).toEqual(values.map((_, i) => (i % 3 === 0 ? null : i)));
     expect(back.rows.map((r) => r.b)).toEqual(values.map((_, i) => i % 2 === 0));
+  });
+
+  it('turns epoch milliseconds into the same instants the Dates were, to the millisecond', async () => {
+    const dates = ['2026-12-05T05:00:00.123Z', '2026-12-05T05:00:00.001Z', '2026-12-05T05:00:00.999Z', '1999-12-31T23:59:59.999Z', '2038-01-19T03:14:08.000Z'].map((s) => new Date(s));
+    const back = await herald.running.db.query<{ at: string; ms: number | null }>(
+      `select to_timestamp(ms / 1000)::text as at, ms from unnest($1::float8[]) with ordinality as u(ms, n) order by n`,
+      [numberArray([...dates.map((d) => d.getTime()), null, 1.5])],
+    );
+    expect(back.rows.slice(0, dates.length).map((r) => new Date(r.at).toISOString())).toEqual(dates.map((d) => d.toISOString()));
+    expect(back.rows.slice(dates.length).map((r) => (r.ms === null ? null : Number(r.ms)))).toEqual([null, 1.5]);
   });
 });

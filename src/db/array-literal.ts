@@ -1,6 +1,6 @@
 /*
  * PostgreSQL array literals built here, passed as text to `$n::text[]`
- * (and `::int[]`, `::bool[]`, `::timestamptz[]`) parameters.
+ * (and `::int[]`, `::float8[]`, `::bool[]`, `::timestamptz[]`) parameters.
  *
  * pg serializes a JavaScript array element by element through a generic
  * escaper (a string concatenated per element, a regular expression per
@@ -28,6 +28,11 @@ export function textArray(values: readonly (string | null)[]): string {
 /** `{1,NULL,3}` for an `int[]` parameter (integers only). */
 export function intArray(values: readonly (number | null)[]): string {
   return `{${values.map((v) => (v === null ? 'NULL' : String(Math.trunc(v)))).join(',')}}`;
+}
+
+/** `{1.5,NULL,1764900000123}` for a `float8[]` parameter (finite numbers, written exactly: JavaScript's shortest round-trip form). */
+export function numberArray(values: readonly (number | null)[]): string {
+  return `{${values.map((v) => (v === null ? 'NULL' : String(v))).join(',')}}`;
 }
 
 /** `{t,f}` for a `bool[]` parameter. */

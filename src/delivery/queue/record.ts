@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/db.js';
-import { boolArray, intArray, textArray } from '../../db/array-literal.js';
+import { boolArray, intArray, numberArray, textArray } from '../../db/array-literal.js';
 import type { AttemptResult } from './types.js';
 
 /*
@@ -25,11 +25,11 @@ import type { AttemptResult } from './types.js';
  * docs/benchmarks.md, twenty-second pass).
  */
 const ROWS = `
-  select * from rows from (unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::int[], $6::text[], $7::timestamptz[],
+  select * from rows from (unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::int[], $6::text[], $7::float8[],
                                   $8::text[], $9::int[], $10::int[], $11::text[]),
                            json_array_elements($12::json), json_array_elements($13::json),
                            unnest($14::text[], $15::bool[], $16::text[], $17::text[], $18::int[]))
-    as r(id, token, status, counted, http_status, last_error, started_at,
+    as r(id, token, status, counted, http_status, last_error, started_ms,
          attempt_id, attempt_number, duration_ms, url, request_headers, response_headers, response_body, truncated,
          error_code, error_message, retry_in_ms)`;
 
@@ -68,7 +68,7 @@ with r as (${ROWS}
   update deliveries d
      set status = r.status, attempts = d.attempts + case when r.counted then 1 else 0 end,
          next_attempt_at = case when r.status = 'pending' then now() + r.retry_in_ms * interval '1 millisecond' end,
-         manual = false, last_attempt_at = r.started_at, last_status = r.http_status, last_error = r.last_error, updated_at = now()
+         manual = false, last_attempt_at = to_timestamp(r.started_ms / 1000), last_status = r.http_status, last_error = r.last_error, updated_at = now()
     from r
    where d.id = any (array(select id from done${retries ? ' union all select id from again' : ''})) and d.id = r.id
   returning d.id
@@ -78,7 +78,7 @@ with r as (${ROWS}
                         response_body_truncated, error_code, error_message)
   -- one row per attempt made (a skipped one has no attempt id); tenant, endpoint and event from the
   -- delivery record, one probe, which also skips a delivery deleted with its endpoint while the request was in flight
-  select r.attempt_id, r.id, d.tenant_id, d.endpoint_id, d.event_id, r.attempt_number, r.started_at, r.duration_ms,
+  select r.attempt_id, r.id, d.tenant_id, d.endpoint_id, d.event_id, r.attempt_number, to_timestamp(r.started_ms / 1000), r.duration_ms,
          r.url, r.request_headers, r.http_status, case when json_typeof(r.response_headers) <> 'null' then r.response_headers end,
          r.response_body, r.truncated, r.error_code, r.error_message
     from r join deliveries d on d.id = r.id and d.id = any ($1::text[])
@@ -104,7 +104,7 @@ export const clean = (s: string | null): string | null => (s === null ? null : s
 
 function cleanHeaders(h: Record<string, string> | null): Record<string, string> | null {
   if (h === null) return null;
-  for (const v of Object.values(h)) if (v.includes('\u0000')) return Object.fromEntries(Object.entries(h).map(([k, x]) => [k, clean(x)!]));
+  for (const k in h) if (h[k]!.includes('\u0000')) return Object.fromEntries(Object.entries(h).map(([k, x]) => [k, clean(x)!]));
   return h;
 }
 
@@ -122,7 +122,8 @@ export function outcomeColumns(results: readonly AttemptResult[]): string[] {
     boolArray(col((r) => r.counted)),
     intArray(col((r) => r.responseStatus)),
     textArray(col(lastError)),
-    textArray(col((r) => r.startedAt.toISOString())),
+    // epoch milliseconds (the statement makes them timestamps): toISOString was 0.75 µs a row
+    numberArray(col((r) => r.startedAt.getTime())),
     textArray(col((r) => (r.skipped ? null : r.attemptId))),
     intArray(col((r) => r.delivery.attempts + 1)),
     intArray(col((r) => r.durationMs)),
