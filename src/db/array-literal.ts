@@ -20,22 +20,18 @@ const SPECIAL = /["\\]/g;
 
 const quoted = (s: string): string => `"${s.includes('"') || s.includes('\\') ? s.replace(SPECIAL, '\\$&') : s}"`;
 
+/** `{a,b,NULL}`: each element as `element` writes it, null as NULL. */
+const literal = <T>(values: readonly (T | null)[], element: (v: T) => string): string =>
+  `{${values.map((v) => (v === null ? 'NULL' : element(v))).join(',')}}`;
+
 /** `{"a","b",NULL}` for a `text[]` (or `json[]`, `timestamptz[]`) parameter. */
-export function textArray(values: readonly (string | null)[]): string {
-  return `{${values.map((v) => (v === null ? 'NULL' : quoted(v))).join(',')}}`;
-}
+export const textArray = (values: readonly (string | null)[]): string => literal(values, quoted);
 
 /** `{1,NULL,3}` for an `int[]` parameter (integers only). */
-export function intArray(values: readonly (number | null)[]): string {
-  return `{${values.map((v) => (v === null ? 'NULL' : String(Math.trunc(v)))).join(',')}}`;
-}
+export const intArray = (values: readonly (number | null)[]): string => literal(values, (v) => String(Math.trunc(v)));
 
 /** `{1.5,NULL,1764900000123}` for a `float8[]` parameter (finite numbers, written exactly: JavaScript's shortest round-trip form). */
-export function numberArray(values: readonly (number | null)[]): string {
-  return `{${values.map((v) => (v === null ? 'NULL' : String(v))).join(',')}}`;
-}
+export const numberArray = (values: readonly (number | null)[]): string => literal(values, String);
 
 /** `{t,f}` for a `bool[]` parameter. */
-export function boolArray(values: readonly boolean[]): string {
-  return `{${values.map((v) => (v ? 't' : 'f')).join(',')}}`;
-}
+export const boolArray = (values: readonly boolean[]): string => literal(values, (v) => (v ? 't' : 'f'));
