@@ -13,6 +13,9 @@ export interface Queryable {
   /**
    * Runs one parameterised statement. `name` makes it a prepared statement on
    * PostgreSQL servers (ignored by PGlite); use it for hot-path SQL only.
+   * A Buffer parameter is UTF-8 text, for a `text` or `json` parameter:
+   * `pg` sends it as it is (in binary format, which for those types is the
+   * text itself), so a large value never becomes a string on the way.
    */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[], name?: string): Promise<QueryResult<R>>;
   /** Runs a script of several statements without parameters (migrations). */

@@ -61,8 +61,11 @@ function answer(id: number, work: Promise<unknown>): Promise<void> {
   );
 }
 
+const utf8 = new TextDecoder();
+
 async function query(on: PGlite | Transaction, sql: string, params: unknown[]): Promise<QueryReply> {
-  const res = await on.query(sql, params);
+  // UTF-8 text sent as bytes (see Queryable.query; a Buffer arrives here as a Uint8Array): PGlite takes it as a string
+  const res = await on.query(sql, params.some((p) => p instanceof Uint8Array) ? params.map((p) => (p instanceof Uint8Array ? utf8.decode(p) : p)) : params);
   return { rows: res.rows, rowCount: res.affectedRows ?? 0 };
 }
 

@@ -184,11 +184,32 @@ export interface NewEvent {
 const eventColumns = (events: NewEvent[]): unknown[] => [
   events.map((e) => e.id),
   events.map((e) => e.type),
-  `[${events.map((e) => e.payloadJson).join(',')}]`,
+  jsonArrayBytes(events.map((e) => e.payloadJson)),
   events.map((e) => e.body),
   events.map((e) => e.createdAt.toISOString()),
   events.map((e) => e.orderingKey ?? null),
 ];
+
+/**
+ * JSON texts as one JSON array, written as UTF-8 straight into a Buffer
+ * (see Queryable.query: the statement reads it as text). Joined as a
+ * string, a batch of 1,000 1 KB payloads made two 1 MB strings (the join,
+ * then its flattening when pg measured it), and a string that large costs
+ * V8 a fresh mapping of its own, page-faulted in and unmapped again: 6.5 ms
+ * per batch against 0.6 ms for this (measured on this machine).
+ */
+function jsonArrayBytes(texts: string[]): Buffer {
+  let size = texts.length + 1; // the brackets and the commas
+  for (const t of texts) size += Buffer.byteLength(t);
+  const out = Buffer.allocUnsafe(Math.max(size, 2));
+  let at = out.write('[', 0, 'latin1');
+  for (let i = 0; i < texts.length; i++) {
+    if (i > 0) at += out.write(',', at, 'latin1');
+    at += out.write(texts[i]!, at, 'utf8');
+  }
+  out.write(']', at, 'latin1');
+  return out;
+}
 
 /** Publishes many events of one tenant in one statement; results in input order. */
 export async function publishEvents(q: Queryable, tenantId: string, events: NewEvent[], onlyEndpointId?: string): Promise<PublishResult[]> {
