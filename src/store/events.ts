@@ -78,7 +78,10 @@ export async function publishEvent(q: Queryable, e: NewEvent & { tenantId: strin
  * the workers after the commit (db/wake.ts explains why not in here).
  */
 const PUBLISH_BATCH_SQL = `
-with input as (
+with tenant as materialized (
+  -- the tenant's row locked for the statement (migration 0032), or 23503 if it is gone
+  select herald_lock_tenant($1) as locked
+), input as (
   select i.*,
          -- the event as payload filters see it, once per event (in this CTE, which is materialized, not in the
          -- join below, where a plan may evaluate it once per endpoint), and only when an endpoint of the tenant
@@ -104,7 +107,9 @@ with input as (
      and (($8::text is null and (ep.event_types && ty.patterns or (ep.event_types is null and ty.open))) or ep.id = $8)
 ), ev as (
   insert into events (tenant_id, id, type, payload, body, created_at, ordering_key, trace_context)
-  select $1, i.id, i.type, i.payload, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb from input i order by i.ord
+  select $1, i.id, i.type, i.payload, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb from input i
+   where (select locked from tenant)
+   order by i.ord
   on conflict (tenant_id, id) do nothing
   returning tenant_id, id, type, created_at, ordering_key
 ), dl as (
@@ -312,7 +317,9 @@ async function resultsOf(
  */
 const publishMatchedSql = (idsMayExist: boolean) => `
 with ok as materialized (
-  select coalesce((select gen from endpoint_generations where tenant_id = $1), 0) = $2::bigint as same
+  -- the tenant's row locked for the statement (migration 0032), or 23503 if it is gone
+  select herald_lock_tenant($1) as locked,
+         coalesce((select gen from endpoint_generations where tenant_id = $1), 0) = $2::bigint as same
 ), ev as (
   insert into events (tenant_id, id, type, payload, body, created_at, ordering_key, trace_context)
   select $1, i.id, i.type, i.payload, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb

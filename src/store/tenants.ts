@@ -72,18 +72,21 @@ export async function updateTenant(q: Queryable, id: string, patch: { name?: str
 }
 
 export async function deleteTenant(q: Queryable, id: string): Promise<boolean> {
-  // endpoints, events and tokens go through ON DELETE CASCADE; deliveries, their
-  // attempts and queue rows here (no foreign keys on those hot rows: migration 0010)
-  const res = await q.query(
-    `with t as (delete from tenants where id = $1 returning id),
-          eps as (select id from endpoints where tenant_id = $1),
-          q as (delete from queue where endpoint_id in (select id from eps)),
-          a as (delete from attempts where endpoint_id in (select id from eps)),
-          d as (delete from deliveries where tenant_id = $1)
-     select 1 from t`,
+  // Endpoints and tokens go through ON DELETE CASCADE. Events, deliveries,
+  // their attempts and queue rows have no foreign keys (migrations 0010 and
+  // 0032): they go in a second statement, which sees the publishes this
+  // one waited for (a publish holds a lock on the tenant's row); a new
+  // publish finds no tenant. The caller runs both in one transaction.
+  const res = await q.query(`delete from tenants where id = $1 returning id`, [id]);
+  if (res.rows.length === 0) return false;
+  await q.query(
+    `with d as (delete from deliveries where tenant_id = $1 returning id),
+          q as (delete from queue where delivery_id in (select id from d)),
+          a as (delete from attempts where delivery_id in (select id from d))
+     delete from events where tenant_id = $1`,
     [id],
   );
-  return res.rows.length > 0;
+  return true;
 }
 
 /** What a portal link must match to open a tenant (migration 0020). */
