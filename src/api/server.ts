@@ -14,6 +14,7 @@ import type { SecretBox } from '../security/secret-box.js';
 import { Authenticator, enforceRole } from './auth.js';
 import { ApiError, errors } from '../errors.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-depth.js';
+import { jsonText } from './json-text.js';
 import { answerClientError, protoKeyPath, refuseContentEncoding, refuseNul } from './request-guards.js';
 import { PayloadValidator } from '../intake/payload-validator.js';
 import { Publisher, type LocalWorker } from '../intake/publisher.js';
@@ -163,11 +164,12 @@ export async function buildServer(o: ServerOptions): Promise<App> {
   app.removeContentTypeParser('application/json');
   // JSON only: a text/plain body is 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    req.rawBody = body as string;
-    if (nestedDeeperThan(body as string, MAX_JSON_DEPTH)) return done(errors.tooDeep(MAX_JSON_DEPTH), undefined);
-    defaultJson(req, body as string, (err, parsed) => {
-      const proto = err ? protoKeyPath(body as string) : null;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, bytes, done) => {
+    const body = jsonText(bytes as Buffer);
+    req.rawBody = body;
+    if (nestedDeeperThan(body, MAX_JSON_DEPTH)) return done(errors.tooDeep(MAX_JSON_DEPTH), undefined);
+    defaultJson(req, body, (err, parsed) => {
+      const proto = err ? protoKeyPath(body) : null;
       if (proto) return done(errors.invalidField(proto, 'a key named __proto__ is not accepted'), undefined);
       done(err, parsed);
     });

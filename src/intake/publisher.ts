@@ -55,6 +55,9 @@ export interface LocalWorker {
   notify(): void;
 }
 
+/** What prepare needs of a publish. */
+type PreparedInput = { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown; traceContext?: string | null };
+
 export class Publisher {
   /** Tenant settings by id (a missing tenant is not kept: it may be created any moment). */
   private readonly tenants: LookupCache<TenantSettings>;
@@ -218,19 +221,25 @@ export class Publisher {
   ): Promise<PublishResult[]> {
     const settings = await this.settingsOf(tenantId);
     await this.payloads.checkAll(events);
-    const prepared = await Promise.all(events.map((e, i) => this.prepare(tenantId, settings, traceContext === null ? e : { ...e, traceContext }, `events[${i}]`)));
+    // each type's envelope looked up once, then every event prepared without awaiting (a promise per event was a tenth of the route's allocations)
+    const types = [...new Set(events.map((e) => e.type))];
+    const envelopes = new Map(await Promise.all(types.map(async (t) => [t, await this.envelopeFor(t, settings)] as const)));
+    const prepared = events.map((e, i) => this.prepareWith(tenantId, envelopes.get(e.type)!, traceContext === null ? e : { ...e, traceContext }, `events[${i}]`));
     const results = await this.write(tenantId, settings.envelope ?? null, prepared).catch((err: unknown) => this.unlessTenantGone(tenantId, err));
     return results;
   }
 
   /** Id, time and the delivered body (envelope applied) of one event. */
-  private async prepare(
-    tenantId: string,
-    settings: TenantSettings,
-    input: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown; traceContext?: string | null },
-    label = 'the event',
-  ): Promise<NewEvent> {
-    const envelope = (await this.payloads.envelopeOf(input.type)) ?? settings.envelope ?? null;
+  private async prepare(tenantId: string, settings: TenantSettings, input: PreparedInput): Promise<NewEvent> {
+    return this.prepareWith(tenantId, await this.envelopeFor(input.type, settings), input, 'the event');
+  }
+
+  /** The envelope of events of this type: the type's own, else the tenant's, else none. */
+  private async envelopeFor(type: string, settings: TenantSettings): Promise<Template | null> {
+    return (await this.payloads.envelopeOf(type)) ?? settings.envelope ?? null;
+  }
+
+  private prepareWith(tenantId: string, envelope: Template | null, input: PreparedInput, label: string): NewEvent {
     const id = input.id ?? newId('evt');
     const createdAt = new Date();
     const lossless = input.losslessPayload !== undefined;
