@@ -16,22 +16,46 @@
  *   (An outcome row per delivery is not written: the floor only needs to be
  *   a lower bound.)
  * Each table has its primary key and the one index a queue needs.
+ *
+ * FLOOR_RECORD=herald (intake's `floor-rows`) writes Herald's own rows
+ * instead, into Herald's own tables (`herald migrate` first): per event the
+ * event (payload as json), a delivery record and a queue row, with every
+ * index Herald has on them. The cheapest statement (arrays in, no joins):
+ * what Herald's record of an accepted event costs at the least, apart from
+ * how Herald's code gets there.
  * Started by intake.ts and latency.ts as its own process (DATABASE_URL, PORT,
  * RECEIVER_URL); prints `listening:` when ready.
  */
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { serveFloor } from './floor-http.js';
 
 const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 8 });
-await db.query(`
+const heraldRecord = process.env.FLOOR_RECORD === 'herald';
+if (heraldRecord) execFileSync(process.execPath, [fileURLToPath(new URL('../../bin/herald.js', import.meta.url)), 'migrate'], { env: process.env, stdio: 'ignore' });
+else await db.query(`
   create table if not exists floor_events (tenant_id text not null, id text not null, type text not null, payload text not null,
     created_at timestamptz not null, primary key (tenant_id, id));
   create table if not exists floor_queue (id text primary key, event_id text not null, endpoint_id text not null, due_at timestamptz not null);
   create index if not exists floor_queue_due on floor_queue (endpoint_id, due_at);`);
 
-const INSERT = `
+const INSERT = heraldRecord
+  ? `
+with e as (
+  insert into events (tenant_id, id, type, payload, created_at)
+  select $1, id, type, payload::json, now() from unnest($2::text[], $3::text[], $4::text[]) as i(id, type, payload)
+  returning id, created_at
+), d as (
+  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at)
+  select 'dlv_' || id, $1, id, 'ep_floor', created_at, created_at from e
+  returning id, event_id, endpoint_id, created_at, seq
+)
+insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, seq)
+select id, $1, event_id, endpoint_id, created_at, seq from d`
+  : `
 with e as (
   insert into floor_events (tenant_id, id, type, payload, created_at)
   select $1, id, type, payload, now() from unnest($2::text[], $3::text[], $4::text[]) as i(id, type, payload)

@@ -13,10 +13,14 @@ import type { Receiver } from './receiver.js';
 import { openStack } from './stack.js';
 import { nowMs, payloadOfSize, percentile } from './util.js';
 
-export type IntakeMode = 'single' | 'batch' | 'floor' | 'floor-single';
+export type IntakeMode = 'single' | 'batch' | 'floor' | 'floor-rows' | 'floor-single';
 
 export interface IntakeResult {
-  /** floor: the batch load against floor-server.ts, the least work durable intake takes; floor-single: the single-event load against it (group-committed). */
+  /**
+   * floor: the batch load against floor-server.ts, the least work durable intake takes; floor-rows: the same
+   * program writing Herald's own rows (event, delivery record, queue row) into Herald's tables; floor-single:
+   * the single-event load against floor-server.ts (group-committed).
+   */
   mode: IntakeMode;
   clients: number;
   eventsPerRequest: number;
@@ -56,11 +60,13 @@ export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
     const event = (id: string) => `{"id":"${id}","type":"bench.intake","payload":${pad}}`;
     const out: IntakeResult[] = [];
 
-    for (const mode of o.modes ?? (['single', 'batch', 'floor', 'floor-single'] as const)) {
+    for (const mode of o.modes ?? (['single', 'batch', 'floor', 'floor-rows', 'floor-single'] as const)) {
       const single = mode === 'single' || mode === 'floor-single';
       const clients = single ? SINGLE_CLIENTS : BATCH_CLIENTS;
       const per = single ? 1 : BATCH_SIZE;
-      const floor = mode === 'floor' || mode === 'floor-single' ? await startFloor({ databaseUrl: stack.db.url }) : null;
+      const floor = mode.startsWith('floor')
+        ? await startFloor({ databaseUrl: stack.db.url, env: mode === 'floor-rows' ? { FLOOR_RECORD: 'herald' } : {} })
+        : null;
       const client = floor ? new HeraldClient(floor.url, stack.token, clients) : stack.client(api, clients);
       let seq = 0;
       const body = () => {

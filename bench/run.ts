@@ -249,7 +249,7 @@ async function main(): Promise<void> {
       progress(`run ${run}/${runs}: latency floor @${rate}/s: p50 ${fmt1(l.p50)} ms, p99 ${fmt1(l.p99)} ms, warm-up p99 ${fmt1(l.warmupP99)} ms (${l.matched}/${l.published} arrived)`);
     }
     if (only.has('intake')) {
-      progress(`run ${run}/${runs}: intake (single events, then batches of 1,000, then the same batches and single events against the floor; ${intakeSeconds} s each)`);
+      progress(`run ${run}/${runs}: intake (single events, then batches of 1,000, then the same batches against the floor and against it writing Herald's rows, then single events against the floor; ${intakeSeconds} s each)`);
       const list = await runIntake({ run, receiver, seconds: intakeSeconds, cpuProfDir });
       more.intake.push(list);
       for (const x of list) progress(`run ${run}/${runs}: intake ${x.mode}: ${fmtInt(x.eventsPerSec)} events/s (${x.clients} clients, request p50 ${fmt1(x.requestP50)} ms, p99 ${fmt1(x.requestP99)} ms)`);

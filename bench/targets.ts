@@ -158,9 +158,15 @@ export function targetsTable(t: TargetInputs): string {
     // the same load against a minimal durable intake (bench/floor-server.ts), same runs
     const floorMode = mode === 'batch' ? 'floor' : 'floor-single';
     const floor = m.intake.flatMap((list) => list.filter((x) => x.mode === floorMode).map((x) => x.eventsPerSec));
-    const floorNote = floor.length
-      ? `; a minimal program doing the least durable intake work reached ${fmtInt(med(floor))} events/s on the same load${runs(floor, fmtInt)}, so Herald is at ${pct(med(xs) / med(floor))} of that floor`
-      : '';
+    // batches only: the same program writing Herald's own rows (bench/floor-server.ts, FLOOR_RECORD=herald)
+    const rowsFloor = mode === 'batch' ? m.intake.flatMap((list) => list.filter((x) => x.mode === 'floor-rows').map((x) => x.eventsPerSec)) : [];
+    const floorNote =
+      (floor.length
+        ? `; a minimal program doing the least durable intake work reached ${fmtInt(med(floor))} events/s on the same load${runs(floor, fmtInt)}, so Herald is at ${pct(med(xs) / med(floor))} of that floor`
+        : '') +
+      (rowsFloor.length
+        ? `; the same program writing Herald's rows (event, delivery record, queue row, Herald's indexes) reached ${fmtInt(med(rowsFloor))} events/s${runs(rowsFloor, fmtInt)} (Herald at ${pct(med(xs) / med(rowsFloor))} of it)`
+        : '');
     rows.push([
       mode === 'single' ? 'intake: single-event `POST …/events`, durable before 202' : 'intake: `POST …/events/batch`, 1,000 events per call',
       target,
