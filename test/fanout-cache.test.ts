@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutCache, opensTo, typePatterns } from '../src/intake/fanout-cache.js';
 import { newId } from '../src/ids.js';
-import { publishMatched, type NewEvent } from '../src/store/events.js';
+import { eventBatch, publishMatched, type NewEvent } from '../src/store/events.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
 
@@ -87,13 +87,13 @@ describe('fan-out matched in the API process', () => {
     await herald.api.endpoint(t, { url: receiver.url('/stale2'), eventTypes: ['s.t'] });
 
     const e = event('s.t');
-    expect(await publishMatched(herald.running.db, t, [e], read, null)).toBeNull();
+    expect(await publishMatched(herald.running.db, t, eventBatch([e]), read, null)).toBeNull();
     const written = await herald.running.db.query('select 1 from events where tenant_id = $1 and id = $2', [t, e.id]);
     expect(written.rows).toHaveLength(0);
 
     cache.forget(t);
     const fresh = await cache.get(herald.running.db, t);
-    const done = await publishMatched(herald.running.db, t, [e, e], fresh, null);
+    const done = await publishMatched(herald.running.db, t, eventBatch([e, e]), fresh, null);
     expect(done?.results.map((r) => [r.deliveries, r.replayed])).toEqual([[2, false], [2, true]]);
     const rows = await herald.running.db.query<{ n: string }>(
       'select (select count(*) from deliveries where tenant_id = $1 and event_id = $2) + (select count(*) from queue where event_id = $2) as n',
