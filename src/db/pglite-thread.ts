@@ -15,6 +15,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { serializeError, type QueryReply, type Reply, type Request, type ThreadOptions } from './pglite-protocol.js';
+import { isBinaryTextArray, readBinaryTextArray } from './binary-text-array.js';
 
 type TxStatement = Extract<Request, { op: 'query' | 'exec' | 'end' }>;
 
@@ -62,10 +63,11 @@ function answer(id: number, work: Promise<unknown>): Promise<void> {
 }
 
 const utf8 = new TextDecoder();
+const fromBytes = (p: Uint8Array): string | string[] => (isBinaryTextArray(p) ? readBinaryTextArray(p) : utf8.decode(p));
 
 async function query(on: PGlite | Transaction, sql: string, params: unknown[]): Promise<QueryReply> {
-  // UTF-8 text sent as bytes (see Queryable.query; a Buffer arrives here as a Uint8Array): PGlite takes it as a string
-  const res = await on.query(sql, params.some((p) => p instanceof Uint8Array) ? params.map((p) => (p instanceof Uint8Array ? utf8.decode(p) : p)) : params);
+  // values sent as bytes (see Queryable.query; a Buffer arrives here as a Uint8Array): PGlite takes strings
+  const res = await on.query(sql, params.some((p) => p instanceof Uint8Array) ? params.map((p) => (p instanceof Uint8Array ? fromBytes(p) : p)) : params);
   return { rows: res.rows, rowCount: res.affectedRows ?? 0 };
 }
 
