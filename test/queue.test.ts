@@ -6,7 +6,7 @@ import type { AttemptResult, ClaimedDelivery } from '../src/delivery/queue/types
 import { EndpointConfigs } from '../src/delivery/queue/endpoint-configs.js';
 import { SecretBox } from '../src/security/secret-box.js';
 import { newId } from '../src/ids.js';
-import { publishAndHandOff } from '../src/store/events.js';
+import { eventBatch, publishAndHandOff } from '../src/store/events.js';
 import { QueueUpkeep } from '../src/delivery/queue/upkeep.js';
 import { createLogger } from '../src/logger.js';
 import { autovacuumRuns } from '../src/store/retention.js';
@@ -117,7 +117,7 @@ describe('queue', () => {
     expect(lease).not.toBeNull();
     const before = receiver.at('/up').length;
     const e = { id: newId('evt'), type: 'h.x', payloadJson: '{"n":2}', body: null, createdAt: new Date() };
-    const { handedOff } = await publishAndHandOff(herald.running.db, t, [e], lease);
+    const { handedOff } = await publishAndHandOff(herald.running.db, t, eventBatch([e]), lease);
     expect(handedOff?.deliveries).toHaveLength(1);
     // held by the lease, which no claim takes (a live lease_until): nobody sends it
     expect(await count(`select count(*)::int as n from queue where lease_token = $1 and lease_until > now() + interval '30 seconds'`, [lease.token])).toBe(1);

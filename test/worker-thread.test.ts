@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids.js';
-import { publishAndHandOff } from '../src/store/events.js';
+import { eventBatch, publishAndHandOff } from '../src/store/events.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { metric } from './helpers/metrics.js';
 import { waitUntil } from './helpers/process.js';
@@ -101,7 +101,7 @@ describe.skipIf(!onPostgres)('the worker in a thread of its own (serve on Postgr
     expect(lease).not.toBeNull();
     expect(thread.reserve()).toBeNull(); // one lease out at a time
     const e = { id: newId('evt'), type: 'c.x', payloadJson: '{"n":1}', body: null, createdAt: new Date() };
-    const { handedOff } = await publishAndHandOff(herald.running.db, t, [e], lease!);
+    const { handedOff } = await publishAndHandOff(herald.running.db, t, eventBatch([e]), lease!);
     expect(handedOff?.deliveries).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.at('/c')).toHaveLength(0); // leased, and nobody holds it
