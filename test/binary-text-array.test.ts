@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binaryTextArray, isBinaryTextArray, readBinaryTextArray } from '../src/db/binary-text-array.js';
+import { binaryTextArray, binaryTextArraysIn, readBinaryTextArray } from '../src/db/binary-text-array.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 
 /*
@@ -32,10 +32,19 @@ describe('binary text[] parameters', () => {
     expect(Number(rows[0]!.n)).toBe(0);
   });
 
-  it('is told apart from UTF-8 text, and read back', () => {
+  it('is told apart from other Buffers by what made it, not by its bytes, and read back', () => {
     const bytes = binaryTextArray(texts);
-    expect(isBinaryTextArray(bytes)).toBe(true);
-    expect(isBinaryTextArray(Buffer.from('[{"a":1}]'))).toBe(false);
+    const lookalike = Buffer.from(bytes); // a bytea value with the same bytes stays a bytea value
+    expect(binaryTextArraysIn(['a', lookalike, bytes, null])).toEqual([2]);
     expect(readBinaryTextArray(bytes)).toEqual(texts);
+  });
+
+  it('a bytea parameter beside one is still a bytea', async () => {
+    const { rows } = await herald.running.db.query<{ n: number; hex: string }>(
+      `select cardinality($1::text[]) as n, encode($2::bytea, 'hex') as hex`,
+      [binaryTextArray(['a', 'b']), Buffer.from([0, 1, 255])],
+    );
+    expect(Number(rows[0]!.n)).toBe(2);
+    expect(rows[0]!.hex).toBe('0001ff');
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/ids.js';
-import { publishEvents, type NewEvent } from '../src/store/events.js';
+import { eventBatch, publishEvents, publishMatched, type NewEvent } from '../src/store/events.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 
 /*
@@ -65,8 +65,11 @@ describe('deleting a tenant while its events are published', () => {
     expect(await rowsOf(t)).toEqual({ events: 0, deliveries: 0, queued: 0 });
   });
 
-  it('a publish to a tenant that never existed writes nothing and fails as a missing tenant', async () => {
+  it('a publish to a tenant that never existed writes nothing and fails as a missing tenant, matched here or in SQL', async () => {
     await expect(publishEvents(herald.running.db, 'no-such-tenant', batch(3))).rejects.toMatchObject({ code: '23503' });
+    // the statement the API uses with a tenant's subscriptions cached (intake/fanout-cache.ts)
+    const matcher = { generation: '0', endpointsFor: () => [{ id: 'ep_gone', ordered: false }], wantsDelivered: false, wantsFailed: false };
+    await expect(publishMatched(herald.running.db, 'no-such-tenant', eventBatch(batch(3)), matcher, null)).rejects.toMatchObject({ code: '23503' });
     expect(await rowsOf('no-such-tenant')).toEqual({ events: 0, deliveries: 0, queued: 0 });
   });
 

@@ -8,11 +8,14 @@
  * or ours) and, on the way out, no parsing of an array literal or of one
  * JSON array holding them all (json_array_elements read the whole array
  * once to check it and once to split it). PGlite takes no binary
- * parameters: its thread reads the array back into strings.
+ * parameters: PgliteDb names the parameters made here (and only those: a
+ * Buffer for a bytea stays one) and its thread reads them back into strings.
  */
 
 const TEXT_OID = 25;
 const HEADER_BYTES = 20;
+/** The values binaryTextArray made, told apart from other Buffers by identity, not by their bytes. */
+const made = new WeakSet<Uint8Array>();
 
 /** The texts as a binary text[] value. Texts must hold no NUL (PostgreSQL text cannot). */
 export function binaryTextArray(texts: readonly string[]): Buffer {
@@ -30,14 +33,17 @@ export function binaryTextArray(texts: readonly string[]): Buffer {
     out.writeInt32BE(n, at);
     at += 4 + n;
   }
+  made.add(out);
   return out;
 }
 
-/** Whether the bytes are a value binaryTextArray made (UTF-8 text, which never starts with a NUL, is not). */
-export function isBinaryTextArray(bytes: Uint8Array): boolean {
-  if (bytes.length < HEADER_BYTES) return false;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return view.getInt32(0) === 1 && view.getInt32(4) === 0 && view.getInt32(8) === TEXT_OID && view.getInt32(16) === 1;
+/** The positions of the parameters binaryTextArray made. */
+export function binaryTextArraysIn(params: readonly unknown[]): number[] {
+  const at: number[] = [];
+  params.forEach((p, i) => {
+    if (p instanceof Uint8Array && made.has(p)) at.push(i);
+  });
+  return at;
 }
 
 /** The texts of a value binaryTextArray made. */

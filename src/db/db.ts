@@ -13,10 +13,10 @@ export interface Queryable {
   /**
    * Runs one parameterised statement. `name` makes it a prepared statement on
    * PostgreSQL servers (ignored by PGlite); use it for hot-path SQL only.
-   * A Buffer parameter is sent in binary format: UTF-8 text for a `text`
-   * or `json` parameter (whose binary format is the text itself), or a
-   * `text[]` made by binaryTextArray (db/binary-text-array.ts), so a large
-   * value never becomes a string on the way. PGlite gets them as strings.
+   * A Buffer parameter is a value in binary format: `bytea`, or a `text[]`
+   * made by binaryTextArray (db/binary-text-array.ts), whose large texts
+   * then never become one string on the way; PGlite gets those as arrays
+   * of strings.
    */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[], name?: string): Promise<QueryResult<R>>;
   /** Runs a script of several statements without parameters (migrations). */

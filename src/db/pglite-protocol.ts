@@ -14,7 +14,8 @@ export interface ThreadOptions {
 
 /** Main → thread. `tx` names the open transaction a statement belongs to. */
 export type Request =
-  | { op: 'query'; id: number; sql: string; params: unknown[]; tx?: number }
+  /** `textArrays`: positions of params that are binary text[] values (db/binary-text-array.ts), to be read back into strings. */
+  | { op: 'query'; id: number; sql: string; params: unknown[]; textArrays?: number[]; tx?: number }
   | { op: 'exec'; id: number; sql: string; tx?: number }
   /** Answered once the transaction holds the connection; the answer's `result` is its tx number. */
   | { op: 'begin'; id: number }

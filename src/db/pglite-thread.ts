@@ -15,7 +15,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { serializeError, type QueryReply, type Reply, type Request, type ThreadOptions } from './pglite-protocol.js';
-import { isBinaryTextArray, readBinaryTextArray } from './binary-text-array.js';
+import { readBinaryTextArray } from './binary-text-array.js';
 
 type TxStatement = Extract<Request, { op: 'query' | 'exec' | 'end' }>;
 
@@ -62,12 +62,10 @@ function answer(id: number, work: Promise<unknown>): Promise<void> {
   );
 }
 
-const utf8 = new TextDecoder();
-const fromBytes = (p: Uint8Array): string | string[] => (isBinaryTextArray(p) ? readBinaryTextArray(p) : utf8.decode(p));
-
-async function query(on: PGlite | Transaction, sql: string, params: unknown[]): Promise<QueryReply> {
-  // values sent as bytes (see Queryable.query; a Buffer arrives here as a Uint8Array): PGlite takes strings
-  const res = await on.query(sql, params.some((p) => p instanceof Uint8Array) ? params.map((p) => (p instanceof Uint8Array ? fromBytes(p) : p)) : params);
+async function query(on: PGlite | Transaction, sql: string, params: unknown[], textArrays: number[] = []): Promise<QueryReply> {
+  // binary text[] values (see Queryable.query) as PGlite takes them: arrays of strings
+  for (const i of textArrays) params[i] = readBinaryTextArray(params[i] as Uint8Array);
+  const res = await on.query(sql, params);
   return { rows: res.rows, rowCount: res.affectedRows ?? 0 };
 }
 
@@ -97,7 +95,7 @@ function begin(beginId: number): void {
       }
       // A failed statement is the caller's to handle; the transaction stays
       // open (PostgreSQL refuses what follows until it ends, as in process).
-      await answer(r.id, r.op === 'query' ? query(t, r.sql, r.params) : exec(t, r.sql));
+      await answer(r.id, r.op === 'query' ? query(t, r.sql, r.params, r.textArrays) : exec(t, r.sql));
     }
   })
     .then(
@@ -121,7 +119,7 @@ function onRequest(r: Request): void {
         else fail(r.id, new Error('Transaction is closed'));
         return;
       }
-      void answer(r.id, r.op === 'query' ? query(pg, r.sql, r.params) : exec(pg, r.sql));
+      void answer(r.id, r.op === 'query' ? query(pg, r.sql, r.params, r.textArrays) : exec(pg, r.sql));
       return;
     }
     case 'begin':

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { threadEntry } from '../thread-entry.js';
 import type { Db, Listener, QueryResult, Queryable } from './db.js';
 import { deserializeError, type Reply, type Request, type ThreadOptions } from './pglite-protocol.js';
+import { binaryTextArraysIn } from './binary-text-array.js';
 
 /** The thread's entry point (see thread-entry.ts). */
 const THREAD_ENTRY = threadEntry('db/pglite-thread.js');
@@ -87,7 +88,7 @@ export class PgliteDb implements Db {
   }
 
   async query<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
-    return (await this.call({ op: 'query', sql, params })) as QueryResult<R>;
+    return (await this.call({ op: 'query', sql, params, textArrays: binaryTextArraysIn(params) })) as QueryResult<R>;
   }
 
   async exec(sql: string): Promise<void> {
@@ -100,7 +101,7 @@ export class PgliteDb implements Db {
     const closed = () => Promise.reject(new Error('Transaction is closed'));
     const queryable: Queryable = {
       query: <R>(sql: string, params: unknown[] = []) =>
-        open ? (this.call({ op: 'query', sql, params, tx }) as Promise<QueryResult<R>>) : closed(),
+        open ? (this.call({ op: 'query', sql, params, textArrays: binaryTextArraysIn(params), tx }) as Promise<QueryResult<R>>) : closed(),
       exec: async (sql: string) => {
         if (!open) return closed();
         await this.call({ op: 'exec', sql, tx });
