@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 /**
  * The bare HTTP shell the floors share (floor-server.ts,
  * floor-steady-server.ts): a node:http server on PORT that reads each
@@ -27,4 +29,9 @@ export function serveFloor(handle: (method: string, url: string, body: Buffer, r
     server.close();
     void close().then(() => process.exit(0));
   });
+}
+
+/** Herald's schema on DATABASE_URL (`herald migrate`), for a floor that writes Herald's own rows (FLOOR_RECORD=herald). */
+export function migrateHeraldSchema(): void {
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../bin/herald.js', import.meta.url)), 'migrate'], { env: process.env, stdio: 'ignore' });
 }

@@ -26,16 +26,14 @@
  * Started by intake.ts and latency.ts as its own process (DATABASE_URL, PORT,
  * RECEIVER_URL); prints `listening:` when ready.
  */
-import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { serveFloor } from './floor-http.js';
+import { migrateHeraldSchema, serveFloor } from './floor-http.js';
 
 const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 8 });
 const heraldRecord = process.env.FLOOR_RECORD === 'herald';
-if (heraldRecord) execFileSync(process.execPath, [fileURLToPath(new URL('../../bin/herald.js', import.meta.url)), 'migrate'], { env: process.env, stdio: 'ignore' });
+if (heraldRecord) migrateHeraldSchema();
 else await db.query(`
   create table if not exists floor_events (tenant_id text not null, id text not null, type text not null, payload text not null,
     created_at timestamptz not null, primary key (tenant_id, id));

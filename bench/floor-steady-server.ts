@@ -35,12 +35,10 @@
  * POSTs to RECEIVER_URL/ep/i. Started by steady.ts (shape `floor`) with
  * DATABASE_URL, PORT and RECEIVER_URL; prints `listening:` when ready.
  */
-import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { serveFloor } from './floor-http.js';
+import { migrateHeraldSchema, serveFloor } from './floor-http.js';
 
 const endpoints = Number(process.env.ENDPOINTS || 100);
 const fanout = Number(process.env.FANOUT || 10);
@@ -54,7 +52,7 @@ const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
 const outcomesDb = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 2, options: '-c synchronous_commit=off -c enable_seqscan=off' });
 const heraldRecord = process.env.FLOOR_RECORD === 'herald';
 if (heraldRecord) {
-  execFileSync(process.execPath, [fileURLToPath(new URL('../../bin/herald.js', import.meta.url)), 'migrate'], { env: process.env, stdio: 'ignore' });
+  migrateHeraldSchema();
   await db.query(`insert into tenants (id, name) values ('floor', 'floor') on conflict do nothing`);
 } else {
   await db.query(`

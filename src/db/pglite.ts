@@ -12,6 +12,9 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Outgoing = WithoutId<Request>;
 
+/** A statement for the thread, naming the binary text[] parameters it is to read back into strings. */
+const queryRequest = (sql: string, params: unknown[], tx?: number): Outgoing => ({ op: 'query', sql, params, textArrays: binaryTextArraysIn(params), tx });
+
 const STATES = { open: 'open', closing: 'closing', closed: 'closed' } as const;
 type State = (typeof STATES)[keyof typeof STATES];
 
@@ -88,7 +91,7 @@ export class PgliteDb implements Db {
   }
 
   async query<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
-    return (await this.call({ op: 'query', sql, params, textArrays: binaryTextArraysIn(params) })) as QueryResult<R>;
+    return (await this.call(queryRequest(sql, params))) as QueryResult<R>;
   }
 
   async exec(sql: string): Promise<void> {
@@ -101,7 +104,7 @@ export class PgliteDb implements Db {
     const closed = () => Promise.reject(new Error('Transaction is closed'));
     const queryable: Queryable = {
       query: <R>(sql: string, params: unknown[] = []) =>
-        open ? (this.call({ op: 'query', sql, params, textArrays: binaryTextArraysIn(params), tx }) as Promise<QueryResult<R>>) : closed(),
+        open ? (this.call(queryRequest(sql, params, tx)) as Promise<QueryResult<R>>) : closed(),
       exec: async (sql: string) => {
         if (!open) return closed();
         await this.call({ op: 'exec', sql, tx });
