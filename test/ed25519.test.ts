@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verify as heraldVerify } from '../packages/verify/dist/index.js';
-import { privateKeyOf, publicKeyOf, signEd25519, signingKeyProblem } from '../dist/delivery/signing/ed25519.js';
+import { privateKeyOf, publicKeyOf, signEd25519, signingKeyProblem } from '../src/delivery/signing/ed25519.js';
 import { Receiver, type Received } from './helpers/receiver.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 

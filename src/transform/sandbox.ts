@@ -2,6 +2,7 @@ import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
   shouldInterruptAfterDeadline,
+  type CustomizeVariantOptions,
   type Intrinsics,
   type QuickJSContext,
   type QuickJSRuntime,
@@ -84,7 +85,10 @@ export class Sandbox {
     // the release build with its .wasm beside it: the sync variant (no asyncify) is the smaller and faster one
     // its types describe the CommonJS build; the ESM namespace's default is the variant itself
     const base = (await import('@jitl/quickjs-wasmfile-release-sync')).default as unknown as QuickJSSyncVariant;
-    const module = await newQuickJSWASMModuleFromVariant(newVariant(base, { wasmMemory: memory }));
+    // the engine's own WebAssembly.Memory, typed as QuickJS's option names it (without the DOM lib that type is
+    // unresolved, with it the full interface, which WasmMemory leaves out)
+    const wasmMemory = memory as unknown as NonNullable<CustomizeVariantOptions['wasmMemory']>;
+    const module = await newQuickJSWASMModuleFromVariant(newVariant(base, { wasmMemory }));
     warmUp(module);
     return new Sandbox(module, limits, memory);
   }

@@ -39,7 +39,9 @@ describe.skipIf(!haveChromium)('phone width (390 px) in Chromium', () => {
   beforeAll(async () => {
     ensureUiBuilt();
     receiver = await new Receiver().listen();
-    receiver.respond = (_r, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream unavailable: the billing service is down for maintenance');
+    receiver.respond = (_r, res) => {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream unavailable: the billing service is down for maintenance');
+    };
     herald = await startHerald();
     tenant = await herald.api.tenant('Acme Incorporated International');
     const long = `http://127.0.0.1:${await closedPort()}/webhooks/v2/customers/acme-incorporated-international/orders-and-invoices`;
