@@ -268,7 +268,9 @@ export class Worker {
       // default) lifted the worker's RSS by tens of MB (bench: 16 MB answers).
       { maxBytes: 4 * 1024 * 1024, weigh: outcomeBytes },
       // Nobody waits on an outcome's write (the slot is already free), so a
-      // batch may wait a few ms to fill: PostgreSQL CPU per recorded delivery
+      // batch may wait to fill (a crash in the wait loses those outcomes as
+      // any unwritten one: the lease runs out and the same webhook-id is
+      // sent again): PostgreSQL CPU per recorded delivery
       // was 41-42 µs in batches of 50 and 31-34 µs in batches of 200 (.scratch/iso.mjs).
       // (Up to 200 outcomes or 20 ms, with twice the slots of outcomes
       // waiting, delivered no more in the `serve` steady state: 3,746-5,072
