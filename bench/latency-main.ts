@@ -5,9 +5,8 @@
  * (default 3) and BENCH_RUNS (default 1): the same runs as `npm run bench`'s
  * latency rows, one line each.
  */
-import { cleanUpOnExit } from './children.js';
 import { runLatency } from './latency.js';
-import { Receiver } from './receiver.js';
+import { withReceiver } from './receiver.js';
 import { envInt, fmtInt, progress } from './util.js';
 
 const targets = process.argv.slice(2).length ? process.argv.slice(2) : ['herald'];
@@ -15,10 +14,7 @@ const rate = envInt('BENCH_RATE', 1000);
 const seconds = envInt('BENCH_SECONDS', 10);
 const warmupSeconds = envInt('BENCH_LATENCY_WARMUP', 3);
 const runs = envInt('BENCH_RUNS', 1);
-let receiver: Receiver | null = null;
-const exit = cleanUpOnExit(async () => receiver?.stop());
-receiver = await Receiver.start();
-try {
+await withReceiver(async (receiver) => {
   for (let run = 1; run <= runs; run++) {
     for (const target of targets) {
       const l = await runLatency({ run, receiver, rate, seconds, warmupSeconds, maxInFlight: 256, floor: target === 'floor' });
@@ -30,6 +26,4 @@ try {
       );
     }
   }
-} finally {
-  await exit.cleanup();
-}
+});

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { stopChild, track } from './children.js';
+import { cleanUpOnExit, stopChild, track } from './children.js';
 import { nowMs } from './util.js';
 import type { ReceiverArrivals, ReceiverHello, ReceiverReply, ReceiverRequest, ReceiverStats } from './receiver-protocol.js';
 
@@ -133,5 +133,21 @@ export class Receiver {
   async stop(): Promise<void> {
     if (this.child.connected) this.child.disconnect();
     await stopChild(this.child, 3_000);
+  }
+}
+
+/**
+ * A scenario's main program with a receiver of its own: `fn` runs with it,
+ * then (or on SIGINT/SIGTERM) the receiver, every child and every bench
+ * database go (cleanUpOnExit).
+ */
+export async function withReceiver(fn: (receiver: Receiver) => Promise<void>): Promise<void> {
+  let receiver: Receiver | null = null;
+  const exit = cleanUpOnExit(async () => receiver?.stop());
+  try {
+    receiver = await Receiver.start();
+    await fn(receiver);
+  } finally {
+    await exit.cleanup();
   }
 }

@@ -5,18 +5,14 @@
  * measures the raw POST rate just before and just after, so every rate comes
  * with its ratio to their mean.
  */
-import { cleanUpOnExit } from './children.js';
-import { Receiver } from './receiver.js';
+import { withReceiver } from './receiver.js';
 import { betweenRawReadings, ratioToRaw, runSteady, type SteadyShape } from './steady.js';
 import { envInt, fmtInt, progress } from './util.js';
 
 const shapes = (process.argv.slice(2).length ? process.argv.slice(2) : ['serve']) as SteadyShape[];
 const seconds = envInt('BENCH_STEADY_SECONDS', 20);
 const runs = envInt('BENCH_RUNS', 1);
-let receiver: Receiver | null = null;
-const exit = cleanUpOnExit(async () => receiver?.stop());
-receiver = await Receiver.start();
-try {
+await withReceiver(async (receiver) => {
   for (let run = 1; run <= runs; run++) {
     for (const shape of shapes) {
       const raw = await betweenRawReadings(receiver, (receiver) =>
@@ -36,6 +32,4 @@ try {
       }
     }
   }
-} finally {
-  await exit.cleanup();
-}
+});

@@ -6,17 +6,13 @@
  * medians and the median of the per-run ratios trivial / none (runs
  * alternate which mode goes first).
  */
-import { cleanUpOnExit } from './children.js';
-import { Receiver } from './receiver.js';
+import { withReceiver } from './receiver.js';
 import { runTransformations } from './transformations.js';
 import { envInt, fmtInt, median, progress } from './util.js';
 
 const runs = envInt('BENCH_RUNS', 5);
 const deliveries = envInt('BENCH_TRANSFORM_DELIVERIES', 20_000);
-let receiver: Receiver | null = null;
-const exit = cleanUpOnExit(async () => receiver?.stop());
-receiver = await Receiver.start();
-try {
+await withReceiver(async (receiver) => {
   const results = await runTransformations({
     runs,
     deliveries,
@@ -30,6 +26,4 @@ try {
     `median none ${fmtInt(median(none))}/s, trivial ${fmtInt(median(trivial))}/s over ${runs} runs; ` +
       `ratio trivial/none: median ${median(ratios).toFixed(3)} (runs: ${ratios.map((x) => x.toFixed(3)).join(' ')})`,
   );
-} finally {
-  await exit.cleanup();
-}
+});
