@@ -33,6 +33,18 @@ export function processCpuMs(pid: number): number | null {
   }
 }
 
+/** CPU milliseconds of a process's children that exited and were waited for (cutime + cstime), null if unknown. */
+function reapedChildrenCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // cutime and cstime are fields 16 and 17
+    return (Number(fields[13]) + Number(fields[14])) * clockTickMs();
+  } catch {
+    return null;
+  }
+}
+
 /** Resident set size of one process in bytes, null if unknown. */
 export function processRssBytes(pid: number): number | null {
   try {
@@ -44,28 +56,51 @@ export function processRssBytes(pid: number): number | null {
 }
 
 const PG_AUX = /(checkpointer|background writer|walwriter|wal writer)/;
+const PG_PARALLEL = /parallel worker for PID (\d+)/;
 
 /**
  * CPU of the PostgreSQL processes working for the bench: backends connected
  * to `database` plus the shared WAL writer, checkpointer and background
- * writer; backends of other databases (other users of the server) are left
- * out. Per pid, so backends
+ * writer, and the parallel workers of those backends. A parallel worker's
+ * title names its leader, not the database, and most live between two
+ * snapshots (a VACUUM of a table with several indexes starts some): they
+ * are counted by what the postmaster reaped from its children, which also
+ * takes in a backend of another database that exits in the window. Left out,
+ * they put a quarter of a core of the steady floor's vacuums in "other".
+ * Backends of other databases are otherwise left out. Per pid, so backends
  * that connect during a window are counted from zero.
  */
 function postgresCpuMs(database: string): Map<number, number> | null {
   try {
     const out = new Map<number, number>();
+    // a parallel worker's title names its leader, not the database: counted when its leader is ours
+    const helpers: [pid: number, leader: number][] = [];
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
       try {
         if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
         const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        if (!cmd.startsWith('postgres:')) {
+          // the postmaster: what its children used until they exited (short-lived parallel workers above all)
+          const reaped = reapedChildrenCpuMs(Number(d));
+          if (reaped !== null) out.set(-Number(d), reaped);
+          continue;
+        }
+        const leader = PG_PARALLEL.exec(cmd)?.[1];
+        if (leader) {
+          helpers.push([Number(d), Number(leader)]);
+          continue;
+        }
         if (!cmd.includes(` ${database} `) && !PG_AUX.test(cmd)) continue;
       } catch {
         continue;
       }
       const ms = processCpuMs(Number(d));
       if (ms !== null) out.set(Number(d), ms);
+    }
+    for (const [pid, leader] of helpers) {
+      const ms = out.has(leader) ? processCpuMs(pid) : null;
+      if (ms !== null) out.set(pid, ms);
     }
     return out;
   } catch {
