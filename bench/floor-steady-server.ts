@@ -39,6 +39,7 @@ import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { migrateHeraldSchema, serveFloor } from './floor-http.js';
+import { FLOOR_ROWS_PUBLISH_SQL, FLOOR_ROWS_RECORD_SQL } from './floor-rows-sql.js';
 
 const endpoints = Number(process.env.ENDPOINTS || 100);
 const fanout = Number(process.env.FANOUT || 10);
@@ -72,17 +73,7 @@ for (let i = 0; i < endpoints; i++) {
 const keys = Array.from({ length: endpoints }, (_, i) => Buffer.from(`floor-secret-${i}`));
 
 const PUBLISH = heraldRecord
-  ? `
-with e as (
-  insert into events (tenant_id, id, type, payload, created_at)
-  select 'floor', id, type, payload::json, now() from unnest($1::text[], $2::text[], $3::text[]) as i(id, type, payload)
-), d as (
-  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at)
-  select d.id, 'floor', d.event_id, d.endpoint_id, now(), now() from unnest($4::text[], $5::text[], $6::text[]) as d(id, event_id, endpoint_id)
-  returning id, event_id, endpoint_id, seq
-)
-insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, seq, lease_token, lease_until)
-select id, 'floor', event_id, endpoint_id, now(), seq, 'floor', now() + interval '60 seconds' from d`
+  ? FLOOR_ROWS_PUBLISH_SQL
   : `
 with e as (
   insert into floor_events (id, type, payload, created_at)
@@ -93,20 +84,7 @@ select d.id, d.event_id, d.endpoint_id, now(), now() + interval '60 seconds'
   from unnest($4::text[], $5::text[], $6::text[]) as d(id, event_id, endpoint_id)`;
 
 const RECORD = heraldRecord
-  ? `
-with r as (
-  select * from unnest($1::text[], $2::int[], $3::timestamptz[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-    as r(id, status, started_at, duration_ms, event_id, endpoint_id, url, req_headers, res_headers)
-), gone as (delete from queue where delivery_id = any ($1::text[])
-), upd as (
-  update deliveries d set status = 'succeeded', attempts = 1, next_attempt_at = null, last_attempt_at = r.started_at,
-         last_status = r.status, updated_at = now()
-    from r where d.id = r.id
-)
-insert into attempts (id, delivery_id, tenant_id, endpoint_id, event_id, attempt_number, started_at, duration_ms,
-                      request_url, request_headers, response_status, response_headers, response_body, response_body_truncated)
-select 'att_' || r.id, r.id, 'floor', r.endpoint_id, r.event_id, 1, r.started_at, r.duration_ms,
-       r.url, r.req_headers::json, r.status, r.res_headers::json, '', false from r`
+  ? FLOOR_ROWS_RECORD_SQL
   : `
 with gone as (delete from floor_queue where id = any ($1::text[]))
 insert into floor_attempts (delivery_id, n, status, started_at, duration_ms)
