@@ -73,7 +73,7 @@ const PG_PARALLEL = /parallel worker for PID (\d+)/;
 function postgresCpuMs(database: string): Map<number, number> | null {
   try {
     const out = new Map<number, number>();
-    // a parallel worker's title names its leader, not the database: counted when its leader is ours
+    // live parallel workers, counted once their leader is known to be ours
     const helpers: [pid: number, leader: number][] = [];
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
@@ -81,7 +81,8 @@ function postgresCpuMs(database: string): Map<number, number> | null {
         if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
         const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ');
         if (!cmd.startsWith('postgres:')) {
-          // the postmaster: what its children used until they exited (short-lived parallel workers above all)
+          // the postmaster: what its children used until they exited (short-lived parallel workers above
+          // all), under its negated pid so that it is one more entry whose growth over the window counts
           const reaped = reapedChildrenCpuMs(Number(d));
           if (reaped !== null) out.set(-Number(d), reaped);
           continue;
