@@ -21,29 +21,25 @@ function clockTickMs(): number {
   return tickMs;
 }
 
-/** user+system CPU milliseconds of one process, null if unknown. */
-export function processCpuMs(pid: number): number | null {
+/**
+ * Two consecutive CPU-time fields of /proc/<pid>/stat, summed, in milliseconds; null if unknown.
+ * `first` counts from field 3 (state) as 0: utime + stime are at 11, cutime + cstime at 13.
+ */
+function statCpuMs(pid: number, first: 11 | 13): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    return (Number(fields[11]) + Number(fields[12])) * clockTickMs();
+    return (Number(fields[first]) + Number(fields[first + 1])) * clockTickMs();
   } catch {
     return null;
   }
 }
 
+/** user+system CPU milliseconds of one process, null if unknown. */
+export const processCpuMs = (pid: number): number | null => statCpuMs(pid, 11);
+
 /** CPU milliseconds of a process's children that exited and were waited for (cutime + cstime), null if unknown. */
-function reapedChildrenCpuMs(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // cutime and cstime are fields 16 and 17
-    return (Number(fields[13]) + Number(fields[14])) * clockTickMs();
-  } catch {
-    return null;
-  }
-}
+const reapedChildrenCpuMs = (pid: number): number | null => statCpuMs(pid, 13);
 
 /** Resident set size of one process in bytes, null if unknown. */
 export function processRssBytes(pid: number): number | null {
