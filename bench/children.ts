@@ -68,13 +68,13 @@ export interface SpawnOptions {
 let logStream: WriteStream | null | undefined;
 
 /** BENCH_HERALD_LOG=<file>: every line of every Herald process, appended there (for a debugging run with HERALD_LOG_LEVEL=debug). */
-function heraldLog(): WriteStream | null {
+export function heraldLog(): WriteStream | null {
   if (logStream === undefined) logStream = process.env.BENCH_HERALD_LOG ? createWriteStream(process.env.BENCH_HERALD_LOG, { flags: 'a' }) : null;
   return logStream;
 }
 
-/** BENCH_HERALD_NODE_ARGS: node flags for every Herald process, space-separated (for experiments with V8's settings). */
-const extraNodeArgs = (process.env.BENCH_HERALD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** BENCH_HERALD_NODE_ARGS: node flags for every Herald process and floor program, space-separated (for experiments with V8's settings). */
+export const extraNodeArgs = (process.env.BENCH_HERALD_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 export function spawnHerald(role: 'api' | 'worker' | 'serve', o: SpawnOptions): Promise<HeraldProcess> {
   const child = spawn(process.execPath, [...extraNodeArgs, ...(o.nodeArgs ?? []), HERALD_BIN, role], {
