@@ -68,3 +68,58 @@ describe('BatchWriter linger', () => {
     expect(performance.now() - t0).toBeLessThan(5_000);
   });
 });
+
+describe('BatchWriter prepare', () => {
+  it('prepares each batch once, retries the prepared form, and does not keep the items', async () => {
+    const prepared: number[][] = [];
+    const written: string[] = [];
+    let failures = 1;
+    const writer = new BatchWriter<number[], void, string>(
+      async (sum) => {
+        if (failures-- > 0) throw new Error('database restarting');
+        written.push(sum);
+      },
+      10,
+      3,
+      null,
+      { items: 2, ms: 10_000 }, // both items in one batch
+      (batch) => {
+        prepared.push(batch.map((b) => b.length));
+        const sum = String(batch.reduce((n, b) => n + b.length, 0));
+        for (const b of batch) b.length = 0; // what the write must no longer need
+        return sum;
+      },
+    );
+    await Promise.all([writer.add([1, 2]), writer.add([3])]);
+    expect(prepared).toEqual([[2, 1]]);
+    expect(written).toEqual(['3']);
+  });
+
+  it('rejects the callers of a batch whose preparation threw, and goes on with the next', async () => {
+    const written: number[][] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const writer = new BatchWriter<number, void, number[]>(
+      async (batch) => {
+        if (written.length === 0 && batch[0] === 1) await gate; // the next items pile up behind the first write
+        written.push(batch);
+      },
+      10,
+      1,
+      null,
+      null,
+      (batch) => {
+        if (batch.includes(-1)) throw new Error('not writable');
+        return batch;
+      },
+    );
+    const first = writer.add(1);
+    const bad = [writer.add(2), writer.add(-1)];
+    release();
+    await first;
+    await expect(bad[0]).rejects.toThrow('not writable');
+    await expect(bad[1]).rejects.toThrow('not writable');
+    await writer.add(3);
+    expect(written).toEqual([[1], [3]]);
+  });
+});

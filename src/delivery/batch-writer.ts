@@ -11,7 +11,7 @@ export class ItemFailure {
  * bigger batch. `write` may return one result per item (an
  * ItemFailure rejects that item alone).
  */
-export class BatchWriter<T, R = void> {
+export class BatchWriter<T, R = void, P = T[]> {
   private pending: T[] = [];
   /** What the pending items weigh (by `budget.weigh`; 0 without a budget). */
   private pendingBytes = 0;
@@ -23,7 +23,7 @@ export class BatchWriter<T, R = void> {
   private flushing = 0;
 
   constructor(
-    private readonly write: (batch: T[]) => Promise<(R | ItemFailure)[] | void>,
+    private readonly write: (batch: P) => Promise<(R | ItemFailure)[] | void>,
     private readonly maxBatch: number,
     /** Attempts at a failing write before its items are rejected. (Default: 9) */
     private readonly attempts = 9,
@@ -39,6 +39,12 @@ export class BatchWriter<T, R = void> {
      * path writes at once.
      */
     private readonly linger: { items: number; ms: number } | null = null,
+    /**
+     * Turns a batch into what `write` takes (and retries), once, before the
+     * write: the items themselves are then no longer held while it runs.
+     * (Default: the batch as it is; P must then be T[].)
+     */
+    private readonly prepare: ((batch: T[]) => P) | null = null,
   ) {}
 
 
@@ -70,11 +76,11 @@ export class BatchWriter<T, R = void> {
     try {
       while (this.pending.length > 0) {
         if (this.linger && this.flushing === 0 && !this.full()) await this.lingerFor(this.linger.ms);
-        const batch = this.pending.splice(0, this.takeable());
-        if (this.budget) for (const item of batch) this.pendingBytes -= this.budget.weigh(item);
-        const waiters = this.waiters.splice(0, batch.length);
+        const taken = this.next();
+        if (!taken) continue;
+        const { prepared, waiters } = taken;
         try {
-          const results = await this.writeWithRetry(batch);
+          const results = await this.writeWithRetry(prepared);
           waiters.forEach((w, i) => {
             const r = results ? results[i] : undefined;
             if (r instanceof ItemFailure) w.reject(r.error);
@@ -86,6 +92,23 @@ export class BatchWriter<T, R = void> {
       }
     } finally {
       this.running = null;
+    }
+  }
+
+  /**
+   * Takes the next batch off the pending items, prepared for its write, with
+   * its callers. The batch itself is not kept past this call (see `prepare`).
+   * Null when `prepare` threw: the batch's callers got its error.
+   */
+  private next(): { prepared: P; waiters: { resolve: (r: R) => void; reject: (e: unknown) => void }[] } | null {
+    const batch = this.pending.splice(0, this.takeable());
+    if (this.budget) for (const item of batch) this.pendingBytes -= this.budget.weigh(item);
+    const waiters = this.waiters.splice(0, batch.length);
+    try {
+      return { prepared: this.prepare ? this.prepare(batch) : (batch as unknown as P), waiters };
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+      return null;
     }
   }
 
@@ -126,7 +149,7 @@ export class BatchWriter<T, R = void> {
    * half a minute; past that the items' leases expire and other workers
    * redo them, which at-least-once delivery allows.
    */
-  private async writeWithRetry(batch: T[]): Promise<(R | ItemFailure)[] | void> {
+  private async writeWithRetry(batch: P): Promise<(R | ItemFailure)[] | void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.write(batch);
