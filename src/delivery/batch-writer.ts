@@ -3,6 +3,12 @@ export class ItemFailure {
   constructor(readonly error: unknown) {}
 }
 
+/** A caller waiting for its item's write. */
+interface Waiter<R> {
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
  * Group commit: items added while a write is under way are written together
  * by the next one. An idle system writes each item at once (lowest latency);
@@ -15,7 +21,7 @@ export class BatchWriter<T, R = void, P = T[]> {
   private pending: T[] = [];
   /** What the pending items weigh (by `budget.weigh`; 0 without a budget). */
   private pendingBytes = 0;
-  private waiters: { resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private waiters: Waiter<R>[] = [];
   private running: Promise<void> | null = null;
   /** Ends the current linger early (enough items came, or a flush). */
   private lingering: (() => void) | null = null;
@@ -100,7 +106,7 @@ export class BatchWriter<T, R = void, P = T[]> {
    * its callers. The batch itself is not kept past this call (see `prepare`).
    * Null when `prepare` threw: the batch's callers got its error.
    */
-  private next(): { prepared: P; waiters: { resolve: (r: R) => void; reject: (e: unknown) => void }[] } | null {
+  private next(): { prepared: P; waiters: Waiter<R>[] } | null {
     const batch = this.pending.splice(0, this.takeable());
     if (this.budget) for (const item of batch) this.pendingBytes -= this.budget.weigh(item);
     const waiters = this.waiters.splice(0, batch.length);

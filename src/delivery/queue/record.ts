@@ -148,6 +148,7 @@ export interface PreparedOutcomes {
   ids: string[];
   /** Every outcome is final (succeeded or failed): the statement without the retry step. */
   final: boolean;
+  /** The statement's parameters (outcomeColumns). */
   params: string[];
 }
 
