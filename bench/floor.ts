@@ -19,8 +19,9 @@ export async function startFloor(o: { databaseUrl: string; receiverUrl?: string;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('floor server did not start in 10 s')), 10_000);
     child.stdout?.on('data', (c: Buffer) => {
-      heraldLog()?.write(c.toString().replace(/^(?=.)/gm, `floor[${child.pid}] `));
-      if (c.toString().includes('listening')) {
+      const text = c.toString();
+      heraldLog()?.write(text.replace(/^(?=.)/gm, `floor[${child.pid}] `));
+      if (text.includes('listening')) {
         clearTimeout(timer);
         resolve();
       }

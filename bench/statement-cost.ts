@@ -23,7 +23,7 @@
  */
 import { eventBatch, publishMatched, type Matcher, type NewEvent } from '../src/store/events.js';
 import { claimDeliveries } from '../src/delivery/queue/claim.js';
-import { recordOutcomes } from '../src/delivery/queue/record.js';
+import { prepareOutcomes, writeOutcomes } from '../src/delivery/queue/record.js';
 import { EndpointConfigs } from '../src/delivery/queue/endpoint-configs.js';
 import type { AttemptResult, ClaimedDelivery } from '../src/delivery/queue/types.js';
 import { DEFAULT_RETRY } from '../src/delivery/schedule.js';
@@ -129,7 +129,7 @@ async function measure(herald: PgDb): Promise<void> {
     for (let i = 0; i < sent.length; i += OUTCOME_BATCH) {
       const startedAt = new Date();
       const results = sent.slice(i, i + OUTCOME_BATCH).map((d) => succeeded(d, startedAt));
-      const lost = await timed(ms, 'record', () => recordOutcomes(herald, results));
+      const lost = await timed(ms, 'record', () => writeOutcomes(herald, prepareOutcomes(results)));
       if (lost.size > 0) throw new Error(`${lost.size} outcomes not applied`);
     }
   }

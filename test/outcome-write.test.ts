@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOT_PATH_SETTINGS } from '../src/db/hot-path.js';
 import { claimDeliveries } from '../src/delivery/queue/claim.js';
 import { EndpointConfigs } from '../src/delivery/queue/endpoint-configs.js';
-import { RECORD_FINAL_SQL, RECORD_SQL, outcomeColumns, recordOutcomes } from '../src/delivery/queue/record.js';
+import { RECORD_FINAL_SQL, RECORD_SQL, outcomeColumns, prepareOutcomes, writeOutcomes } from '../src/delivery/queue/record.js';
 import type { AttemptResult, ClaimedDelivery } from '../src/delivery/queue/types.js';
 import { boolArray, intArray, numberArray, textArray } from '../src/db/array-literal.js';
 import { newId } from '../src/ids.js';
@@ -84,7 +84,7 @@ describe('outcome write', () => {
       // no request made (say, its endpoint was disabled): the delivery is final, with no attempt row
       result(gone!, { status: 'failed', skipped: true, responseStatus: null, responseHeaders: null, responseBody: null, errorCode: 'endpoint_disabled', errorMessage: 'endpoint is disabled', counted: false }),
     ];
-    expect(await recordOutcomes(herald.running.db, written)).toEqual(new Set());
+    expect(await writeOutcomes(herald.running.db, prepareOutcomes(written))).toEqual(new Set());
 
     const a = await row(`select * from attempts where delivery_id = $1`, [ok!.id]);
     expect(a).toMatchObject({ id: written[0]!.attemptId, tenant_id: tenant, endpoint_id: ok!.endpointId, event_id: ok!.eventId, attempt_number: 1, duration_ms: 7 });
@@ -113,7 +113,7 @@ describe('outcome write', () => {
   it('applies a final outcome only while its claim holds the row; the attempt is recorded either way', async () => {
     const [held, lost] = await claimed(2, 'mine');
     const stale = { ...lost!, leaseToken: 'someone-else' };
-    const notApplied = await recordOutcomes(herald.running.db, [result(held!), result(stale)]);
+    const notApplied = await writeOutcomes(herald.running.db, prepareOutcomes([result(held!), result(stale)]));
     expect(notApplied).toEqual(new Set([lost!.id]));
     expect(await row(`select status from deliveries where id = $1`, [held!.id])).toEqual({ status: 'succeeded' });
     // the row stays with the claim that holds it, pending, for that claim's own outcome
@@ -124,10 +124,10 @@ describe('outcome write', () => {
 
   it('takes a batch with a retry in it through the general statement: the retry is due again, the final one is done', async () => {
     const [again, done] = await claimed(2, 'mixed');
-    const notApplied = await recordOutcomes(herald.running.db, [
+    const notApplied = await writeOutcomes(herald.running.db, prepareOutcomes([
       result(again!, { status: 'pending', retryInMs: 60_000, responseStatus: 503, responseBody: HOSTILE }),
       result(done!),
-    ]);
+    ]));
     expect(notApplied).toEqual(new Set());
     expect(await row(`select status, attempts from deliveries where id = $1`, [again!.id])).toEqual({ status: 'pending', attempts: 1 });
     expect(await row(`select lease_token, attempts, due_at > now() + interval '50 seconds' as later from queue where delivery_id = $1`, [again!.id])).toEqual({ lease_token: null, attempts: 1, later: true });

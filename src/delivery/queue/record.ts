@@ -181,6 +181,3 @@ export async function writeOutcomes(db: Queryable, batch: PreparedOutcomes): Pro
   const applied = new Set(listed);
   return new Set(batch.ids.filter((id) => !applied.has(id)));
 }
-
-/** Writes a batch of outcomes (prepareOutcomes, then writeOutcomes). */
-export const recordOutcomes = (db: Queryable, results: readonly AttemptResult[]): Promise<Set<string>> => writeOutcomes(db, prepareOutcomes(results));
