@@ -64,6 +64,15 @@ describe.runIf(embeddedPass)('PgliteDb in a worker thread', () => {
     expect((await inProcess.query(write, [1000, 1009])).affectedRows).toBe(10);
   });
 
+  it('answers each of many calls under way at once with its own result, wave after wave', async () => {
+    // the call ids are reused once answered (PendingCalls): a reply must still reach its own caller
+    for (let wave = 0; wave < 3; wave++) {
+      const values = Array.from({ length: 200 }, (_, i) => wave * 1000 + i);
+      const rows = await Promise.all(values.map((v) => db.query<{ v: number }>('select $1::int as v', [v])));
+      expect(rows.map((r) => r.rows[0]!.v)).toEqual(values);
+    }
+  });
+
   it("brings PostgreSQL's error code and fields to the main thread", async () => {
     await db.query('insert into parent (id) values (1)');
     const dup = await fail(db.query('insert into parent (id) values (1)'));

@@ -1,28 +1,50 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StalledSends } from '../src/delivery/stalled-sends.js';
+import { OpenSends } from '../src/delivery/open-sends.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
 
-describe('StalledSends', () => {
+describe('OpenSends', () => {
   it('marks only the sends that waited long enough, oldest first, up to its limit', () => {
-    const s = new StalledSends(500, 2);
-    s.started('a', 0);
-    s.started('b', 100);
-    s.started('c', 200);
-    s.started('d', 900);
+    const s = new OpenSends<string>(500, 2);
+    const a = s.add('a', 0);
+    const b = s.add('b', 100);
+    const c = s.add('c', 200);
+    const d = s.add('d', 900);
     expect(s.sweep(499)).toBe(0);
     expect(s.sweep(650)).toBe(2); // a and b; c would be over the limit
-    expect(s.count).toBe(2);
+    expect(s.stalled).toBe(2);
     expect(s.sweep(5_000)).toBe(0);
-    s.ended('a'); // a stalled send answered: room for one more
-    expect(s.count).toBe(1);
+    s.close(a); // a stalled send answered: room for one more
+    expect(s.stalled).toBe(1);
     expect(s.sweep(5_000)).toBe(1);
-    s.ended('d'); // never stalled: changes nothing
-    expect(s.count).toBe(2);
-    s.ended('b');
-    s.ended('c');
-    expect(s.count).toBe(0);
+    s.close(d); // never stalled: changes nothing
+    expect(s.stalled).toBe(2);
+    s.close(b);
+    s.close(c);
+    expect(s.stalled).toBe(0);
+    expect(s.size).toBe(0);
+  });
+
+  it('keeps the open sends in the order they started, whichever close, and lets go of a closed one', () => {
+    const s = new OpenSends<{ n: number }>(500, 10);
+    const entries = [1, 2, 3, 4].map((n) => s.add({ n }, n));
+    s.close(entries[1]!); // from the middle
+    s.close(entries[0]!); // the oldest
+    expect(s.items().map((i) => i.n)).toEqual([3, 4]);
+    expect(s.size).toBe(2);
+    s.close(entries[0]!); // closing twice changes nothing
+    expect(s.size).toBe(2);
+    // a closed entry points at nothing: neither its item nor its neighbours
+    expect([entries[0]!.item, entries[0]!.prev, entries[0]!.next, entries[1]!.item]).toEqual([null, null, null, null]);
+    s.close(entries[3]!); // the newest
+    expect(s.items().map((i) => i.n)).toEqual([3]);
+    const e5 = s.add({ n: 5 }, 5);
+    expect(s.items().map((i) => i.n)).toEqual([3, 5]);
+    s.close(entries[2]!);
+    s.close(e5);
+    expect(s.items()).toEqual([]);
+    expect(s.sweep(10_000)).toBe(0);
   });
 });
 

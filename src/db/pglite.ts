@@ -3,6 +3,7 @@ import { threadEntry } from '../thread-entry.js';
 import type { Db, Listener, QueryResult, Queryable } from './db.js';
 import { deserializeError, type Reply, type Request, type ThreadOptions } from './pglite-protocol.js';
 import { binaryTextArraysIn } from './binary-text-array.js';
+import { PendingCalls } from './pending-calls.js';
 
 /** The thread's entry point (see thread-entry.ts). */
 const THREAD_ENTRY = threadEntry('db/pglite-thread.js');
@@ -50,9 +51,8 @@ type State = (typeof STATES)[keyof typeof STATES];
 export class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
   private state: State = STATES.open;
-  private nextId = 1;
   private nextListenId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingCalls<Pending>();
   private readonly listeners = new Map<number, Listener>();
   private exited: Error | null = null;
 
@@ -162,9 +162,8 @@ export class PgliteDb implements Db {
   private call(req: Outgoing, closing = false): Promise<unknown> {
     if (this.exited) return Promise.reject(this.exited);
     if (this.state !== STATES.open && !closing) return Promise.reject(new Error('PGlite is closed'));
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const id = this.pending.add({ resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
       try {
         this.worker.postMessage({ ...req, id } as Request);
@@ -177,8 +176,7 @@ export class PgliteDb implements Db {
   }
 
   private settle(id: number): Pending | undefined {
-    const p = this.pending.get(id);
-    this.pending.delete(id);
+    const p = this.pending.take(id);
     if (p && this.pending.size === 0) this.worker.unref();
     return p;
   }
@@ -203,10 +201,7 @@ export class PgliteDb implements Db {
   private onExit(err: Error): void {
     if (this.exited) return;
     this.exited = this.state === STATES.open ? err : new Error('PGlite is closed');
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(this.exited);
-    }
+    for (const p of this.pending.takeAll()) p.reject(this.exited);
     this.worker.unref();
   }
 }

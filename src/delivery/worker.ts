@@ -23,7 +23,7 @@ import { OriginConnections, type Send, type SendResult } from './sender.js';
 import { Destinations } from './destinations/index.js';
 import type { AddressPolicy } from '../security/address-policy.js';
 import { Throttle } from './throttle.js';
-import { mostOpenSends, StalledSends } from './stalled-sends.js';
+import { mostOpenSends, OpenSends } from './open-sends.js';
 import type { AttemptTracing } from '../telemetry/telemetry.js';
 import { signatureHeaders, signingSecrets } from './signer.js';
 import type { TransformPool } from '../transform/pool.js';
@@ -171,13 +171,19 @@ export class Worker {
   private state: State = STATES.created;
   private readonly id = randomUUID().slice(0, 8);
   private claims = 0;
-  private readonly inFlight = new Map<string, ClaimedDelivery>();
   /** Sends in flight whose answer is overdue: they give their slot to the next delivery (see stalled-sends.ts). */
-  private readonly stalls: StalledSends;
+  /** Sends under way (see open-sends.ts: not a Map, whose rehashes kept finished sends alive). */
+  private readonly open: OpenSends<InFlight>;
   private stallTimer: NodeJS.Timeout | null = null;
   /** Outcomes sent and not yet written (a worker claims nothing more while they are as many as its slots). */
   private unwritten = 0;
   private unwrittenBytes = 0;
+  /**
+   * Sends under way per endpoint. Like the hold's lists, an endpoint's
+   * entry stays at 0 rather than going and coming back with every send
+   * (see open-sends.ts for what a Map's churn costs); upkeep drops the
+   * zeros every few seconds (see beat).
+   */
   private readonly perEndpoint = new Map<string, number>();
   /**
    * Deliveries leased to this worker that wait in memory for a slot (or
@@ -185,8 +191,11 @@ export class Worker {
    * a hand-off or a claim brought beyond the free slots. Bounded in all
    * (HOLD_LIMIT deliveries, HOLD_MAX_BYTES of bodies) and per endpoint (its
    * cap), and given back before their lease could run out (see releaseStale).
+   * An endpoint's list stays when it empties (see perEndpoint).
    */
   private readonly held = new Map<string, { d: ClaimedDelivery; at: number }[]>();
+  /** The endpoints with held deliveries, in the order the pump serves them (each once, whatever it holds). */
+  private readonly turns: string[] = [];
   private heldCount = 0;
   /** The bodies of the held deliveries, counted per delivery (see HOLD_MAX_BYTES). */
   private heldBytes = 0;
@@ -206,7 +215,6 @@ export class Worker {
   /** HTTP (the sender) and broker destinations, which pool their connections. */
   private readonly destinations: Destinations;
   /** Controllers of the sends under way, aborted together on shutdown. */
-  private readonly sending = new Set<Send>();
   private wake: (() => void) | null = null;
   private woken = false;
   private loopDone: Promise<void> | null = null;
@@ -235,11 +243,11 @@ export class Worker {
 
   constructor(private readonly o: WorkerOptions) {
     this.throttle = new Throttle(o.endpointConcurrency);
-    this.stalls = new StalledSends(STALLED_AFTER_MS, mostOpenSends(o.concurrency) - o.concurrency);
+    this.open = new OpenSends(STALLED_AFTER_MS, mostOpenSends(o.concurrency) - o.concurrency);
     this.configs = new EndpointConfigs(o.secrets);
     this.upkeep = new QueueUpkeep(o.db, o.logger);
     this.failureLog = new FailureLog(o.logger);
-    o.metrics.watchInFlight(() => this.inFlight.size);
+    o.metrics.watchInFlight(() => this.open.size);
     this.destinations = new Destinations(
       {
         dispatcher: o.dispatcher,
@@ -297,9 +305,16 @@ export class Worker {
   private async beat(): Promise<void> {
     if (Date.now() - this.heartbeatAt < 5_000) return;
     this.heartbeatAt = Date.now();
+    this.forgetIdleEndpoints();
     const beat = await heartbeat(this.o.db, this.id);
     this.throttle.workers = beat.workers;
     if (this.o.health.circuitBreakerFailures > 0) this.circuits = new Set(beat.openCircuits);
+  }
+
+  /** Drops the endpoints with nothing under way and nothing held (see perEndpoint). */
+  private forgetIdleEndpoints(): void {
+    for (const [id, n] of this.perEndpoint) if (n <= 0) this.perEndpoint.delete(id);
+    for (const [id, list] of this.held) if (list.length === 0) this.held.delete(id);
   }
 
   get running(): boolean {
@@ -312,7 +327,7 @@ export class Worker {
     this.unlisten = await this.o.db.listen(NOTIFY_CHANNEL, () => this.notify(), () => this.notify());
     this.loopDone = this.loop();
     this.stallTimer = setInterval(() => {
-      if (this.stalls.sweep(Date.now()) === 0) return;
+      if (this.open.sweep(Date.now()) === 0) return;
       this.pump();
       this.slotFreed();
     }, STALLED_AFTER_MS / 2).unref();
@@ -373,7 +388,7 @@ export class Worker {
 
   /** Slots taken: sends in flight, but those whose answer is overdue (see stalled-sends.ts). */
   private busySlots(): number {
-    return this.inFlight.size - this.stalls.count;
+    return this.open.size - this.open.stalled;
   }
 
   /** How many more of an endpoint's deliveries this worker may take: its cap in flight, and as many again held (see hold). */
@@ -415,7 +430,7 @@ export class Worker {
     const ms = performance.now() - since;
     this.o.metrics.queueStatement.observe({ statement }, ms / 1000);
     this.o.metrics.queueBatchRows.observe({ statement }, rows);
-    if (this.o.logger.isLevelEnabled('debug')) this.o.logger.debug({ statement, ms: Math.round(ms * 10) / 10, rows, inFlight: this.inFlight.size, held: this.heldCount, unwritten: this.unwritten }, 'queue statement');
+    if (this.o.logger.isLevelEnabled('debug')) this.o.logger.debug({ statement, ms: Math.round(ms * 10) / 10, rows, inFlight: this.open.size, held: this.heldCount, unwritten: this.unwritten }, 'queue statement');
   }
 
   private async loop(): Promise<void> {
@@ -483,14 +498,14 @@ export class Worker {
       // nothing due): half a batch or more means more is probably due.
       this.more = claimed.length > 0 && claimed.length >= batch / 2;
       const excess = await this.take(claimed, 'claim');
-      this.quiet = claimed.length === 0 && this.inFlight.size === 0;
+      this.quiet = claimed.length === 0 && this.open.size === 0;
       if (this.more && excess === 0) continue; // probably more due right now
       // Busy: a freed slot wakes the loop anyway, so skip the next-due query
       // (it ran for 11 % of a benchmark drain) and look again within 250 ms.
       // An empty claim while something is due means what is due cannot be
       // taken now (open circuit, paused, locked): do not spin on it.
       await this.sleep(
-        this.inFlight.size > 0 ? Math.min(250, this.o.pollIntervalMs) : Math.max(await this.idleDelay(), claimed.length === 0 ? 200 : 0),
+        this.open.size > 0 ? Math.min(250, this.o.pollIntervalMs) : Math.max(await this.idleDelay(), claimed.length === 0 ? 200 : 0),
       );
     }
   }
@@ -538,10 +553,11 @@ export class Worker {
   /** Keeps `d` in memory until a slot frees (false when the hold is full, in all or for its endpoint). */
   private hold(d: ClaimedDelivery, now: number): boolean {
     if (this.heldCount >= HOLD_LIMIT || this.heldBytes >= HOLD_MAX_BYTES || this.state !== STATES.running) return false;
-    const list = this.held.get(d.endpointId);
+    let list = this.held.get(d.endpointId);
     if (list && list.length >= this.throttle.cap(d.endpointId)) return false;
-    if (list) list.push({ d, at: now });
-    else this.held.set(d.endpointId, [{ d, at: now }]);
+    if (!list) this.held.set(d.endpointId, (list = []));
+    if (list.length === 0) this.turns.push(d.endpointId);
+    list.push({ d, at: now });
     this.heldCount++;
     this.heldBytes += d.payload.length;
     return true;
@@ -555,27 +571,32 @@ export class Worker {
 
   /**
    * Sends held deliveries while slots are free: one per endpoint in turn
-   * (an endpoint served goes to the back of the round), passing over
-   * endpoints at their cap. Runs when a slot frees.
+   * (an endpoint served goes to the back of the round, and comes round
+   * again in the same pass while slots remain), passing over endpoints at
+   * their cap. Runs when a slot frees.
    */
   private pump(): void {
     if (this.heldCount === 0 || this.state !== STATES.running) return;
     const excess: { id: string; leaseToken: string; delayMs: number }[] = [];
-    for (const [endpointId, list] of this.held) {
-      if (this.busySlots() >= this.o.concurrency) break;
+    for (let i = 0; i < this.turns.length && this.busySlots() < this.o.concurrency; ) {
+      const endpointId = this.turns[i]!;
+      const list = this.held.get(endpointId)!;
       this.throttle.taking(endpointId, list[0]!.d.attempts > 0);
-      if ((this.perEndpoint.get(endpointId) ?? 0) >= this.throttle.cap(endpointId) && !this.circuits.has(endpointId)) continue;
-      this.held.delete(endpointId);
+      if ((this.perEndpoint.get(endpointId) ?? 0) >= this.throttle.cap(endpointId) && !this.circuits.has(endpointId)) {
+        i++;
+        continue;
+      }
+      this.turns.splice(i, 1);
       if (this.circuits.has(endpointId)) {
-        this.unhold(list);
-        for (const h of list) excess.push({ id: h.d.id, leaseToken: h.d.leaseToken, delayMs: 0 });
+        const all = list.splice(0, list.length);
+        this.unhold(all);
+        for (const h of all) excess.push({ id: h.d.id, leaseToken: h.d.leaseToken, delayMs: 0 });
         continue;
       }
       const first = list.shift()!;
       this.unhold([first]);
-      const { d } = first;
-      if (list.length > 0) this.held.set(endpointId, list); // to the back of the round
-      this.sendOrPace(d, excess);
+      if (list.length > 0) this.turns.push(endpointId); // to the back of the round
+      this.sendOrPace(first.d, excess);
     }
     if (excess.length > 0) void this.giveBack(excess);
   }
@@ -597,7 +618,8 @@ export class Worker {
       const stale = list.splice(0, n);
       this.unhold(stale);
       for (const h of stale) excess.push({ id: h.d.id, leaseToken: h.d.leaseToken, delayMs: 0 });
-      if (list.length === 0) this.held.delete(endpointId);
+      const turn = list.length === 0 ? this.turns.indexOf(endpointId) : -1;
+      if (turn >= 0) this.turns.splice(turn, 1);
     }
     return this.giveBack(excess);
   }
@@ -714,8 +736,8 @@ export class Worker {
   /** How many more each endpoint with sends under way may take (so a claim does not take what would be given back). */
   private roomPerEndpoint(): Map<string, number> {
     const room = new Map<string, number>();
-    for (const id of this.perEndpoint.keys()) room.set(id, this.roomFor(id));
-    for (const id of this.held.keys()) room.set(id, this.roomFor(id));
+    for (const [id, n] of this.perEndpoint) if (n > 0) room.set(id, this.roomFor(id));
+    for (const id of this.turns) room.set(id, this.roomFor(id));
     return room;
   }
 
@@ -731,15 +753,12 @@ export class Worker {
   }
 
   private dispatch(d: ClaimedDelivery): void {
-    this.inFlight.set(d.id, d);
-    this.stalls.started(d.id, Date.now());
+    const slot: InFlight = { d, send: null };
+    const entry = this.open.add(slot, Date.now());
     this.perEndpoint.set(d.endpointId, (this.perEndpoint.get(d.endpointId) ?? 0) + 1);
     const done = () => {
-      this.inFlight.delete(d.id);
-      this.stalls.ended(d.id);
-      const n = (this.perEndpoint.get(d.endpointId) ?? 1) - 1;
-      if (n <= 0) this.perEndpoint.delete(d.endpointId);
-      else this.perEndpoint.set(d.endpointId, n);
+      this.open.close(entry);
+      this.perEndpoint.set(d.endpointId, (this.perEndpoint.get(d.endpointId) ?? 1) - 1);
       this.pump();
       this.slotFreed(d.endpointId);
     };
@@ -749,7 +768,7 @@ export class Worker {
     // slots waiting for the database. The lease (at least the HTTP timeout
     // plus a margin, see config) still covers the write; `unwritten` bounds
     // the outcomes waiting for it.
-    void this.process(d)
+    void this.process(slot)
       .then(
         (result) => {
           done();
@@ -770,13 +789,13 @@ export class Worker {
       .catch((err) => this.o.logger.error({ err, deliveryId: d.id }, 'delivery outcome not recorded; lease will expire'));
   }
 
-  private process(d: ClaimedDelivery): Promise<AttemptResult> {
+  private process(slot: InFlight): Promise<AttemptResult> {
     // the tracing hook: this one check when off (no span object is built)
     const tracing = this.o.tracing;
-    return tracing ? tracing.traceAttempt(d, (traced) => this.attempt(traced)) : this.attempt(d);
+    return tracing ? tracing.traceAttempt(slot.d, (traced) => this.attempt(traced, slot)) : this.attempt(slot.d, slot);
   }
 
-  private async attempt(d: ClaimedDelivery): Promise<AttemptResult> {
+  private async attempt(d: ClaimedDelivery, slot: InFlight): Promise<AttemptResult> {
     if (d.endpointDisabled) return skipped(d, 'endpoint_disabled', 'endpoint is disabled');
     // the one check deliveries without a transformation pay
     let changed: TransformedRequest | null = null;
@@ -789,9 +808,9 @@ export class Worker {
     const startedAt = new Date();
     // a transformation may change the URL (path and query) and the body
     const sending = this.destinations.start(d, { url: changed?.url ?? d.url, headers: prepared.headers, body: changed?.body ?? d.payload, timeoutMs: d.timeoutMs });
-    this.sending.add(sending);
+    slot.send = sending;
     const res = await sending.done;
-    this.sending.delete(sending);
+    slot.send = null;
     this.throttle.observe(d.endpointId, res.status, res.ok, res.errorCode);
     this.o.metrics.attempts.inc(res.ok ? 'success' : (res.errorCode ?? 'http_error'));
     this.o.metrics.attemptDuration.observe(res.durationMs / 1000);
@@ -839,14 +858,14 @@ export class Worker {
     await this.unlisten?.();
     await this.releaseStale(true); // held, never sent: due now for another worker
     const deadline = Date.now() + this.o.shutdownTimeoutMs;
-    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (this.inFlight.size > 0) {
-      const left = [...this.inFlight.values()];
-      for (const c of this.sending) c.abort();
-      while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 10));
+    while (this.open.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (this.open.size > 0) {
+      const left = this.open.items();
+      for (const s of left) s.send?.abort();
+      while (this.open.size > 0) await new Promise((r) => setTimeout(r, 10));
       // Aborted sends were recorded as aborted attempts; make them due again now.
       await this.writer.flush();
-      await releaseDeliveries(this.o.db, left.map((d) => ({ id: d.id, leaseToken: d.leaseToken }))).catch(() => 0);
+      await releaseDeliveries(this.o.db, left.map(({ d }) => ({ id: d.id, leaseToken: d.leaseToken }))).catch(() => 0);
     }
     await this.writer.flush();
     await this.destinations.close();
@@ -856,6 +875,12 @@ export class Worker {
     this.failureLog.flush();
     this.o.logger.info({ ...this.tally, claims: this.claims }, 'worker stopped');
   }
+}
+
+/** A delivery being sent: the delivery, and its request once one is under way (aborted at shutdown). */
+interface InFlight {
+  readonly d: ClaimedDelivery;
+  send: Send | null;
 }
 
 /** A batch of outcomes ready to write: its parameters, and the outcomes themselves only when they have side effects. */
