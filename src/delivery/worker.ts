@@ -107,7 +107,7 @@ const CLAIM_AHEAD = 256;
 
 /**
  * A send unanswered this long gives its slot to the next delivery (it
- * still counts against its endpoint's cap): see stalled-sends.ts. Well
+ * still counts against its endpoint's cap): see open-sends.ts. Well
  * above what a healthy receiver on a good network takes, well below the
  * 10 s default timeout that a receiver which stopped answering holds a slot for.
  */
@@ -171,8 +171,10 @@ export class Worker {
   private state: State = STATES.created;
   private readonly id = randomUUID().slice(0, 8);
   private claims = 0;
-  /** Sends in flight whose answer is overdue: they give their slot to the next delivery (see stalled-sends.ts). */
-  /** Sends under way (see open-sends.ts: not a Map, whose rehashes kept finished sends alive). */
+  /**
+   * Sends under way, and which of them are overdue (those give their slot to
+   * the next delivery); see open-sends.ts, and why it is not a Map.
+   */
   private readonly open: OpenSends<InFlight>;
   private stallTimer: NodeJS.Timeout | null = null;
   /** Outcomes sent and not yet written (a worker claims nothing more while they are as many as its slots). */
@@ -386,7 +388,7 @@ export class Worker {
     return this.unwritten >= this.o.concurrency * slots || this.unwrittenBytes >= UNWRITTEN_MAX_BYTES;
   }
 
-  /** Slots taken: sends in flight, but those whose answer is overdue (see stalled-sends.ts). */
+  /** Slots taken: sends in flight, but those whose answer is overdue (see open-sends.ts). */
   private busySlots(): number {
     return this.open.size - this.open.stalled;
   }
