@@ -76,6 +76,8 @@ describe('endpoints that share an origin', () => {
         }
       }
     }
+    // the sends that gave up waiting were dropped without closing a connection: the 4 served everything
+    expect(receiver.connectionsAccepted).toBe(4);
     // nor did the endpoint's health take the waits for failures
     const health = await herald.running.db.query<{ consecutive_failures: number; failing_since: string | null }>(
       'select consecutive_failures, failing_since from endpoints where id = $1',

@@ -259,8 +259,14 @@ class Attempt implements Dispatcher.DispatchHandler, Send {
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    // Settled while it waited in the pool (its deadline passed, or shutdown):
+    // nothing was written yet. Throwing makes undici drop the request and
+    // keep the connection for the next one; `controller.abort` here would
+    // destroy the connection (undici's abort closes the socket), so every
+    // send that gave up waiting for a connection would later cost the
+    // origin one of its keep-alive connections, just as it comes free.
+    if (this.stopReason) throw this.stopReason;
     this.controller = controller;
-    if (this.stopReason) controller.abort(this.stopReason);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {

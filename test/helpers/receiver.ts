@@ -16,6 +16,8 @@ export type Respond = (req: Received, res: ServerResponse, n: number) => void | 
  */
 export class Receiver {
   readonly received: Received[] = [];
+  /** TCP connections accepted so far (a sender that reuses its keep-alive connections opens few). */
+  connectionsAccepted = 0;
   private server: Server;
   private waiters: { pred: () => boolean; resolve: () => void }[] = [];
   respond: Respond = (_r, res) => {
@@ -35,6 +37,7 @@ export class Receiver {
       });
     });
     this.server.keepAliveTimeout = 60_000;
+    this.server.on('connection', () => this.connectionsAccepted++);
   }
 
   /** Listens on 127.0.0.1, on `port` (Default: 0, any free port). */
