@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { KeyedCounts } from './keyed-counts.js';
 import { parseRetryAfter } from './schedule.js';
 
 export interface SendRequest {
@@ -115,21 +116,22 @@ export const keptResponseBytes = (): number => processBudget.reservedTotal;
  * 39-43 % (bench, alternated; docs/benchmarks.md, twentieth pass).
  */
 export class OriginConnections {
-  private readonly open = new Map<string, number>();
+  private readonly open = new KeyedCounts();
 
   constructor(readonly limit: number) {}
 
   /** A send to `origin` starts; true when every connection to it is taken (it will wait for one). */
   enter(origin: string): boolean {
-    const n = this.open.get(origin) ?? 0;
-    this.open.set(origin, n + 1);
-    return n >= this.limit;
+    return this.open.up(origin) >= this.limit;
   }
 
   leave(origin: string): void {
-    const n = (this.open.get(origin) ?? 1) - 1;
-    if (n <= 0) this.open.delete(origin);
-    else this.open.set(origin, n);
+    this.open.down(origin);
+  }
+
+  /** Drops the origins with no send open (their entries stay at 0 until then: see KeyedCounts). */
+  forgetIdle(): void {
+    this.open.forgetIdle();
   }
 }
 

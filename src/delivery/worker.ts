@@ -19,6 +19,7 @@ import type { HandedOff, HandoffLease } from '../store/events.js';
 import type { Template } from './envelope.js';
 import { QueueUpkeep } from './queue/upkeep.js';
 import { nextDelayMs, maxAttempts } from './schedule.js';
+import { KeyedCounts } from './keyed-counts.js';
 import { OriginConnections, type Send, type SendResult } from './sender.js';
 import { Destinations } from './destinations/index.js';
 import type { AddressPolicy } from '../security/address-policy.js';
@@ -113,6 +114,9 @@ const CLAIM_AHEAD = 256;
  */
 const STALLED_AFTER_MS = 500;
 
+/** How often the worker drops what it keeps per endpoint and per origin once they have nothing under way (see tidy). */
+const TIDY_EVERY_MS = 5_000;
+
 /** What an outcome weighs while it waits for its write: its response body and about as much again for the rest. */
 const outcomeBytes = (r: AttemptResult): number => 1536 + (r.responseBody?.length ?? 0);
 
@@ -176,24 +180,24 @@ export class Worker {
    * the next delivery); see open-sends.ts, and why it is not a Map.
    */
   private readonly open: OpenSends<InFlight>;
-  private stallTimer: NodeJS.Timeout | null = null;
+  /** Sweeps stalled sends every STALLED_AFTER_MS / 2, and tidies (see tidy). */
+  private ticker: NodeJS.Timeout | null = null;
+  private nextTidy = 0;
+  /** The HTTP dispatcher's bound per origin, counted (null when it has none). */
+  private readonly connections: OriginConnections | null;
   /** Outcomes sent and not yet written (a worker claims nothing more while they are as many as its slots). */
   private unwritten = 0;
   private unwrittenBytes = 0;
-  /**
-   * Sends under way per endpoint. Like the hold's lists, an endpoint's
-   * entry stays at 0 rather than going and coming back with every send
-   * (see open-sends.ts for what a Map's churn costs); upkeep drops the
-   * zeros every few seconds (see beat).
-   */
-  private readonly perEndpoint = new Map<string, number>();
+  /** Sends under way per endpoint (entries stay at 0 until tidy drops them: see KeyedCounts). */
+  private readonly perEndpoint = new KeyedCounts();
   /**
    * Deliveries leased to this worker that wait in memory for a slot (or
    * for their endpoint's in-flight cap), per endpoint, oldest first: what
    * a hand-off or a claim brought beyond the free slots. Bounded in all
    * (HOLD_LIMIT deliveries, HOLD_MAX_BYTES of bodies) and per endpoint (its
    * cap), and given back before their lease could run out (see releaseStale).
-   * An endpoint's list stays when it empties (see perEndpoint).
+   * An endpoint's list stays when it empties, for the reason KeyedCounts
+   * keeps its zeros; tidy drops the empty ones.
    */
   private readonly held = new Map<string, { d: ClaimedDelivery; at: number }[]>();
   /** The endpoints with held deliveries, in the order the pump serves them (each once, whatever it holds). */
@@ -250,11 +254,12 @@ export class Worker {
     this.upkeep = new QueueUpkeep(o.db, o.logger);
     this.failureLog = new FailureLog(o.logger);
     o.metrics.watchInFlight(() => this.open.size);
+    this.connections = o.connectionsPerOrigin === undefined ? null : new OriginConnections(o.connectionsPerOrigin);
     this.destinations = new Destinations(
       {
         dispatcher: o.dispatcher,
         responseBodyCapBytes: o.responseBodyCapBytes,
-        connections: o.connectionsPerOrigin === undefined ? null : new OriginConnections(o.connectionsPerOrigin),
+        connections: this.connections,
       },
       o.addressPolicy,
     );
@@ -307,15 +312,21 @@ export class Worker {
   private async beat(): Promise<void> {
     if (Date.now() - this.heartbeatAt < 5_000) return;
     this.heartbeatAt = Date.now();
-    this.forgetIdleEndpoints();
     const beat = await heartbeat(this.o.db, this.id);
     this.throttle.workers = beat.workers;
     if (this.o.health.circuitBreakerFailures > 0) this.circuits = new Set(beat.openCircuits);
   }
 
-  /** Drops the endpoints with nothing under way and nothing held (see perEndpoint). */
-  private forgetIdleEndpoints(): void {
-    for (const [id, n] of this.perEndpoint) if (n <= 0) this.perEndpoint.delete(id);
+  /**
+   * Every TIDY_EVERY_MS, from the worker's timer: drops the counts of
+   * endpoints and origins with nothing under way, and the hold's empty
+   * lists, kept meanwhile so that a send does not add and delete an entry.
+   */
+  private tidy(now: number): void {
+    if (now < this.nextTidy) return;
+    this.nextTidy = now + TIDY_EVERY_MS;
+    this.perEndpoint.forgetIdle();
+    this.connections?.forgetIdle();
     for (const [id, list] of this.held) if (list.length === 0) this.held.delete(id);
   }
 
@@ -328,8 +339,10 @@ export class Worker {
     this.state = STATES.running;
     this.unlisten = await this.o.db.listen(NOTIFY_CHANNEL, () => this.notify(), () => this.notify());
     this.loopDone = this.loop();
-    this.stallTimer = setInterval(() => {
-      if (this.open.sweep(Date.now()) === 0) return;
+    this.ticker = setInterval(() => {
+      const now = Date.now();
+      this.tidy(now);
+      if (this.open.sweep(now) === 0) return;
       this.pump();
       this.slotFreed();
     }, STALLED_AFTER_MS / 2).unref();
@@ -395,7 +408,7 @@ export class Worker {
 
   /** How many more of an endpoint's deliveries this worker may take: its cap in flight, and as many again held (see hold). */
   private roomFor(endpointId: string): number {
-    return Math.max(0, 2 * this.throttle.cap(endpointId) - (this.perEndpoint.get(endpointId) ?? 0) - (this.held.get(endpointId)?.length ?? 0));
+    return Math.max(0, 2 * this.throttle.cap(endpointId) - this.perEndpoint.get(endpointId) - (this.held.get(endpointId)?.length ?? 0));
   }
 
   /** Notes which endpoints of a claim filled the room they were given (see backlogged). */
@@ -529,7 +542,7 @@ export class Worker {
         continue;
       }
       this.throttle.taking(d.endpointId, d.attempts > 0);
-      if (this.busySlots() >= this.o.concurrency || (this.perEndpoint.get(d.endpointId) ?? 0) >= this.throttle.cap(d.endpointId)) {
+      if (this.busySlots() >= this.o.concurrency || this.perEndpoint.get(d.endpointId) >= this.throttle.cap(d.endpointId)) {
         if (!this.hold(d, now)) excess.push({ id: d.id, leaseToken: d.leaseToken, delayMs: 0 });
         continue;
       }
@@ -584,15 +597,15 @@ export class Worker {
       const endpointId = this.turns[i]!;
       const list = this.held.get(endpointId)!;
       this.throttle.taking(endpointId, list[0]!.d.attempts > 0);
-      if ((this.perEndpoint.get(endpointId) ?? 0) >= this.throttle.cap(endpointId) && !this.circuits.has(endpointId)) {
+      if (this.perEndpoint.get(endpointId) >= this.throttle.cap(endpointId) && !this.circuits.has(endpointId)) {
         i++;
         continue;
       }
       this.turns.splice(i, 1);
       if (this.circuits.has(endpointId)) {
-        const all = list.splice(0, list.length);
-        this.unhold(all);
-        for (const h of all) excess.push({ id: h.d.id, leaseToken: h.d.leaseToken, delayMs: 0 });
+        this.unhold(list);
+        for (const h of list) excess.push({ id: h.d.id, leaseToken: h.d.leaseToken, delayMs: 0 });
+        list.length = 0;
         continue;
       }
       const first = list.shift()!;
@@ -738,7 +751,7 @@ export class Worker {
   /** How many more each endpoint with sends under way may take (so a claim does not take what would be given back). */
   private roomPerEndpoint(): Map<string, number> {
     const room = new Map<string, number>();
-    for (const [id, n] of this.perEndpoint) if (n > 0) room.set(id, this.roomFor(id));
+    for (const [id] of this.perEndpoint.busy()) room.set(id, this.roomFor(id));
     for (const id of this.turns) room.set(id, this.roomFor(id));
     return room;
   }
@@ -757,10 +770,10 @@ export class Worker {
   private dispatch(d: ClaimedDelivery): void {
     const slot: InFlight = { d, send: null };
     const entry = this.open.add(slot, Date.now());
-    this.perEndpoint.set(d.endpointId, (this.perEndpoint.get(d.endpointId) ?? 0) + 1);
+    this.perEndpoint.up(d.endpointId);
     const done = () => {
       this.open.close(entry);
-      this.perEndpoint.set(d.endpointId, (this.perEndpoint.get(d.endpointId) ?? 1) - 1);
+      this.perEndpoint.down(d.endpointId);
       this.pump();
       this.slotFreed(d.endpointId);
     };
@@ -856,7 +869,7 @@ export class Worker {
     this.state = STATES.stopping;
     this.notify();
     await this.loopDone;
-    if (this.stallTimer) clearInterval(this.stallTimer);
+    if (this.ticker) clearInterval(this.ticker);
     await this.unlisten?.();
     await this.releaseStale(true); // held, never sent: due now for another worker
     const deadline = Date.now() + this.o.shutdownTimeoutMs;
