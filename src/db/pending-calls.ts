@@ -15,9 +15,8 @@ const SLOTS = 2 ** 20;
  * after it.
  */
 export class PendingCalls<T> {
-  private readonly slots: (T | undefined)[] = [];
-  /** The id each slot was last given. */
-  private readonly ids: number[] = [];
+  /** Each slot's call (undefined once answered) and the id it was last given. */
+  private readonly slots: { call: T | undefined; id: number }[] = [];
   private readonly free: number[] = [];
   private count = 0;
 
@@ -27,22 +26,24 @@ export class PendingCalls<T> {
 
   /** Keeps `call` until its reply; returns the id to send with it. */
   add(call: T): number {
-    const slot = this.free.pop() ?? this.slots.length;
-    if (slot >= SLOTS) throw new Error(`more than ${SLOTS} calls waiting at once`);
-    const uses = this.ids[slot] === undefined ? 0 : (Math.floor(this.ids[slot] / SLOTS) + 1) % 2 ** 32;
-    const id = uses * SLOTS + slot;
-    this.slots[slot] = call;
-    this.ids[slot] = id;
+    const reused = this.free.pop();
+    if (reused === undefined && this.slots.length >= SLOTS) throw new Error(`more than ${SLOTS} calls waiting at once`);
+    const slot = reused ?? this.slots.push({ call: undefined, id: -1 }) - 1;
+    const s = this.slots[slot]!;
+    const uses = s.id < 0 ? 0 : (Math.floor(s.id / SLOTS) + 1) % 2 ** 32;
+    s.id = uses * SLOTS + slot;
+    s.call = call;
     this.count++;
-    return id;
+    return s.id;
   }
 
   /** The call waiting under `id`, which then no longer waits (undefined when none does). */
   take(id: number): T | undefined {
     const slot = id % SLOTS;
-    const call = this.slots[slot];
-    if (call === undefined || this.ids[slot] !== id) return undefined;
-    this.slots[slot] = undefined;
+    const s = this.slots[slot];
+    if (s === undefined || s.call === undefined || s.id !== id) return undefined;
+    const call = s.call;
+    s.call = undefined;
     this.free.push(slot);
     this.count--;
     return call;
@@ -51,10 +52,7 @@ export class PendingCalls<T> {
   /** Every call still waiting, none of which waits any more. */
   takeAll(): T[] {
     const out: T[] = [];
-    for (let slot = 0; slot < this.slots.length; slot++) {
-      const call = this.slots[slot];
-      if (call !== undefined) out.push(this.take(this.ids[slot]!)!);
-    }
+    for (const s of this.slots) if (s.call !== undefined) out.push(this.take(s.id)!);
     return out;
   }
 }
