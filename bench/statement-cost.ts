@@ -7,7 +7,7 @@
  *   npm run build:bench && node dist-bench/bench/statement-cost.js
  *
  * BENCH_RUNS rounds (default 5), each publishing BENCH_STATEMENTS
- * statements (default 200) of 13 events fanned out to 10 of 100 endpoints
+ * statements (default 200) of BENCH_EVENTS events (default 13) fanned out to 10 of 100 endpoints
  * (the steady state's shape and batch) along three paths, in turn on the
  * same tables:
  * - hand-off: Herald's publish with a hand-off lease (`herald serve`), then
@@ -42,7 +42,7 @@ import { envInt, fmtInt, median, progress } from './util.js';
 
 const ROUNDS = envInt('BENCH_RUNS', 5);
 const STATEMENTS = envInt('BENCH_STATEMENTS', 200);
-const EVENTS = 13;
+const EVENTS = envInt('BENCH_EVENTS', 13);
 const OUTCOME_BATCH = 128;
 const CLAIM_BATCH = 256;
 const ENDPOINTS = 100;
@@ -205,4 +205,8 @@ async function measure(herald: PgDb): Promise<void> {
       console.log(`| ${path} | ${key.slice(path.length + 1)} | ${median(xs).toFixed(1)} | ${xs.map((x) => x.toFixed(1)).join(', ')} |`);
     }
   }
+  // how PostgreSQL planned each prepared statement: a custom plan is made afresh at every execution
+  const plans = await herald.query<{ name: string; generic_plans: string; custom_plans: string }>('select name, generic_plans, custom_plans from pg_prepared_statements order by name');
+  console.log(`\n| prepared statement | generic plans | custom plans |\n| --- | ---: | ---: |`);
+  for (const p of plans.rows) console.log(`| ${p.name} | ${p.generic_plans} | ${p.custom_plans} |`);
 }
