@@ -114,6 +114,9 @@ const CLAIM_AHEAD = 256;
  */
 const STALLED_AFTER_MS = 500;
 
+/** How often a worker tells the database it is alive and learns who shares the rate limits (see beat). */
+const HEARTBEAT_EVERY_MS = 5_000;
+
 /** How often the worker drops what it keeps per endpoint and per origin once they have nothing under way (see tidy). */
 const TIDY_EVERY_MS = 5_000;
 
@@ -183,6 +186,8 @@ export class Worker {
   /** Sweeps stalled sends every STALLED_AFTER_MS / 2, and tidies (see tidy). */
   private ticker: NodeJS.Timeout | null = null;
   private nextTidy = 0;
+  /** The heartbeat the timer started last (stop waits for it). */
+  private beating: Promise<void> = Promise.resolve();
   /** The HTTP dispatcher's bound per origin, counted (null when it has none). */
   private readonly connections: OriginConnections | null;
   /** Outcomes sent and not yet written (a worker claims nothing more while they are as many as its slots). */
@@ -310,7 +315,7 @@ export class Worker {
    * workers honour them). One query, so an idle worker stays quiet.
    */
   private async beat(): Promise<void> {
-    if (Date.now() - this.heartbeatAt < 5_000) return;
+    if (Date.now() - this.heartbeatAt < HEARTBEAT_EVERY_MS) return;
     this.heartbeatAt = Date.now();
     const beat = await heartbeat(this.o.db, this.id);
     this.throttle.workers = beat.workers;
@@ -342,6 +347,13 @@ export class Worker {
     this.ticker = setInterval(() => {
       const now = Date.now();
       this.tidy(now);
+      // The claim loop beats before it claims, but a worker whose slots stay
+      // full does not claim: without this its heartbeat stopped, the other
+      // workers stopped counting it for the endpoints' rate limits, and it
+      // no longer heard of circuits they opened.
+      if (now - this.heartbeatAt >= HEARTBEAT_EVERY_MS) {
+        this.beating = this.beat().catch((err: Error) => this.o.logger.warn({ err: err.message }, 'heartbeat failed'));
+      }
       if (this.open.sweep(now) === 0) return;
       this.pump();
       this.slotFreed();
@@ -885,6 +897,7 @@ export class Worker {
     await this.writer.flush();
     await this.destinations.close();
     await this.upkeep.settled();
+    await this.beating; // so that no heartbeat lands after the worker's row is gone
     await forgetWorker(this.o.db, this.id).catch(() => undefined);
     this.state = STATES.stopped;
     this.failureLog.flush();
