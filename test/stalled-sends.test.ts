@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenSends } from '../src/delivery/open-sends.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
@@ -50,19 +49,14 @@ describe('OpenSends', () => {
 
 let herald: TestHerald;
 let receiver: Receiver;
-const hung: ServerResponse[] = [];
 
 beforeAll(async () => {
   // four slots in all, four per endpoint: the hanging endpoint alone can take every slot
   herald = await startHerald({ workerConcurrency: 4, endpointConcurrency: 4, circuitBreakerFailures: 0 });
-  receiver = await new Receiver().listen();
-  receiver.respond = (r, res) => {
-    if (r.path === '/hangs') hung.push(res);
-    else res.writeHead(200).end();
-  };
+  receiver = await new Receiver().hang('/hangs').listen();
 });
 afterAll(async () => {
-  for (const res of hung) res.destroy();
+  receiver?.release();
   await herald?.stop();
   await receiver?.close();
 });
@@ -72,6 +66,10 @@ describe('a receiver that stops answering', () => {
     const t = await herald.api.tenant();
     await herald.api.endpoint(t, { url: receiver.url('/hangs'), eventTypes: ['hang.*'], timeoutMs: 8_000 });
     await herald.api.endpoint(t, { url: receiver.url('/answers'), eventTypes: ['ok.*'] });
+    // one send that answers, then a pause: the worker stops its sweep once nothing is open, and must start it again
+    expect((await herald.api.post(`/v1/tenants/${t}/events`, { type: 'ok.first', payload: {} })).status).toBe(202);
+    await receiver.waitForCount('/answers', 1, 5_000);
+    await new Promise((r) => setTimeout(r, 800));
     const hang = await herald.api.post(`/v1/tenants/${t}/events/batch`, {
       events: Array.from({ length: 4 }, (_, i) => ({ type: 'hang.x', payload: { i } })),
     });
@@ -84,7 +82,7 @@ describe('a receiver that stops answering', () => {
     expect(ok.status).toBe(202);
     // Before: these waited for the 8 s timeout of the hanging requests. Now
     // those give up their slots once overdue (500 ms).
-    await receiver.waitForCount('/answers', 10, 6_000);
+    await receiver.waitForCount('/answers', 11, 6_000);
     expect(Date.now() - started).toBeLessThan(6_000);
     // the hanging requests were not abandoned: still open, not sent twice
     expect(receiver.at('/hangs').length).toBe(4);

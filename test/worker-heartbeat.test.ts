@@ -1,20 +1,17 @@
-import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
 
 let herald: TestHerald;
 let receiver: Receiver;
-const hung: ServerResponse[] = [];
 
 beforeAll(async () => {
   // one slot: one stalled send may be set aside (open-sends.ts), the next one keeps the worker full
   herald = await startHerald({ workerConcurrency: 1, endpointConcurrency: 4, circuitBreakerFailures: 0 });
-  receiver = await new Receiver().listen();
-  receiver.respond = (_r, res) => void hung.push(res);
+  receiver = await new Receiver().hang().listen();
 });
 afterAll(async () => {
-  for (const res of hung) res.destroy();
+  receiver?.release();
   await herald?.stop();
   await receiver?.close();
 });

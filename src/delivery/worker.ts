@@ -114,11 +114,12 @@ const CLAIM_AHEAD = 256;
  */
 const STALLED_AFTER_MS = 500;
 
-/** How often a worker tells the database it is alive and learns who shares the rate limits (see beat). */
+/**
+ * How often a worker tells the database it is alive and learns who shares
+ * the rate limits (see beat), and drops what it keeps per endpoint and per
+ * origin once they have nothing under way (see tidy).
+ */
 const HEARTBEAT_EVERY_MS = 5_000;
-
-/** How often the worker drops what it keeps per endpoint and per origin once they have nothing under way (see tidy). */
-const TIDY_EVERY_MS = 5_000;
 
 /** What an outcome weighs while it waits for its write: its response body and about as much again for the rest. */
 const outcomeBytes = (r: AttemptResult): number => 1536 + (r.responseBody?.length ?? 0);
@@ -183,11 +184,15 @@ export class Worker {
    * the next delivery); see open-sends.ts, and why it is not a Map.
    */
   private readonly open: OpenSends<InFlight>;
-  /** Sweeps stalled sends every STALLED_AFTER_MS / 2, and tidies (see tidy). */
+  /** Beats and tidies every HEARTBEAT_EVERY_MS. */
   private ticker: NodeJS.Timeout | null = null;
-  private nextTidy = 0;
-  /** The heartbeat the timer started last (stop waits for it). */
-  private beating: Promise<void> = Promise.resolve();
+  /**
+   * Sweeps stalled sends every STALLED_AFTER_MS / 2 while any are open (see
+   * sweep): an idle worker is not woken for it.
+   */
+  private sweeper: NodeJS.Timeout | null = null;
+  /** The heartbeat under way, if any (the timer starts no other meanwhile; stop waits for it). */
+  private beating: Promise<void> | null = null;
   /** The HTTP dispatcher's bound per origin, counted (null when it has none). */
   private readonly connections: OriginConnections | null;
   /** Outcomes sent and not yet written (a worker claims nothing more while they are as many as its slots). */
@@ -218,7 +223,6 @@ export class Worker {
   private readonly throttle: Throttle;
   /** Endpoints that must wait for their rate limit, until when. */
   private readonly pausedUntil = new Map<string, number>();
-  private heartbeatAt = 0;
   private readonly writer: BatchWriter<AttemptResult, void, OutcomeBatch>;
   private readonly configs: EndpointConfigs;
   private readonly upkeep: QueueUpkeep;
@@ -310,26 +314,23 @@ export class Worker {
   }
 
   /**
-   * Every 5 s: tells the database this worker is alive, learns how many
-   * share the endpoints' rate limits, and which circuits are open (so all
-   * workers honour them). One query, so an idle worker stays quiet.
+   * Every HEARTBEAT_EVERY_MS, from the worker's timer: tells the database
+   * this worker is alive, learns how many share the endpoints' rate limits,
+   * and which circuits are open (so all workers honour them). One query, so
+   * an idle worker stays quiet.
    */
   private async beat(): Promise<void> {
-    if (Date.now() - this.heartbeatAt < HEARTBEAT_EVERY_MS) return;
-    this.heartbeatAt = Date.now();
     const beat = await heartbeat(this.o.db, this.id);
     this.throttle.workers = beat.workers;
     if (this.o.health.circuitBreakerFailures > 0) this.circuits = new Set(beat.openCircuits);
   }
 
   /**
-   * Every TIDY_EVERY_MS, from the worker's timer: drops the counts of
-   * endpoints and origins with nothing under way, and the hold's empty
-   * lists, kept meanwhile so that a send does not add and delete an entry.
+   * With each heartbeat: drops the counts of endpoints and origins with
+   * nothing under way, and the hold's empty lists, kept meanwhile so that a
+   * send does not add and delete an entry.
    */
-  private tidy(now: number): void {
-    if (now < this.nextTidy) return;
-    this.nextTidy = now + TIDY_EVERY_MS;
+  private tidy(): void {
     this.perEndpoint.forgetIdle();
     this.connections?.forgetIdle();
     for (const [id, list] of this.held) if (list.length === 0) this.held.delete(id);
@@ -343,21 +344,43 @@ export class Worker {
     if (this.state !== STATES.created) throw new Error(`worker cannot start from state ${this.state}`);
     this.state = STATES.running;
     this.unlisten = await this.o.db.listen(NOTIFY_CHANNEL, () => this.notify(), () => this.notify());
+    // before the first claim, which divides the rate limits by the workers it learns of
+    await this.beatOnce();
     this.loopDone = this.loop();
+    // From a timer, not the claim loop: a worker whose slots stay full does
+    // not claim, and its heartbeat stopped (the other workers stopped
+    // counting it for the endpoints' rate limits; it no longer heard of
+    // circuits they opened).
     this.ticker = setInterval(() => {
-      const now = Date.now();
-      this.tidy(now);
-      // The claim loop beats before it claims, but a worker whose slots stay
-      // full does not claim: without this its heartbeat stopped, the other
-      // workers stopped counting it for the endpoints' rate limits, and it
-      // no longer heard of circuits they opened.
-      if (now - this.heartbeatAt >= HEARTBEAT_EVERY_MS) {
-        this.beating = this.beat().catch((err: Error) => this.o.logger.warn({ err: err.message }, 'heartbeat failed'));
-      }
-      if (this.open.sweep(now) === 0) return;
-      this.pump();
-      this.slotFreed();
-    }, STALLED_AFTER_MS / 2).unref();
+      this.tidy();
+      void this.beatOnce();
+    }, HEARTBEAT_EVERY_MS).unref();
+  }
+
+  /** Beats unless a beat is still under way (a database that stopped answering gets one query, not one per tick). */
+  private beatOnce(): Promise<void> {
+    this.beating ??= this.beat()
+      .catch((err: Error) => this.o.logger.warn({ err: err.message }, 'heartbeat failed'))
+      .finally(() => {
+        this.beating = null;
+      });
+    return this.beating;
+  }
+
+  /**
+   * Every STALLED_AFTER_MS / 2 while sends are open: a send open too long
+   * gives its slot to the next delivery (open-sends.ts). The timer stops at
+   * the first tick that finds none open and starts again with the next send.
+   */
+  private sweep(): void {
+    if (this.open.size === 0) {
+      if (this.sweeper) clearInterval(this.sweeper);
+      this.sweeper = null;
+      return;
+    }
+    if (this.open.sweep(Date.now()) === 0) return;
+    this.pump();
+    this.slotFreed();
   }
 
   /**
@@ -475,7 +498,6 @@ export class Worker {
       // delivery is due (one light query) and claim only once one is, so an
       // idle worker costs the database one query per poll interval.
       if (this.quiet && !this.nudged) {
-        await this.beat().catch((err: Error) => this.o.logger.warn({ err: err.message }, 'heartbeat failed'));
         const delay = await this.idleDelay();
         if (delay > 5 && !this.nudged) {
           await this.sleep(delay);
@@ -489,7 +511,6 @@ export class Worker {
       const endpointRoom = this.roomPerEndpoint();
       let claimed: ClaimedDelivery[];
       try {
-        await this.beat();
         const t0 = performance.now();
         const res = await claimDeliveries(this.o.db, this.configs, {
           limit: batch,
@@ -782,6 +803,7 @@ export class Worker {
   private dispatch(d: ClaimedDelivery): void {
     const slot: InFlight = { d, send: null };
     const entry = this.open.add(slot, Date.now());
+    this.sweeper ??= setInterval(() => this.sweep(), STALLED_AFTER_MS / 2).unref();
     this.perEndpoint.up(d.endpointId);
     const done = () => {
       this.open.close(entry);
@@ -882,6 +904,7 @@ export class Worker {
     this.notify();
     await this.loopDone;
     if (this.ticker) clearInterval(this.ticker);
+    if (this.sweeper) clearInterval(this.sweeper);
     await this.unlisten?.();
     await this.releaseStale(true); // held, never sent: due now for another worker
     const deadline = Date.now() + this.o.shutdownTimeoutMs;
@@ -897,6 +920,7 @@ export class Worker {
     await this.writer.flush();
     await this.destinations.close();
     await this.upkeep.settled();
+    if (this.sweeper) clearInterval(this.sweeper); // started again if a send opened since
     await this.beating; // so that no heartbeat lands after the worker's row is gone
     await forgetWorker(this.o.db, this.id).catch(() => undefined);
     this.state = STATES.stopped;

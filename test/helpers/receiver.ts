@@ -19,6 +19,8 @@ export class Receiver {
   /** TCP connections accepted so far (a sender that reuses its keep-alive connections opens few). */
   connectionsAccepted = 0;
   private server: Server;
+  /** Responses kept open by `hang`, ended by `release` (or `close`). */
+  private readonly hung: ServerResponse[] = [];
   private waiters: { pred: () => boolean; resolve: () => void }[] = [];
   respond: Respond = (_r, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -56,6 +58,24 @@ export class Receiver {
 
   at(path: string): Received[] {
     return this.received.filter((r) => r.path === path);
+  }
+
+  /**
+   * Never answers requests to `path` (to every path when omitted): their
+   * responses stay open, so the sender's requests wait, until `release`.
+   * Other paths get 200.
+   */
+  hang(path?: string): this {
+    this.respond = (r, res) => {
+      if (path === undefined || r.path === path) this.hung.push(res);
+      else res.writeHead(200).end();
+    };
+    return this;
+  }
+
+  /** Drops the connections of the requests `hang` kept waiting: each of their senders sees a reset. */
+  release(): void {
+    for (const res of this.hung.splice(0)) res.destroy();
   }
 
   /** Resolves once `pred` holds, or rejects after `timeoutMs`. */
