@@ -40,6 +40,17 @@ describe('heap growth that follows the answers', () => {
     expect(s.applied).toEqual([25, 100, 25, 100]);
   });
 
+  it('says whether answers were kept since the last check (the process checks less often while none are)', () => {
+    const { s, growth } = rig();
+    s.now += 1_000;
+    expect(growth.check()).toBe(false);
+    s.kept += 10;
+    s.now += 250;
+    expect(growth.check()).toBe(true);
+    s.now += 250;
+    expect(growth.check()).toBe(false);
+  });
+
   it('sets V8 only when the percent changes', () => {
     const { s, run } = rig();
     run(60_000, 0);

@@ -18,14 +18,18 @@ import v8 from 'node:v8';
  * MB; one `herald serve`: 5,104-5,398 at 50 % against 4,897-6,151 at 100 %.
  *
  * So the lean setting holds from the start and whenever the answers kept
- * reach BIG_ANSWERS_BYTES_PER_SECOND, checked every CHECK_MS: a worker
- * switches within a quarter of a second of big answers arriving (the new
- * setting applies from the next full GC). It goes roomy after ROOMY_AFTER_MS
+ * reach BIG_ANSWERS_BYTES_PER_SECOND, checked every CHECK_MS while answers
+ * arrive: a busy worker switches within a quarter of a second of big
+ * answers arriving (the new setting applies from the next full GC). With no
+ * answers it checks every QUIET_CHECK_MS, so that an idle process is not
+ * woken four times a second for it: one that had none switches within a
+ * second and a quarter. It goes roomy after ROOMY_AFTER_MS
  * with no big answers. V8 reads the flag at each full GC, so setting it while
  * running works.
  */
 export const BIG_ANSWERS_BYTES_PER_SECOND = 4 * 1024 * 1024;
 const CHECK_MS = 250;
+const QUIET_CHECK_MS = 1_000;
 const ROOMY_AFTER_MS = 10_000;
 
 export interface HeapGrowthOptions {
@@ -62,16 +66,18 @@ export class HeapGrowth {
     return this.percent;
   }
 
-  /** Checks every CHECK_MS for the life of the process; the timer never keeps it alive. */
+  /** Checks for the life of the process (see CHECK_MS, QUIET_CHECK_MS); the timer never keeps it alive. */
   start(): this {
-    setInterval(() => this.check(), CHECK_MS).unref();
+    const next = (ms: number) => setTimeout(() => next(this.check() ? CHECK_MS : QUIET_CHECK_MS), ms).unref();
+    next(CHECK_MS);
     return this;
   }
 
-  /** Looks at the answers kept since the last check and picks the setting. */
-  check(): void {
+  /** Looks at the answers kept since the last check and picks the setting; says whether any were kept meanwhile. */
+  check(): boolean {
     const at = this.now();
     const kept = this.o.keptBytes();
+    const moved = kept !== this.lastKept;
     const perSecond = ((kept - this.lastKept) * 1000) / Math.max(1, at - this.lastCheckAt);
     this.lastKept = kept;
     this.lastCheckAt = at;
@@ -81,5 +87,6 @@ export class HeapGrowth {
       this.percent = want;
       this.apply(want);
     }
+    return moved;
   }
 }
