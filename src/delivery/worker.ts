@@ -904,6 +904,7 @@ export class Worker {
     this.notify();
     await this.loopDone;
     if (this.ticker) clearInterval(this.ticker);
+    // kept set once cleared, so that a send opened during the stop does not start it again
     if (this.sweeper) clearInterval(this.sweeper);
     await this.unlisten?.();
     await this.releaseStale(true); // held, never sent: due now for another worker
@@ -920,7 +921,6 @@ export class Worker {
     await this.writer.flush();
     await this.destinations.close();
     await this.upkeep.settled();
-    if (this.sweeper) clearInterval(this.sweeper); // started again if a send opened since
     await this.beating; // so that no heartbeat lands after the worker's row is gone
     await forgetWorker(this.o.db, this.id).catch(() => undefined);
     this.state = STATES.stopped;
