@@ -6,6 +6,25 @@
  */
 
 /**
+ * The intake floor's batch statement when it writes Herald's rows (intake's
+ * `floor-rows`, floor-server.ts; also bench/intake-rows.ts): $1 the tenant,
+ * $2-$4 the events (id, type, payload); per event the event row, a delivery
+ * record and a queue row, to endpoint `ep_floor`.
+ */
+export const FLOOR_ROWS_INTAKE_SQL = `
+with e as (
+  insert into events (tenant_id, id, type, payload, created_at)
+  select $1, id, type, payload::json, now() from unnest($2::text[], $3::text[], $4::text[]) as i(id, type, payload)
+  returning id, created_at
+), d as (
+  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at)
+  select 'dlv_' || id, $1, id, 'ep_floor', created_at, created_at from e
+  returning id, event_id, endpoint_id, created_at, seq
+)
+insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, seq)
+select id, $1, event_id, endpoint_id, created_at, seq from d`;
+
+/**
  * $1-$3 the events (id, type, payload), $4-$6 the deliveries (id, event
  * id, endpoint id): the event rows, a delivery record and a queue row each,
  * leased to the floor for 60 s.

@@ -30,6 +30,7 @@ import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { migrateHeraldSchema, serveFloor } from './floor-http.js';
+import { FLOOR_ROWS_INTAKE_SQL } from './floor-rows-sql.js';
 
 const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 8 });
 const heraldRecord = process.env.FLOOR_RECORD === 'herald';
@@ -41,18 +42,7 @@ else await db.query(`
   create index if not exists floor_queue_due on floor_queue (endpoint_id, due_at);`);
 
 const INSERT = heraldRecord
-  ? `
-with e as (
-  insert into events (tenant_id, id, type, payload, created_at)
-  select $1, id, type, payload::json, now() from unnest($2::text[], $3::text[], $4::text[]) as i(id, type, payload)
-  returning id, created_at
-), d as (
-  insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at)
-  select 'dlv_' || id, $1, id, 'ep_floor', created_at, created_at from e
-  returning id, event_id, endpoint_id, created_at, seq
-)
-insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, seq)
-select id, $1, event_id, endpoint_id, created_at, seq from d`
+  ? FLOOR_ROWS_INTAKE_SQL
   : `
 with e as (
   insert into floor_events (tenant_id, id, type, payload, created_at)
