@@ -5,6 +5,13 @@
  * Shared with statement-cost.ts, which runs them beside Herald's own.
  */
 
+/** The event rows of the intake statements below, as CTE `e` (id, created_at): $1 the tenant, $2-$4 id, type, payload. */
+export const floorRowsEvents = `with e as (
+  insert into events (tenant_id, id, type, payload, created_at)
+  select $1, id, type, payload::json, now() from unnest($2::text[], $3::text[], $4::text[]) as i(id, type, payload)
+  returning id, created_at
+)`;
+
 /**
  * The intake floor's batch statement when it writes Herald's rows (intake's
  * `floor-rows`, floor-server.ts; also bench/intake-rows.ts): $1 the tenant,
@@ -12,11 +19,7 @@
  * record and a queue row, to endpoint `ep_floor`.
  */
 export const FLOOR_ROWS_INTAKE_SQL = `
-with e as (
-  insert into events (tenant_id, id, type, payload, created_at)
-  select $1, id, type, payload::json, now() from unnest($2::text[], $3::text[], $4::text[]) as i(id, type, payload)
-  returning id, created_at
-), d as (
+${floorRowsEvents}, d as (
   insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at)
   select 'dlv_' || id, $1, id, 'ep_floor', created_at, created_at from e
   returning id, event_id, endpoint_id, created_at, seq

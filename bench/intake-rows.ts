@@ -20,7 +20,7 @@ import { cleanUpOnExit } from './children.js';
 import { processCpuMs } from './cpu.js';
 import { createBenchDb } from './db.js';
 import { migrateHeraldSchema } from './floor-http.js';
-import { FLOOR_ROWS_INTAKE_SQL } from './floor-rows-sql.js';
+import { FLOOR_ROWS_INTAKE_SQL, floorRowsEvents } from './floor-rows-sql.js';
 import { envInt, fmtInt, median, payloadOfSize, progress } from './util.js';
 
 const ROUNDS = envInt('BENCH_RUNS', 3);
@@ -30,11 +30,7 @@ const EVENTS = 1000;
 
 /** The same without the delivery record: the queue row numbered from a sequence of its own. */
 const NO_RECORD = `
-with e as (
-  insert into events (tenant_id, id, type, payload, created_at)
-  select $1, id, type, payload::json, now() from unnest($2::text[], $3::text[], $4::text[]) as i(id, type, payload)
-  returning id, created_at
-)
+${floorRowsEvents}
 insert into queue (delivery_id, tenant_id, event_id, endpoint_id, due_at, seq)
 select 'dlv_' || id, $1, id, 'ep_floor', created_at, nextval('intake_rows_seq') from e`;
 
