@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PICK_SQL } from '../src/delivery/queue/claim.js';
+import { writeOutFanouts } from '../src/delivery/queue/fanout.js';
+import type { Queryable } from '../src/db/db.js';
 
 /** Admin connection: creates and drops one fresh database per scenario run. */
 export const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -119,6 +121,27 @@ export class BenchDbProbe {
   }
 
   /** Runs a statement for set-up (not on Herald's path). */
+  /**
+   * Writes out the deliveries the batch route deferred (migration 0033), as
+   * a worker would, for a scenario that sets the queue up with no worker
+   * running; how many it wrote.
+   */
+  async writeOutDeferred(): Promise<number> {
+    const q: Queryable = {
+      query: async <R>(sql: string, params: unknown[] = []) => {
+        const r = await this.c.query(sql, params);
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      },
+      exec: async (sql: string) => void (await this.c.query(sql)),
+    };
+    let written = 0;
+    for (;;) {
+      const n = await writeOutFanouts(q, 16);
+      if (n.batches === 0) return written;
+      written += n.deliveries;
+    }
+  }
+
   async exec(sql: string, params: unknown[] = []): Promise<number> {
     return (await this.c.query(sql, params)).rowCount ?? 0;
   }

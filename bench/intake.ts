@@ -7,6 +7,7 @@
  */
 import { stopChild } from './children.js';
 import { CpuSampler, type CpuReport } from './cpu.js';
+import { BenchDbProbe } from './db.js';
 import { startFloor } from './floor.js';
 import { HeraldClient } from './herald-client.js';
 import type { Receiver } from './receiver.js';
@@ -27,6 +28,11 @@ export interface IntakeResult {
   seconds: number;
   events: number;
   eventsPerSec: number;
+  /**
+   * batch: the deliveries the batch route left to the workers (migration 0033), written out afterwards by the
+   * worker's statement on one connection, and how long that took.
+   */
+  writtenOut?: { deliveries: number; seconds: number };
   /** Request latency, ms. */
   requestP50: number;
   requestP99: number;
@@ -98,6 +104,14 @@ export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
       );
       const seconds = (nowMs() - start) / 1000;
       const cpu = sampler.end();
+      let writtenOut: IntakeResult['writtenOut'];
+      if (mode === 'batch') {
+        // the work accepting left for later, measured too: what one worker's statements take to write it out
+        const probe = await BenchDbProbe.open(stack.db.url);
+        const t0 = nowMs();
+        const deliveries = await probe.writeOutDeferred().finally(() => probe.close());
+        writtenOut = { deliveries, seconds: (nowMs() - t0) / 1000 };
+      }
       if (floor) {
         await client.close();
         await stopChild(floor.child);
@@ -110,6 +124,7 @@ export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
         seconds,
         events: accepted,
         eventsPerSec: accepted / seconds,
+        writtenOut,
         requestP50: percentile(latencies, 50),
         requestP99: percentile(latencies, 99),
         cpu,

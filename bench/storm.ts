@@ -125,6 +125,9 @@ export async function runStorm(o: { run: number; receiver: Receiver; retries: nu
         }
       }),
     );
+    // the batch route leaves its deliveries to the workers (migration 0033), and the worker is frozen
+    const deferred = await probe.writeOutDeferred();
+    if (deferred !== o.retries) throw new Error(`storm: wrote out ${deferred} deferred deliveries, expected ${o.retries}`);
     // as an outage leaves them: one failed attempt each and due now, in the
     // delivery record and in the queue (which is what the worker claims from)
     const marked = await probe.exec(`update deliveries set attempts = 1, next_attempt_at = now() where status = 'pending'`);

@@ -167,10 +167,13 @@ export function targetsTable(t: TargetInputs): string {
       (rowsFloor.length
         ? `; the same program writing Herald's rows (event, delivery record, queue row, Herald's indexes) reached ${fmtInt(med(rowsFloor))} events/s${runs(rowsFloor, fmtInt)} (Herald at ${pct(med(xs) / med(rowsFloor))} of it)`
         : '');
+    // batches only: the deliveries the route left to the workers, written out afterwards (bench/intake.ts)
+    const out = mode === 'batch' ? m.intake.flatMap((list) => list.filter((x) => x.mode === 'batch' && x.writtenOut).map((x) => x.writtenOut!.deliveries / x.writtenOut!.seconds)) : [];
+    const outNote = out.length ? `; the deliveries it left to the workers were then written out at ${fmtInt(med(out))}/s by the worker's statement on one connection${runs(out, fmtInt)}` : '';
     rows.push([
       mode === 'single' ? 'intake: single-event `POST …/events`, durable before 202' : 'intake: `POST …/events/batch`, 1,000 events per call',
       target,
-      xs.length ? `${fmtInt(med(xs))} events/s with ${one?.clients} clients${runs(xs, fmtInt)}${floorNote}` : 'n/a',
+      xs.length ? `${fmtInt(med(xs))} events/s with ${one?.clients} clients${runs(xs, fmtInt)}${floorNote}${outNote}` : 'n/a',
       verdict(xs.length ? med(xs) >= goal : null) + (floor.length && med(floor) < goal ? ' (the floor itself is below the target on this machine)' : ''),
     ]);
   }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeOutFanouts } from '../src/delivery/queue/fanout.js';
 import { PAYLOAD_SCAN_ROWS } from '../src/store/events.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 
@@ -26,6 +27,8 @@ beforeAll(async () => {
     ],
   });
   expect(r.status).toBe(202);
+  // no worker runs here: write the batch's deliveries out as one would (migration 0033)
+  expect(await writeOutFanouts(h.running.db, 1)).toEqual({ batches: 1, deliveries: 4 });
 }, 120_000);
 afterAll(() => h?.stop());
 

@@ -19,6 +19,7 @@ import { answerClientError, protoKeyPath, refuseContentEncoding, refuseNul } fro
 import { PayloadValidator } from '../intake/payload-validator.js';
 import { Publisher, type LocalWorker } from '../intake/publisher.js';
 import { WakeSignal } from '../db/wake.js';
+import { FANOUT_PAYLOAD } from '../store/events.js';
 import { auditRoutes } from './routes/audit-log.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { deliveryReplayRoutes } from './routes/delivery-replays.js';
@@ -196,7 +197,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     auth: new Authenticator(o.db, o.adminTokenHash),
     addressPolicy: o.addressPolicy,
     payloads,
-    publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), o.localWorker ?? null, undefined, o.config.maxBodyBytes, intakeDb),
+    publisher: new Publisher(o.db, payloads, new WakeSignal(o.db), new WakeSignal(o.db, FANOUT_PAYLOAD), o.localWorker ?? null, undefined, o.config.maxBodyBytes, intakeDb),
     secrets: o.secrets,
     telemetry: o.telemetry ?? null,
     transforms,

@@ -1,5 +1,5 @@
 import type { Queryable } from './db.js';
-import { NOTIFY_CHANNEL } from '../store/events.js';
+import { FANOUT_PAYLOAD, NOTIFY_CHANNEL } from '../store/events.js';
 
 /**
  * Wakes the workers after something became due (NOTIFY is a latency hint:
@@ -13,8 +13,17 @@ import { NOTIFY_CHANNEL } from '../store/events.js';
 export class WakeSignal {
   private inFlight: Promise<void> | null = null;
   private again = false;
+  private readonly statement: string;
+  private readonly name: string;
 
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    /** '' (deliveries are due) or FANOUT_PAYLOAD (deferred deliveries to write out). */
+    payload: '' | typeof FANOUT_PAYLOAD = '',
+  ) {
+    this.statement = `select pg_notify('${NOTIFY_CHANNEL}', '${payload}')`;
+    this.name = payload === '' ? 'wake_workers' : 'wake_fanouts';
+  }
 
   poke(): void {
     if (this.inFlight) {
@@ -22,7 +31,7 @@ export class WakeSignal {
       return;
     }
     this.inFlight = this.db
-      .query(`select pg_notify('${NOTIFY_CHANNEL}', '')`, [], 'wake_workers')
+      .query(this.statement, [], this.name)
       .then(
         () => undefined,
         () => undefined, // the workers' poll is the fallback

@@ -5,7 +5,9 @@ import { newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { SecretBox } from '../security/secret-box.js';
-import { NOTIFY_CHANNEL } from '../store/events.js';
+import { FANOUT_PAYLOAD, NOTIFY_CHANNEL } from '../store/events.js';
+import { WakeSignal } from '../db/wake.js';
+import { FanoutWriter } from './fanout-writer.js';
 import { BatchWriter } from './batch-writer.js';
 import { FailureLog } from './failure-log.js';
 import { announceDisabled } from './endpoint-health.js';
@@ -226,6 +228,8 @@ export class Worker {
   private readonly writer: BatchWriter<AttemptResult, void, OutcomeBatch>;
   private readonly configs: EndpointConfigs;
   private readonly upkeep: QueueUpkeep;
+  /** Writes out the deliveries the batch route deferred (migration 0033). */
+  private readonly fanouts: FanoutWriter;
   private readonly failureLog: FailureLog;
   /** HTTP (the sender) and broker destinations, which pool their connections. */
   private readonly destinations: Destinations;
@@ -261,6 +265,12 @@ export class Worker {
     this.open = new OpenSends(STALLED_AFTER_MS, mostOpenSends(o.concurrency) - o.concurrency);
     this.configs = new EndpointConfigs(o.secrets);
     this.upkeep = new QueueUpkeep(o.db, o.logger);
+    // the deliveries written out are due now: this worker claims at once, the others on the NOTIFY
+    const others = new WakeSignal(o.db);
+    this.fanouts = new FanoutWriter(o.db, o.logger, () => {
+      this.notify();
+      others.poke();
+    });
     this.failureLog = new FailureLog(o.logger);
     o.metrics.watchInFlight(() => this.open.size);
     this.connections = o.connectionsPerOrigin === undefined ? null : new OriginConnections(o.connectionsPerOrigin);
@@ -321,6 +331,7 @@ export class Worker {
    */
   private async beat(): Promise<void> {
     const beat = await heartbeat(this.o.db, this.id);
+    if (beat.fanoutsWaiting) this.fanouts.poke();
     this.throttle.workers = beat.workers;
     if (this.o.health.circuitBreakerFailures > 0) this.circuits = new Set(beat.openCircuits);
   }
@@ -343,7 +354,14 @@ export class Worker {
   async start(): Promise<void> {
     if (this.state !== STATES.created) throw new Error(`worker cannot start from state ${this.state}`);
     this.state = STATES.running;
-    this.unlisten = await this.o.db.listen(NOTIFY_CHANNEL, () => this.notify(), () => this.notify());
+    this.unlisten = await this.o.db.listen(
+      NOTIFY_CHANNEL,
+      (payload) => (payload === FANOUT_PAYLOAD ? this.fanouts.poke() : this.notify()),
+      () => {
+        this.notify();
+        this.fanouts.poke();
+      },
+    );
     // before the first claim, which divides the rate limits by the workers it learns of
     await this.beatOnce();
     this.loopDone = this.loop();
@@ -903,6 +921,7 @@ export class Worker {
     this.state = STATES.stopping;
     this.notify();
     await this.loopDone;
+    await this.fanouts.stop();
     if (this.ticker) clearInterval(this.ticker);
     // kept set once cleared, so that a send opened during the stop does not start it again
     if (this.sweeper) clearInterval(this.sweeper);

@@ -6,6 +6,8 @@ import { newId } from '../ids.js';
 import { typeMatches, within } from './list-filters.js';
 
 export const NOTIFY_CHANNEL = 'herald_deliveries';
+/** NOTIFY_CHANNEL's payload for deferred deliveries of a batch waiting to be written out (migration 0033, delivery/fanout-writer.ts). */
+export const FANOUT_PAYLOAD = 'fanout';
 
 export interface EventRecord {
   id: string;
@@ -309,7 +311,10 @@ async function resultsOf(
   if (missing.length > 0) {
     const r = await q.query<PublishRow>(
       `select e.id, e.type, e.created_at,
-              (select count(*) from deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id)::int as deliveries
+              ((select count(*) from deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id)
+               -- and those of its batch that no worker has written out yet (migration 0033)
+               + (select count(*) from fanouts f cross join lateral unnest(f.event_ids) x(event_id)
+                   where f.tenant_id = e.tenant_id and x.event_id = e.id))::int as deliveries
          from events e where e.tenant_id = $1 and e.id = any($2)`,
       [tenantId, missing],
     );
@@ -343,15 +348,7 @@ with ok as materialized (
   select herald_lock_tenant($1) as locked,
          coalesce((select gen from endpoint_generations where tenant_id = $1), 0) = $2::bigint as same
 ), ev as (
-  insert into events (tenant_id, id, type, payload, body, created_at, ordering_key, trace_context)
-  select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb
-    from rows from (unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]), unnest($7::timestamptz[]),
-                    unnest($8::text[]), unnest($9::text[]))
-         with ordinality as i(id, type, payload, body, created_at, ordering_key, trace_context, ord)
-   where (select same from ok)
-   order by i.ord
-  ${idsMayExist ? 'on conflict (tenant_id, id) do nothing' : ''}
-  returning id, created_at
+  ${INSERT_EVENTS(idsMayExist)}
 ), dl as (
   insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at, ordering_key)
   select d.id, $1, d.event_id, d.endpoint_id, ev.created_at, ev.created_at, d.ordering_key
@@ -368,16 +365,59 @@ with ok as materialized (
   returning 1
 )
 select (select same from ok) as applied,
-       (select count(*) from q)::int as queued,
-       -- the ids created, only when some were not (the common publish creates them all)
-       case when (select count(*) from ev) < cardinality($3::text[]) then array(select id from ev) end as created,
+       ${CREATED_IDS},
        case when $15::text is not null then
          (select json_agg(json_build_array(e.id, e.updated_at::text, e.rate_limit_per_second,
                  e.consecutive_failures > 0 or e.failing_since is not null or e.circuit_open_until is not null))
             from endpoints e where e.id = any ($17::text[]))::text end as endpoints`;
 
+/** The event rows of publishMatchedSql and publishDeferredSql ($3-$9), if the generation held. */
+const INSERT_EVENTS = (idsMayExist: boolean) => `insert into events (tenant_id, id, type, payload, body, created_at, ordering_key, trace_context)
+  select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb
+    from rows from (unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]), unnest($7::timestamptz[]),
+                    unnest($8::text[]), unnest($9::text[]))
+         with ordinality as i(id, type, payload, body, created_at, ordering_key, trace_context, ord)
+   where (select same from ok)
+   order by i.ord
+  ${idsMayExist ? 'on conflict (tenant_id, id) do nothing' : ''}
+  returning id, created_at`;
+
+/** The ids created, only when some were not (the common publish creates them all). */
+const CREATED_IDS = `case when (select count(*) from ev) < cardinality($3::text[]) then array(select id from ev) end as created`;
+
 /*
- * Two forms of it: ids a caller named may exist already (a retried publish:
+ * The batch route's form (migration 0033): the events, and one fanouts row
+ * that lists the deliveries they make ($10-$12; every event of the batch
+ * created at $13), which a worker writes out (delivery/queue/fanout.ts).
+ * With ids Herald made, every listed delivery goes in as sent; with named
+ * ids, only those of events this statement created (a replay makes nothing).
+ */
+const publishDeferredSql = (idsMayExist: boolean) => `
+with ok as materialized (
+  select herald_lock_tenant($1) as locked,
+         coalesce((select gen from endpoint_generations where tenant_id = $1), 0) = $2::bigint as same
+), ev as (
+  ${INSERT_EVENTS(idsMayExist)}
+), fo as (
+  insert into fanouts (tenant_id, delivery_ids, event_ids, endpoint_ids, created_at)
+  ${
+    idsMayExist
+      ? `select $1, array_agg(d.id order by d.ord), array_agg(d.event_id order by d.ord), array_agg(d.endpoint_id order by d.ord), $13::timestamptz
+    from unnest($10::text[], $11::text[], $12::text[]) with ordinality as d(id, event_id, endpoint_id, ord)
+    join ev on ev.id = d.event_id
+  having count(*) > 0`
+      : `select $1, $10::text[], $11::text[], $12::text[], $13::timestamptz
+   where (select same from ok) and cardinality($10::text[]) > 0`
+  }
+  returning 1
+)
+select (select same from ok) as applied,
+       (select count(*) from fo)::int as fanouts,
+       ${CREATED_IDS},
+       null::text as endpoints`;
+
+/*
+ * Two forms of each: ids a caller named may exist already (a retried publish:
  * nothing is inserted for them), while ids Herald made for this publish
  * cannot, and an insert without an arbiter skips a probe of events_pkey
  * and the speculative insertion per event (1.8 µs of 9 per event row,
@@ -385,6 +425,8 @@ select (select same from ok) as applied,
  */
 const PUBLISH_MATCHED = { text: publishMatchedSql(true), name: 'event_publish_matched' };
 const PUBLISH_FRESH = { text: publishMatchedSql(false), name: 'event_publish_fresh' };
+const PUBLISH_DEFERRED_MATCHED = { text: publishDeferredSql(true), name: 'event_publish_deferred_matched' };
+const PUBLISH_DEFERRED_FRESH = { text: publishDeferredSql(false), name: 'event_publish_deferred_fresh' };
 
 /** A tenant's subscriptions at a generation (what publishMatched needs of intake/fanout-cache.ts). */
 export interface Matcher {
@@ -397,7 +439,11 @@ export interface Matcher {
 /**
  * Publishes as publishAndHandOff, with the deliveries matched by the caller
  * (`fanout`); null when the tenant's endpoints changed since `fanout` was
- * read (nothing was written: read them again, or match in SQL).
+ * read (nothing was written: read them again, or match in SQL). With
+ * `defer`, deliveries that need no order are not written here but listed
+ * for a worker to write (`deferred` of them; see publishDeferredSql); a
+ * batch with an ordered delivery, or whose events were not all created at
+ * one instant, is written whole, as without it.
  */
 export async function publishMatched(
   q: Queryable,
@@ -405,7 +451,8 @@ export async function publishMatched(
   batch: EventBatch,
   fanout: Matcher,
   lease: HandoffLease | null,
-): Promise<{ results: PublishResult[]; handedOff: HandedOff | null } | null> {
+  defer = false,
+): Promise<{ results: PublishResult[]; handedOff: HandedOff | null; deferred: number } | null> {
   const { events } = batch;
   const ids: string[] = [];
   const eventIds: string[] = [];
@@ -413,6 +460,7 @@ export async function publishMatched(
   const orderingKeys: (string | null)[] = [];
   const handed: { id: string; eventId: string; endpointId: string }[] = [];
   const counts = new Map<string, number>();
+  let ordered = false;
   for (const e of events) {
     if (counts.has(e.id)) continue; // a second use of an id in the batch: a replay
     const endpoints = fanout.endpointsFor(e.type);
@@ -426,37 +474,33 @@ export async function publishMatched(
       eventIds.push(e.id);
       endpointIds.push(ep.id);
       orderingKeys.push(key);
+      if (key !== null) ordered = true;
       // ordered deliveries wait their turn in the queue; no more than the worker takes
       if (lease && key === null && handed.length < lease.limit) handed.push({ id, eventId: e.id, endpointId: ep.id });
     });
   }
-  const statement = events.every((e) => e.idMadeHere === true) ? PUBLISH_FRESH : PUBLISH_MATCHED;
-  const res = await q.query<{ applied: boolean; created: string[] | null; endpoints: string | null }>(
-    statement.text,
-    [
-      tenantId,
-      fanout.generation,
-      ...eventColumns(batch),
-      textArray(events.map((e) => e.traceContext ?? null)),
-      binaryTextArray(ids),
-      binaryTextArray(eventIds),
-      binaryTextArray(endpointIds),
-      textArray(orderingKeys),
-      binaryTextArray(handed.map((h) => h.id)),
-      lease?.token ?? null,
-      lease?.leaseSeconds ?? 0,
-      binaryTextArray([...new Set(handed.map((h) => h.endpointId))]),
-    ],
-    statement.name,
-  );
+  const fresh = events.every((e) => e.idMadeHere === true);
+  // the list carries one creation time for its deliveries: a batch's events share one (Publisher.publishBatch)
+  const at = events[0]?.createdAt.getTime();
+  const deferred = defer && !ordered && events.every((e) => e.createdAt.getTime() === at);
+  if (deferred) handed.length = 0;
+  const statement = deferred ? (fresh ? PUBLISH_DEFERRED_FRESH : PUBLISH_DEFERRED_MATCHED) : fresh ? PUBLISH_FRESH : PUBLISH_MATCHED;
+  const params = [tenantId, fanout.generation, ...eventColumns(batch), textArray(events.map((e) => e.traceContext ?? null)), binaryTextArray(ids), binaryTextArray(eventIds), binaryTextArray(endpointIds)];
+  if (deferred) params.push(events[0]!.createdAt.toISOString());
+  else params.push(textArray(orderingKeys), binaryTextArray(handed.map((h) => h.id)), lease?.token ?? null, lease?.leaseSeconds ?? 0, binaryTextArray([...new Set(handed.map((h) => h.endpointId))]));
+  const res = await q.query<{ applied: boolean; created: string[] | null; endpoints: string | null }>(statement.text, params, statement.name);
   const row = res.rows[0]!;
   if (!row.applied) return null;
   const createdIds = row.created === null ? null : new Set(row.created);
   const created = new Map<string, { type: string; createdAt: string; deliveries: number }>();
+  let made = 0;
   for (const e of events) {
     if (created.has(e.id) || (createdIds !== null && !createdIds.has(e.id))) continue;
     created.set(e.id, { type: e.type, createdAt: e.createdAt.toISOString(), deliveries: counts.get(e.id)! });
+    made += counts.get(e.id)!;
   }
+  const results = await resultsOf(q, tenantId, events, created);
+  if (deferred) return { results, handedOff: null, deferred: made };
   let handedOff: HandedOff | null = null;
   if (lease) {
     const info = new Map(
@@ -479,7 +523,7 @@ export async function publishMatched(
     }
     handedOff = { deliveries, wantsDelivered: fanout.wantsDelivered, wantsFailed: fanout.wantsFailed };
   }
-  return { results: await resultsOf(q, tenantId, events, created), handedOff };
+  return { results, handedOff, deferred: 0 };
 }
 
 interface EventRow {

@@ -28,6 +28,8 @@ with lock as (select pg_try_advisory_xact_lock(7177002) as ok),
 victims as (
   select e.tenant_id, e.id from events e, lock
    where lock.ok and e.created_at < now() - make_interval(secs => $1)
+     -- nor an event of a batch whose deliveries no worker has written out yet (migration 0033)
+     and e.created_at < coalesce((select min(created_at) from fanouts), 'infinity')
      and not exists (select 1 from deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id and d.status = 'pending')
    order by e.created_at
    limit $2

@@ -76,13 +76,17 @@ export async function deleteTenant(q: Queryable, id: string): Promise<boolean> {
   // their attempts and queue rows have no foreign keys (migrations 0010 and
   // 0032): they go in a second statement, which sees the publishes this
   // one waited for (a publish holds a lock on the tenant's row); a new
-  // publish finds no tenant. The caller runs both in one transaction.
+  // publish finds no tenant, and a worker writing out a batch's deferred
+  // deliveries (delivery/queue/fanout.ts) locks the tenant's row as a publish
+  // does, so its rows are seen too; the batches not written out yet go with
+  // the events. The caller runs both in one transaction.
   const res = await q.query(`delete from tenants where id = $1 returning id`, [id]);
   if (res.rows.length === 0) return false;
   await q.query(
     `with d as (delete from deliveries where tenant_id = $1 returning id),
           q as (delete from queue where delivery_id in (select id from d)),
-          a as (delete from attempts where delivery_id in (select id from d))
+          a as (delete from attempts where delivery_id in (select id from d)),
+          f as (delete from fanouts where tenant_id = $1)
      delete from events where tenant_id = $1`,
     [id],
   );

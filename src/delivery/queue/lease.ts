@@ -34,20 +34,24 @@ export async function releaseLease(db: Db, token: string): Promise<number> {
 /**
  * Tells the database this worker is alive, and learns in the same round
  * trip how many workers share the endpoints' rate limits and which
- * endpoints' circuits are open (workers send nothing to those until they close).
+ * endpoints' circuits are open (workers send nothing to those until they close),
+ * and whether a batch's deferred deliveries wait to be written out (a NOTIFY
+ * that never came: the API crashed after its commit, or the LISTEN
+ * connection was down).
  */
-export async function heartbeat(db: Db, workerId: string): Promise<{ workers: number; openCircuits: string[] }> {
-  const res = await db.query<{ n: number; open: string[] }>(
+export async function heartbeat(db: Db, workerId: string): Promise<{ workers: number; openCircuits: string[]; fanoutsWaiting: boolean }> {
+  const res = await db.query<{ n: number; open: string[]; fanouts: boolean }>(
     `with beat as (
        insert into workers (id) values ($1) on conflict (id) do update set last_seen_at = now() returning 1)
      select (select count(*) from workers where last_seen_at > now() - interval '15 seconds' and id <> $1)::int + 1 as n,
-            array(select id from endpoints where circuit_open_until is not null and circuit_open_until > now()) as open
+            array(select id from endpoints where circuit_open_until is not null and circuit_open_until > now()) as open,
+            exists (select from fanouts) as fanouts
        from beat`,
     [workerId],
     'worker_heartbeat',
   );
   const row = res.rows[0];
-  return { workers: Number(row?.n ?? 1), openCircuits: row?.open ?? [] };
+  return { workers: Number(row?.n ?? 1), openCircuits: row?.open ?? [], fanoutsWaiting: row?.fanouts === true };
 }
 
 export async function forgetWorker(db: Db, workerId: string): Promise<void> {
