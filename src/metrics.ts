@@ -70,6 +70,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly writtenOut = new Counter({
+    name: 'herald_deliveries_written_out_total',
+    help: 'Deliveries a worker wrote out for batches that left them to the workers (POST …/events/batch, migration 0033).',
+    registers: [this.registry],
+  });
+
   readonly givenBack = new Counter({
     name: 'herald_deliveries_given_back_total',
     help: 'Deliveries a worker took and gave back to the queue unsent (no slot, endpoint at its cap or rate limit, circuit open).',

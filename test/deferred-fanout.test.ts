@@ -128,5 +128,7 @@ describe('the batch route defers its deliveries to a worker', () => {
     // the outcomes are written after the answers arrive
     for (let i = 0; i < 100 && (await rows(t)).queued > 0; i++) await new Promise((res) => setTimeout(res, 50));
     expect(await rows(t)).toMatchObject({ deliveries: 20, queued: 0, fanouts: 0 });
+    // an operator sees the write-out in the worker's metrics
+    expect(await (await fetch(`${api.url}/metrics`)).text()).toMatch(/^herald_deliveries_written_out_total 20$/m);
   });
 });

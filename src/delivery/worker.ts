@@ -267,7 +267,8 @@ export class Worker {
     this.upkeep = new QueueUpkeep(o.db, o.logger);
     // the deliveries written out are due now: this worker claims at once, the others on the NOTIFY
     const others = new WakeSignal(o.db);
-    this.fanouts = new FanoutWriter(o.db, o.logger, () => {
+    this.fanouts = new FanoutWriter(o.db, o.logger, (n) => {
+      o.metrics.writtenOut.inc(n);
       this.notify();
       others.poke();
     });
