@@ -6,7 +6,10 @@
  * statement, one connection, synchronous commit (as a publish's 202 needs).
  * Then the same with one of Herald's indexes on those rows dropped, and
  * without the delivery record (events and queue rows only), to show where
- * 50,000 events/s could come from.
+ * 50,000 events/s could come from; and Herald's own batch statement
+ * (store/events.ts, publishMatched) as the route sends it, its deliveries
+ * left to the workers (migration 0033), and as a `herald serve` with room
+ * sends it, writing them at publish.
  *
  *   npm run build:bench && node dist-bench/bench/intake-rows.js
  *
@@ -22,6 +25,9 @@ import { createBenchDb } from './db.js';
 import { migrateHeraldSchema } from './floor-http.js';
 import { FLOOR_ROWS_INTAKE_SQL, floorRowsEvents } from './floor-rows-sql.js';
 import { envInt, fmtInt, median, payloadOfSize, progress } from './util.js';
+import type { Queryable } from '../src/db/db.js';
+import { newId } from '../src/ids.js';
+import { eventBatch, publishMatched } from '../src/store/events.js';
 
 const ROUNDS = envInt('BENCH_RUNS', 3);
 const STATEMENTS = envInt('BENCH_STATEMENTS', 20);
@@ -36,7 +42,8 @@ select 'dlv_' || id, $1, id, 'ep_floor', created_at, nextval('intake_rows_seq') 
 
 interface Variant {
   label: string;
-  sql: string;
+  /** One statement of EVENTS events. */
+  run: () => Promise<unknown>;
   /** Indexes dropped for it (recreated after). */
   drop: string[];
 }
@@ -68,12 +75,6 @@ async function measure(c: pg.Client): Promise<void> {
       )
     ).rows.map((r) => [r.name, r.def]),
   );
-  const variants: Variant[] = [
-    { label: 'event, delivery record, queue row, every index', sql: FLOOR_ROWS_INTAKE_SQL, drop: [] },
-    // queue_ordered is partial (rows with an ordering key): these rows never enter it
-    ...[...indexes.keys()].filter((name) => name !== 'queue_ordered').map((name) => ({ label: `without ${name}`, sql: FLOOR_ROWS_INTAKE_SQL, drop: [name] })),
-    { label: 'event and queue row, no delivery record', sql: NO_RECORD, drop: [] },
-  ];
   const payload = JSON.stringify(payloadOfSize(1024, { seq: 0 }));
   let seq = 0;
   const batch = (): unknown[] => {
@@ -81,12 +82,36 @@ async function measure(c: pg.Client): Promise<void> {
     for (let i = 0; i < EVENTS; i++) ids.push(`evt_rows_${String(seq++).padStart(12, '0')}`);
     return ['rows', ids, ids.map(() => 'bench.rows'), ids.map(() => payload)];
   };
+  // Herald's statement: the tenant it locks, the endpoint generation it checks, events as the batch route makes them
+  await c.query(`insert into tenants (id, name) values ('rows', 'intake-rows')`);
+  const q: Queryable = {
+    query: async <R>(sql: string, params: unknown[] = [], name?: string) => {
+      const r = await c.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    },
+    exec: async (sql: string) => void (await c.query(sql)),
+  };
+  const matcher = { generation: '0', endpointsFor: () => [{ id: 'ep_floor', ordered: false }], wantsDelivered: false, wantsFailed: false };
+  const heraldBatch = () => {
+    const createdAt = new Date();
+    return eventBatch(Array.from({ length: EVENTS }, () => ({ id: newId('evt'), type: 'bench.rows', payloadJson: payload, body: null, createdAt, idMadeHere: true })));
+  };
+  const variants: Variant[] = [
+    { label: 'event, delivery record, queue row, every index', run: () => c.query(FLOOR_ROWS_INTAKE_SQL, batch()), drop: [] },
+    // queue_ordered is partial (rows with an ordering key): these rows never enter it
+    ...[...indexes.keys()]
+      .filter((name) => name !== 'queue_ordered')
+      .map((name) => ({ label: `without ${name}`, run: () => c.query(FLOOR_ROWS_INTAKE_SQL, batch()), drop: [name] })),
+    { label: 'event and queue row, no delivery record', run: () => c.query(NO_RECORD, batch()), drop: [] },
+    { label: "Herald's batch statement: events and the list of their deliveries (the route)", run: () => publishMatched(q, 'rows', heraldBatch(), matcher, null, true), drop: [] },
+    { label: "Herald's batch statement: events, delivery records, queue rows (`serve` with room)", run: () => publishMatched(q, 'rows', heraldBatch(), matcher, null, false), drop: [] },
+  ];
 
   const ms = new Map<string, number[]>();
   const cpu = new Map<string, number[]>();
   for (let round = 1; round <= ROUNDS; round++) {
     for (const v of variants) {
-      await c.query('truncate events, deliveries, queue cascade');
+      await c.query('truncate events, deliveries, queue, fanouts cascade');
       for (const name of v.drop) await c.query(`drop index ${name}`);
       await c.query('checkpoint'); // each variant starts without the one before's dirty pages
       const times: number[] = [];
@@ -94,7 +119,7 @@ async function measure(c: pg.Client): Promise<void> {
       for (let i = 0; i < WARM_UP + STATEMENTS; i++) {
         if (i === WARM_UP) cpuBefore = processCpuMs(backend)!;
         const t0 = performance.now();
-        await c.query(v.sql, batch());
+        await v.run();
         if (i >= WARM_UP) times.push(performance.now() - t0);
       }
       const cpuPerEvent = ((processCpuMs(backend)! - cpuBefore) * 1000) / (STATEMENTS * EVENTS);
