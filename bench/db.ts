@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { PICK_SQL } from '../src/delivery/queue/claim.js';
 import { writeOutFanouts } from '../src/delivery/queue/fanout.js';
+import { BATCHES_PER_STATEMENT } from '../src/delivery/fanout-writer.js';
 import type { Queryable } from '../src/db/db.js';
 
 /** Admin connection: creates and drops one fresh database per scenario run. */
@@ -123,8 +124,8 @@ export class BenchDbProbe {
   /** Runs a statement for set-up (not on Herald's path). */
   /**
    * Writes out the deliveries the batch route deferred (migration 0033), as
-   * a worker would, for a scenario that sets the queue up with no worker
-   * running; how many it wrote.
+   * a worker does (its statement, as many batches at a time), for a scenario
+   * that sets the queue up with no worker running; how many it wrote.
    */
   async writeOutDeferred(): Promise<number> {
     const q: Queryable = {
@@ -136,7 +137,7 @@ export class BenchDbProbe {
     };
     let written = 0;
     for (;;) {
-      const n = await writeOutFanouts(q, 16);
+      const n = await writeOutFanouts(q, BATCHES_PER_STATEMENT);
       if (n.batches === 0) return written;
       written += n.deliveries;
     }
