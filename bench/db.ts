@@ -64,6 +64,17 @@ export async function dropAllBenchDbs(): Promise<void> {
   for (const name of [...created]) await dropBenchDb(name).catch(() => undefined);
 }
 
+/** A bench connection as Herald's store functions take one (named statements prepared, as Herald's own connections do). */
+export function queryableOf(c: pg.Client): Queryable {
+  return {
+    query: async <R>(sql: string, params: unknown[] = [], name?: string) => {
+      const r = await c.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    },
+    exec: async (sql: string) => void (await c.query(sql)),
+  };
+}
+
 /** A connection to a bench database for checks (never used on Herald's hot path). */
 export class BenchDbProbe {
   private constructor(private readonly c: pg.Client) {}
@@ -128,13 +139,7 @@ export class BenchDbProbe {
    * that sets the queue up with no worker running; how many it wrote.
    */
   async writeOutDeferred(): Promise<number> {
-    const q: Queryable = {
-      query: async <R>(sql: string, params: unknown[] = []) => {
-        const r = await this.c.query(sql, params);
-        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
-      },
-      exec: async (sql: string) => void (await this.c.query(sql)),
-    };
+    const q = queryableOf(this.c);
     let written = 0;
     for (;;) {
       const n = await writeOutFanouts(q, BATCHES_PER_STATEMENT);

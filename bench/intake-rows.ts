@@ -21,11 +21,10 @@
 import pg from 'pg';
 import { cleanUpOnExit } from './children.js';
 import { processCpuMs } from './cpu.js';
-import { createBenchDb } from './db.js';
+import { createBenchDb, queryableOf } from './db.js';
 import { migrateHeraldSchema } from './floor-http.js';
 import { FLOOR_ROWS_INTAKE_SQL, floorRowsEvents } from './floor-rows-sql.js';
 import { envInt, fmtInt, median, payloadOfSize, progress } from './util.js';
-import type { Queryable } from '../src/db/db.js';
 import { newId } from '../src/ids.js';
 import { eventBatch, publishMatched } from '../src/store/events.js';
 
@@ -84,13 +83,7 @@ async function measure(c: pg.Client): Promise<void> {
   };
   // Herald's statement: the tenant it locks, the endpoint generation it checks, events as the batch route makes them
   await c.query(`insert into tenants (id, name) values ('rows', 'intake-rows')`);
-  const q: Queryable = {
-    query: async <R>(sql: string, params: unknown[] = [], name?: string) => {
-      const r = await c.query(name ? { name, text: sql, values: params } : { text: sql, values: params });
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
-    },
-    exec: async (sql: string) => void (await c.query(sql)),
-  };
+  const q = queryableOf(c);
   const matcher = { generation: '0', endpointsFor: () => [{ id: 'ep_floor', ordered: false }], wantsDelivered: false, wantsFailed: false };
   const heraldBatch = () => {
     const createdAt = new Date();
