@@ -343,11 +343,7 @@ async function resultsOf(
  * their endpoints, once per endpoint.
  */
 const publishMatchedSql = (idsMayExist: boolean) => `
-with ok as materialized (
-  -- the tenant's row locked for the statement (migration 0032), or 23503 if it is gone
-  select herald_lock_tenant($1) as locked,
-         coalesce((select gen from endpoint_generations where tenant_id = $1), 0) = $2::bigint as same
-), ev as (
+${LOCK_AND_GENERATION}, ev as (
   ${INSERT_EVENTS(idsMayExist)}
 ), dl as (
   insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at, ordering_key)
@@ -371,6 +367,13 @@ select (select same from ok) as applied,
                  e.consecutive_failures > 0 or e.failing_since is not null or e.circuit_open_until is not null))
             from endpoints e where e.id = any ($17::text[]))::text end as endpoints`;
 
+/** CTE `ok` of publishMatchedSql and publishDeferredSql: the tenant locked, and whether its endpoint generation is still $2. */
+const LOCK_AND_GENERATION = `with ok as materialized (
+  -- the tenant's row locked for the statement (migration 0032), or 23503 if it is gone
+  select herald_lock_tenant($1) as locked,
+         coalesce((select gen from endpoint_generations where tenant_id = $1), 0) = $2::bigint as same
+)`;
+
 /** The event rows of publishMatchedSql and publishDeferredSql ($3-$9), if the generation held. */
 const INSERT_EVENTS = (idsMayExist: boolean) => `insert into events (tenant_id, id, type, payload, body, created_at, ordering_key, trace_context)
   select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb
@@ -393,10 +396,7 @@ const CREATED_IDS = `case when (select count(*) from ev) < cardinality($3::text[
  * ids, only those of events this statement created (a replay makes nothing).
  */
 const publishDeferredSql = (idsMayExist: boolean) => `
-with ok as materialized (
-  select herald_lock_tenant($1) as locked,
-         coalesce((select gen from endpoint_generations where tenant_id = $1), 0) = $2::bigint as same
-), ev as (
+${LOCK_AND_GENERATION}, ev as (
   ${INSERT_EVENTS(idsMayExist)}
 ), fo as (
   insert into fanouts (tenant_id, delivery_ids, event_ids, endpoint_ids, created_at)
