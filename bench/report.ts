@@ -362,7 +362,7 @@ export function markdown(r: BenchResults, notes: string | null, profile: string 
     '- **fan-out** (bench/fanout.ts): `herald serve`, one tenant with BENCH_FANOUT endpoints; 5 events one after the other, each timed from the publish call to the last arrival.',
     '- **noisy neighbour**: scenario 1 again with endpoint 0 pointing at a receiver path that never answers (timeout 2 s): healthy throughput against scenario 1 of the same run; and the lowest latency rate again with a hanging second endpoint in the tenant.',
     '- **retry storm** (bench/storm.ts): `herald api` + `herald worker`; fresh events at 200/s to one endpoint, before and while BENCH_STORM queued retries (set up as after an outage: attempts = 1, due now, queued while the worker is frozen with SIGSTOP and thawed for the measurement, so they come back to a warm worker) drain to another endpoint of the same tenant.',
-    '- **memory**: scenario 1 with every receiver answering 200 and a 16 MB body (Herald keeps the first 64 KiB); worker RSS is sampled every 100 ms in every drain.',
+    `- **memory**: scenario 1 with ${r.knobs.BENCH_MEMORY_EVENTS ?? '?'} events and every receiver answering 200 and a 16 MB body (Herald keeps the first 64 KiB); worker RSS is sampled every 100 ms in every drain.`,
     '- **idle** (bench/idle.ts): one `herald worker` with nothing to do; its CPU and the transactions its database sees, over BENCH_IDLE_SECONDS.',
     '- **backlog** (bench/backlog.ts): BENCH_BACKLOG deliveries over 100 endpoints published by the batch route with no worker, marked as failed once and due now, VACUUM ANALYZE; then one worker drains them. Claim pick time = EXPLAIN ANALYZE of the worker\'s own pick (100 rows, SKIP LOCKED) every 3 s.',
     '',

@@ -5,7 +5,10 @@
  *
  * Knobs (environment):
  *   BENCH_RUNS       runs of each scenario (default 3)
- *   BENCH_EVENTS     events in the sustained backlog (default 300; × BENCH_ENDPOINTS deliveries)
+ *   BENCH_EVENTS     events in the sustained backlog (default 1000; × BENCH_ENDPOINTS deliveries). The drain
+ *                    lasts ~10 s: with 300 (a 3 s drain) the noisy neighbour's ratio of two drains read 81-140 %
+ *                    from one run to the next on an unchanged Herald, the machine's moment more than Herald's
+ *   BENCH_MEMORY_EVENTS  events of the 16 MB-response drain (default 50; × BENCH_ENDPOINTS deliveries)
  *   BENCH_ENDPOINTS  endpoints of the sustained tenant (default 100)
  *   BENCH_SECONDS    latency scenario length in seconds (default 10); the raw baseline runs half as long
  *   BENCH_LATENCY_WARMUP seconds of the same paced load before each latency window, not measured (default 3)
@@ -89,7 +92,8 @@ const exit = cleanUpOnExit(async () => {
 
 async function main(): Promise<void> {
   const runs = envInt('BENCH_RUNS', 3);
-  const events = envInt('BENCH_EVENTS', 300);
+  const events = envInt('BENCH_EVENTS', 1000);
+  const memoryEvents = envInt('BENCH_MEMORY_EVENTS', 50);
   const endpoints = envInt('BENCH_ENDPOINTS', 100);
   const seconds = envNum('BENCH_SECONDS', 10);
   const warmupSeconds = envNum('BENCH_LATENCY_WARMUP', 3);
@@ -131,6 +135,7 @@ async function main(): Promise<void> {
     knobs: {
       BENCH_RUNS: String(runs),
       BENCH_EVENTS: String(events),
+      BENCH_MEMORY_EVENTS: String(memoryEvents),
       BENCH_ENDPOINTS: String(endpoints),
       BENCH_SECONDS: String(seconds),
       BENCH_LATENCY_WARMUP: String(warmupSeconds),
@@ -300,7 +305,7 @@ async function main(): Promise<void> {
     }
     if (only.has('memory')) {
       progress(`run ${run}/${runs}: memory (every response is 16 MB)`);
-      const s = await runSustained({ run, receiver, events: Math.max(10, Math.floor(events / 6)), endpoints, publishers: 16, timeoutMs: timeoutS * 1000, shape: 'big' });
+      const s = await runSustained({ run, receiver, events: memoryEvents, endpoints, publishers: 16, timeoutMs: timeoutS * 1000, shape: 'big' });
       more.big.push(s);
       progress(`run ${run}/${runs}: memory: ${fmtInt(s.deliveriesPerSec)} deliveries/s, worker peak RSS ${fmt1(s.workerPeakRssMb ?? Number.NaN)} MB`);
     }
