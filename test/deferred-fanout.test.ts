@@ -3,6 +3,7 @@ import { writeOutFanouts } from '../src/delivery/queue/fanout.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { Receiver } from './helpers/receiver.js';
+import { metric } from './helpers/metrics.js';
 
 /*
  * The batch route writes its events and a list of the deliveries they make;
@@ -109,6 +110,34 @@ describe('the batch route defers its deliveries to a worker', () => {
     expect(await rows(t2)).toMatchObject({ events: 4, fanouts: 1 });
     expect((await api.api.delete(`/v1/tenants/${t2}`)).status).toBe(204);
     expect(await rows(t2)).toEqual({ events: 0, deliveries: 0, queued: 0, fanouts: 0 });
+  });
+
+  it('counts a waiting list in the queue gauges, so workers that are down do not read as an empty queue', async () => {
+    // this database's queue and lists emptied, so the oldest due delivery can only be this test's
+    await db().query('delete from queue');
+    await db().query('delete from fanouts');
+    const scrape = async () => (await fetch(`${api.url}/metrics`)).text();
+    expect(metric(await scrape(), 'herald_queue_due_deliveries')).toBe(0);
+    const t = await api.api.tenant('Waiting list');
+    const ep = await api.api.endpoint(t, { url: receiver.url('/waiting') });
+    const r = await api.api.post(`/v1/tenants/${t}/events/batch`, { events: events(7, 'a.b') });
+    expect(r.status).toBe(202);
+    expect(await rows(t)).toMatchObject({ queued: 0, fanouts: 1 });
+    await new Promise((res) => setTimeout(res, 1_100));
+    const m = await scrape();
+    expect(metric(m, 'herald_queue_due_deliveries')).toBe(7);
+    expect(metric(m, 'herald_queue_oldest_due_age_seconds')).toBeGreaterThanOrEqual(1);
+    const o = (await api.api.get('/v1/operator/overview')).body;
+    expect(o.oldestDue).toMatchObject({ tenantId: t, endpointId: ep.id });
+    expect(o.oldestDue.ageSeconds).toBeGreaterThanOrEqual(1);
+
+    // written out, the same deliveries are counted once, from the queue
+    expect(await writeOutFanouts(db(), 4)).toEqual({ batches: 1, deliveries: 7 });
+    const after = await scrape();
+    expect(metric(after, 'herald_queue_due_deliveries')).toBe(7);
+    expect(metric(after, 'herald_queue_oldest_due_age_seconds')).toBeGreaterThanOrEqual(1);
+    const { rows: first } = await db().query<{ id: string }>(`select id from deliveries where tenant_id = $1 order by id`, [t]);
+    expect(first.map((x) => x.id)).toContain((await api.api.get('/v1/operator/overview')).body.oldestDue.deliveryId);
   });
 
   it('a worker started later writes out what waited and delivers it, each event once to each endpoint', async () => {

@@ -399,14 +399,14 @@ const publishDeferredSql = (idsMayExist: boolean) => `
 ${LOCK_AND_GENERATION}, ev as (
   ${INSERT_EVENTS(idsMayExist)}
 ), fo as (
-  insert into fanouts (tenant_id, delivery_ids, event_ids, endpoint_ids, created_at)
+  insert into fanouts (tenant_id, delivery_ids, event_ids, endpoint_ids, created_at, deliveries)
   ${
     idsMayExist
-      ? `select $1, array_agg(d.id order by d.ord), array_agg(d.event_id order by d.ord), array_agg(d.endpoint_id order by d.ord), $13::timestamptz
+      ? `select $1, array_agg(d.id order by d.ord), array_agg(d.event_id order by d.ord), array_agg(d.endpoint_id order by d.ord), $13::timestamptz, count(*)
     from unnest($10::text[], $11::text[], $12::text[]) with ordinality as d(id, event_id, endpoint_id, ord)
     join ev on ev.id = d.event_id
   having count(*) > 0`
-      : `select $1, $10::text[], $11::text[], $12::text[], $13::timestamptz
+      : `select $1, $10::text[], $11::text[], $12::text[], $13::timestamptz, cardinality($10::text[])
    where (select same from ok) and cardinality($10::text[]) > 0`
   }
   returning 1

@@ -27,7 +27,7 @@ export interface FailingEndpoint {
   lastError: string | null;
 }
 
-/** The delivery that has been due the longest and is not held by a live lease. */
+/** The delivery that has been due the longest and is not held by a live lease (or waits in a batch's list: see OLDEST_DUE_SQL). */
 export interface OldestDue {
   deliveryId: string;
   tenantId: string;
@@ -103,9 +103,13 @@ export async function failingEndpoints(db: Queryable, limit = MAX_FAILING_LISTED
  * on `due_at` alone (its only index is the claim's `queue_endpoint_due`), so
  * this takes one probe of that index per endpoint with queued work, in due
  * order, skipping leased rows: endpoints × (leased rows at the head), never
- * the whole queue.
+ * the whole queue. A batch's deliveries that no worker has written out yet
+ * (migration 0033) are due from the batch's creation and wait in `fanouts`,
+ * not in the queue: the oldest list counts too (its first delivery named),
+ * or a stalled worker fleet behind the batch route would read as an empty
+ * queue. Its first delivery is listed once a worker writes the list out.
  */
-const OLDEST_DUE_SQL = `
+const OLDEST_QUEUED_SQL = `
   select q.delivery_id, q.tenant_id, q.endpoint_id, q.due_at, extract(epoch from now() - q.due_at)::float8 as age
     from endpoints e
     cross join lateral (
@@ -114,6 +118,27 @@ const OLDEST_DUE_SQL = `
        order by q.due_at limit 1
     ) q
    order by q.due_at, q.delivery_id limit 1`;
+const OLDEST_LIST_SQL = `
+  select delivery_ids[1] as delivery_id, tenant_id, endpoint_ids[1] as endpoint_id, created_at as due_at,
+         extract(epoch from now() - created_at)::float8 as age
+    from fanouts order by id limit 1`;
+const OLDEST_DUE_SQL = `
+  select * from ((${OLDEST_QUEUED_SQL}) union all (${OLDEST_LIST_SQL})) o order by o.due_at, o.delivery_id limit 1`;
+
+/**
+ * Pending deliveries due now and not held by a live lease (also those whose
+ * worker died and whose lease ran out), with the deliveries of batches not
+ * yet written out (see above; each list counts what it makes, at most: the
+ * write-out drops those of endpoints deleted since). The queue part counts
+ * rows: cheap beside a scrape interval, as it has always been.
+ */
+export async function dueDeliveryCount(db: Queryable): Promise<number> {
+  const r = await db.query<{ queued: string; listed: string }>(
+    `select (select count(*) from queue where due_at <= now() and (lease_until is null or lease_until <= now())) as queued,
+            (select coalesce(sum(coalesce(deliveries, cardinality(delivery_ids))), 0) from fanouts) as listed`,
+  );
+  return Number(r.rows[0]?.queued ?? 0) + Number(r.rows[0]?.listed ?? 0);
+}
 
 interface OldestDueRow {
   delivery_id: string | null;

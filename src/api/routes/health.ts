@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Gauge } from 'prom-client';
-import { oldestDueDelivery } from '../../store/operator-overview.js';
+import { dueDeliveryCount, oldestDueDelivery } from '../../store/operator-overview.js';
 import type { AppContext } from '../server.js';
 
 export const healthRoutes = (ctx: AppContext): FastifyPluginAsync => async (app) => {
@@ -8,19 +8,15 @@ export const healthRoutes = (ctx: AppContext): FastifyPluginAsync => async (app)
   // oldest due delivery's age is the alert that catches a stalled queue.
   new Gauge({
     name: 'herald_queue_due_deliveries',
-    help: 'Pending deliveries that are due now (not held by a live lease).',
+    help: 'Pending deliveries that are due now (not held by a live lease), with those of batches not yet written out by a worker.',
     registers: [ctx.metrics.registry],
     async collect() {
-      const r = await ctx.db.query<{ n: number }>(
-        // Also counts deliveries whose worker died and whose lease has run out.
-        `select count(*)::int as n from queue where due_at <= now() and (lease_until is null or lease_until <= now())`,
-      );
-      this.set(Number(r.rows[0]?.n ?? 0));
+      this.set(await dueDeliveryCount(ctx.db));
     },
   });
   new Gauge({
     name: 'herald_queue_oldest_due_age_seconds',
-    help: 'How long the oldest due delivery has been waiting (0 when none).',
+    help: 'How long the oldest due delivery has been waiting (0 when none), a batch not yet written out by a worker included.',
     registers: [ctx.metrics.registry],
     async collect() {
       // the operator view's index-bounded probe (min(due_at) here scanned the whole queue at every scrape)
