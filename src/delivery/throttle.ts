@@ -18,16 +18,6 @@
  * 3,807-4,243/s and the fresh p99 was 58-131 ms (publish p50 6-7 ms); at 8,
  * 1,930-2,096/s and 36-39 ms (publish p50 4.7 ms, 2.4-2.9 before the
  * storm). A just-recovered receiver is spared the full burst too.
- *
- * An endpoint this worker has not heard from yet starts with SLOW_START
- * sends in flight and earns one more with each answer, up to its cap, as
- * TCP's slow start does: its first answers say whether it answers at all. A
- * receiver that never answers otherwise took its whole cap on its first
- * wave and held it for the timeout: in the benchmark's noisy neighbour (one
- * of 100 endpoints on the receiver's origin never answers, timeout 2 s) the
- * healthy deliveries ran at about half their rate for the first 2-2.5 s of
- * every drain, its 32 sends holding a quarter of the 128 connections the
- * worker opens to that origin.
  */
 interface State {
   tokens: number;
@@ -36,17 +26,12 @@ interface State {
   factor: number;
   /** What the worker takes for this endpoint now is a retry (see taking). */
   retrying: boolean;
-  /** Sends in flight it has earned so far (see SLOW_START); beyond the cap it no longer counts. */
-  window: number;
 }
 
 /** Share of an endpoint's in-flight cap that its retries may use (see above). */
 const RETRY_SHARE = 1 / 4;
 
 const MIN_FACTOR = 1 / 64;
-
-/** Sends in flight an endpoint starts with until its answers earn it more (see above). */
-export const SLOW_START = 4;
 
 export class Throttle {
   private readonly endpoints = new Map<string, State>();
@@ -58,7 +43,7 @@ export class Throttle {
   private state(id: string): State {
     let s = this.endpoints.get(id);
     if (!s) {
-      s = { tokens: 1, refilledAt: Date.now(), factor: 1, retrying: false, window: SLOW_START };
+      s = { tokens: 1, refilledAt: Date.now(), factor: 1, retrying: false };
       if (this.endpoints.size > 50_000) this.endpoints.clear();
       this.endpoints.set(id, s);
     }
@@ -73,16 +58,6 @@ export class Throttle {
 
   /** In-flight cap for an endpoint now (lowered while it signals overload, and while it is sent retries). */
   cap(id: string): number {
-    const s = this.endpoints.get(id);
-    if (!s) return Math.min(SLOW_START, this.maxInFlight);
-    return Math.max(1, Math.floor(Math.min(s.window, this.maxInFlight) * s.factor * (s.retrying ? RETRY_SHARE : 1)));
-  }
-
-  /**
-   * What a worker may hold in memory for an endpoint, waiting for its turn: its cap as slow start will
-   * have grown it (a hand-off of a batch to an endpoint not heard from yet is held, not given back).
-   */
-  holdCap(id: string): number {
     const s = this.endpoints.get(id);
     if (!s) return this.maxInFlight;
     return Math.max(1, Math.floor(this.maxInFlight * s.factor * (s.retrying ? RETRY_SHARE : 1)));
@@ -113,19 +88,14 @@ export class Throttle {
     return Math.ceil(((1 - s.tokens) / rate) * 1000);
   }
 
-  /**
-   * Feeds back an HTTP outcome: 429/502/504 and timeouts slow the endpoint down, success speeds it up again,
-   * and any other answer earns it a send in flight while it is in slow start.
-   */
+  /** Feeds back an HTTP outcome: 429/502/504 and timeouts slow the endpoint down, success speeds it up again. */
   observe(id: string, status: number | null, ok: boolean, errorCode: string | null = null): void {
     if (status === 429 || status === 502 || status === 504 || errorCode === 'timeout') {
       const s = this.state(id);
       s.factor = Math.max(MIN_FACTOR, s.factor / 2);
-    } else if (status !== null) {
-      // an answer, even a refusal, shows the receiver answers: one more send in flight (slow start)
-      const s = this.state(id);
-      if (s.window < this.maxInFlight) s.window++;
-      if (ok && s.factor < 1) s.factor = Math.min(1, s.factor * 1.05);
+    } else if (ok) {
+      const s = this.endpoints.get(id);
+      if (s && s.factor < 1) s.factor = Math.min(1, s.factor * 1.05);
     }
   }
 }

@@ -223,8 +223,6 @@ export class Worker {
   private readonly tally = { handoff: 0, claim: 0, givenBack: 0 };
   /** Pacing and AIMD slow-down per endpoint. */
   private readonly throttle: Throttle;
-  /** What a claim may take of an endpoint with nothing under way here (see roomFor). */
-  private readonly unknownEndpointRoom: number;
   /** Endpoints that must wait for their rate limit, until when. */
   private readonly pausedUntil = new Map<string, number>();
   private readonly writer: BatchWriter<AttemptResult, void, OutcomeBatch>;
@@ -264,7 +262,6 @@ export class Worker {
 
   constructor(private readonly o: WorkerOptions) {
     this.throttle = new Throttle(o.endpointConcurrency);
-    this.unknownEndpointRoom = this.throttle.cap('') + this.throttle.holdCap('');
     this.open = new OpenSends(STALLED_AFTER_MS, mostOpenSends(o.concurrency) - o.concurrency);
     this.configs = new EndpointConfigs(o.secrets);
     this.upkeep = new QueueUpkeep(o.db, o.logger);
@@ -463,10 +460,9 @@ export class Worker {
     return this.open.size - this.open.stalled;
   }
 
-  /** How many more of an endpoint's deliveries this worker may take: its cap in flight, and what it may hold (see hold). */
+  /** How many more of an endpoint's deliveries this worker may take: its cap in flight, and as many again held (see hold). */
   private roomFor(endpointId: string): number {
-    const taken = this.perEndpoint.get(endpointId) + (this.held.get(endpointId)?.length ?? 0);
-    return Math.max(0, this.throttle.cap(endpointId) + this.throttle.holdCap(endpointId) - taken);
+    return Math.max(0, 2 * this.throttle.cap(endpointId) - this.perEndpoint.get(endpointId) - (this.held.get(endpointId)?.length ?? 0));
   }
 
   /** Notes which endpoints of a claim filled the room they were given (see backlogged). */
@@ -540,9 +536,8 @@ export class Worker {
           leaseToken: `${this.id}:${++this.claims}`,
           leaseSeconds: this.o.leaseSeconds,
           skipEndpoints: this.blockedEndpoints(),
-          // an endpoint with nothing under way here: what it may send and hold, like the others (roomFor),
-          // for one this worker has not heard from yet (slow start: see throttle.ts)
-          endpointLimit: this.unknownEndpointRoom,
+          // an endpoint with nothing under way here: its cap to send and as many to hold, like the others
+          endpointLimit: 2 * this.o.endpointConcurrency,
           room: endpointRoom,
           // twice what fills the batch at the rows per endpoint seen last: enough when some
           // endpoints are paused or full, and a round goes on from the cursor
@@ -626,7 +621,7 @@ export class Worker {
   private hold(d: ClaimedDelivery, now: number): boolean {
     if (this.heldCount >= HOLD_LIMIT || this.heldBytes >= HOLD_MAX_BYTES || this.state !== STATES.running) return false;
     let list = this.held.get(d.endpointId);
-    if (list && list.length >= this.throttle.holdCap(d.endpointId)) return false;
+    if (list && list.length >= this.throttle.cap(d.endpointId)) return false;
     if (!list) this.held.set(d.endpointId, (list = []));
     if (list.length === 0) this.turns.push(d.endpointId);
     list.push({ d, at: now });
