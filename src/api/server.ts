@@ -138,12 +138,13 @@ export interface ServerOptions {
  * gathered behind it waited that long. Sharing the API's pool, it moved to
  * such a connection whenever a burst of other queries took the warm one,
  * and idle connections were closed after 30 s. Here it only ever runs where
- * it ran before, and a burst of listings never delays it. On PGlite (one
- * connection) the database itself.
+ * it ran before, and a burst of listings never delays it. Their backends
+ * are primed for the batch route's megabyte messages (db/backend-heap.ts).
+ * On PGlite (one connection) the database itself.
  */
 function intakeDatabase(o: ServerOptions): Db {
   if (o.db.kind !== 'pg' || !o.config.databaseUrl) return o.db;
-  return new PgDb({ connectionString: o.config.databaseUrl, logger: o.logger, max: 4, idleTimeoutMs: 0 });
+  return new PgDb({ connectionString: o.config.databaseUrl, logger: o.logger, max: 4, idleTimeoutMs: 0, largeStatements: true });
 }
 
 export async function buildServer(o: ServerOptions): Promise<App> {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Db, Listener, QueryResult, Queryable } from './db.js';
 import type { Logger } from '../logger.js';
+import { primeBackendHeap } from './backend-heap.js';
 
 // Timestamps travel as ISO strings and bigints as strings; we format both ourselves.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
@@ -13,6 +14,8 @@ export interface PgDbOptions {
   options?: string;
   /** How long a connection may sit idle before the pool closes it; 0 = never. (Default: 30,000 ms) */
   idleTimeoutMs?: number;
+  /** Prime each new connection's backend for large statements (backend-heap.ts). (Default: false) */
+  largeStatements?: boolean;
   logger: Logger;
 }
 
@@ -39,6 +42,8 @@ export class PgDb implements Db {
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: opts.idleTimeoutMs ?? 30_000,
       options: opts.options ? `${CONNECTION_SETTINGS} ${opts.options}` : CONNECTION_SETTINGS,
+      // run before the pool hands the new connection out
+      onConnect: opts.largeStatements ? primeBackendHeap : undefined,
     });
     // An idle client that loses its connection (e.g. the server restarts) must
     // not crash the process: the pool drops it and opens a new one on demand.
