@@ -31,8 +31,11 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { migrateHeraldSchema, serveFloor } from './floor-http.js';
 import { FLOOR_ROWS_INTAKE_SQL } from './floor-rows-sql.js';
+import { primeBackendHeap } from '../src/db/backend-heap.js';
 
-const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 8 });
+// primed as Herald's intake connections are (src/db/backend-heap.ts): the least work does not include the
+// page faults of a backend mapping each megabyte message afresh
+const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 8, onConnect: primeBackendHeap });
 const heraldRecord = process.env.FLOOR_RECORD === 'herald';
 if (heraldRecord) migrateHeraldSchema();
 else await db.query(`
