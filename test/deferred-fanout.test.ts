@@ -128,8 +128,11 @@ describe('the batch route defers its deliveries to a worker', () => {
     expect(metric(m, 'herald_queue_due_deliveries')).toBe(7);
     expect(metric(m, 'herald_queue_oldest_due_age_seconds')).toBeGreaterThanOrEqual(1);
     const o = (await api.api.get('/v1/operator/overview')).body;
-    expect(o.oldestDue).toMatchObject({ tenantId: t, endpointId: ep.id });
+    // no delivery record yet: named with its event, which exists, and said not written out
+    expect(o.oldestDue).toMatchObject({ tenantId: t, endpointId: ep.id, eventId: r.body.data[0].id, writtenOut: false });
     expect(o.oldestDue.ageSeconds).toBeGreaterThanOrEqual(1);
+    expect((await api.api.get(`/v1/tenants/${t}/deliveries/${o.oldestDue.deliveryId}`)).status).toBe(404);
+    expect((await api.api.get(`/v1/tenants/${t}/events/${o.oldestDue.eventId}`)).status).toBe(200);
 
     // written out, the same deliveries are counted once, from the queue
     expect(await writeOutFanouts(db(), 4)).toEqual({ batches: 1, deliveries: 7 });
@@ -137,7 +140,10 @@ describe('the batch route defers its deliveries to a worker', () => {
     expect(metric(after, 'herald_queue_due_deliveries')).toBe(7);
     expect(metric(after, 'herald_queue_oldest_due_age_seconds')).toBeGreaterThanOrEqual(1);
     const { rows: first } = await db().query<{ id: string }>(`select id from deliveries where tenant_id = $1 order by id`, [t]);
-    expect(first.map((x) => x.id)).toContain((await api.api.get('/v1/operator/overview')).body.oldestDue.deliveryId);
+    const written = (await api.api.get('/v1/operator/overview')).body.oldestDue;
+    expect(first.map((x) => x.id)).toContain(written.deliveryId);
+    expect(written.writtenOut).toBe(true);
+    expect((await api.api.get(`/v1/tenants/${t}/deliveries/${written.deliveryId}`)).status).toBe(200);
   });
 
   it('a worker started later writes out what waited and delivers it, each event once to each endpoint', async () => {

@@ -82,8 +82,10 @@ describe('GET /v1/operator/overview', () => {
     const held = await herald.api.get(`/v1/tenants/${beta}/deliveries?endpointId=${down}&status=pending`);
     const ids = (held.body.data as any[]).map((d) => d.id);
     const o = await overviewWhen((b) => b.oldestDue !== null && b.oldestDue.ageSeconds >= 1);
-    expect(o.oldestDue).toMatchObject({ tenantId: beta, endpointId: down });
+    expect(o.oldestDue).toMatchObject({ tenantId: beta, endpointId: down, writtenOut: true });
     expect(ids).toContain(o.oldestDue.deliveryId);
+    const delivery = (await herald.api.get(`/v1/tenants/${beta}/deliveries/${o.oldestDue.deliveryId}`)).body;
+    expect(o.oldestDue.eventId).toBe(delivery.eventId);
     expect(Math.abs(Date.now() - Date.parse(o.oldestDue.dueAt) - o.oldestDue.ageSeconds * 1000)).toBeLessThan(2_000);
   });
 

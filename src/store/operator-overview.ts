@@ -32,6 +32,13 @@ export interface OldestDue {
   deliveryId: string;
   tenantId: string;
   endpointId: string;
+  eventId: string;
+  /**
+   * False while the delivery waits in a batch's list that no worker has
+   * written out: its record does not exist yet (a link to it would find
+   * nothing), its event does.
+   */
+  writtenOut: boolean;
   dueAt: string;
   /** Seconds since it became due. */
   ageSeconds: number;
@@ -107,20 +114,22 @@ export async function failingEndpoints(db: Queryable, limit = MAX_FAILING_LISTED
  * (migration 0033) are due from the batch's creation and wait in `fanouts`,
  * not in the queue: the oldest list counts too (its first delivery named),
  * or a stalled worker fleet behind the batch route would read as an empty
- * queue. Its first delivery is listed once a worker writes the list out.
+ * queue. Its first delivery is listed once a worker writes the list out;
+ * until then it is named with its event and `written_out` false.
  */
 const OLDEST_QUEUED_SQL = `
-  select q.delivery_id, q.tenant_id, q.endpoint_id, q.due_at, extract(epoch from now() - q.due_at)::float8 as age
+  select q.delivery_id, q.tenant_id, q.endpoint_id, q.event_id, true as written_out, q.due_at,
+         extract(epoch from now() - q.due_at)::float8 as age
     from endpoints e
     cross join lateral (
-      select q.delivery_id, q.tenant_id, q.endpoint_id, q.due_at from queue q
+      select q.delivery_id, q.tenant_id, q.endpoint_id, q.event_id, q.due_at from queue q
        where q.endpoint_id = e.id and q.due_at <= now() and (q.lease_until is null or q.lease_until <= now())
        order by q.due_at limit 1
     ) q
    order by q.due_at, q.delivery_id limit 1`;
 const OLDEST_LIST_SQL = `
-  select delivery_ids[1] as delivery_id, tenant_id, endpoint_ids[1] as endpoint_id, created_at as due_at,
-         extract(epoch from now() - created_at)::float8 as age
+  select delivery_ids[1] as delivery_id, tenant_id, endpoint_ids[1] as endpoint_id, event_ids[1] as event_id,
+         false as written_out, created_at as due_at, extract(epoch from now() - created_at)::float8 as age
     from fanouts order by id limit 1`;
 const OLDEST_DUE_SQL = `
   select * from ((${OLDEST_QUEUED_SQL}) union all (${OLDEST_LIST_SQL})) o order by o.due_at, o.delivery_id limit 1`;
@@ -144,6 +153,8 @@ interface OldestDueRow {
   delivery_id: string | null;
   tenant_id: string | null;
   endpoint_id: string | null;
+  event_id: string | null;
+  written_out: boolean | null;
   due_at: Date | null;
   age: number | null;
 }
@@ -154,6 +165,8 @@ function toOldestDue(x: OldestDueRow | undefined): OldestDue | null {
     deliveryId: x.delivery_id,
     tenantId: x.tenant_id!,
     endpointId: x.endpoint_id!,
+    eventId: x.event_id!,
+    writtenOut: x.written_out!,
     dueAt: iso(x.due_at)!,
     ageSeconds: Math.max(0, Math.round(Number(x.age) * 10) / 10),
   };
@@ -174,7 +187,7 @@ export async function operatorCounts(db: Queryable): Promise<OperatorCounts> {
     `select
        (select count(*) from endpoints where consecutive_failures > 0 or failing_since is not null)::int as failing,
        (select count(*) from endpoints where circuit_open_until is not null and circuit_open_until > now())::int as circuits,
-       o.delivery_id, o.tenant_id, o.endpoint_id, o.due_at, o.age
+       o.delivery_id, o.tenant_id, o.endpoint_id, o.event_id, o.written_out, o.due_at, o.age
      from (select 1) one
      left join lateral (${OLDEST_DUE_SQL}) o on true`,
   );

@@ -98,6 +98,9 @@ export interface Routes {
         deliveryId: string;
         tenantId: string;
         endpointId: string;
+        eventId: string;
+        /** false while the delivery waits in a batch no worker has written out yet: its record does not exist yet, its event does */
+        writtenOut: boolean;
         dueAt: string;
         /** seconds since it became due */
         ageSeconds: number;

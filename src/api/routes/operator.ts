@@ -27,6 +27,10 @@ const OldestDue = Type.Object({
   deliveryId: Type.String(),
   tenantId: Type.String(),
   endpointId: Type.String(),
+  eventId: Type.String(),
+  writtenOut: Type.Boolean({
+    description: 'false while the delivery waits in a batch no worker has written out yet: its record does not exist yet, its event does',
+  }),
   dueAt: Type.String(),
   ageSeconds: Type.Number({ description: 'seconds since it became due' }),
 });

@@ -61,11 +61,7 @@ function Figures({ o }: { o: OperatorOverview }) {
         <div className="tile-label">Oldest due delivery</div>
         <div className="tile-value">{o.oldestDue ? seconds(Math.round(o.oldestDue.ageSeconds)) : '—'}</div>
         <div className="tile-sub">
-          {o.oldestDue ? (
-            <Link to={path('t', o.oldestDue.tenantId, 'deliveries', o.oldestDue.deliveryId)}>{o.oldestDue.deliveryId}</Link>
-          ) : (
-            'nothing waiting'
-          )}
+          {o.oldestDue ? <OldestDueLink due={o.oldestDue} /> : 'nothing waiting'}
         </div>
       </div>
       <div className="tile" data-testid="figure-rate">
@@ -74,6 +70,19 @@ function Figures({ o }: { o: OperatorOverview }) {
         <div className="tile-sub">average of the last 5 minutes</div>
       </div>
     </div>
+  );
+}
+
+/**
+ * The oldest due delivery, linked to its page; while it waits in a batch no
+ * worker has written out, it has no page yet, so its event is linked instead.
+ */
+function OldestDueLink({ due }: { due: NonNullable<OperatorOverview['oldestDue']> }) {
+  if (due.writtenOut) return <Link to={path('t', due.tenantId, 'deliveries', due.deliveryId)}>{due.deliveryId}</Link>;
+  return (
+    <>
+      event <Link to={path('t', due.tenantId, 'events', due.eventId)}>{due.eventId}</Link>, in a batch no worker has written out yet
+    </>
   );
 }
 
