@@ -78,3 +78,73 @@ describe('reusing an event id', () => {
     expect(same.body.data.map((e: { replayed: boolean }) => e.replayed)).toEqual([true, false]);
   });
 });
+
+/*
+ * The batch route's check runs inside its publish statement, which has three
+ * forms: the deliveries matched by the API and handed to the worker of the
+ * process (`serve`), matched by the API and left in a list for the workers
+ * (an API process alone), and matched by PostgreSQL (a tenant with a payload
+ * filter). Each must refuse the batch, write nothing, and name the first
+ * conflicting event, also when every id of the batch exists already.
+ */
+describe('a batch reusing ids, in each form of the publish statement', () => {
+  const forms = [
+    { name: 'matched by the API, handed to the worker (serve)', roles: { api: true, worker: true }, filter: false },
+    { name: 'matched by the API, listed for the workers (api alone)', roles: { api: true, worker: false }, filter: false },
+    { name: 'matched by PostgreSQL (a payload filter)', roles: { api: true, worker: false }, filter: true },
+  ];
+  for (const form of forms) {
+    it(form.name, async () => {
+      const h = await startHerald({}, form.roles);
+      try {
+        const t = await h.api.tenant('Batch replays');
+        await h.api.endpoint(t, { url: 'http://127.0.0.1:9/hook', ...(form.filter ? { filter: { payload: { a: { $gte: 0 } } } } : {}) });
+        const rows = async () =>
+          (
+            await h.running.db.query<{ n: string }>(
+              `select (select count(*) from events where tenant_id = $1) + (select count(*) from deliveries where tenant_id = $1)
+                    + (select count(*) from fanouts where tenant_id = $1) as n`,
+              [t],
+            )
+          ).rows[0]!.n;
+        const batch = (events: { id?: string; a: number }[]) =>
+          h.api.post(`/v1/tenants/${t}/events/batch`, { events: events.map((e) => ({ ...(e.id ? { id: e.id } : {}), type: 'order.paid', payload: { a: e.a } })) });
+
+        expect((await batch([{ id: 'evt_a', a: 1 }, { id: 'evt_b', a: 2 }, { id: 'evt_c', a: 3 }])).status).toBe(202);
+        const before = await rows();
+
+        // new ids beside two that conflict: the first conflict is named, and nothing is written
+        const mixed = await batch([{ id: 'evt_new', a: 1 }, { a: 5 }, { id: 'evt_c', a: 30 }, { id: 'evt_b', a: 20 }]);
+        expect(mixed.status).toBe(409);
+        expect(mixed.body.error.code).toBe('idempotency_conflict');
+        expect(mixed.body.error.message).toMatch(/^events\[2\]\.id: event evt_c was already published/);
+        expect(mixed.body.error.details).toEqual([{ field: 'events[2].id', message: 'already used by an event with another type or payload' }]);
+        expect(await rows()).toBe(before);
+
+        // every id exists (a retried batch) and one differs: refused as well
+        const retried = await batch([{ id: 'evt_a', a: 1 }, { id: 'evt_b', a: 2 }, { id: 'evt_c', a: 4 }]);
+        expect(retried.status).toBe(409);
+        expect(retried.body.error.message).toMatch(/^events\[2\]\.id: event evt_c/);
+        expect(await rows()).toBe(before);
+
+        // the same batch again: every event replayed, nothing written
+        const same = await batch([{ id: 'evt_a', a: 1 }, { id: 'evt_b', a: 2 }, { id: 'evt_c', a: 3 }]);
+        expect(same.status).toBe(202);
+        expect(same.body.data.map((e: { id: string; replayed: boolean; deliveries: number }) => [e.id, e.replayed, e.deliveries])).toEqual([
+          ['evt_a', true, 1],
+          ['evt_b', true, 1],
+          ['evt_c', true, 1],
+        ]);
+        expect(await rows()).toBe(before);
+
+        // replays beside new events: the new ones are written, once
+        const grown = await batch([{ id: 'evt_a', a: 1 }, { id: 'evt_d', a: 4 }]);
+        expect(grown.status).toBe(202);
+        expect(grown.body.data.map((e: { replayed: boolean }) => e.replayed)).toEqual([true, false]);
+        expect((await h.running.db.query(`select 1 from events where tenant_id = $1 and id = 'evt_d'`, [t])).rows).toHaveLength(1);
+      } finally {
+        await h.stop();
+      }
+    }, 60_000);
+  }
+});

@@ -17,9 +17,10 @@ export interface ReplayCandidate {
  */
 export async function conflictingReplays(q: Queryable, tenantId: string, events: ReplayCandidate[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
-  // Ids alone first: a batch of fresh ids (the usual case) costs one index
-  // probe per id. Sending every payload to be compared cost as much as the
-  // publish itself (1 MB of parameters per batch of 1,000, parsed as jsonb).
+  // Ids alone first: a publish whose ids are new costs one index probe each;
+  // payloads go only for the ids that exist. (The batch route no longer asks
+  // here: its publish statement compares the ids it could not insert, see
+  // REFUSED in store/events.ts.)
   const existing = await q.query<{ id: string }>(
     `select id from events where tenant_id = $1 and id = any($2::text[])`,
     [tenantId, events.map((e) => e.id)],

@@ -73,6 +73,34 @@ export async function publishEvent(q: Queryable, e: NewEvent & { tenantId: strin
 }
 
 /*
+ * A batch that names its ids is all or nothing (the batch route): an id an
+ * event already holds with another type or payload refuses the whole batch.
+ * The statement inserts with ON CONFLICT DO NOTHING, which probes every id
+ * anyway, and compares only the ids it did not insert with the events that
+ * hold them (none, in the usual batch: then `ev` has every row and nothing
+ * is read). The first conflict, in batch order, calls herald_refuse_replay,
+ * whose error rolls the statement back (migration 0035). The CTE runs only
+ * where the statement's own SELECT reads it, so each statement reads it
+ * from a row it always returns. `$on` off (single publishes, which compare
+ * a replay after the fact) skips it.
+ */
+const REFUSED = (p: { ids: number; types: number; payloads: number; on: number }) => `refused as materialized (
+  select herald_refuse_replay(c.id, c.ord) from (
+    select i.id, i.ord from unnest($${p.ids}::text[], $${p.types}::text[], $${p.payloads}::text[]) with ordinality as i(id, type, payload, ord)
+      join events e on e.tenant_id = $1 and e.id = i.id
+     where $${p.on}::bool and (select count(*) from ev) < cardinality($${p.ids}::text[])
+       and not exists (select from ev where ev.id = i.id)
+       and (e.type <> i.type or e.payload::jsonb <> i.payload::jsonb)
+     order by i.ord limit 1) c
+)`;
+
+/** The error of herald_refuse_replay: the batch's position (0-based) of the first event whose id another event holds; null for any other error. */
+export function refusedReplayAt(err: unknown): number | null {
+  const e = err as { code?: string; detail?: string };
+  return e?.code === 'HR409' && e.detail !== undefined ? Number(e.detail) - 1 : null;
+}
+
+/*
  * Publishing in one statement, hence one transaction, for one event or up
  * to a thousand (arrays in, one row per new event out): the event rows and
  * one delivery per matching enabled endpoint ($8: that endpoint alone,
@@ -160,14 +188,17 @@ with tenant as materialized (
   -- one pass over the new deliveries (a sub-select per event would scan
   -- them all once per event: quadratic in the batch, the batch route's cost)
   select event_id, count(*)::int as n from dl group by event_id
-)
+), ${REFUSED({ ids: 2, types: 3, payloads: 4, on: 14 })}
+-- one row per new event; a row of nulls when there is none (every id a
+-- replay), so that the check of refused runs whatever was inserted
 select ev.id, ev.type, ev.created_at, coalesce(p.n, 0) as deliveries,
        -- the handed list in one row only: in every row it was sent (and parsed) once per event of the
        -- batch, 13 × 14 KB per publish in the steady state, a third of the bytes herald serve allocated
        case when row_number() over () = 1 then (select list from handed)::text end as handed,
        (select wants_delivered from meta) as wants_delivered,
-       (select wants_failed from meta) as wants_failed
-  from ev left join per_event p on p.event_id = ev.id`;
+       (select wants_failed from meta) as wants_failed,
+       (select count(*) from refused) as refused
+  from (select) one left join (ev left join per_event p on p.event_id = ev.id) on true`;
 
 export interface NewEvent {
   id: string;
@@ -204,9 +235,11 @@ export type EventHead = Omit<NewEvent, 'payloadJson'>;
 export interface EventBatch {
   events: EventHead[];
   payloads: Buffer;
+  /** An id an event already holds with another type or payload refuses the batch (see REFUSED). */
+  allOrNothing: boolean;
 }
 
-export function eventBatch(events: NewEvent[]): EventBatch {
+export function eventBatch(events: NewEvent[], allOrNothing = false): EventBatch {
   const heads = events.map((e): EventHead => ({
     id: e.id,
     type: e.type,
@@ -216,7 +249,7 @@ export function eventBatch(events: NewEvent[]): EventBatch {
     traceContext: e.traceContext,
     idMadeHere: e.idMadeHere,
   }));
-  return { events: heads, payloads: binaryTextArray(events.map((e) => e.payloadJson)) };
+  return { events: heads, payloads: binaryTextArray(events.map((e) => e.payloadJson)), allOrNothing };
 }
 
 /*
@@ -269,11 +302,14 @@ export async function publishAndHandOff(
       lease?.leaseSeconds ?? 0,
       lease?.limit ?? 0,
       textArray(events.map((e) => e.traceContext ?? null)),
+      batch.allOrNothing,
     ],
     'event_publish_batch',
   );
-  const first = res.rows[0];
-  const handed = lease ? res.rows.find((r) => r.handed)?.handed : undefined;
+  // no new event: the one row is nulls (see PUBLISH_BATCH_SQL)
+  const rows = res.rows.filter((r) => r.id !== null);
+  const first = rows[0];
+  const handed = lease ? rows.find((r) => r.handed)?.handed : undefined;
   const handedOff: HandedOff | null =
     first && handed
       ? {
@@ -291,7 +327,7 @@ export async function publishAndHandOff(
           wantsFailed: first.wants_failed === true,
         }
       : null;
-  const created = new Map(res.rows.map((r) => [r.id, { type: r.type, createdAt: new Date(r.created_at).toISOString(), deliveries: Number(r.deliveries) }]));
+  const created = new Map(rows.map((r) => [r.id, { type: r.type, createdAt: new Date(r.created_at).toISOString(), deliveries: Number(r.deliveries) }]));
   return { results: await resultsOf(q, tenantId, events, created), handedOff };
 }
 
@@ -359,9 +395,10 @@ ${LOCK_AND_GENERATION}, ev as (
          case when h.id is not null then now() + make_interval(secs => $16::int) end
     from dl left join unnest($14::text[]) as h(id) on h.id = dl.id
   returning 1
-)
+)${idsMayExist ? `, ${REFUSED({ ids: 3, types: 4, payloads: 5, on: 18 })}` : ''}
 select (select same from ok) as applied,
        ${CREATED_IDS},
+       ${idsMayExist ? '(select count(*) from refused) as refused,' : ''}
        case when $15::text is not null then
          (select json_agg(json_build_array(e.id, e.updated_at::text, e.rate_limit_per_second,
                  e.consecutive_failures > 0 or e.failing_since is not null or e.circuit_open_until is not null))
@@ -410,10 +447,11 @@ ${LOCK_AND_GENERATION}, ev as (
    where (select same from ok) and cardinality($10::text[]) > 0`
   }
   returning 1
-)
+)${idsMayExist ? `, ${REFUSED({ ids: 3, types: 4, payloads: 5, on: 14 })}` : ''}
 select (select same from ok) as applied,
        (select count(*) from fo)::int as fanouts,
        ${CREATED_IDS},
+       ${idsMayExist ? '(select count(*) from refused) as refused,' : ''}
        null::text as endpoints`;
 
 /*
@@ -488,6 +526,8 @@ export async function publishMatched(
   const params = [tenantId, fanout.generation, ...eventColumns(batch), textArray(events.map((e) => e.traceContext ?? null)), binaryTextArray(ids), binaryTextArray(eventIds), binaryTextArray(endpointIds)];
   if (deferred) params.push(events[0]!.createdAt.toISOString());
   else params.push(textArray(orderingKeys), binaryTextArray(handed.map((h) => h.id)), lease?.token ?? null, lease?.leaseSeconds ?? 0, binaryTextArray([...new Set(handed.map((h) => h.endpointId))]));
+  // the check of REFUSED, in the forms whose ids may exist
+  if (!fresh) params.push(batch.allOrNothing);
   const res = await q.query<{ applied: boolean; created: string[] | null; endpoints: string | null }>(statement.text, params, statement.name);
   const row = res.rows[0]!;
   if (!row.applied) return null;

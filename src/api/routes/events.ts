@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { listDeliveriesOfEvent } from '../../store/deliveries.js';
-import { getEvent, listEvents, searchEventPayloads, type EventRecord } from '../../store/events.js';
+import { getEvent, listEvents, refusedReplayAt, searchEventPayloads, type EventRecord } from '../../store/events.js';
 import { conflictingReplays } from '../../store/event-replays.js';
 import { exactPayloadTexts } from '../../store/event-payloads.js';
 import { compactJson, losslessBody, parseStored } from '../../intake/lossless-payload.js';
@@ -69,21 +69,19 @@ export const eventRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
         const events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[] = lossless
           ? req.body.events.map((e, i) => ({ ...e, losslessPayload: lossless.events?.[i]?.payload }))
           : req.body.events;
-        // Checked before writing, so a conflicting id refuses the whole batch (all or nothing).
-        const named = events.flatMap((e, i) =>
-          e.id === undefined ? [] : [{ i, id: e.id, type: e.type, payloadJson: () => (e.losslessPayload !== undefined ? compactJson(e.losslessPayload) : JSON.stringify(e.payload)) }],
-        );
+        // All or nothing: an id used twice in the batch with other content refuses it here, before
+        // anything is written; an id an earlier event holds with other content, inside the statement.
         const seen = new Map<string, { type: string; payload: unknown }>();
-        for (const n of named) {
-          const e = events[n.i]!;
-          const before = seen.get(n.id);
-          if (before && (before.type !== e.type || !isDeepStrictEqual(before.payload, e.payload))) throw errors.idempotencyConflict(`events[${n.i}].id`, n.id);
-          seen.set(n.id, { type: e.type, payload: e.payload });
-        }
-        const conflicts = await conflictingReplays(ctx.db, tenantId, named);
-        const first = named.find((n) => conflicts.has(n.id));
-        if (first) throw errors.idempotencyConflict(`events[${first.i}].id`, first.id);
-        const results = await ctx.publisher.publishBatch(tenantId, events, traceContext);
+        events.forEach((e, i) => {
+          if (e.id === undefined) return;
+          const before = seen.get(e.id);
+          if (before && (before.type !== e.type || !isDeepStrictEqual(before.payload, e.payload))) throw errors.idempotencyConflict(`events[${i}].id`, e.id);
+          seen.set(e.id, { type: e.type, payload: e.payload });
+        });
+        const results = await ctx.publisher.publishBatch(tenantId, events, traceContext).catch((err: unknown) => {
+          const at = refusedReplayAt(err);
+          throw at === null ? err : errors.idempotencyConflict(`events[${at}].id`, events[at]!.id!);
+        });
         ctx.metrics.eventsPublished.inc(results.filter((r) => !r.replayed).length);
         const deliveries = results.reduce((n, r) => n + (r.replayed ? 0 : r.deliveries), 0);
         return { reply: reply.status(202).send({ data: results }), published: { events: results, deliveries } };
