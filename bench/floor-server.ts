@@ -8,14 +8,18 @@
  * or size checks, no idempotency, no fan-out rules, no retries:
  * - `POST /v1/tenants/:t/events/batch` (intake floor): JSON.parse, then in
  *   one statement and one synchronous commit (as for Herald's 202) an event
- *   row per event (payload as text) and one queue row each; 202 with ids.
+ *   row per event (payload as text) and one row listing the batch's
+ *   deliveries (its event ids and the endpoint), which is what Herald's
+ *   batch route writes too (migration 0033: the delivery rows follow after
+ *   the 202); 202 with ids. (It wrote a queue row per event until Herald
+ *   stopped doing so: a floor doing more than Herald is no lower bound.)
  * - `POST /v1/tenants/:t/events` (latency floor): the same for one event,
  *   events arriving meanwhile sharing the statement and the commit (group
  *   commit, as Herald does); after the commit, 202, and the event is POSTed
  *   at once to RECEIVER_URL, signed with HMAC-SHA256, `webhook-id` = its id.
  *   (An outcome row per delivery is not written: the floor only needs to be
  *   a lower bound.)
- * Each table has its primary key and the one index a queue needs.
+ * Each table has its primary key, and the queue the one index a queue needs.
  *
  * FLOOR_RECORD=herald (intake's `floor-rows`) writes Herald's own rows
  * instead, into Herald's own tables (`herald migrate` first): per event the
@@ -32,6 +36,7 @@ import { Pool } from 'undici';
 import { migrateHeraldSchema, serveFloor } from './floor-http.js';
 import { FLOOR_ROWS_INTAKE_SQL } from './floor-rows-sql.js';
 import { primeBackendHeap } from '../src/db/backend-heap.js';
+import { binaryTextArray } from '../src/db/binary-text-array.js';
 
 // primed as Herald's intake connections are (src/db/backend-heap.ts): the least work does not include the
 // page faults of a backend mapping each megabyte message afresh
@@ -42,7 +47,9 @@ else await db.query(`
   create table if not exists floor_events (tenant_id text not null, id text not null, type text not null, payload text not null,
     created_at timestamptz not null, primary key (tenant_id, id));
   create table if not exists floor_queue (id text primary key, event_id text not null, endpoint_id text not null, due_at timestamptz not null);
-  create index if not exists floor_queue_due on floor_queue (endpoint_id, due_at);`);
+  create index if not exists floor_queue_due on floor_queue (endpoint_id, due_at);
+  create table if not exists floor_lists (id bigint generated always as identity primary key, tenant_id text not null,
+    event_ids text[] not null, endpoint_id text not null, created_at timestamptz not null);`);
 
 const INSERT = heraldRecord
   ? FLOOR_ROWS_INTAKE_SQL
@@ -59,11 +66,22 @@ interface FloorEvent {
   payload: unknown;
 }
 
+/** The batch route's statement: the events, and one row listing the deliveries they make (Herald's batch route writes the same two kinds). */
+const INSERT_BATCH = heraldRecord
+  ? FLOOR_ROWS_INTAKE_SQL
+  : `
+with e as (
+  insert into floor_events (tenant_id, id, type, payload, created_at)
+  select $1, id, type, payload, now() from unnest($2::text[], $3::text[], $4::text[]) as i(id, type, payload))
+insert into floor_lists (tenant_id, event_ids, endpoint_id, created_at) values ($1, $2::text[], 'ep_floor', now())`;
+
 let seq = 0;
 const idOf = (e: FloorEvent) => e.id ?? `evt_floor_${seq++}`;
 
-async function insert(tenant: string, events: FloorEvent[], ids: string[]): Promise<void> {
-  await db.query({ name: 'floor_insert', text: INSERT, values: [tenant, ids, events.map((e) => e.type), events.map((e) => JSON.stringify(e.payload))] });
+async function insert(tenant: string, events: FloorEvent[], ids: string[], batch = false): Promise<void> {
+  // the arrays in PostgreSQL's binary format, as Herald sends a batch's (pg's array literals escape each element)
+  const values = [tenant, binaryTextArray(ids), binaryTextArray(events.map((e) => e.type)), binaryTextArray(events.map((e) => JSON.stringify(e.payload)))];
+  await db.query(batch ? { name: 'floor_insert_batch', text: INSERT_BATCH, values } : { name: 'floor_insert', text: INSERT, values });
 }
 
 /** Single events gathered while the previous statement ran: one statement, one commit. */
@@ -111,7 +129,7 @@ serveFloor(
     if (m[2]) {
       const events = parsed.events ?? [];
       const ids = events.map(idOf);
-      insert(tenant, events, ids).then(
+      insert(tenant, events, ids, true).then(
         () => reply(202, JSON.stringify({ data: ids.map((id) => ({ id })) })),
         (err: unknown) => reply(500, JSON.stringify({ error: String(err) })),
       );
