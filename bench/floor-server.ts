@@ -51,13 +51,17 @@ else await db.query(`
   create table if not exists floor_lists (id bigint generated always as identity primary key, tenant_id text not null,
     event_ids text[] not null, endpoint_id text not null, created_at timestamptz not null);`);
 
-const INSERT = heraldRecord
-  ? FLOOR_ROWS_INTAKE_SQL
-  : `
+/** The event rows of both statements below, as CTE `e` (id): $1 the tenant, $2-$4 id, type, payload. */
+const EVENTS = `
 with e as (
   insert into floor_events (tenant_id, id, type, payload, created_at)
   select $1, id, type, payload, now() from unnest($2::text[], $3::text[], $4::text[]) as i(id, type, payload)
-  returning id)
+  returning id)`;
+
+/** A single event's statement (group-committed): the events and one queue row each. */
+const INSERT = heraldRecord
+  ? FLOOR_ROWS_INTAKE_SQL
+  : `${EVENTS}
 insert into floor_queue (id, event_id, endpoint_id, due_at) select 'dlv_' || id, id, 'ep_floor', now() from e`;
 
 interface FloorEvent {
@@ -69,10 +73,7 @@ interface FloorEvent {
 /** The batch route's statement: the events, and one row listing the deliveries they make (Herald's batch route writes the same two kinds). */
 const INSERT_BATCH = heraldRecord
   ? FLOOR_ROWS_INTAKE_SQL
-  : `
-with e as (
-  insert into floor_events (tenant_id, id, type, payload, created_at)
-  select $1, id, type, payload, now() from unnest($2::text[], $3::text[], $4::text[]) as i(id, type, payload))
+  : `${EVENTS}
 insert into floor_lists (tenant_id, event_ids, endpoint_id, created_at) values ($1, $2::text[], 'ep_floor', now())`;
 
 let seq = 0;
