@@ -22,6 +22,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
+import { RETENTION_VICTIMS_SQL } from '../src/store/retention.js';
 import { cleanUpOnExit } from './children.js';
 import { serverSettings } from './db.js';
 import type { HeraldClient } from './herald-client.js';
@@ -168,13 +169,7 @@ async function sample(
     ),
     // what one retention batch reads before deleting (the victims of src/store/retention.ts, read-only)
     retentionScan: await timeIt(() =>
-      probe.query(
-        `select e.tenant_id, e.id from events e
-          where e.created_at < now() - make_interval(secs => $1)
-            and not exists (select 1 from deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id and d.status = 'pending')
-          order by e.created_at limit 5000`,
-        [retentionSeconds],
-      ),
+      probe.query(RETENTION_VICTIMS_SQL, [retentionSeconds, 5000]),
     ),
   } satisfies Record<Timed, { p50: number; max: number }>;
   // a slow listing is most likely a plan: show it

@@ -20,19 +20,40 @@ import type { Db } from '../db/db.js';
  * (~70 ms for 5,000 rows) and need a VACUUM (or autovacuum) to make the
  * space reusable.
  *
- * The victims are found through events_created (migration 0007): without
- * it every batch read the whole events table, dead rows included.
+ * The victims are found per tenant through `events_tenant_created`
+ * (tenant_id, created_at), the index the event listings need anyway: the
+ * tenants are walked in a nested loop, each giving its old events from the
+ * head of its range, until the batch is full (the LIMIT stops the walk; no
+ * global order is needed, any old event is a victim). Migration 0008 had
+ * added `events_created (created_at)` for this (before it, every batch read
+ * the whole table); 0036 drops it, because every publish paid for keeping
+ * it: 4-7 % of the batch route's events/s (docs/benchmarks.md). The walk
+ * costs a probe per tenant, so a batch costs what it did plus one index
+ * probe per tenant without old events.
+ *
+ * RETENTION_VICTIMS_SQL: up to $2 events older than $1 seconds that nothing
+ * pending hangs on (read-only; the retention soak times it alone).
  */
+export const RETENTION_VICTIMS_SQL = `
+  select e.tenant_id, e.id
+    from (
+      -- nor an event of a batch whose deliveries no worker has written out yet (migration 0033)
+      select least(now() - make_interval(secs => $1), coalesce((select min(created_at) from fanouts), 'infinity')) as at
+    ) cutoff
+   cross join tenants t
+   cross join lateral (
+     select e.tenant_id, e.id from events e
+      where e.tenant_id = t.id and e.created_at < cutoff.at
+        and not exists (select 1 from deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id and d.status = 'pending')
+      order by e.created_at
+      limit $2
+   ) e
+   limit $2`;
+
 const DELETE_EVENTS = `
 with lock as (select pg_try_advisory_xact_lock(7177002) as ok),
 victims as (
-  select e.tenant_id, e.id from events e, lock
-   where lock.ok and e.created_at < now() - make_interval(secs => $1)
-     -- nor an event of a batch whose deliveries no worker has written out yet (migration 0033)
-     and e.created_at < coalesce((select min(created_at) from fanouts), 'infinity')
-     and not exists (select 1 from deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id and d.status = 'pending')
-   order by e.created_at
-   limit $2
+  select v.tenant_id, v.id from lock, (${RETENTION_VICTIMS_SQL}) v where lock.ok
 ), dl as (
   -- deliveries and attempts go with their event (no foreign keys on those hot rows: migration 0010)
   delete from deliveries d using victims v where d.tenant_id = v.tenant_id and d.event_id = v.id returning d.id
