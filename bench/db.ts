@@ -75,6 +75,25 @@ export function queryableOf(c: pg.Client): Queryable {
   };
 }
 
+/**
+ * The worker's claim pick (PICK_SQL) with the worker's parameters as literals, ending in the `picked` CTE: append
+ * a statement that reads it. EXPLAIN cannot type the claim's parameters the pick leaves unused, hence literals:
+ * 100 rows, no endpoint skipped, up to 400 endpoints from the start of the round, 64 each (twice the default cap
+ * in flight), no room recorded, at least 16 rows from an endpoint that has them (CLAIM_MIN_SHARE).
+ */
+export function pickProbeSql(): string {
+  const sql = PICK_SQL.replace(/\$1::int/g, '100')
+    .replace(/\$3::text\[\]/g, "'{}'::text[]")
+    .replace(/\$5::int/g, '400')
+    .replace(/\$6::text/g, "''")
+    .replace(/\$7::int/g, '64')
+    .replace(/\$8::jsonb/g, "'{}'::jsonb")
+    .replace(/\$9::int/g, '16');
+  const left = /\$\d+(::[a-z[\]]+)?/.exec(sql.replace(/--.*$/gm, '')); // comments name parameters too
+  if (left) throw new Error(`pickProbeSql: the claim's pick has a parameter this probe does not fill: ${left[0]}`);
+  return sql;
+}
+
 /** A connection to a bench database for checks (never used on Herald's hot path). */
 export class BenchDbProbe {
   private constructor(private readonly c: pg.Client) {}
@@ -158,13 +177,7 @@ export class BenchDbProbe {
    * EXPLAIN ANALYZE in a transaction that is rolled back.
    */
   async pickMs(): Promise<number> {
-    const sql = PICK_SQL.replace(/\$1::int/g, '100')
-      .replace('$3::text[]', "'{}'::text[]")
-      .replace(/\$5::int/g, '400')
-      .replace('$6::text', "''")
-      .replace(/\$7::int/g, '32')
-      .replace('$8::text[]', "'{}'::text[]")
-      .replace('$9::int[]', "'{}'::int[]");
+    const sql = pickProbeSql();
     await this.c.query('begin');
     try {
       const r = await this.c.query<{ 'QUERY PLAN': [{ 'Execution Time': number }] }>(`explain (analyze, format json) ${sql} select count(*) from picked`);

@@ -24,7 +24,7 @@ import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { RETENTION_VICTIMS_SQL } from '../src/store/retention.js';
 import { cleanUpOnExit } from './children.js';
-import { serverSettings } from './db.js';
+import { pickProbeSql, serverSettings } from './db.js';
 import type { HeraldClient } from './herald-client.js';
 import { Receiver } from './receiver.js';
 import { openStack, type Stack } from './stack.js';
@@ -163,10 +163,8 @@ async function sample(
     getDelivery: oneId
       ? await timeIt(() => client.call('GET', `/v1/tenants/${tenant}/deliveries/${oneId}`, undefined, 200).catch(() => null))
       : { p50: Number.NaN, max: Number.NaN },
-    // what a worker's claim reads (without taking the rows)
-    claimSelect: await timeIt(() =>
-      probe.query(`select id from deliveries where status = 'pending' and attempts = 0 and next_attempt_at <= now() order by next_attempt_at limit 100`),
-    ),
+    // what a worker's claim reads (its pick of 100, without taking the rows)
+    claimSelect: await timeIt(() => probe.query(`${pickProbeSql()} select count(*) from picked`)),
     // what one retention batch reads before deleting (the victims of src/store/retention.ts, read-only)
     retentionScan: await timeIt(() =>
       probe.query(RETENTION_VICTIMS_SQL, [retentionSeconds, 5000]),
