@@ -71,9 +71,12 @@ export async function runBacklog(o: { run: number; receiver: Receiver; deliverie
     const written = await probe.writeOutDeferred();
     if (written !== total) throw new Error(`backlog: wrote out ${written} deferred deliveries, expected ${total}`);
     progress(`  run ${o.run} backlog: marking ${fmtInt(total)} deliveries as failed once and due now, then VACUUM ANALYZE`);
+    // the queue row is what a claim reads (its attempts decide a retry's share: see the worker's throttle), the
+    // record what the API shows
+    const queued = await probe.exec(`update queue set attempts = 1, due_at = now()`);
     const marked = await probe.exec(`update deliveries set attempts = 1, next_attempt_at = now() where status = 'pending'`);
-    if (marked !== total) throw new Error(`backlog: marked ${marked} deliveries, expected ${total}`);
-    await probe.exec('vacuum analyze deliveries');
+    if (queued !== total || marked !== total) throw new Error(`backlog: marked ${queued} queue rows and ${marked} deliveries, expected ${total}`);
+    await probe.exec('vacuum analyze queue, deliveries');
     const setupSeconds = (nowMs() - setupStart) / 1000;
     await o.receiver.reset(true);
 

@@ -75,7 +75,7 @@ async function walMbSince(c: pg.Client, from: string): Promise<number> {
   return mb(Number(r.rows[0]?.d ?? 0));
 }
 
-/** An attempts-like table: rows of ~1 KB, a time column, an index on it (Herald's events_created). */
+/** An attempts-like table: rows of ~1 KB, a time column, an index on it (as Herald's events_created was until migration 0036). */
 async function create(c: pg.Client, layout: Layout): Promise<void> {
   await c.query('drop table if exists t cascade');
   if (layout === 'delete') {
