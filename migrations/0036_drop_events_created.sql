@@ -2,4 +2,11 @@
 -- (tenant_id, created_at), which the event listings keep anyway
 -- (src/store/retention.ts). events_created (created_at), added by 0008 for
 -- retention alone, was one more index entry written by every publish.
+--
+-- DROP INDEX holds an exclusive lock on events for as long as it runs, and
+-- must first wait for the transactions using the table. Migrations run in a
+-- transaction, so this cannot be CONCURRENTLY here: on a busy installation,
+-- drop it first by hand with
+--   drop index concurrently if exists events_created;
+-- and this migration does nothing more.
 drop index if exists events_created;
