@@ -76,8 +76,8 @@ export function queryableOf(c: pg.Client): Queryable {
 }
 
 /**
- * The worker's claim pick (PICK_SQL) with the worker's parameters as literals, ending in the `picked` CTE: append
- * a statement that reads it. EXPLAIN cannot type the claim's parameters the pick leaves unused, hence literals:
+ * The worker's claim pick (PICK_SQL) with the worker's parameters as literals, read by a count of its `picked`
+ * rows: the statement the bench probes time. EXPLAIN cannot type the claim's parameters the pick leaves unused, hence literals:
  * 100 rows, no endpoint skipped, up to 400 endpoints from the start of the round, 64 each (twice the default cap
  * in flight), no room recorded, at least 16 rows from an endpoint that has them (CLAIM_MIN_SHARE).
  */
@@ -91,7 +91,7 @@ export function pickProbeSql(): string {
     .replace(/\$9::int/g, '16');
   const left = /\$\d+(::[a-z[\]]+)?/.exec(sql.replace(/--.*$/gm, '')); // comments name parameters too
   if (left) throw new Error(`pickProbeSql: the claim's pick has a parameter this probe does not fill: ${left[0]}`);
-  return sql;
+  return `${sql} select count(*) from picked`;
 }
 
 /** A connection to a bench database for checks (never used on Herald's hot path). */
@@ -180,7 +180,7 @@ export class BenchDbProbe {
     const sql = pickProbeSql();
     await this.c.query('begin');
     try {
-      const r = await this.c.query<{ 'QUERY PLAN': [{ 'Execution Time': number }] }>(`explain (analyze, format json) ${sql} select count(*) from picked`);
+      const r = await this.c.query<{ 'QUERY PLAN': [{ 'Execution Time': number }] }>(`explain (analyze, format json) ${sql}`);
       return r.rows[0]?.['QUERY PLAN'][0]['Execution Time'] ?? Number.NaN;
     } finally {
       await this.c.query('rollback');
