@@ -122,6 +122,22 @@ describe('outcome write', () => {
     expect(await row(`select count(*)::int as n from attempts where delivery_id = $1`, [lost!.id])).toEqual({ n: 1 });
   });
 
+  it('keeps no attempt of a delivery deleted while its request was in flight, applied or stale beside it in the batch', async () => {
+    const [kept, deleted, stale] = await claimed(3, 'gone');
+    await herald.running.db.query(`delete from deliveries where id = $1`, [deleted!.id]);
+    const notApplied = await writeOutcomes(herald.running.db, prepareOutcomes([result(kept!), result(deleted!), result({ ...stale!, leaseToken: 'other' })]));
+    expect(notApplied).toEqual(new Set([deleted!.id, stale!.id]));
+    const n = async (id: string) => (await row(`select count(*)::int as n from attempts where delivery_id = $1`, [id]))!.n;
+    expect(await n(deleted!.id)).toBe(0);
+    expect(await n(kept!.id)).toBe(1);
+    // the stale one's attempt happened, and names its delivery's tenant, endpoint and event
+    expect(await row(`select tenant_id, endpoint_id, event_id from attempts where delivery_id = $1`, [stale!.id])).toEqual({
+      tenant_id: tenant,
+      endpoint_id: stale!.endpointId,
+      event_id: stale!.eventId,
+    });
+  });
+
   it('takes a batch with a retry in it through the general statement: the retry is due again, the final one is done', async () => {
     const [again, done] = await claimed(2, 'mixed');
     const notApplied = await writeOutcomes(herald.running.db, prepareOutcomes([
