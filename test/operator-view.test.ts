@@ -1,5 +1,8 @@
 import { closedPort } from './helpers/process.js';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queryable } from '../src/db/db.js';
+import { registerOperatorGauges } from '../src/api/operator/gauges.js';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 import { Receiver } from './helpers/receiver.js';
 
@@ -116,6 +119,37 @@ describe('/metrics', () => {
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
     expect(value('herald_endpoints_failing')).toBe(2);
     expect(value('herald_circuits_open')).toBe(1);
-    expect(value('herald_oldest_due_delivery_age_seconds')).toBeGreaterThanOrEqual(1);
+    expect(value('herald_queue_oldest_due_age_seconds')).toBeGreaterThanOrEqual(1);
+    expect(value('herald_queue_due_deliveries')).toBeGreaterThanOrEqual(1);
+    // one name per figure: the oldest due delivery's age was once published twice
+    expect(text).not.toMatch(/herald_oldest_due_delivery_age_seconds/);
+  });
+
+  it('reads every installation gauge in one statement, once per second however often it is scraped', async () => {
+    let statements = 0;
+    const db = herald.running.db;
+    const counting: Queryable = {
+      query: (sql, params, name) => {
+        statements++;
+        return db.query(sql, params, name);
+      },
+      exec: (sql) => db.exec(sql),
+    };
+    const registry = new Registry();
+    registerOperatorGauges(registry, counting);
+    const scrape = async () => {
+      const text = await registry.metrics();
+      return (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    };
+    const first = await scrape();
+    const second = await scrape();
+    expect(statements).toBe(1);
+    for (const name of ['herald_queue_due_deliveries', 'herald_queue_oldest_due_age_seconds', 'herald_endpoints_failing', 'herald_circuits_open']) {
+      expect(first(name), name).toBe(second(name));
+    }
+    expect(first('herald_endpoints_failing')).toBe(2);
+    await new Promise((ok) => setTimeout(ok, 1_100));
+    await scrape();
+    expect(statements).toBe(2);
   });
 });

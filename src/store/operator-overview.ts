@@ -56,6 +56,8 @@ export interface MinuteCount {
 export interface OperatorCounts {
   endpointsFailing: number;
   circuitsOpen: number;
+  /** Deliveries due now, when asked for (null when not: a scan of the due queue). */
+  dueDeliveries: number | null;
   /** Null when nothing is due. */
   oldestDue: OldestDue | null;
 }
@@ -134,20 +136,17 @@ const OLDEST_LIST_SQL = `
 const OLDEST_DUE_SQL = `
   select * from ((${OLDEST_QUEUED_SQL}) union all (${OLDEST_LIST_SQL})) o order by o.due_at, o.delivery_id limit 1`;
 
-/**
+/*
  * Pending deliveries due now and not held by a live lease (also those whose
  * worker died and whose lease ran out), with the deliveries of batches not
  * yet written out (see above; each list counts what it makes, at most: the
  * write-out drops those of endpoints deleted since). The queue part counts
- * rows: cheap beside a scrape interval, as it has always been.
+ * rows, a scan of the due queue: read for the gauges through their cache
+ * (api/operator/gauges.ts), never per scrape.
  */
-export async function dueDeliveryCount(db: Queryable): Promise<number> {
-  const r = await db.query<{ queued: string; listed: string }>(
-    `select (select count(*) from queue where due_at <= now() and (lease_until is null or lease_until <= now())) as queued,
-            (select coalesce(sum(coalesce(deliveries, cardinality(delivery_ids))), 0) from fanouts) as listed`,
-  );
-  return Number(r.rows[0]?.queued ?? 0) + Number(r.rows[0]?.listed ?? 0);
-}
+const DUE_COUNT_SQL = `
+  (select count(*) from queue where due_at <= now() and (lease_until is null or lease_until <= now()))
+  + (select coalesce(sum(coalesce(deliveries, cardinality(delivery_ids))), 0) from fanouts)`;
 
 interface OldestDueRow {
   delivery_id: string | null;
@@ -172,27 +171,26 @@ function toOldestDue(x: OldestDueRow | undefined): OldestDue | null {
   };
 }
 
-/** The oldest due delivery alone (null when none): the `herald_queue_oldest_due_age_seconds` gauge (api/routes/health.ts). */
-export async function oldestDueDelivery(db: Queryable): Promise<OldestDue | null> {
-  return toOldestDue((await db.query<OldestDueRow>(OLDEST_DUE_SQL)).rows[0]);
-}
-
 /**
  * How many endpoints fail and how many circuits are open (failing: a scan of
  * `endpoints`, see failingEndpoints; circuits: the partial index
- * `endpoints_circuit_open`), and the oldest due delivery, in one statement.
+ * `endpoints_circuit_open`), and the oldest due delivery, in one statement;
+ * with `due`, also how many deliveries are due (see DUE_COUNT_SQL), from the
+ * same snapshot, so a gauge of the oldest due delivery at 0 never sits
+ * beside a count of due deliveries read earlier.
  */
-export async function operatorCounts(db: Queryable): Promise<OperatorCounts> {
-  const r = await db.query<{ failing: number; circuits: number } & OldestDueRow>(
+export async function operatorCounts(db: Queryable, o: { due?: boolean } = {}): Promise<OperatorCounts> {
+  const r = await db.query<{ failing: number; circuits: number; due: string | null } & OldestDueRow>(
     `select
        (select count(*) from endpoints where consecutive_failures > 0 or failing_since is not null)::int as failing,
        (select count(*) from endpoints where circuit_open_until is not null and circuit_open_until > now())::int as circuits,
+       ${o.due ? DUE_COUNT_SQL : 'null::bigint'} as due,
        o.delivery_id, o.tenant_id, o.endpoint_id, o.event_id, o.written_out, o.due_at, o.age
      from (select 1) one
      left join lateral (${OLDEST_DUE_SQL}) o on true`,
   );
   const x = r.rows[0]!;
-  return { endpointsFailing: x.failing, circuitsOpen: x.circuits, oldestDue: toOldestDue(x) };
+  return { endpointsFailing: x.failing, circuitsOpen: x.circuits, dueDeliveries: x.due === null ? null : Number(x.due), oldestDue: toOldestDue(x) };
 }
 
 /**

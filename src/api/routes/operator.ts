@@ -85,7 +85,7 @@ function alertTarget(url: string | undefined): string | null {
 /**
  * The installation at a glance, for the admin: what fails now, how far the
  * queue is behind, how much goes out. The same counts feed the /metrics
- * gauges (through a 5 s cache); the route reads them fresh.
+ * gauges (api/operator/gauges.ts, through a 1 s cache); the route reads them fresh.
  */
 export const operatorRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   registerOperatorGauges(ctx.metrics.registry, ctx.db);
