@@ -113,10 +113,13 @@ describe('GET /v1/operator/overview', () => {
   });
 });
 
+/** The value of an unlabelled sample in a Prometheus text exposition. */
+const sample = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+
 describe('/metrics', () => {
   it('carries the same figures as gauges, read at scrape time', async () => {
     const text = (await herald.api.get('/metrics')).body as string;
-    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const value = (name: string) => sample(text, name);
     expect(value('herald_endpoints_failing')).toBe(2);
     expect(value('herald_circuits_open')).toBe(1);
     expect(value('herald_queue_oldest_due_age_seconds')).toBeGreaterThanOrEqual(1);
@@ -139,7 +142,7 @@ describe('/metrics', () => {
     registerOperatorGauges(registry, counting);
     const scrape = async () => {
       const text = await registry.metrics();
-      return (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+      return (name: string) => sample(text, name);
     };
     const first = await scrape();
     const second = await scrape();

@@ -16,8 +16,8 @@ const COUNTS_TTL_MS = 1000;
  * failed): at most one read per interval per API process, whatever the
  * scrapes, and figures of one snapshot (a second old at most: the stall
  * alert and tests that wait for the queue to empty see it drain promptly).
- * Registered by the API only, so a
- * worker-only process does not query for them.
+ * Registered by the API only, so a worker-only process does not query for
+ * them.
  */
 export function registerOperatorGauges(registry: Registry, db: Queryable): void {
   const cache = new LookupCache<OperatorCounts>(COUNTS_TTL_MS, 1, Date.now, false);
