@@ -51,6 +51,22 @@ export function processRssBytes(pid: number): number | null {
   }
 }
 
+/**
+ * How long a process's main thread has waited for a CPU while it could run
+ * (runnable, not running), in milliseconds: the second field of
+ * /proc/<pid>/schedstat (the kernel's run_delay, in ns); null if unknown.
+ * CPU time alone hides it: on a busy 2-core machine a thread can be short of
+ * work or short of a CPU, and the two read the same there.
+ */
+export function runQueueWaitMs(pid: number): number | null {
+  try {
+    const delayNs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+    return Number.isFinite(delayNs) ? delayNs / 1e6 : null;
+  } catch {
+    return null;
+  }
+}
+
 const PG_AUX = /(checkpointer|background writer|walwriter|wal writer)/;
 const PG_PARALLEL = /parallel worker for PID (\d+)/;
 
@@ -121,7 +137,11 @@ function machineCpuMs(): { busy: number; total: number } | null {
 interface Snapshot {
   at: number;
   procs: Map<string, number | null>;
+  /** runQueueWaitMs of each named process. */
+  waits: Map<string, number | null>;
   postgres: Map<number, number> | null;
+  /** runQueueWaitMs of each PostgreSQL process counted in `postgres`. */
+  postgresWaits: Map<number, number>;
   machine: { busy: number; total: number } | null;
 }
 
@@ -132,8 +152,17 @@ export interface CpuReport {
   procs: Record<string, number | null>;
   /** PostgreSQL processes working for the bench database (see postgresCpuMs). */
   postgres: number | null;
+  /**
+   * Per named process, the share of the window its main thread spent
+   * waiting for a CPU while it could run (percent of the window).
+   */
+  waiting: Record<string, number | null>;
+  /** PostgreSQL's processes (as `postgres`), their waits for a CPU summed (percent of one core). */
+  postgresWaiting: number | null;
   /** The whole machine, percent of one core (at most cores × 100). */
   machine: number | null;
+  /** The machine's cores left idle, percent of one core (cores × 100 − machine). */
+  idle: number | null;
   /** Machine minus the processes above: other load on the machine during the window. */
   other: number | null;
 }
@@ -149,8 +178,18 @@ export class CpuSampler {
 
   private snap(): Snapshot {
     const procs = new Map<string, number | null>();
-    for (const [name, pid] of Object.entries(this.pids)) procs.set(name, name === 'bench' ? selfCpuMs() : processCpuMs(pid));
-    return { at: nowMs(), procs, postgres: this.pgDatabase === false ? null : postgresCpuMs(this.pgDatabase), machine: machineCpuMs() };
+    const waits = new Map<string, number | null>();
+    for (const [name, pid] of Object.entries(this.pids)) {
+      procs.set(name, name === 'bench' ? selfCpuMs() : processCpuMs(pid));
+      waits.set(name, runQueueWaitMs(pid));
+    }
+    const postgres = this.pgDatabase === false ? null : postgresCpuMs(this.pgDatabase);
+    const postgresWaits = new Map<number, number>();
+    for (const pid of postgres?.keys() ?? []) {
+      const ms = pid > 0 ? runQueueWaitMs(pid) : null;
+      if (ms !== null) postgresWaits.set(pid, ms);
+    }
+    return { at: nowMs(), procs, waits, postgres, postgresWaits, machine: machineCpuMs() };
   }
 
   begin(): void {
@@ -165,12 +204,19 @@ export class CpuSampler {
     const pct = (x: number | null | undefined, y: number | null | undefined) =>
       x === null || x === undefined || y === null || y === undefined || ms <= 0 ? null : ((y - x) / ms) * 100;
     const procs: Record<string, number | null> = {};
-    for (const name of Object.keys(this.pids)) procs[name] = pct(a.procs.get(name), b.procs.get(name));
+    const waiting: Record<string, number | null> = {};
+    for (const name of Object.keys(this.pids)) {
+      procs[name] = pct(a.procs.get(name), b.procs.get(name));
+      waiting[name] = pct(a.waits.get(name), b.waits.get(name));
+    }
     let machine: number | null = null;
+    let idle: number | null = null;
     if (a.machine && b.machine && b.machine.total > a.machine.total) {
       // Busy share of all cores, expressed per core.
       const cores = (b.machine.total - a.machine.total) / ms;
-      machine = ((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * cores * 100;
+      const busyShare = (b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total);
+      machine = busyShare * cores * 100;
+      idle = (1 - busyShare) * cores * 100;
     }
     let postgres: number | null = null;
     if (a.postgres && b.postgres) {
@@ -178,13 +224,30 @@ export class CpuSampler {
       for (const [pid, end] of b.postgres) used += end - (a.postgres.get(pid) ?? 0);
       postgres = ms > 0 ? (used / ms) * 100 : null;
     }
+    let postgresWaiting: number | null = null;
+    if (a.postgres && b.postgres && ms > 0) {
+      let waited = 0;
+      for (const [pid, end] of b.postgresWaits) waited += end - (a.postgresWaits.get(pid) ?? 0);
+      postgresWaiting = (waited / ms) * 100;
+    }
     let other: number | null = null;
     if (machine !== null) {
       const ours = Object.values(procs).reduce<number>((x, y) => x + (y ?? 0), 0) + (postgres ?? 0);
       other = Math.max(0, machine - ours);
     }
-    return { seconds: ms / 1000, procs, postgres, machine, other };
+    return { seconds: ms / 1000, procs, waiting, postgres, postgresWaiting, machine, idle, other };
   }
+}
+
+/**
+ * Who waited for a CPU over the window, and what the machine left idle: "serve 32%, receiver 27%, pg 45%; idle 24%"
+ * (each process's main thread, PostgreSQL's processes summed; percent of one core).
+ */
+export function cpuWaitText(cpu: CpuReport): string {
+  const f = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v.toFixed(0)}%`);
+  const parts = Object.entries(cpu.waiting ?? {}).map(([k, v]) => `${k} ${f(v)}`);
+  if (cpu.postgresWaiting !== null && cpu.postgresWaiting !== undefined) parts.push(`pg ${f(cpu.postgresWaiting)}`);
+  return `${parts.length ? parts.join(', ') : 'n/a'}; idle ${f(cpu.idle)}`;
 }
 
 function selfCpuMs(): number {

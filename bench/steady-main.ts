@@ -5,6 +5,7 @@
  * measures the raw POST rate just before and just after, so every rate comes
  * with its ratio to their mean.
  */
+import { cpuWaitText } from './cpu.js';
 import { withReceiver } from './receiver.js';
 import { betweenRawReadings, ratioToRaw, runSteady, type SteadyShape } from './steady.js';
 import { envInt, fmtInt, progress } from './util.js';
@@ -24,7 +25,7 @@ await withReceiver(async (receiver) => {
         `${shape} run ${run}: raw ${fmtInt(raw.rawBefore)}/s before, ${fmtInt(raw.rawAfter)}/s after | publish ${fmtInt(r.publishEventsPerSec)} events/s (${fmtInt(r.deliveries)} deliveries) | ` +
           `while publishing ${fmtInt(r.deliveredWhilePublishingPerSec)}/s | overall ${fmtInt(r.deliveriesPerSec)}/s = ${ratioToRaw(raw).toFixed(3)} of their mean | ` +
           `drain ${r.drainSeconds.toFixed(1)} s | arrived ${fmtInt(r.arrived)}/${fmtInt(r.deliveries)} dup ${r.duplicates} | windows ${r.windows.map(fmtInt).join(' ')} | ` +
-          `cpu: ${cpu}, pg ${r.cpu.postgres?.toFixed(0)}%, other ${r.cpu.other?.toFixed(0)}% | peak RSS ${JSON.stringify(r.peakRssMb)}`,
+          `cpu: ${cpu}, pg ${r.cpu.postgres?.toFixed(0)}%, other ${r.cpu.other?.toFixed(0)}% | waiting for a CPU: ${cpuWaitText(r.cpu)} | peak RSS ${JSON.stringify(r.peakRssMb)}`,
       );
       for (const s of r.activity?.statements ?? []) {
         const waits = Object.entries(s.waits).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(0)}%`).join(', ');

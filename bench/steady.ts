@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActivitySampler, type ActivitySummary } from './activity.js';
-import { CpuSampler, processRssBytes, type CpuReport } from './cpu.js';
+import { CpuSampler, cpuWaitText, processRssBytes, type CpuReport } from './cpu.js';
 import { BenchDbProbe } from './db.js';
 import type { Receiver } from './receiver.js';
 import { stopChild, type HeraldProcess } from './children.js';
@@ -242,6 +242,7 @@ export function steadyLine(s: SteadyRun): string {
     `${ratioToRaw(s).toFixed(3)} of raw (${fmtInt(s.rawBefore)}/s before, ${fmtInt(s.rawAfter)}/s after); drain ${r.drainSeconds.toFixed(1)} s; ${fmtInt(r.arrived)}/${fmtInt(r.deliveries)} arrived, ` +
     `${r.duplicates} duplicates; windows ${r.windows.map(fmtInt).join(' ')}; CPU ${Object.entries(r.cpu.procs)
       .map(([k, v]) => `${k} ${v === null ? 'n/a' : v.toFixed(0)}%`)
-      .join(', ')}, postgres ${r.cpu.postgres === null ? 'n/a' : r.cpu.postgres.toFixed(0)}%, other ${r.cpu.other === null ? 'n/a' : r.cpu.other.toFixed(0)}%`
+      .join(', ')}, postgres ${r.cpu.postgres === null ? 'n/a' : r.cpu.postgres.toFixed(0)}%, other ${r.cpu.other === null ? 'n/a' : r.cpu.other.toFixed(0)}%; ` +
+    `waiting for a CPU: ${cpuWaitText(r.cpu)}`
   );
 }

@@ -3,6 +3,7 @@
  * table that sets every measured figure against its target (issue 4).
  */
 import type { BacklogResult } from './backlog.js';
+import { cpuWaitText } from './cpu.js';
 import type { FanoutResult } from './fanout.js';
 import type { IdleResult } from './idle.js';
 import type { IntakeResult } from './intake.js';
@@ -253,7 +254,7 @@ export function moreDetails(t: TargetInputs): string {
   const steady = [...m.steady, ...m.steadyLong];
   if (steady.length) {
     out.push('### Steady state', '', table(
-      ['shape', 'publishing s', 'raw POST/s (before / after)', 'events/s in', 'delivered/s while publishing', 'deliveries/s overall', '÷ raw', 'drain s', 'arrived', 'duplicates', 'rate per window', 'CPU: herald, postgres, receiver, other'],
+      ['shape', 'publishing s', 'raw POST/s (before / after)', 'events/s in', 'delivered/s while publishing', 'deliveries/s overall', '÷ raw', 'drain s', 'arrived', 'duplicates', 'rate per window', 'CPU: herald, postgres, receiver, other', 'waiting for a CPU (main threads; postgres summed), idle'],
       steady.map((run) => {
         const r = run.result;
         return [
@@ -274,6 +275,7 @@ export function moreDetails(t: TargetInputs): string {
             `receiver ${fmt1(r.cpu.procs.receiver ?? Number.NaN)}%`,
             `other ${r.cpu.other === null ? 'n/a' : r.cpu.other.toFixed(0) + '%'}`,
           ].join(', '),
+          cpuWaitText(r.cpu),
         ];
       }),
     ), '');
