@@ -219,13 +219,11 @@ export class CpuSampler {
       idle = (1 - busyShare) * cores * 100;
     }
     let postgres: number | null = null;
-    if (a.postgres && b.postgres) {
-      let used = 0;
-      for (const [pid, end] of b.postgres) used += end - (a.postgres.get(pid) ?? 0);
-      postgres = ms > 0 ? (used / ms) * 100 : null;
-    }
     let postgresWaiting: number | null = null;
     if (a.postgres && b.postgres && ms > 0) {
+      let used = 0;
+      for (const [pid, end] of b.postgres) used += end - (a.postgres.get(pid) ?? 0);
+      postgres = (used / ms) * 100;
       let waited = 0;
       for (const [pid, end] of b.postgresWaits) waited += end - (a.postgresWaits.get(pid) ?? 0);
       postgresWaiting = (waited / ms) * 100;
@@ -244,10 +242,10 @@ export class CpuSampler {
  * (each process's main thread, PostgreSQL's processes summed; percent of one core).
  */
 export function cpuWaitText(cpu: CpuReport): string {
-  const f = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v.toFixed(0)}%`);
-  const parts = Object.entries(cpu.waiting ?? {}).map(([k, v]) => `${k} ${f(v)}`);
-  if (cpu.postgresWaiting !== null && cpu.postgresWaiting !== undefined) parts.push(`pg ${f(cpu.postgresWaiting)}`);
-  return `${parts.length ? parts.join(', ') : 'n/a'}; idle ${f(cpu.idle)}`;
+  const f = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(0)}%`);
+  const parts = Object.entries(cpu.waiting).map(([k, v]) => `${k} ${f(v)}`);
+  if (cpu.postgresWaiting !== null) parts.push(`pg ${f(cpu.postgresWaiting)}`);
+  return `${parts.join(', ')}; idle ${f(cpu.idle)}`;
 }
 
 function selfCpuMs(): number {
