@@ -5,10 +5,9 @@
  * measures the raw POST rate just before and just after, so every rate comes
  * with its ratio to their mean.
  */
-import { cpuWaitText } from './cpu.js';
 import { withReceiver } from './receiver.js';
-import { betweenRawReadings, ratioToRaw, runSteady, type SteadyShape } from './steady.js';
-import { envInt, fmtInt, progress } from './util.js';
+import { betweenRawReadings, runSteady, steadyLine, type SteadyShape } from './steady.js';
+import { envInt, progress } from './util.js';
 
 const shapes = (process.argv.slice(2).length ? process.argv.slice(2) : ['serve']) as SteadyShape[];
 const seconds = envInt('BENCH_STEADY_SECONDS', 20);
@@ -20,13 +19,7 @@ await withReceiver(async (receiver) => {
         runSteady({ run, receiver, shape, seconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 10, drainTimeoutMs: 300_000, cpuProfDir: process.env.BENCH_CPU_PROF }),
       );
       const r = raw.result;
-      const cpu = Object.entries(r.cpu.procs).map(([k, v]) => `${k} ${v?.toFixed(0)}%`).join(', ');
-      progress(
-        `${shape} run ${run}: raw ${fmtInt(raw.rawBefore)}/s before, ${fmtInt(raw.rawAfter)}/s after | publish ${fmtInt(r.publishEventsPerSec)} events/s (${fmtInt(r.deliveries)} deliveries) | ` +
-          `while publishing ${fmtInt(r.deliveredWhilePublishingPerSec)}/s | overall ${fmtInt(r.deliveriesPerSec)}/s = ${ratioToRaw(raw).toFixed(3)} of their mean | ` +
-          `drain ${r.drainSeconds.toFixed(1)} s | arrived ${fmtInt(r.arrived)}/${fmtInt(r.deliveries)} dup ${r.duplicates} | windows ${r.windows.map(fmtInt).join(' ')} | ` +
-          `cpu: ${cpu}, pg ${r.cpu.postgres?.toFixed(0)}%, other ${r.cpu.other?.toFixed(0)}% | waiting for a CPU: ${cpuWaitText(r.cpu)} | peak RSS ${JSON.stringify(r.peakRssMb)}`,
-      );
+      progress(`run ${run}/${runs}: ${steadyLine(raw)}`);
       for (const s of r.activity?.statements ?? []) {
         const waits = Object.entries(s.waits).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(0)}%`).join(', ');
         progress(`    ${s.kind}: running ${s.busyPct.toFixed(0)}% of samples, ${s.avgRunning.toFixed(2)} at once; ${waits}`);

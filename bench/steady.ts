@@ -12,7 +12,7 @@
  * that falls behind while publishing pays for it in the drain.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActivitySampler, type ActivitySummary } from './activity.js';
 import { CpuSampler, cpuWaitText, processRssBytes, type CpuReport } from './cpu.js';
@@ -31,6 +31,9 @@ import { fmtInt, nowMs, payloadOfSize, progress, sleep } from './util.js';
  * delivery), on the same database, receiver and publishers.
  */
 export type SteadyShape = 'serve' | 'split' | 'embedded' | 'floor' | 'floor-rows';
+
+/** The delivery rate issue 10 asks of each shape, as a share of the raw POST rate (the floors are held to `serve`'s). */
+export const STEADY_GOAL: Record<SteadyShape, number> = { serve: 0.35, split: 0.35, embedded: 0.08, floor: 0.35, 'floor-rows': 0.35 };
 
 export interface SteadyOptions {
   run: number;
@@ -233,6 +236,48 @@ export async function betweenRawReadings(receiver: Receiver, run: (receiver: Rec
 /** A run's delivery rate over the mean of its two raw readings. */
 export const ratioToRaw = (s: SteadyRun): number => (2 * s.result.deliveriesPerSec) / (s.rawBefore + s.rawAfter);
 
+/**
+ * What a delivery cost in CPU over the whole run (publishing and drain):
+ * each process's CPU time, and PostgreSQL's, over the deliveries that
+ * arrived, in µs; and their sum (other load on the machine left out).
+ */
+export interface DeliveryCpu {
+  procs: Record<string, number | null>;
+  /** Null on the embedded database (it runs inside `herald serve`, whose figure holds it). */
+  postgres: number | null;
+  /** Everything above together; null when a part is unknown. */
+  total: number | null;
+}
+
+export function cpuPerDelivery(r: SteadyResult): DeliveryCpu {
+  const us = (pct: number | null): number | null => (pct === null || r.arrived === 0 ? null : ((pct / 100) * r.cpu.seconds * 1e6) / r.arrived);
+  const procs = Object.fromEntries(Object.entries(r.cpu.procs).map(([k, v]) => [k, us(v)]));
+  const postgres = r.shape === 'embedded' ? null : us(r.cpu.postgres);
+  const parts = [...Object.values(procs), ...(r.shape === 'embedded' ? [] : [postgres])];
+  const total = parts.some((v) => v === null) ? null : parts.reduce<number>((a, v) => a + v!, 0);
+  return { procs, postgres, total };
+}
+
+/**
+ * The most CPU a delivery may cost, every process of the run together, for
+ * the shape's goal (STEADY_GOAL × the raw POST rate of the run) to fit on
+ * the machine's cores at all: cores × 1 s ÷ (goal × raw). A run that spends
+ * more per delivery cannot reach the goal at that raw rate however its work
+ * is spread over the cores; one that spends less can, if the scheduler lets
+ * the run use every core (the idle share says how far it did).
+ */
+export const cpuBudgetUs = (s: SteadyRun, cores = availableParallelism()): number =>
+  (cores * 1e6) / (STEADY_GOAL[s.result.shape] * ((s.rawBefore + s.rawAfter) / 2));
+
+/** `serve 70, pg 55, receiver 24, bench 8 = 157 µs a delivery; the goal allows 143 on 2 cores` */
+export function cpuPerDeliveryText(s: SteadyRun): string {
+  const c = cpuPerDelivery(s.result);
+  const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(0));
+  const parts = Object.entries(c.procs).map(([k, v]) => `${k} ${f(v)}`);
+  if (c.postgres !== null) parts.push(`pg ${f(c.postgres)}`);
+  return `${parts.join(', ')} = ${f(c.total)} µs a delivery; ${STEADY_GOAL[s.result.shape]} × raw allows ${f(cpuBudgetUs(s))} on ${availableParallelism()} cores`;
+}
+
 /** One progress line for a steady-state run and the raw POST rates measured around it. */
 export function steadyLine(s: SteadyRun): string {
   const r = s.result;
@@ -243,6 +288,7 @@ export function steadyLine(s: SteadyRun): string {
     `${r.duplicates} duplicates; windows ${r.windows.map(fmtInt).join(' ')}; CPU ${Object.entries(r.cpu.procs)
       .map(([k, v]) => `${k} ${v === null ? 'n/a' : v.toFixed(0)}%`)
       .join(', ')}, postgres ${r.cpu.postgres === null ? 'n/a' : r.cpu.postgres.toFixed(0)}%, other ${r.cpu.other === null ? 'n/a' : r.cpu.other.toFixed(0)}%; ` +
-    `waiting for a CPU: ${cpuWaitText(r.cpu)}`
+    `waiting for a CPU: ${cpuWaitText(r.cpu)}; CPU per delivery: ${cpuPerDeliveryText(s)}; ` +
+    `peak RSS ${Object.entries(r.peakRssMb).map(([k, v]) => `${k} ${fmtInt(v)} MB`).join(', ')}`
   );
 }

@@ -8,7 +8,7 @@ import type { FanoutResult } from './fanout.js';
 import type { IdleResult } from './idle.js';
 import type { IntakeResult } from './intake.js';
 import type { LatencyResult } from './latency.js';
-import { ratioToRaw, type SteadyResult, type SteadyRun, type SteadyShape } from './steady.js';
+import { cpuBudgetUs, cpuPerDelivery, cpuPerDeliveryText, ratioToRaw, STEADY_GOAL, type SteadyResult, type SteadyRun, type SteadyShape } from './steady.js';
 import type { StormResult } from './storm.js';
 import type { SustainedResult } from './sustained.js';
 import { fmt1, fmtInt, median } from './util.js';
@@ -48,10 +48,10 @@ export const emptyMore = (): MoreResults => ({
   steadyLong: [],
 });
 
-const STEADY: { shape: SteadyShape; what: string; goal: number }[] = [
-  { shape: 'serve', what: 'one `herald serve` on PostgreSQL', goal: 0.35 },
-  { shape: 'split', what: '`herald api` + `herald worker` on PostgreSQL', goal: 0.35 },
-  { shape: 'embedded', what: 'one `herald serve` on the embedded database (no DATABASE_URL)', goal: 0.08 },
+const STEADY: { shape: SteadyShape; what: string }[] = [
+  { shape: 'serve', what: 'one `herald serve` on PostgreSQL' },
+  { shape: 'split', what: '`herald api` + `herald worker` on PostgreSQL' },
+  { shape: 'embedded', what: 'one `herald serve` on the embedded database (no DATABASE_URL)' },
 ];
 
 /**
@@ -93,26 +93,30 @@ export function targetsTable(t: TargetInputs): string {
   // the same program writing Herald's own rows (floor-rows): what Herald's record of a delivery costs at the least
   const rowFloors = m.steady.filter((x) => x.result.shape === 'floor-rows');
   const rowFloorRatio = rowFloors.map(ratioToRaw);
+  // CPU per delivery, every process of the run together (cpuPerDelivery), median of runs
+  const cpuUs = (xs: SteadyRun[]) => med(xs.map((x) => cpuPerDelivery(x.result).total ?? Number.NaN));
   const floorNote =
     (floors.length
-      ? `; the floor (a minimal program doing the same durable work, same runs): ${fmtInt(med(floors.map((x) => x.result.deliveriesPerSec)))}/s = ${med(floorRatio).toFixed(3)} × raw${runs(floorRatio, (n) => n.toFixed(3))}`
+      ? `; the floor (a minimal program doing the same durable work, same runs): ${fmtInt(med(floors.map((x) => x.result.deliveriesPerSec)))}/s = ${med(floorRatio).toFixed(3)} × raw${runs(floorRatio, (n) => n.toFixed(3))}, ${fmtInt(cpuUs(floors))} µs of CPU a delivery`
       : '') +
     (rowFloors.length
-      ? `; the same program writing Herald's rows (delivery record, queue row, attempt with headers): ${fmtInt(med(rowFloors.map((x) => x.result.deliveriesPerSec)))}/s = ${med(rowFloorRatio).toFixed(3)} × raw${runs(rowFloorRatio, (n) => n.toFixed(3))}`
+      ? `; the same program writing Herald's rows (delivery record, queue row, attempt with headers): ${fmtInt(med(rowFloors.map((x) => x.result.deliveriesPerSec)))}/s = ${med(rowFloorRatio).toFixed(3)} × raw${runs(rowFloorRatio, (n) => n.toFixed(3))}, ${fmtInt(cpuUs(rowFloors))} µs of CPU a delivery`
       : '');
   for (const s of STEADY) {
     const xs = m.steady.filter((x) => x.result.shape === s.shape);
     const ratio = xs.map(ratioToRaw);
     const all = xs.every((x) => x.result.arrived >= x.result.deliveries);
+    const goal = STEADY_GOAL[s.shape];
     rows.push([
       `steady state, ${s.what}: fresh database, 32 publishers of single events, fan-out 10 of 100 endpoints, ${fmtInt(xs[0]?.result.seconds ?? 60)} s, then drain`,
-      `every accepted delivery arrives; ≥ ${s.goal} × raw POST`,
+      `every accepted delivery arrives; ≥ ${goal} × raw POST`,
       xs.length
         ? `${fmtInt(med(xs.map((x) => x.result.deliveriesPerSec)))} deliveries/s = ${med(ratio).toFixed(3)} × raw${runs(ratio, (n) => n.toFixed(3))}; ` +
-          `${fmtInt(med(xs.map((x) => x.result.publishEventsPerSec)))} events/s published; ${all ? 'every delivery arrived' : 'NOT every delivery arrived'}` +
+          `${fmtInt(med(xs.map((x) => x.result.publishEventsPerSec)))} events/s published; ${all ? 'every delivery arrived' : 'NOT every delivery arrived'}; ` +
+          `${fmtInt(cpuUs(xs))} µs of CPU a delivery (every process of the run), where ${goal} × these runs' raw rate leaves at most ${fmtInt(med(xs.map((x) => cpuBudgetUs(x))))} µs on this machine's cores` +
           (s.shape === 'embedded' ? '' : floorNote)
         : 'n/a',
-      verdict(xs.length ? all && med(ratio) >= s.goal : null),
+      verdict(xs.length ? all && med(ratio) >= goal : null),
     ]);
   }
   const long = m.steadyLong;
@@ -254,7 +258,7 @@ export function moreDetails(t: TargetInputs): string {
   const steady = [...m.steady, ...m.steadyLong];
   if (steady.length) {
     out.push('### Steady state', '', table(
-      ['shape', 'publishing s', 'raw POST/s (before / after)', 'events/s in', 'delivered/s while publishing', 'deliveries/s overall', '÷ raw', 'drain s', 'arrived', 'duplicates', 'rate per window', 'CPU: herald, postgres, receiver, other', 'waiting for a CPU (main threads; postgres summed), idle'],
+      ['shape', 'publishing s', 'raw POST/s (before / after)', 'events/s in', 'delivered/s while publishing', 'deliveries/s overall', '÷ raw', 'drain s', 'arrived', 'duplicates', 'rate per window', 'CPU: herald, postgres, receiver, other', 'waiting for a CPU (main threads; postgres summed), idle', 'CPU per delivery (µs), and what the goal allows'],
       steady.map((run) => {
         const r = run.result;
         return [
@@ -276,6 +280,7 @@ export function moreDetails(t: TargetInputs): string {
             `other ${r.cpu.other === null ? 'n/a' : r.cpu.other.toFixed(0) + '%'}`,
           ].join(', '),
           cpuWaitText(r.cpu),
+          cpuPerDeliveryText(run),
         ];
       }),
     ), '');
