@@ -269,7 +269,7 @@ export function cpuPerDelivery(r: SteadyResult): DeliveryCpu {
 export const cpuBudgetUs = (s: SteadyRun, cores = availableParallelism()): number =>
   (cores * 1e6) / (STEADY_GOAL[s.result.shape] * ((s.rawBefore + s.rawAfter) / 2));
 
-/** `serve 70, pg 55, receiver 24, bench 8 = 157 µs a delivery; the goal allows 143 on 2 cores` */
+/** `receiver 24, bench 8, serve 70, pg 55 = 157 µs a delivery; 0.35 × raw allows 143 on 2 cores` */
 export function cpuPerDeliveryText(s: SteadyRun): string {
   const c = cpuPerDelivery(s.result);
   const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(0));
