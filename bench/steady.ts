@@ -252,7 +252,8 @@ export interface DeliveryCpu {
 export function cpuPerDelivery(r: SteadyResult): DeliveryCpu {
   const us = (pct: number | null): number | null => (pct === null || r.arrived === 0 ? null : ((pct / 100) * r.cpu.seconds * 1e6) / r.arrived);
   const procs = Object.fromEntries(Object.entries(r.cpu.procs).map(([k, v]) => [k, us(v)]));
-  const postgres = r.shape === 'embedded' ? null : us(r.cpu.postgres);
+  // the embedded database's CPU is `serve`'s own (the sampler measures no PostgreSQL there: null)
+  const postgres = us(r.cpu.postgres);
   const parts = [...Object.values(procs), ...(r.shape === 'embedded' ? [] : [postgres])];
   const total = parts.some((v) => v === null) ? null : parts.reduce<number>((a, v) => a + v!, 0);
   return { procs, postgres, total };
@@ -270,12 +271,12 @@ export const cpuBudgetUs = (s: SteadyRun, cores = availableParallelism()): numbe
   (cores * 1e6) / (STEADY_GOAL[s.result.shape] * ((s.rawBefore + s.rawAfter) / 2));
 
 /** `receiver 24, bench 8, serve 70, pg 55 = 157 µs a delivery; 0.35 × raw allows 143 on 2 cores` */
-export function cpuPerDeliveryText(s: SteadyRun): string {
+export function cpuPerDeliveryText(s: SteadyRun, cores = availableParallelism()): string {
   const c = cpuPerDelivery(s.result);
   const f = (v: number | null) => (v === null ? 'n/a' : v.toFixed(0));
   const parts = Object.entries(c.procs).map(([k, v]) => `${k} ${f(v)}`);
   if (c.postgres !== null) parts.push(`pg ${f(c.postgres)}`);
-  return `${parts.join(', ')} = ${f(c.total)} µs a delivery; ${STEADY_GOAL[s.result.shape]} × raw allows ${f(cpuBudgetUs(s))} on ${availableParallelism()} cores`;
+  return `${parts.join(', ')} = ${f(c.total)} µs a delivery; ${STEADY_GOAL[s.result.shape]} × raw allows ${f(cpuBudgetUs(s, cores))} on ${cores} cores`;
 }
 
 /** One progress line for a steady-state run and the raw POST rates measured around it. */
