@@ -4,23 +4,36 @@ import type { Template } from '../envelope.js';
 import type { EndpointConfigs } from './endpoint-configs.js';
 import type { ClaimedDelivery } from './types.js';
 
+/**
+ * A row of the claim's answer (see CLAIM_SQL): `kind` says which columns
+ * are set; the others are null.
+ */
 interface ClaimRow {
+  kind: 'cursor' | 'delivery' | 'event' | 'endpoint' | 'tenant';
+  /** cursor: where the next claim starts. */
   next_cursor: string | null;
+  /** delivery: the delivery's id. */
   id: string | null;
-  tenant_id: string;
-  event_id: string;
-  event_type: string;
-  endpoint_id: string;
-  attempts: number;
-  manual: boolean;
+  /** delivery, event, tenant. */
+  tenant_id: string | null;
+  /** delivery, event. */
+  event_id: string | null;
+  /** delivery, endpoint. */
+  endpoint_id: string | null;
+  attempts: number | null;
+  manual: boolean | null;
+  /** event: its type and the body to send. */
+  event_type: string | null;
   payload: string | null;
-  ep_version: string;
-  disabled: boolean;
-  unhealthy: boolean;
+  /** endpoint: what may have changed since the worker cached its settings. */
+  ep_version: string | null;
+  disabled: boolean | null;
+  unhealthy: boolean | null;
   rate_limit_per_second: number | null;
+  /** tenant: its envelope, and whether some endpoint subscribes to the outcome events. */
   tenant_envelope: Template | null;
-  wants_delivered: boolean;
-  wants_failed: boolean;
+  wants_delivered: boolean | null;
+  wants_failed: boolean | null;
 }
 
 /*
@@ -107,8 +120,16 @@ with recursive eps(eid, due_at, n, wrapped) as (
  * The claim stamps the token and the lease expiry on the picked rows and
  * returns what the worker cannot keep in memory: the body to send (from
  * the event) and whatever about the endpoint may have changed since it
- * cached its settings (their version, disabled, rate limit, health). Each
- * lookup is a correlated probe of a primary key, one per claimed row.
+ * cached its settings (their version, disabled, rate limit, health).
+ *
+ * The answer is one row per claimed delivery, per event, per endpoint and
+ * per tenant of the batch, and one with the cursor, told apart by `kind`
+ * and put together by the worker: each event and endpoint is read once,
+ * by primary key (a lateral probe: one plan whatever the statistics), and
+ * nothing is joined in SQL. Read per delivery, a fan-out of 10 probed each
+ * event 10 times and numbered the rows with a window to send its body once;
+ * the probes and the window were a third of a claim (auto_explain: 0.9 of
+ * 2.8 ms for 256 rows).
  */
 const CLAIM_SQL = `${PICK_SQL},
 claimed as (
@@ -123,33 +144,40 @@ claimed as (
   update queue q set lease_token = $2, lease_until = now() + make_interval(secs => $4)
    where q.ctid = any (array(select tid from picked))
   returning q.delivery_id, q.tenant_id, q.event_id, q.endpoint_id, q.attempts, q.manual
-), meta as materialized (
-  -- once per tenant of the batch: its envelope, and does any endpoint name
-  -- webhook.delivered / webhook.failed (so a worker builds those events
-  -- only where someone will receive them)
-  select ct.tenant_id,
-         (select t.settings -> 'envelope' from tenants t where t.id = ct.tenant_id) as tenant_envelope,
-         ${WANTS_OUTCOME_EVENTS}
-    from (select distinct tenant_id from claimed) ct
-    left join endpoints ep on ep.tenant_id = ct.tenant_id and not ep.disabled
-                          and ${NAMES_OUTCOME_EVENTS}
-   group by ct.tenant_id
 )
--- One row per claimed delivery, or a single row of nulls when none was
--- claimed: either way next_cursor comes back.
-select v.next_cursor, r.* from visited v left join lateral (
-  select c.delivery_id as id, c.tenant_id, c.event_id, c.endpoint_id, c.attempts, c.manual,
-         e.type as event_type,
-         -- the body once per event of the batch (a fan-out of 10 sent it 10 times)
-         case when row_number() over (partition by c.tenant_id, c.event_id) = 1 then coalesce(e.body, e.payload::text) end as payload,
-         ep.updated_at::text as ep_version, ep.disabled, ep.rate_limit_per_second,
-         (ep.consecutive_failures > 0 or ep.failing_since is not null or ep.circuit_open_until is not null) as unhealthy,
-         m.tenant_envelope, m.wants_delivered, m.wants_failed
-    from claimed c
-    cross join lateral (select e.type, e.body, e.payload from events e where e.tenant_id = c.tenant_id and e.id = c.event_id) e
-    cross join lateral (select ep.updated_at, ep.disabled, ep.rate_limit_per_second, ep.consecutive_failures, ep.failing_since,
-                               ep.circuit_open_until from endpoints ep where ep.id = c.endpoint_id) ep
-    join meta m on m.tenant_id = c.tenant_id) r on true`;
+select 'cursor' as kind, v.next_cursor, null as id, null as tenant_id, null as event_id, null as endpoint_id, null::int as attempts,
+       null::bool as manual, null as event_type, null as payload, null as ep_version, null::bool as disabled, null::bool as unhealthy,
+       null::int as rate_limit_per_second, null::jsonb as tenant_envelope, null::bool as wants_delivered, null::bool as wants_failed
+  from visited v
+union all
+select 'delivery', null, c.delivery_id, c.tenant_id, c.event_id, c.endpoint_id, c.attempts, c.manual,
+       null, null, null, null, null, null, null, null, null
+  from claimed c
+union all
+-- each event of the batch once: its type and the body
+select 'event', null, null, ce.tenant_id, ce.event_id, null, null, null, e.type, coalesce(e.body, e.payload::text),
+       null, null, null, null, null, null, null
+  from (select distinct tenant_id, event_id from claimed) ce
+  cross join lateral (select e.type, e.body, e.payload from events e where e.tenant_id = ce.tenant_id and e.id = ce.event_id) e
+union all
+-- each endpoint of the batch once
+select 'endpoint', null, null, null, null, ce.endpoint_id, null, null, null, null,
+       ep.updated_at::text, ep.disabled, (ep.consecutive_failures > 0 or ep.failing_since is not null or ep.circuit_open_until is not null),
+       ep.rate_limit_per_second, null, null, null
+  from (select distinct endpoint_id from claimed) ce
+  cross join lateral (select ep.updated_at, ep.disabled, ep.rate_limit_per_second, ep.consecutive_failures, ep.failing_since,
+                             ep.circuit_open_until from endpoints ep where ep.id = ce.endpoint_id) ep
+union all
+-- once per tenant of the batch: its envelope, and does any endpoint name
+-- webhook.delivered / webhook.failed (so a worker builds those events
+-- only where someone will receive them)
+select 'tenant', null, null, ct.tenant_id, null, null, null, null, null, null, null, null, null, null,
+       (select t.settings -> 'envelope' from tenants t where t.id = ct.tenant_id),
+       ${WANTS_OUTCOME_EVENTS}
+  from (select distinct tenant_id from claimed) ct
+  left join endpoints ep on ep.tenant_id = ct.tenant_id and not ep.disabled
+                        and ${NAMES_OUTCOME_EVENTS}
+ group by ct.tenant_id`;
 
 export interface ClaimOptions {
   /** Deliveries to claim at most. */
@@ -181,33 +209,45 @@ export async function claimDeliveries(
     [o.limit, o.leaseToken, o.skipEndpoints, o.leaseSeconds, o.maxEndpoints, o.cursor, o.endpointLimit, JSON.stringify(Object.fromEntries(o.room)), o.minShare],
     'delivery_claim',
   );
-  const cursor = res.rows[0]?.next_cursor ?? '';
-  const rows = res.rows.filter((r) => r.id !== null);
+  let cursor = '';
+  const rows: ClaimRow[] = [];
+  const events = new Map<string, ClaimRow>();
+  const endpoints = new Map<string, ClaimRow>();
+  const tenants = new Map<string, ClaimRow>();
+  for (const r of res.rows) {
+    if (r.kind === 'delivery') rows.push(r);
+    else if (r.kind === 'event') events.set(`${r.tenant_id}/${r.event_id}`, r);
+    else if (r.kind === 'endpoint') endpoints.set(r.endpoint_id!, r);
+    else if (r.kind === 'tenant') tenants.set(r.tenant_id!, r);
+    else cursor = r.next_cursor ?? '';
+  }
   if (rows.length === 0) return { deliveries: [], cursor };
-  const settings = await configs.get(db, rows.map((r) => ({ id: r.endpoint_id, version: r.ep_version })));
-  const bodies = new Map<string, string>();
-  for (const r of rows) if (r.payload !== null) bodies.set(`${r.tenant_id}/${r.event_id}`, r.payload);
+  const versions = [...endpoints.values()].map((e) => ({ id: e.endpoint_id!, version: e.ep_version! }));
+  const settings = await configs.get(db, versions);
   const deliveries: ClaimedDelivery[] = [];
   for (const r of rows) {
-    // an endpoint deleted since the claim took its rows with it (ON DELETE CASCADE)
-    const ep = settings.get(r.endpoint_id);
-    if (!ep) continue;
+    // an endpoint or event deleted since the claim took its rows with it (ON DELETE CASCADE)
+    const ep = settings.get(r.endpoint_id!);
+    const state = endpoints.get(r.endpoint_id!);
+    const ev = events.get(`${r.tenant_id}/${r.event_id}`);
+    const tenant = tenants.get(r.tenant_id!);
+    if (!ep || !state || !ev || !tenant) continue;
     deliveries.push({
       id: r.id!,
-      tenantId: r.tenant_id,
-      eventId: r.event_id,
-      eventType: r.event_type,
-      endpointId: r.endpoint_id,
-      attempts: r.attempts,
-      manual: r.manual,
-      payload: bodies.get(`${r.tenant_id}/${r.event_id}`)!,
-      tenantEnvelope: r.tenant_envelope,
-      wantsDelivered: r.wants_delivered,
-      wantsFailed: r.wants_failed,
+      tenantId: r.tenant_id!,
+      eventId: r.event_id!,
+      eventType: ev.event_type!,
+      endpointId: r.endpoint_id!,
+      attempts: r.attempts!,
+      manual: r.manual!,
+      payload: ev.payload!,
+      tenantEnvelope: tenant.tenant_envelope,
+      wantsDelivered: tenant.wants_delivered === true,
+      wantsFailed: tenant.wants_failed === true,
       ...ep,
-      endpointDisabled: r.disabled,
-      endpointUnhealthy: r.unhealthy,
-      rateLimitPerSecond: r.rate_limit_per_second === null ? null : Number(r.rate_limit_per_second),
+      endpointDisabled: state.disabled === true,
+      endpointUnhealthy: state.unhealthy === true,
+      rateLimitPerSecond: state.rate_limit_per_second === null ? null : Number(state.rate_limit_per_second),
       leaseToken: o.leaseToken,
     });
   }
