@@ -219,6 +219,42 @@ describe('queue', () => {
     }
   });
 
+  it("answers each claimed delivery with its own event, its endpoint's state and its tenant's envelope", async () => {
+    const api = await startHerald({}, { api: true, worker: false });
+    try {
+      const created = await api.api.post('/v1/tenants', { name: 'Claimed', settings: { envelope: { data: '{{payload}}', kind: '{{event.type}}' } } });
+      expect(created.status).toBe(201);
+      const t = created.body.id as string;
+      const other = await api.api.tenant('Other');
+      const paced = (await api.api.endpoint(t, { url: receiver.url('/up'), eventTypes: ['c.*'], rateLimitPerSecond: 7 })).id;
+      const plain = (await api.api.endpoint(t, { url: receiver.url('/up'), eventTypes: ['c.a', 'webhook.failed'] })).id;
+      const elsewhere = (await api.api.endpoint(other, { url: receiver.url('/up'), eventTypes: ['c.*'] })).id;
+      await api.running.db.query(`update endpoints set consecutive_failures = 3 where id = $1`, [plain]);
+      const a = (await api.api.publish(t, 'c.a', { n: 1 })).body.id as string;
+      const b = (await api.api.publish(t, 'c.b', { n: 2 })).body.id as string;
+      const c = (await api.api.publish(other, 'c.a', { n: 3 })).body.id as string;
+      const { deliveries } = await claimDeliveries(api.running.db, new EndpointConfigs(new SecretBox([SECRET_KEY])), {
+        limit: 10, leaseToken: 'answer', leaseSeconds: 60, skipEndpoints: [], endpointLimit: 32, room: new Map(), maxEndpoints: 10, minShare: 1, cursor: '',
+      });
+      const got = Object.fromEntries(
+        deliveries.map((d) => [
+          `${d.eventId}>${d.endpointId}`,
+          { type: d.eventType, body: JSON.parse(d.payload) as unknown, rate: d.rateLimitPerSecond, unhealthy: d.endpointUnhealthy, envelope: d.tenantEnvelope, failed: d.wantsFailed, token: d.leaseToken },
+        ]),
+      );
+      const envelope = { data: '{{payload}}', kind: '{{event.type}}' };
+      // three events, four deliveries: each with its own event's body (the envelope applied for the tenant that has one)
+      expect(got).toEqual({
+        [`${a}>${paced}`]: { type: 'c.a', body: { data: { n: 1 }, kind: 'c.a' }, rate: 7, unhealthy: false, envelope, failed: true, token: 'answer' },
+        [`${a}>${plain}`]: { type: 'c.a', body: { data: { n: 1 }, kind: 'c.a' }, rate: null, unhealthy: true, envelope, failed: true, token: 'answer' },
+        [`${b}>${paced}`]: { type: 'c.b', body: { data: { n: 2 }, kind: 'c.b' }, rate: 7, unhealthy: false, envelope, failed: true, token: 'answer' },
+        [`${c}>${elsewhere}`]: { type: 'c.a', body: { n: 3 }, rate: null, unhealthy: false, envelope: null, failed: false, token: 'answer' },
+      });
+    } finally {
+      await api.stop();
+    }
+  });
+
   it('takes at least its minimum share from each backlogged endpoint, and the next claim goes on where it stopped', async () => {
     const api = await startHerald({}, { api: true, worker: false });
     try {
