@@ -199,6 +199,12 @@ export interface ClaimOptions {
   minShare: number;
 }
 
+/** The fields of a claimed delivery that are its own, its event's or its tenant's (the rest are its endpoint's). */
+type DeliveryOwn = Pick<
+  ClaimedDelivery,
+  'id' | 'tenantId' | 'eventId' | 'eventType' | 'endpointId' | 'attempts' | 'manual' | 'payload' | 'tenantEnvelope' | 'wantsDelivered' | 'wantsFailed'
+>;
+
 /** Claims a batch; the endpoints' settings come from `configs` (read once per endpoint version). */
 export async function claimDeliveries(
   db: Db,
@@ -223,16 +229,30 @@ export async function claimDeliveries(
     else cursor = r.next_cursor ?? '';
   }
   if (rows.length === 0) return { deliveries: [], cursor };
-  const versions = [...endpoints.values()].map((e) => ({ id: e.endpoint_id!, version: e.ep_version! }));
-  const settings = await configs.get(db, versions);
+  const settings = await configs.get(
+    db,
+    [...endpoints.values()].map((e) => ({ id: e.endpoint_id!, version: e.ep_version! })),
+  );
+  // what a delivery takes of its endpoint and its tenant, made once for each of them, not per delivery
+  const perEndpoint = new Map<string, Omit<ClaimedDelivery, keyof DeliveryOwn>>();
+  for (const [id, e] of endpoints) {
+    const ep = settings.get(id);
+    if (!ep) continue;
+    perEndpoint.set(id, {
+      ...ep,
+      endpointDisabled: e.disabled === true,
+      endpointUnhealthy: e.unhealthy === true,
+      rateLimitPerSecond: e.rate_limit_per_second === null ? null : Number(e.rate_limit_per_second),
+      leaseToken: o.leaseToken,
+    });
+  }
   const deliveries: ClaimedDelivery[] = [];
   for (const r of rows) {
     // an endpoint or event deleted since the claim took its rows with it (ON DELETE CASCADE)
-    const ep = settings.get(r.endpoint_id!);
-    const state = endpoints.get(r.endpoint_id!);
+    const ep = perEndpoint.get(r.endpoint_id!);
     const ev = events.get(`${r.tenant_id}/${r.event_id}`);
     const tenant = tenants.get(r.tenant_id!);
-    if (!ep || !state || !ev || !tenant) continue;
+    if (!ep || !ev || !tenant) continue;
     deliveries.push({
       id: r.id!,
       tenantId: r.tenant_id!,
@@ -246,10 +266,6 @@ export async function claimDeliveries(
       wantsDelivered: tenant.wants_delivered === true,
       wantsFailed: tenant.wants_failed === true,
       ...ep,
-      endpointDisabled: state.disabled === true,
-      endpointUnhealthy: state.unhealthy === true,
-      rateLimitPerSecond: state.rate_limit_per_second === null ? null : Number(state.rate_limit_per_second),
-      leaseToken: o.leaseToken,
     });
   }
   return { deliveries, cursor };
