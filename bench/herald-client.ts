@@ -27,7 +27,7 @@ export class HeraldClient {
   }
 
   /** One request with a body already serialised (null: none); the parsed JSON answer, or HttpError. */
-  private async send<T>(method: 'GET' | 'POST', path: string, body: string | null, expect: number, timeoutMs: number): Promise<T> {
+  private async send<T>(method: 'GET' | 'POST', path: string, body: string | Buffer | null, expect: number, timeoutMs: number): Promise<T> {
     const res = await this.pool.request({
       method,
       path,
@@ -50,13 +50,13 @@ export class HeraldClient {
   }
 
   /** Publishes a batch (`{"events":[…]}`, already serialised); returns the events accepted. */
-  async publishBatchRaw(tenantId: string, body: string): Promise<number> {
+  async publishBatchRaw(tenantId: string, body: string | Buffer): Promise<number> {
     const r = await this.send<{ data: unknown[] }>('POST', `/v1/tenants/${tenantId}/events/batch`, body, 202, 120_000);
     return r.data.length;
   }
 
   /** Publishes one event; `body` is already serialised (it holds the send time). */
-  async publishRaw(tenantId: string, body: string): Promise<number> {
+  async publishRaw(tenantId: string, body: string | Buffer): Promise<number> {
     const r = await this.send<{ deliveries: number }>('POST', `/v1/tenants/${tenantId}/events`, body, 202, 30_000);
     return r.deliveries;
   }

@@ -8,6 +8,7 @@
 import { stopChild } from './children.js';
 import { CpuSampler, type CpuReport } from './cpu.js';
 import { BenchDbProbe } from './db.js';
+import { EventBodies } from './event-bodies.js';
 import { startFloor } from './floor.js';
 import { HeraldClient } from './herald-client.js';
 import type { Receiver } from './receiver.js';
@@ -62,8 +63,7 @@ export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
     const tenant = `bench_i${o.run}`;
     await setup.createTenant(tenant, 'bench intake');
     await setup.createEndpoint(tenant, `${o.receiver.url}/intake`);
-    const pad = JSON.stringify(payloadOfSize(1024, { seq: 0 }));
-    const event = (id: string) => `{"id":"${id}","type":"bench.intake","payload":${pad}}`;
+    const bodies = new EventBodies('bench.intake', JSON.stringify(payloadOfSize(1024, { seq: 0 })));
     const out: IntakeResult[] = [];
 
     for (const mode of o.modes ?? (['single', 'batch', 'floor', 'floor-rows', 'floor-single'] as const)) {
@@ -75,13 +75,9 @@ export async function runIntake(o: IntakeOptions): Promise<IntakeResult[]> {
         : null;
       const client = floor ? new HeraldClient(floor.url, stack.token, clients) : stack.client(api, clients);
       let seq = 0;
-      const body = () => {
-        if (single) return event(`evt_i${o.run}_${mode}_${seq++}`);
-        const parts: string[] = [];
-        for (let i = 0; i < per; i++) parts.push(event(`evt_i${o.run}_${mode}_${seq++}`));
-        return `{"events":[${parts.join(',')}]}`;
-      };
-      const call = (b: string) => (single ? client.publishRaw(tenant, b) : client.publishBatchRaw(tenant, b));
+      const nextId = () => `evt_i${o.run}_${mode}_${seq++}`;
+      const body = () => (single ? bodies.one(nextId()) : bodies.batch(Array.from({ length: per }, nextId)));
+      const call = (b: Buffer) => (single ? client.publishRaw(tenant, b) : client.publishBatchRaw(tenant, b));
       // Warm-up: connections, prepared statements, JIT.
       await Promise.all(Array.from({ length: clients }, () => call(body())));
 
