@@ -169,6 +169,7 @@ export interface CpuReport {
 
 export class CpuSampler {
   private start: Snapshot | null = null;
+  private lapStart: Snapshot | null = null;
 
   constructor(
     private readonly pids: Record<string, number>,
@@ -194,12 +195,24 @@ export class CpuSampler {
 
   begin(): void {
     this.start = this.snap();
+    this.lapStart = this.start;
   }
 
   end(): CpuReport {
     if (!this.start) throw new Error('CpuSampler.end before begin');
-    const a = this.start;
+    return this.between(this.start, this.snap());
+  }
+
+  /** CPU use since the last lap (or begin), without ending the window end() reports: one slice of a long run. */
+  lap(): CpuReport {
+    if (!this.lapStart) throw new Error('CpuSampler.lap before begin');
     const b = this.snap();
+    const report = this.between(this.lapStart, b);
+    this.lapStart = b;
+    return report;
+  }
+
+  private between(a: Snapshot, b: Snapshot): CpuReport {
     const ms = b.at - a.at;
     const pct = (x: number | null | undefined, y: number | null | undefined) =>
       x === null || x === undefined || y === null || y === undefined || ms <= 0 ? null : ((y - x) / ms) * 100;

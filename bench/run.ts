@@ -54,7 +54,7 @@ import { runIdle } from './idle.js';
 import { runIntake } from './intake.js';
 import { runStorm } from './storm.js';
 import { betweenRawReadings, runSteady, steadyLine, type SteadyShape } from './steady.js';
-import { emptyMore, steadyDecay } from './targets.js';
+import { decayCpuText, emptyMore, steadyDecay } from './targets.js';
 import { envInt, envNum, fmt1, fmtInt, progress } from './util.js';
 
 /** The Herald revision under test: commit, and whether src/ or migrations/ had uncommitted changes. */
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
         runSteady({ run, receiver, shape: 'serve', seconds: steadyLongSeconds, publishers: 32, endpoints: 100, fanout: 10, windowSeconds: 60, drainTimeoutMs: 1_200_000 }),
       );
       more.steadyLong.push(s);
-      progress(`${steadyLine(s)}; last/second minute ${steadyDecay(s.result).toFixed(2)}`);
+      progress(`${steadyLine(s)}; last/second minute ${steadyDecay(s.result).toFixed(2)}${decayCpuText(s.result)}`);
     }
     if (only.has('raw')) {
       progress(`run ${run}/${runs}: raw undici POST baseline (${rawSeconds} s)`);

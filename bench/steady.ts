@@ -74,10 +74,28 @@ export interface SteadyResult {
   windowLengths: number[];
   /** The window length asked for, in seconds. */
   windowSeconds: number;
+  /**
+   * What a delivery that arrived in each window cost each process and PostgreSQL in that window, in µs of CPU
+   * (null where unknown). The receiver does the same work for every delivery, so its figure moves only with the
+   * host's speed: beside Herald's, it tells a host that slowed from work per delivery that grew.
+   */
+  windowCpuUs: WindowCpu[];
   cpu: CpuReport;
   peakRssMb: Record<string, number>;
   /** What PostgreSQL was running (not measured on the embedded database). */
   activity: ActivitySummary | null;
+}
+
+/** CPU per delivery in one window of a run, µs. */
+export interface WindowCpu {
+  procs: Record<string, number | null>;
+  postgres: number | null;
+}
+
+/** A window's CPU report as µs per delivery that arrived in it. */
+function perDelivery(c: CpuReport, arrived: number): WindowCpu {
+  const us = (pct: number | null): number | null => (pct === null || arrived <= 0 ? null : ((pct / 100) * c.seconds * 1e6) / arrived);
+  return { procs: Object.fromEntries(Object.entries(c.procs).map(([k, v]) => [k, us(v)])), postgres: us(c.postgres) };
 }
 
 export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
@@ -138,6 +156,7 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
     };
     const windows: number[] = [];
     const windowLengths: number[] = [];
+    const windowCpuUs: WindowCpu[] = [];
     let lastCount = 0;
     let windowStart = t0;
     const watcher = (async () => {
@@ -146,6 +165,7 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
         samplePeak();
         if (nowMs() - windowStart >= o.windowSeconds * 1000 || nowMs() >= end) {
           const s = await o.receiver.stats();
+          windowCpuUs.push(perDelivery(sampler.lap(), s.count - lastCount));
           windows.push((s.count - lastCount) / ((nowMs() - windowStart) / 1000));
           windowLengths.push((nowMs() - windowStart) / 1000);
           lastCount = s.count;
@@ -202,6 +222,7 @@ export async function runSteady(o: SteadyOptions): Promise<SteadyResult> {
       windows,
       windowLengths,
       windowSeconds: o.windowSeconds,
+      windowCpuUs,
       cpu,
       peakRssMb: peak,
       activity: act,
@@ -250,10 +271,8 @@ export interface DeliveryCpu {
 }
 
 export function cpuPerDelivery(r: SteadyResult): DeliveryCpu {
-  const us = (pct: number | null): number | null => (pct === null || r.arrived === 0 ? null : ((pct / 100) * r.cpu.seconds * 1e6) / r.arrived);
-  const procs = Object.fromEntries(Object.entries(r.cpu.procs).map(([k, v]) => [k, us(v)]));
+  const { procs, postgres } = perDelivery(r.cpu, r.arrived);
   // the embedded database's CPU is `serve`'s own (the sampler measures no PostgreSQL there: null)
-  const postgres = us(r.cpu.postgres);
   const parts = [...Object.values(procs), ...(r.shape === 'embedded' ? [] : [postgres])];
   const total = parts.some((v) => v === null) ? null : parts.reduce<number>((a, v) => a + v!, 0);
   return { procs, postgres, total };

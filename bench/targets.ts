@@ -8,7 +8,7 @@ import type { FanoutResult } from './fanout.js';
 import type { IdleResult } from './idle.js';
 import type { IntakeResult } from './intake.js';
 import type { LatencyResult } from './latency.js';
-import { cpuBudgetUs, cpuPerDelivery, cpuPerDeliveryText, ratioToRaw, STEADY_GOAL, type SteadyResult, type SteadyRun, type SteadyShape } from './steady.js';
+import { cpuBudgetUs, cpuPerDelivery, cpuPerDeliveryText, ratioToRaw, STEADY_GOAL, type SteadyResult, type SteadyRun, type SteadyShape, type WindowCpu } from './steady.js';
 import type { StormResult } from './storm.js';
 import type { SustainedResult } from './sustained.js';
 import { fmt1, fmtInt, median } from './util.js';
@@ -60,9 +60,33 @@ const STEADY: { shape: SteadyShape; what: string }[] = [
  * short (under 90 % of a window) the one before it counts as the last.
  */
 export function steadyDecay(r: SteadyResult): number {
-  const w = r.windows;
-  const lastFull = (r.windowLengths[w.length - 1] ?? 0) >= 0.9 * r.windowSeconds ? w.length - 1 : w.length - 2;
-  return lastFull >= 2 ? (w[lastFull] ?? Number.NaN) / (w[1] ?? Number.NaN) : Number.NaN;
+  const last = lastFullWindow(r);
+  return last === null ? Number.NaN : (r.windows[last] ?? Number.NaN) / (r.windows[1] ?? Number.NaN);
+}
+
+/** The index of the last window as long as asked for (the decay's "last minute"), null when there are too few. */
+function lastFullWindow(r: SteadyResult): number | null {
+  const n = r.windows.length;
+  const last = (r.windowLengths[n - 1] ?? 0) >= 0.9 * r.windowSeconds ? n - 1 : n - 2;
+  return last >= 2 ? last : null;
+}
+
+/**
+ * The CPU a delivery took in the two windows steadyDecay compares: Herald's
+ * processes with PostgreSQL, and the receiver, whose work per delivery is
+ * the same whatever Herald's tables hold. Herald's growing alone means work
+ * per delivery grew (dead rows, say); both growing alike, a host that slowed.
+ */
+export function decayCpuText(r: SteadyResult): string {
+  const last = lastFullWindow(r);
+  const [a, b] = last === null ? [] : [r.windowCpuUs[1], r.windowCpuUs[last]];
+  if (!a || !b) return '';
+  const herald = (w: WindowCpu) => {
+    const parts = [...Object.entries(w.procs).filter(([k]) => k !== 'receiver' && k !== 'bench').map(([, v]) => v), w.postgres];
+    return parts.some((v) => v === null) ? null : parts.reduce<number>((x, v) => x + v!, 0);
+  };
+  const f = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : fmtInt(x));
+  return `; CPU a delivery in those two minutes: Herald and PostgreSQL ${f(herald(a))} and ${f(herald(b))} µs, the receiver (the same work for every delivery) ${f(a.procs.receiver)} and ${f(b.procs.receiver)} µs`;
 }
 
 /** What the targets table needs from the rest of the results. */
@@ -125,7 +149,7 @@ export function targetsTable(t: TargetInputs): string {
     `steady state for ${fmtInt((long[0]?.result.seconds ?? 600) / 60)} minutes, one \`herald serve\` on PostgreSQL`,
     'rate of the last minute ≥ 0.9 × the rate of the second minute',
     long.length
-      ? `last/second minute ${med(decay).toFixed(2)}${runs(decay, (n) => n.toFixed(2))}; per minute: ${long[0]!.result.windows.map(fmtInt).join(', ')} deliveries/s`
+      ? `last/second minute ${med(decay).toFixed(2)}${runs(decay, (n) => n.toFixed(2))}; per minute: ${long[0]!.result.windows.map(fmtInt).join(', ')} deliveries/s${decayCpuText(long[0]!.result)}`
       : 'n/a',
     verdict(long.length ? med(decay) >= 0.9 && long.every((x) => x.result.arrived >= x.result.deliveries) : null),
   ]);
