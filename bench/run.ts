@@ -190,6 +190,12 @@ async function main(): Promise<void> {
       );
       more.steadyLong.push(s);
       progress(`${steadyLine(s)}; last/second minute ${steadyDecay(s.result).toFixed(2)}${decayCpuText(s.result)}`);
+      // each minute's rate and CPU a delivery per process, for reading a decay in the log
+      s.result.windows.forEach((rate, i) => {
+        const c = s.result.windowCpuUs[i];
+        const us = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : v.toFixed(0));
+        progress(`  minute ${i + 1}: ${fmtInt(rate)}/s; µs a delivery: ${c ? [...Object.entries(c.procs).map(([k, v]) => `${k} ${us(v)}`), `pg ${us(c.postgres)}`].join(', ') : 'n/a'}`);
+      });
     }
     if (only.has('raw')) {
       progress(`run ${run}/${runs}: raw undici POST baseline (${rawSeconds} s)`);
