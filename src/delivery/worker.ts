@@ -16,7 +16,7 @@ import { applyEffects, hasEffects, type EffectsOutcome } from './queue/effects.j
 import { EndpointConfigs } from './queue/endpoint-configs.js';
 import { forgetWorker, heartbeat, nextDueAt, releaseDeliveries, releaseLease } from './queue/lease.js';
 import { prepareOutcomes, writeOutcomes, type PreparedOutcomes } from './queue/record.js';
-import type { AttemptResult, ClaimedDelivery, HealthRules } from './queue/types.js';
+import type { AttemptResult, ClaimedDelivery, EndpointState, HealthRules } from './queue/types.js';
 import type { HandedOff, HandoffLease } from '../store/events.js';
 import type { Template } from './envelope.js';
 import { QueueUpkeep } from './queue/upkeep.js';
@@ -730,13 +730,17 @@ export class Worker {
    */
   accept(lease: HandoffLease, tenant: HandoffTenant, handed: HandedOff): Promise<void> {
     return (async () => {
-      const settings = await this.configs.get(
-        this.o.db,
-        handed.deliveries.map((h) => ({ id: h.endpointId, version: h.endpointVersion })),
-      );
+      // the publish read each endpoint once: its state is the same in every delivery to it
+      const states = new Map<string, EndpointState>();
+      for (const h of handed.deliveries) {
+        if (!states.has(h.endpointId)) {
+          states.set(h.endpointId, { version: h.endpointVersion, disabled: false, unhealthy: h.endpointUnhealthy, rateLimitPerSecond: h.rateLimitPerSecond });
+        }
+      }
+      const parts = await this.configs.parts(this.o.db, states, lease.token);
       const leased: ClaimedDelivery[] = [];
       for (const h of handed.deliveries) {
-        const ep = settings.get(h.endpointId);
+        const ep = parts.get(h.endpointId);
         const ev = tenant.events.get(h.eventId);
         if (!ep || !ev) continue; // deleted meanwhile: its lease runs out, the sweep or a claim sees to it
         leased.push({
@@ -752,10 +756,6 @@ export class Worker {
           wantsDelivered: handed.wantsDelivered,
           wantsFailed: handed.wantsFailed,
           ...ep,
-          endpointDisabled: false,
-          endpointUnhealthy: h.endpointUnhealthy,
-          rateLimitPerSecond: h.rateLimitPerSecond,
-          leaseToken: lease.token,
         });
       }
       await this.take(leased, 'handoff');

@@ -2,7 +2,7 @@ import type { Db } from '../../db/db.js';
 import { NAMES_OUTCOME_EVENTS, WANTS_OUTCOME_EVENTS } from '../../store/outcome-subscribers.js';
 import type { Template } from '../envelope.js';
 import type { EndpointConfigs } from './endpoint-configs.js';
-import type { ClaimedDelivery } from './types.js';
+import type { ClaimedDelivery, EndpointState } from './types.js';
 
 /**
  * A row of the claim's answer (see CLAIM_SQL): `kind` says which columns
@@ -199,12 +199,6 @@ export interface ClaimOptions {
   minShare: number;
 }
 
-/** The fields of a claimed delivery that are its own, its event's or its tenant's (the rest are its endpoint's). */
-type DeliveryOwn = Pick<
-  ClaimedDelivery,
-  'id' | 'tenantId' | 'eventId' | 'eventType' | 'endpointId' | 'attempts' | 'manual' | 'payload' | 'tenantEnvelope' | 'wantsDelivered' | 'wantsFailed'
->;
-
 /** Claims a batch; the endpoints' settings come from `configs` (read once per endpoint version). */
 export async function claimDeliveries(
   db: Db,
@@ -229,23 +223,17 @@ export async function claimDeliveries(
     else cursor = r.next_cursor ?? '';
   }
   if (rows.length === 0) return { deliveries: [], cursor };
-  const settings = await configs.get(
-    db,
-    [...endpoints.values()].map((e) => ({ id: e.endpoint_id!, version: e.ep_version! })),
-  );
-  // what a delivery takes of its endpoint and its tenant, made once for each of them, not per delivery
-  const perEndpoint = new Map<string, Omit<ClaimedDelivery, keyof DeliveryOwn>>();
+  // what a delivery takes of its endpoint, made once for each endpoint, not per delivery
+  const states = new Map<string, EndpointState>();
   for (const [id, e] of endpoints) {
-    const ep = settings.get(id);
-    if (!ep) continue;
-    perEndpoint.set(id, {
-      ...ep,
-      endpointDisabled: e.disabled === true,
-      endpointUnhealthy: e.unhealthy === true,
+    states.set(id, {
+      version: e.ep_version!,
+      disabled: e.disabled === true,
+      unhealthy: e.unhealthy === true,
       rateLimitPerSecond: e.rate_limit_per_second === null ? null : Number(e.rate_limit_per_second),
-      leaseToken: o.leaseToken,
     });
   }
+  const perEndpoint = await configs.parts(db, states, o.leaseToken);
   const deliveries: ClaimedDelivery[] = [];
   for (const r of rows) {
     // an endpoint or event deleted since the claim took its rows with it (ON DELETE CASCADE)

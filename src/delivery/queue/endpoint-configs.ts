@@ -3,7 +3,7 @@ import type { SecretBox } from '../../security/secret-box.js';
 import { openOld } from '../../store/endpoints.js';
 import { openDestination, type SealedDestination } from '../../store/endpoint-destinations.js';
 import type { OldSecret, RetryPolicy, SignatureConfig } from '../types.js';
-import type { EndpointSettings } from './types.js';
+import type { EndpointPart, EndpointSettings, EndpointState } from './types.js';
 
 interface SettingsRow {
   id: string;
@@ -38,13 +38,36 @@ export class EndpointConfigs {
     private readonly max = 10_000,
   ) {}
 
-  async get(db: Db, wanted: { id: string; version: string }[]): Promise<Map<string, EndpointSettings>> {
+  /**
+   * What deliveries leased under `leaseToken` take of each endpoint in
+   * `states`, made once per endpoint (a claim and a hand-off both put their
+   * deliveries together from these). An endpoint deleted since it was read
+   * has none.
+   */
+  async parts(db: Db, states: Map<string, EndpointState>, leaseToken: string): Promise<Map<string, EndpointPart>> {
+    const settings = await this.settingsOf(db, states);
+    const out = new Map<string, EndpointPart>();
+    for (const [id, state] of states) {
+      const ep = settings.get(id);
+      if (!ep) continue;
+      out.set(id, {
+        ...ep,
+        endpointDisabled: state.disabled,
+        endpointUnhealthy: state.unhealthy,
+        rateLimitPerSecond: state.rateLimitPerSecond,
+        leaseToken,
+      });
+    }
+    return out;
+  }
+
+  private async settingsOf(db: Db, states: Map<string, EndpointState>): Promise<Map<string, EndpointSettings>> {
     const out = new Map<string, EndpointSettings>();
     const missing = new Set<string>();
-    for (const w of wanted) {
-      const hit = this.cache.get(w.id);
-      if (hit && hit.version === w.version) out.set(w.id, hit.settings);
-      else missing.add(w.id);
+    for (const [id, { version }] of states) {
+      const hit = this.cache.get(id);
+      if (hit && hit.version === version) out.set(id, hit.settings);
+      else missing.add(id);
     }
     if (missing.size === 0) return out;
     const res = await db.query<SettingsRow>(

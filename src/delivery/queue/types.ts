@@ -47,6 +47,24 @@ export interface ClaimedDelivery extends EndpointSettings {
   leaseToken: string;
 }
 
+/** The fields of a leased delivery that are its own, its event's or its tenant's. */
+export type DeliveryOwn = Pick<
+  ClaimedDelivery,
+  'id' | 'tenantId' | 'eventId' | 'eventType' | 'endpointId' | 'attempts' | 'manual' | 'payload' | 'tenantEnvelope' | 'wantsDelivered' | 'wantsFailed'
+>;
+
+/** The rest: what a leased delivery takes of its endpoint (the same for every delivery of it in a batch) and the lease. */
+export type EndpointPart = Omit<ClaimedDelivery, keyof DeliveryOwn>;
+
+/** An endpoint as a claim or a publish's hand-off reads it beside its deliveries. */
+export interface EndpointState {
+  /** Its settings' version (`updated_at`), see EndpointConfigs. */
+  version: string;
+  disabled: boolean;
+  unhealthy: boolean;
+  rateLimitPerSecond: number | null;
+}
+
 /** The outcome of one attempt, ready to be written. */
 export interface AttemptResult {
   delivery: ClaimedDelivery;
