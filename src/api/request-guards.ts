@@ -64,9 +64,17 @@ export function nulPath(value: unknown, path = ''): string | null {
 /** A published payload: `payload` at the top (publish, test event) or in `events[i]` (batch). */
 const isPayloadPath = (path: string) => path === '' || /^events\[\d+\]$/.test(path);
 
-export function refuseNul(body: unknown, query: unknown): void {
+/**
+ * 400 naming the first string of the query or the body that holds a NUL.
+ * With the body's JSON text at hand, the walk over the parsed body is
+ * needed only when the text has the escape `\u0000` (JSON cannot carry a
+ * NUL any other way): a batch of 1,000 events was walked key by key for
+ * nothing.
+ */
+export function refuseNul(body: unknown, query: unknown, rawBody?: string): void {
   const inQuery = nulPath(query);
   if (inQuery) throw errors.invalidField(inQuery, 'must not contain NUL characters (\\u0000)');
+  if (rawBody !== undefined && !rawBody.includes('\\u0000')) return;
   const inBody = nulPath(body);
   if (inBody) throw errors.invalidField(inBody, 'must not contain NUL characters (\\u0000)');
 }

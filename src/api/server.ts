@@ -181,7 +181,7 @@ export async function buildServer(o: ServerOptions): Promise<App> {
     // A POST with no body at all is an empty object: routes whose fields are all optional
     // (secret rotation, tokens, portal links, test events) need none, the others name what is missing.
     if (req.method === 'POST' && req.body === undefined && !req.headers['content-type']) req.body = {};
-    refuseNul(req.body, req.query);
+    refuseNul(req.body, req.query, req.rawBody);
   });
 
   const payloads = new PayloadValidator(o.db, o.config.validationTimeoutMs);

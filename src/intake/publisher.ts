@@ -237,6 +237,7 @@ export class Publisher {
    * with another type or payload refuses the batch in the same statement:
    * it fails with the error refusedReplayAt (store/events.ts) reads.
    */
+  /** Publishes a batch (all or nothing); empties `events` once it has prepared them (see write). */
   async publishBatch(
     tenantId: string,
     events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[],
@@ -251,6 +252,8 @@ export class Publisher {
     // one instant for the whole batch: its deliveries, if left to the workers, are listed with it once (store/events.ts)
     const createdAt = new Date();
     const prepared = events.map((e, i) => this.prepareWith(tenantId, envelopes.get(e.type)!, traceContext === null ? e : { ...e, traceContext }, `events[${i}]`, createdAt));
+    // the parsed payloads are not needed past here: emptied, they are not kept alive through the statement (see write)
+    events.length = 0;
     const results = await this.write(tenantId, settings.envelope ?? null, prepared, { batch: true }).catch((err: unknown) => this.unlessTenantGone(tenantId, err));
     return results;
   }

@@ -14,6 +14,9 @@ import { checkRange, payloadFilter } from '../list-query.js';
 import { Delivery, ErrorBody, Event, EventAccepted, EventBatch, EventListQuery, EventParams, EventPublish, TenantParams, page } from '../schemas.js';
 import type { AppContext, RoutePlugin } from '../server.js';
 
+/** One event of a batch as the route passes it on. */
+type BatchInput = { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown };
+
 export const eventRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
   const tags = ['events'];
 
@@ -65,28 +68,39 @@ export const eventRoutes = (ctx: AppContext): RoutePlugin => async (app) => {
     async (req, reply) =>
       tracePublish(ctx.telemetry, { headers: req.headers, route: req.routeOptions.url ?? '', tenantId: req.params.tenantId }, async (traceContext) => {
         const { tenantId } = req.params;
-        const lossless = losslessBody(req.rawBody) as { events?: { payload?: unknown }[] } | null;
-        const events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[] = lossless
-          ? req.body.events.map((e, i) => ({ ...e, losslessPayload: lossless.events?.[i]?.payload }))
-          : req.body.events;
-        // All or nothing: an id used twice in the batch with other content refuses it here, before
-        // anything is written; an id an earlier event holds with other content, inside the statement.
-        const seen = new Map<string, { type: string; payload: unknown }>();
-        events.forEach((e, i) => {
-          if (e.id === undefined) return;
-          const before = seen.get(e.id);
-          if (before && (before.type !== e.type || !isDeepStrictEqual(before.payload, e.payload))) throw errors.idempotencyConflict(`events[${i}].id`, e.id);
-          seen.set(e.id, { type: e.type, payload: e.payload });
-        });
+        const events = batchEvents(req.body.events, req.rawBody);
+        // the parsed events are the caller's only until publishBatch has prepared them (it empties the array)
+        req.body.events = [];
+        const ids = events.map((e) => e.id);
         const results = await ctx.publisher.publishBatch(tenantId, events, traceContext).catch((err: unknown) => {
           const at = refusedReplayAt(err);
-          throw at === null ? err : errors.idempotencyConflict(`events[${at}].id`, events[at]!.id!);
+          throw at === null ? err : errors.idempotencyConflict(`events[${at}].id`, ids[at]!);
         });
         ctx.metrics.eventsPublished.inc(results.filter((r) => !r.replayed).length);
         const deliveries = results.reduce((n, r) => n + (r.replayed ? 0 : r.deliveries), 0);
         return { reply: reply.status(202).send({ data: results }), published: { events: results, deliveries } };
       }),
   );
+
+  /**
+   * The batch's events as publishBatch takes them, with their payloads as
+   * parsed without losing big integers where they have any. All or
+   * nothing: an id used twice in the batch with other content refuses it
+   * here, before anything is written (an id an earlier event holds with
+   * other content is refused inside the statement).
+   */
+  function batchEvents(parsed: BatchInput[], rawBody: string | undefined): BatchInput[] {
+    const lossless = losslessBody(rawBody) as { events?: { payload?: unknown }[] } | null;
+    const events = lossless ? parsed.map((e, i) => ({ ...e, losslessPayload: lossless.events?.[i]?.payload })) : parsed;
+    const seen = new Map<string, { type: string; payload: unknown }>();
+    events.forEach((e, i) => {
+      if (e.id === undefined) return;
+      const before = seen.get(e.id);
+      if (before && (before.type !== e.type || !isDeepStrictEqual(before.payload, e.payload))) throw errors.idempotencyConflict(`events[${i}].id`, e.id);
+      seen.set(e.id, { type: e.type, payload: e.payload });
+    });
+    return events;
+  }
 
   /**
    * Events as stored, numbers digit for digit: payloads whose numbers
