@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHerald, type TestHerald } from './helpers/herald.js';
+import { metric } from './helpers/metrics.js';
 import { Receiver } from './helpers/receiver.js';
 
 let receiver: Receiver;
@@ -93,6 +94,41 @@ describe('endpoint health', () => {
     const audit = await herald.api.get(`/v1/tenants/${t}/audit-log`);
     const actions = audit.body.data.map((a: any) => a.action);
     expect(actions).toEqual(expect.arrayContaining(['endpoint.disabled', 'endpoint.enabled', 'endpoint.recovered']));
+  });
+
+  it('forgets the failures on record after a success that a publish handed straight to the worker', async () => {
+    const t = await herald.api.tenant();
+    failing.add('/recovering');
+    // no retry comes before the test ends: only fresh publishes reach the endpoint
+    const ep = await herald.api.endpoint(t, { url: receiver.url('/recovering'), retry: { schedule: [3600], jitter: 0 } });
+    const health = async () =>
+      (await herald.running.db.query<{ n: number; since: string | null }>('select consecutive_failures as n, failing_since::text as since from endpoints where id = $1', [ep.id])).rows[0]!;
+    for (let n = 1; n <= 2; n++) {
+      await herald.api.publish(t, 'x.y', { n });
+      await receiver.waitForCount('/recovering', n);
+      const until = Date.now() + 10_000;
+      while ((await health()).n < n && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect((await health()).n).toBe(n);
+    }
+    expect((await health()).since).not.toBeNull();
+
+    failing.delete('/recovering');
+    const taken = async () => metric(await (await fetch(`${herald.url}/metrics`)).text(), 'herald_deliveries_taken_total', 'via="handoff"');
+    const handedBefore = await taken();
+    const ok = await herald.api.publish(t, 'x.y', { n: 3 });
+    await herald.api.waitDelivery(t, await onlyDelivery(herald, t, ok.body.id), (x) => x.status === 'succeeded');
+    // it went by the hand-off, which carries the endpoint's health as the publish read it
+    expect(await taken()).toBe(handedBefore + 1);
+    const until = Date.now() + 10_000;
+    while ((await health()).n > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(await health()).toEqual({ n: 0, since: null });
+    // and one more failure is one, not three: the endpoint stays enabled
+    failing.add('/recovering');
+    await herald.api.publish(t, 'x.y', { n: 4 });
+    await receiver.waitForCount('/recovering', 4);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await herald.api.get(`/v1/tenants/${t}/endpoints/${ep.id}`)).body.disabled).toBe(false);
+    failing.delete('/recovering');
   });
 });
 

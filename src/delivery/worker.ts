@@ -14,6 +14,7 @@ import { announceDisabled } from './endpoint-health.js';
 import { claimDeliveries } from './queue/claim.js';
 import { applyEffects, hasEffects, type EffectsOutcome } from './queue/effects.js';
 import { EndpointConfigs } from './queue/endpoint-configs.js';
+import { leasedDelivery } from './queue/leased-delivery.js';
 import { forgetWorker, heartbeat, nextDueAt, releaseDeliveries, releaseLease } from './queue/lease.js';
 import { prepareOutcomes, writeOutcomes, type PreparedOutcomes } from './queue/record.js';
 import type { AttemptResult, ClaimedDelivery, EndpointState, HealthRules } from './queue/types.js';
@@ -737,13 +738,13 @@ export class Worker {
           states.set(h.endpointId, { version: h.endpointVersion, disabled: false, unhealthy: h.endpointUnhealthy, rateLimitPerSecond: h.rateLimitPerSecond });
         }
       }
-      const parts = await this.configs.parts(this.o.db, states, lease.token);
+      const settings = await this.configs.settingsOf(this.o.db, states);
       const leased: ClaimedDelivery[] = [];
       for (const h of handed.deliveries) {
-        const ep = parts.get(h.endpointId);
+        const ep = settings.get(h.endpointId);
         const ev = tenant.events.get(h.eventId);
         if (!ep || !ev) continue; // deleted meanwhile: its lease runs out, the sweep or a claim sees to it
-        leased.push({
+        const own = {
           id: h.id,
           tenantId: tenant.id,
           eventId: h.eventId,
@@ -755,8 +756,8 @@ export class Worker {
           tenantEnvelope: tenant.envelope,
           wantsDelivered: handed.wantsDelivered,
           wantsFailed: handed.wantsFailed,
-          ...ep,
-        });
+        };
+        leased.push(leasedDelivery(own, ep, states.get(h.endpointId)!, lease.token));
       }
       await this.take(leased, 'handoff');
       this.o.onRoomChanged?.();

@@ -3,6 +3,7 @@ import { NAMES_OUTCOME_EVENTS, WANTS_OUTCOME_EVENTS } from '../../store/outcome-
 import type { Template } from '../envelope.js';
 import type { EndpointConfigs } from './endpoint-configs.js';
 import type { ClaimedDelivery, EndpointState } from './types.js';
+import { leasedDelivery } from './leased-delivery.js';
 
 /**
  * A row of the claim's answer (see CLAIM_SQL): `kind` says which columns
@@ -223,7 +224,7 @@ export async function claimDeliveries(
     else cursor = r.next_cursor ?? '';
   }
   if (rows.length === 0) return { deliveries: [], cursor };
-  // what a delivery takes of its endpoint, made once for each endpoint, not per delivery
+  // each endpoint's state, read once for all its deliveries
   const states = new Map<string, EndpointState>();
   for (const [id, e] of endpoints) {
     states.set(id, {
@@ -233,15 +234,15 @@ export async function claimDeliveries(
       rateLimitPerSecond: e.rate_limit_per_second === null ? null : Number(e.rate_limit_per_second),
     });
   }
-  const perEndpoint = await configs.parts(db, states, o.leaseToken);
+  const settings = await configs.settingsOf(db, states);
   const deliveries: ClaimedDelivery[] = [];
   for (const r of rows) {
     // an endpoint or event deleted since the claim took its rows with it (ON DELETE CASCADE)
-    const ep = perEndpoint.get(r.endpoint_id!);
+    const ep = settings.get(r.endpoint_id!);
     const ev = events.get(`${r.tenant_id}/${r.event_id}`);
     const tenant = tenants.get(r.tenant_id!);
     if (!ep || !ev || !tenant) continue;
-    deliveries.push({
+    const own = {
       id: r.id!,
       tenantId: r.tenant_id!,
       eventId: r.event_id!,
@@ -253,8 +254,8 @@ export async function claimDeliveries(
       tenantEnvelope: tenant.tenant_envelope,
       wantsDelivered: tenant.wants_delivered === true,
       wantsFailed: tenant.wants_failed === true,
-      ...ep,
-    });
+    };
+    deliveries.push(leasedDelivery(own, ep, states.get(r.endpoint_id!)!, o.leaseToken));
   }
   return { deliveries, cursor };
 }

@@ -3,7 +3,7 @@ import type { SecretBox } from '../../security/secret-box.js';
 import { openOld } from '../../store/endpoints.js';
 import { openDestination, type SealedDestination } from '../../store/endpoint-destinations.js';
 import type { OldSecret, RetryPolicy, SignatureConfig } from '../types.js';
-import type { EndpointPart, EndpointSettings, EndpointState } from './types.js';
+import type { EndpointSettings } from './types.js';
 
 interface SettingsRow {
   id: string;
@@ -39,29 +39,11 @@ export class EndpointConfigs {
   ) {}
 
   /**
-   * What deliveries leased under `leaseToken` take of each endpoint in
-   * `states`, made once per endpoint (a claim and a hand-off both put their
-   * deliveries together from these). An endpoint deleted since it was read
-   * has none.
+   * The settings of each endpoint in `states` at its version, read only
+   * where this copy has not got that version. An endpoint deleted since it
+   * was read has none.
    */
-  async parts(db: Db, states: Map<string, EndpointState>, leaseToken: string): Promise<Map<string, EndpointPart>> {
-    const settings = await this.settingsOf(db, states);
-    const out = new Map<string, EndpointPart>();
-    for (const [id, state] of states) {
-      const ep = settings.get(id);
-      if (!ep) continue;
-      out.set(id, {
-        ...ep,
-        endpointDisabled: state.disabled,
-        endpointUnhealthy: state.unhealthy,
-        rateLimitPerSecond: state.rateLimitPerSecond,
-        leaseToken,
-      });
-    }
-    return out;
-  }
-
-  private async settingsOf(db: Db, states: Map<string, EndpointState>): Promise<Map<string, EndpointSettings>> {
+  async settingsOf(db: Db, states: Map<string, { version: string }>): Promise<Map<string, EndpointSettings>> {
     const out = new Map<string, EndpointSettings>();
     const missing = new Set<string>();
     for (const [id, { version }] of states) {

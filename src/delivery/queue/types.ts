@@ -53,9 +53,6 @@ export type DeliveryOwn = Pick<
   'id' | 'tenantId' | 'eventId' | 'eventType' | 'endpointId' | 'attempts' | 'manual' | 'payload' | 'tenantEnvelope' | 'wantsDelivered' | 'wantsFailed'
 >;
 
-/** The rest: what a leased delivery takes of its endpoint (the same for every delivery of it in a batch) and the lease. */
-export type EndpointPart = Omit<ClaimedDelivery, keyof DeliveryOwn>;
-
 /** An endpoint as a claim or a publish's hand-off reads it beside its deliveries. */
 export interface EndpointState {
   /** Its settings' version (`updated_at`), see EndpointConfigs. */
