@@ -8,8 +8,9 @@
  * without the delivery record (events and queue rows only), to show where
  * 50,000 events/s could come from; and Herald's own batch statement
  * (store/events.ts, publishMatched) as the route sends it, its deliveries
- * left to the workers (migration 0033), and as a `herald serve` with room
- * sends it, writing them at publish.
+ * left to the workers (migration 0033), with ids Herald made and with ids
+ * the client named (as the intake scenario sends them), and as a `herald
+ * serve` with room sends it, writing them at publish.
  *
  *   npm run build:bench && node dist-bench/bench/intake-rows.js
  *
@@ -85,9 +86,13 @@ async function measure(c: pg.Client): Promise<void> {
   await c.query(`insert into tenants (id, name) values ('rows', 'intake-rows')`);
   const q = queryableOf(c);
   const matcher = { generation: '0', endpointsFor: () => [{ id: 'ep_floor', ordered: false }], wantsDelivered: false, wantsFailed: false };
-  const heraldBatch = () => {
+  // ids Herald makes, or ids the client names (which may exist already: the statement must not insert those twice)
+  const heraldBatch = (named = false) => {
     const createdAt = new Date();
-    return eventBatch(Array.from({ length: EVENTS }, () => ({ id: newId('evt'), type: 'bench.rows', payloadJson: payload, body: null, createdAt, idMadeHere: true })));
+    return eventBatch(
+      Array.from({ length: EVENTS }, () => ({ id: named ? `evt_named_${String(seq++).padStart(12, '0')}` : newId('evt'), type: 'bench.rows', payloadJson: payload, body: null, createdAt, idMadeHere: !named })),
+      named,
+    );
   };
   const variants: Variant[] = [
     { label: 'event, delivery record, queue row, every index', run: () => c.query(FLOOR_ROWS_INTAKE_SQL, batch()), drop: [] },
@@ -97,6 +102,7 @@ async function measure(c: pg.Client): Promise<void> {
       .map((name) => ({ label: `without ${name}`, run: () => c.query(FLOOR_ROWS_INTAKE_SQL, batch()), drop: [name] })),
     { label: 'event and queue row, no delivery record', run: () => c.query(NO_RECORD, batch()), drop: [] },
     { label: "Herald's batch statement: events and the list of their deliveries (the route)", run: () => publishMatched(q, 'rows', heraldBatch(), matcher, null, true), drop: [] },
+    { label: "Herald's batch statement, ids named by the client: events and the list of their deliveries (the route)", run: () => publishMatched(q, 'rows', heraldBatch(true), matcher, null, true), drop: [] },
     { label: "Herald's batch statement: events, delivery records, queue rows (`serve` with room)", run: () => publishMatched(q, 'rows', heraldBatch(), matcher, null, false), drop: [] },
   ];
 

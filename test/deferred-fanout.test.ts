@@ -81,6 +81,25 @@ describe('the batch route defers its deliveries to a worker', () => {
     expect(await rows(t)).toEqual({ events: 3, deliveries: 3, queued: 3, fanouts: 0 });
   });
 
+  it('lists each delivery once for named ids: all new, or one id twice in the batch', async () => {
+    const t = await api.api.tenant('Named');
+    await api.api.endpoint(t, { url: receiver.url('/named') });
+    await api.api.endpoint(t, { url: receiver.url('/named-too') });
+    const fresh = await api.api.post(`/v1/tenants/${t}/events/batch`, { events: [{ id: 'evt_n1', type: 'a.b', payload: {} }, { id: 'evt_n2', type: 'a.b', payload: {} }] });
+    expect(fresh.body.data.map((e: { replayed: boolean; deliveries: number }) => [e.replayed, e.deliveries])).toEqual([[false, 2], [false, 2]]);
+    const twice = { id: 'evt_n3', type: 'a.b', payload: { same: true } };
+    const inner = await api.api.post(`/v1/tenants/${t}/events/batch`, { events: [twice, { id: 'evt_n4', type: 'a.b', payload: {} }, twice] });
+    expect(inner.body.data.map((e: { replayed: boolean }) => e.replayed)).toEqual([false, false, true]);
+    expect(await rows(t)).toEqual({ events: 4, deliveries: 0, queued: 0, fanouts: 2 });
+    await writeOutFanouts(db(), 4);
+    expect(await rows(t)).toEqual({ events: 4, deliveries: 8, queued: 8, fanouts: 0 });
+    const { rows: made } = await db().query<{ event_id: string; n: number }>(
+      'select event_id, count(*)::int as n from deliveries where tenant_id = $1 group by event_id order by event_id',
+      [t],
+    );
+    expect(made).toEqual(['evt_n1', 'evt_n2', 'evt_n3', 'evt_n4'].map((event_id) => ({ event_id, n: 2 })));
+  });
+
   it('writes ordered deliveries at publish, as before: their order is kept across routes', async () => {
     const t = await api.api.tenant('Ordered');
     await api.api.endpoint(t, { url: receiver.url('/keyed') });

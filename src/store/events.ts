@@ -430,8 +430,16 @@ const CREATED_IDS = `case when (select count(*) from ev) < cardinality($3::text[
  * that lists the deliveries they make ($10-$12; every event of the batch
  * created at $13), which a worker writes out (delivery/queue/fanout.ts).
  * With ids Herald made, every listed delivery goes in as sent; with named
- * ids, only those of events this statement created (a replay makes nothing).
+ * ids, only those of events this statement created (a replay makes nothing):
+ * when it created them all (the common case), that is the list as sent too,
+ * and only a batch with a replay in it joins its deliveries with the events
+ * created.
  */
+
+/** The fanouts row as sent: every listed delivery, if the generation held. */
+const LIST_ALL = `select $1, $10::text[], $11::text[], $12::text[], $13::timestamptz, cardinality($10::text[])
+   where (select same from ok) and cardinality($10::text[]) > 0`;
+
 const publishDeferredSql = (idsMayExist: boolean) => `
 ${LOCK_AND_GENERATION}, ev as (
   ${INSERT_EVENTS(idsMayExist)}
@@ -439,12 +447,14 @@ ${LOCK_AND_GENERATION}, ev as (
   insert into fanouts (tenant_id, delivery_ids, event_ids, endpoint_ids, created_at, deliveries)
   ${
     idsMayExist
-      ? `select $1, array_agg(d.id order by d.ord), array_agg(d.event_id order by d.ord), array_agg(d.endpoint_id order by d.ord), $13::timestamptz, count(*)
+      ? `${LIST_ALL} and (select count(*) from ev) = cardinality($3::text[])
+  union all
+  select $1, array_agg(d.id order by d.ord), array_agg(d.event_id order by d.ord), array_agg(d.endpoint_id order by d.ord), $13::timestamptz, count(*)
     from unnest($10::text[], $11::text[], $12::text[]) with ordinality as d(id, event_id, endpoint_id, ord)
     join ev on ev.id = d.event_id
+   where (select count(*) from ev) < cardinality($3::text[])
   having count(*) > 0`
-      : `select $1, $10::text[], $11::text[], $12::text[], $13::timestamptz, cardinality($10::text[])
-   where (select same from ok) and cardinality($10::text[]) > 0`
+      : LIST_ALL
   }
   returning 1
 )${idsMayExist ? `, ${REFUSED({ ids: 3, types: 4, payloads: 5, on: 14 })}` : ''}
