@@ -236,8 +236,9 @@ export class Publisher {
    * a third of the rows it wrote before. An id that an event already holds
    * with another type or payload refuses the batch in the same statement:
    * it fails with the error refusedReplayAt (store/events.ts) reads.
+   * Empties `events` once they are prepared, so that the parsed payloads
+   * are not kept alive through the statement (see write).
    */
-  /** Publishes a batch (all or nothing); empties `events` once it has prepared them (see write). */
   async publishBatch(
     tenantId: string,
     events: { id?: string; type: string; payload: Record<string, unknown>; orderingKey?: string; losslessPayload?: unknown }[],
