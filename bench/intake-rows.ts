@@ -77,9 +77,11 @@ async function measure(c: pg.Client): Promise<void> {
   );
   const payload = JSON.stringify(payloadOfSize(1024, { seq: 0 }));
   let seq = 0;
+  /** A client-named id, ascending like Herald's own (the floor's statement and the named-id variant share the count). */
+  const namedId = (prefix: string) => `${prefix}_${String(seq++).padStart(12, '0')}`;
   const batch = (): unknown[] => {
     const ids: string[] = [];
-    for (let i = 0; i < EVENTS; i++) ids.push(`evt_rows_${String(seq++).padStart(12, '0')}`);
+    for (let i = 0; i < EVENTS; i++) ids.push(namedId('evt_rows'));
     return ['rows', ids, ids.map(() => 'bench.rows'), ids.map(() => payload)];
   };
   // Herald's statement: the tenant it locks, the endpoint generation it checks, events as the batch route makes them
@@ -90,7 +92,7 @@ async function measure(c: pg.Client): Promise<void> {
   const heraldBatch = (named = false) => {
     const createdAt = new Date();
     return eventBatch(
-      Array.from({ length: EVENTS }, () => ({ id: named ? `evt_named_${String(seq++).padStart(12, '0')}` : newId('evt'), type: 'bench.rows', payloadJson: payload, body: null, createdAt, idMadeHere: !named })),
+      Array.from({ length: EVENTS }, () => ({ id: named ? namedId('evt_named') : newId('evt'), type: 'bench.rows', payloadJson: payload, body: null, createdAt, idMadeHere: !named })),
       named,
     );
   };
