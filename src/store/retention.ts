@@ -20,7 +20,7 @@ import type { Db } from '../db/db.js';
  * (~70 ms for 5,000 rows) and need a VACUUM (or autovacuum) to make the
  * space reusable.
  *
- * The victims are found per tenant through `events_tenant_created`
+ * The victims are found per tenant through `events_tenant_listed`
  * (tenant_id, created_at), the index the event listings need anyway: the
  * tenants are walked in a nested loop, each giving its old events from the
  * head of its range, until the batch is full (the LIMIT stops the walk; no
