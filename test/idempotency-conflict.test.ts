@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { startHerald, type TestHerald } from './helpers/herald.js';
 
 /**
@@ -143,6 +144,61 @@ describe('a batch reusing ids, in each form of the publish statement', () => {
         expect(grown.body.data.map((e: { replayed: boolean }) => e.replayed)).toEqual([true, false]);
         expect((await h.running.db.query(`select 1 from events where tenant_id = $1 and id = 'evt_d'`, [t])).rows).toHaveLength(1);
       } finally {
+        await h.stop();
+      }
+    }, 60_000);
+  }
+});
+
+/*
+ * The batch statement probes a batch's named ids and, when none exists,
+ * inserts without an arbiter (store/events.ts, EventIds). An id that a
+ * publish still uncommitted holds is not seen by the probe: the insert waits
+ * for that publish, fails when it commits, and the statement runs again with
+ * ON CONFLICT. Only PostgreSQL runs two publishes at once.
+ */
+describe.runIf(process.env.DATABASE_URL)('a batch naming an id that a publish still running holds', () => {
+  for (const same of [true, false]) {
+    it(same ? 'replays the event once the other publish commits' : 'refuses the batch with 409 once the other publish commits', async () => {
+      const h = await startHerald({}, { api: true, worker: false });
+      const holder = new pg.Client({ connectionString: h.database.url });
+      await holder.connect();
+      try {
+        const t = await h.api.tenant('Racing ids');
+        await h.api.endpoint(t, { url: 'http://127.0.0.1:9/hook' });
+        await holder.query('begin');
+        await holder.query(`insert into events (tenant_id, id, type, payload) values ($1, 'evt_race', 'order.paid', '{"a":1}')`, [t]);
+        const publish = h.api.post(`/v1/tenants/${t}/events/batch`, {
+          events: [
+            { id: 'evt_race', type: 'order.paid', payload: { a: same ? 1 : 2 } },
+            { id: 'evt_after', type: 'order.paid', payload: { a: 3 } },
+          ],
+        });
+        // the publish waits on the holder's row: wait until PostgreSQL shows it waiting, then commit (asked on
+        // another connection: within the holder's transaction, pg_stat_activity keeps its first answer)
+        const waiting = async () =>
+          Number((await h.running.db.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`)).rows[0]!.n);
+        for (let i = 0; i < 200 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+        expect(await waiting()).toBe(1);
+        await holder.query('commit');
+        const r = await publish;
+        if (same) {
+          expect(r.status).toBe(202);
+          expect(r.body.data.map((e: { id: string; replayed: boolean }) => [e.id, e.replayed])).toEqual([
+            ['evt_race', true],
+            ['evt_after', false],
+          ]);
+        } else {
+          expect(r.status).toBe(409);
+          expect(r.body.error.message).toMatch(/^events\[0\]\.id: event evt_race was already published/);
+        }
+        const { rows } = await h.running.db.query<{ id: string }>(`select id from events where tenant_id = $1 order by id`, [t]);
+        expect(rows.map((e) => e.id)).toEqual(same ? ['evt_after', 'evt_race'] : ['evt_race']);
+        const lists = await h.running.db.query<{ n: number }>(`select coalesce(sum(deliveries), 0)::int as n from fanouts where tenant_id = $1`, [t]);
+        expect(lists.rows[0]!.n).toBe(same ? 1 : 0);
+      } finally {
+        await holder.query('rollback').catch(() => undefined);
+        await holder.end();
         await h.stop();
       }
     }, 60_000);

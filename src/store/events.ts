@@ -378,10 +378,8 @@ async function resultsOf(
  * process; with a lease, the last column carries what the worker needs of
  * their endpoints, once per endpoint.
  */
-const publishMatchedSql = (idsMayExist: boolean) => `
-${LOCK_AND_GENERATION}, ev as (
-  ${INSERT_EVENTS(idsMayExist)}
-), dl as (
+const publishMatchedSql = (ids: EventIds) => `
+${LOCK_AND_GENERATION}, ${EVENT_ROWS(ids)}, dl as (
   insert into deliveries (id, tenant_id, event_id, endpoint_id, next_attempt_at, created_at, ordering_key)
   select d.id, $1, d.event_id, d.endpoint_id, ev.created_at, ev.created_at, d.ordering_key
     from unnest($10::text[], $11::text[], $12::text[], $13::text[]) with ordinality as d(id, event_id, endpoint_id, ordering_key, ord)
@@ -395,10 +393,10 @@ ${LOCK_AND_GENERATION}, ev as (
          case when h.id is not null then now() + make_interval(secs => $16::int) end
     from dl left join unnest($14::text[]) as h(id) on h.id = dl.id
   returning 1
-)${idsMayExist ? `, ${REFUSED({ ids: 3, types: 4, payloads: 5, on: 18 })}` : ''}
+)${ids !== 'made' ? `, ${REFUSED({ ids: 3, types: 4, payloads: 5, on: 18 })}` : ''}
 select (select same from ok) as applied,
        ${CREATED_IDS},
-       ${idsMayExist ? '(select count(*) from refused) as refused,' : ''}
+       ${ids !== 'made' ? '(select count(*) from refused) as refused,' : ''}
        case when $15::text is not null then
          (select json_agg(json_build_array(e.id, e.updated_at::text, e.rate_limit_per_second,
                  e.consecutive_failures > 0 or e.failing_since is not null or e.circuit_open_until is not null))
@@ -411,16 +409,50 @@ const LOCK_AND_GENERATION = `with ok as materialized (
          coalesce((select gen from endpoint_generations where tenant_id = $1), 0) = $2::bigint as same
 )`;
 
-/** The event rows of publishMatchedSql and publishDeferredSql ($3-$9), if the generation held. */
-const INSERT_EVENTS = (idsMayExist: boolean) => `insert into events (tenant_id, id, type, payload, body, created_at, ordering_key, trace_context)
+/**
+ * Who made a publish's ids, which decides how its event rows go in:
+ * - `made`: Herald, for this publish; no event can hold them, so a plain
+ *   insert, without an arbiter.
+ * - `named`: the caller, so they may exist already (a retried publish:
+ *   nothing is inserted for them). One probe of events_pkey per id first:
+ *   when none exists (the usual batch), a plain insert; otherwise ON
+ *   CONFLICT DO NOTHING. A plain insert that meets an id published by a
+ *   statement still running fails with a unique violation, and
+ *   publishMatched runs the statement again as `contended`.
+ * - `contended`: ON CONFLICT DO NOTHING alone.
+ * The arbiter's speculative insertion costs more per row than the probe
+ * (docs/benchmarks.md, "Forty-third pass").
+ */
+type EventIds = 'made' | 'named' | 'contended';
+
+/** The columns of an event row, from $3-$9, in batch order, if the generation held; `where` adds a condition. */
+const eventRowsInsert = (where: string, arbiter: boolean) => `insert into events (tenant_id, id, type, payload, body, created_at, ordering_key, trace_context)
   select $1, i.id, i.type, i.payload::json, i.body, i.created_at, i.ordering_key, i.trace_context::jsonb
     from rows from (unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]), unnest($7::timestamptz[]),
                     unnest($8::text[]), unnest($9::text[]))
          with ordinality as i(id, type, payload, body, created_at, ordering_key, trace_context, ord)
-   where (select same from ok)
+   where (select same from ok)${where}
    order by i.ord
-  ${idsMayExist ? 'on conflict (tenant_id, id) do nothing' : ''}
+  ${arbiter ? 'on conflict (tenant_id, id) do nothing' : ''}
   returning id, created_at`;
+
+/** CTE `ev` of publishMatchedSql and publishDeferredSql: the event rows inserted (id, created_at). */
+const EVENT_ROWS = (ids: EventIds) =>
+  ids === 'named'
+    ? `taken as materialized (
+  -- whether an event holds one of the ids already: a lookup per id, stopping at the first found
+  select exists (select from unnest($3::text[]) as i(id)
+                 cross join lateral (select from events e where e.tenant_id = $1 and e.id = i.id limit 1) e) as held
+), ev_new as (
+  ${eventRowsInsert(' and not (select held from taken)', false)}
+), ev_replay as (
+  ${eventRowsInsert(' and (select held from taken)', true)}
+), ev as (
+  select id, created_at from ev_new union all select id, created_at from ev_replay
+)`
+    : `ev as (
+  ${eventRowsInsert('', ids === 'contended')}
+)`;
 
 /** The ids created, only when some were not (the common publish creates them all). */
 const CREATED_IDS = `case when (select count(*) from ev) < cardinality($3::text[]) then array(select id from ev) end as created`;
@@ -440,13 +472,11 @@ const CREATED_IDS = `case when (select count(*) from ev) < cardinality($3::text[
 const LIST_ALL = `select $1, $10::text[], $11::text[], $12::text[], $13::timestamptz, cardinality($10::text[])
    where (select same from ok) and cardinality($10::text[]) > 0`;
 
-const publishDeferredSql = (idsMayExist: boolean) => `
-${LOCK_AND_GENERATION}, ev as (
-  ${INSERT_EVENTS(idsMayExist)}
-), fo as (
+const publishDeferredSql = (ids: EventIds) => `
+${LOCK_AND_GENERATION}, ${EVENT_ROWS(ids)}, fo as (
   insert into fanouts (tenant_id, delivery_ids, event_ids, endpoint_ids, created_at, deliveries)
   ${
-    idsMayExist
+    ids !== 'made'
       ? `${LIST_ALL} and (select count(*) from ev) = cardinality($3::text[])
   union all
   select $1, array_agg(d.id order by d.ord), array_agg(d.event_id order by d.ord), array_agg(d.endpoint_id order by d.ord), $13::timestamptz, count(*)
@@ -457,24 +487,27 @@ ${LOCK_AND_GENERATION}, ev as (
       : LIST_ALL
   }
   returning 1
-)${idsMayExist ? `, ${REFUSED({ ids: 3, types: 4, payloads: 5, on: 14 })}` : ''}
+)${ids !== 'made' ? `, ${REFUSED({ ids: 3, types: 4, payloads: 5, on: 14 })}` : ''}
 select (select same from ok) as applied,
        (select count(*) from fo)::int as fanouts,
        ${CREATED_IDS},
-       ${idsMayExist ? '(select count(*) from refused) as refused,' : ''}
+       ${ids !== 'made' ? '(select count(*) from refused) as refused,' : ''}
        null::text as endpoints`;
 
-/*
- * Two forms of each: ids a caller named may exist already (a retried publish:
- * nothing is inserted for them), while ids Herald made for this publish
- * cannot, and an insert without an arbiter skips a probe of events_pkey
- * and the speculative insertion per event (1.8 µs of 9 per event row,
- * measured on 50,000 rows).
- */
-const PUBLISH_MATCHED = { text: publishMatchedSql(true), name: 'event_publish_matched' };
-const PUBLISH_FRESH = { text: publishMatchedSql(false), name: 'event_publish_fresh' };
-const PUBLISH_DEFERRED_MATCHED = { text: publishDeferredSql(true), name: 'event_publish_deferred_matched' };
-const PUBLISH_DEFERRED_FRESH = { text: publishDeferredSql(false), name: 'event_publish_deferred_fresh' };
+/** Each statement in the three forms of EventIds. */
+const forms = (name: string, sql: (ids: EventIds) => string): Record<EventIds, { text: string; name: string }> => ({
+  made: { text: sql('made'), name: `${name}_made` },
+  named: { text: sql('named'), name: `${name}_named` },
+  contended: { text: sql('contended'), name: `${name}_contended` },
+});
+const PUBLISH_MATCHED = forms('event_publish_matched', publishMatchedSql);
+const PUBLISH_DEFERRED = forms('event_publish_deferred', publishDeferredSql);
+
+/** A unique violation of events_pkey: a plain insert met an id that a statement running meanwhile published. */
+const idTakenMeanwhile = (err: unknown): boolean => {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && e.constraint === 'events_pkey';
+};
 
 /** A tenant's subscriptions at a generation (what publishMatched needs of intake/fanout-cache.ts). */
 export interface Matcher {
@@ -532,13 +565,15 @@ export async function publishMatched(
   const at = events[0]?.createdAt.getTime();
   const deferred = defer && !ordered && events.every((e) => e.createdAt.getTime() === at);
   if (deferred) handed.length = 0;
-  const statement = deferred ? (fresh ? PUBLISH_DEFERRED_FRESH : PUBLISH_DEFERRED_MATCHED) : fresh ? PUBLISH_FRESH : PUBLISH_MATCHED;
+  const statements = deferred ? PUBLISH_DEFERRED : PUBLISH_MATCHED;
   const params = [tenantId, fanout.generation, ...eventColumns(batch), textArray(events.map((e) => e.traceContext ?? null)), binaryTextArray(ids), binaryTextArray(eventIds), binaryTextArray(endpointIds)];
   if (deferred) params.push(events[0]!.createdAt.toISOString());
   else params.push(textArray(orderingKeys), binaryTextArray(handed.map((h) => h.id)), lease?.token ?? null, lease?.leaseSeconds ?? 0, binaryTextArray([...new Set(handed.map((h) => h.endpointId))]));
   // the check of REFUSED, in the forms whose ids may exist
   if (!fresh) params.push(batch.allOrNothing);
-  const res = await q.query<{ applied: boolean; created: string[] | null; endpoints: string | null }>(statement.text, params, statement.name);
+  type Row = { applied: boolean; created: string[] | null; endpoints: string | null };
+  const run = (ids: EventIds) => q.query<Row>(statements[ids].text, params, statements[ids].name);
+  const res = fresh ? await run('made') : await run('named').catch((err: unknown) => (idTakenMeanwhile(err) ? run('contended') : Promise.reject(err)));
   const row = res.rows[0]!;
   if (!row.applied) return null;
   const createdIds = row.created === null ? null : new Set(row.created);
@@ -620,7 +655,7 @@ export interface EventFilters {
 /**
  * Rows a payload search reads at most per page. Payloads have no index
  * (one on every field would tax each publish), so a search walks the
- * tenant's events newest first through events_tenant_created and stops
+ * tenant's events newest first through events_tenant_listed and stops
  * here; the page's cursor then continues from the last row read, so
  * "Load more" searches further back.
  */
