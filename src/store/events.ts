@@ -419,7 +419,8 @@ const LOCK_AND_GENERATION = `with ok as materialized (
  *   CONFLICT DO NOTHING. A plain insert that meets an id published by a
  *   statement still running fails with a unique violation, and
  *   publishMatched runs the statement again as `contended`.
- * - `contended`: ON CONFLICT DO NOTHING alone.
+ * - `contended`: ON CONFLICT DO NOTHING alone: after that race, and for a
+ *   batch that names an id twice (its second row meets its first).
  * The arbiter's speculative insertion costs more per row than the probe
  * (docs/benchmarks.md, "Forty-third pass").
  */
@@ -542,8 +543,13 @@ export async function publishMatched(
   const handed: { id: string; eventId: string; endpointId: string }[] = [];
   const counts = new Map<string, number>();
   let ordered = false;
+  let repeated = false;
   for (const e of events) {
-    if (counts.has(e.id)) continue; // a second use of an id in the batch: a replay
+    // a second use of an id in the batch: a replay
+    if (counts.has(e.id)) {
+      repeated = true;
+      continue;
+    }
     const endpoints = fanout.endpointsFor(e.type);
     counts.set(e.id, endpoints.length);
     // ids sort by creation time, numbered per endpoint (as PUBLISH_BATCH_SQL names them)
@@ -573,7 +579,12 @@ export async function publishMatched(
   if (!fresh) params.push(batch.allOrNothing);
   type Row = { applied: boolean; created: string[] | null; endpoints: string | null };
   const run = (ids: EventIds) => q.query<Row>(statements[ids].text, params, statements[ids].name);
-  const res = fresh ? await run('made') : await run('named').catch((err: unknown) => (idTakenMeanwhile(err) ? run('contended') : Promise.reject(err)));
+  // an id twice in the batch would fail the plain insert of `named` as surely as a race
+  const res = fresh
+    ? await run('made')
+    : repeated
+      ? await run('contended')
+      : await run('named').catch((err: unknown) => (idTakenMeanwhile(err) ? run('contended') : Promise.reject(err)));
   const row = res.rows[0]!;
   if (!row.applied) return null;
   const createdIds = row.created === null ? null : new Set(row.created);
