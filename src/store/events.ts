@@ -543,13 +543,8 @@ export async function publishMatched(
   const handed: { id: string; eventId: string; endpointId: string }[] = [];
   const counts = new Map<string, number>();
   let ordered = false;
-  let repeated = false;
   for (const e of events) {
-    // a second use of an id in the batch: a replay
-    if (counts.has(e.id)) {
-      repeated = true;
-      continue;
-    }
+    if (counts.has(e.id)) continue; // a second use of an id in the batch: a replay
     const endpoints = fanout.endpointsFor(e.type);
     counts.set(e.id, endpoints.length);
     // ids sort by creation time, numbered per endpoint (as PUBLISH_BATCH_SQL names them)
@@ -579,10 +574,10 @@ export async function publishMatched(
   if (!fresh) params.push(batch.allOrNothing);
   type Row = { applied: boolean; created: string[] | null; endpoints: string | null };
   const run = (ids: EventIds) => q.query<Row>(statements[ids].text, params, statements[ids].name);
-  // an id twice in the batch would fail the plain insert of `named` as surely as a race
+  // an id twice in the batch (fewer distinct ids than events) would fail the plain insert of `named` as surely as a race
   const res = fresh
     ? await run('made')
-    : repeated
+    : counts.size < events.length
       ? await run('contended')
       : await run('named').catch((err: unknown) => (idTakenMeanwhile(err) ? run('contended') : Promise.reject(err)));
   const row = res.rows[0]!;
