@@ -80,11 +80,8 @@ const PG_PARALLEL = /parallel worker for PID (\d+)/;
  * takes in a backend of another database that exits in the window. Left out,
  * they put a quarter of a core of the steady floor's vacuums in "other".
  * Backends of other databases are otherwise left out. Per pid, so backends
- * that connect during a window are counted from zero, and one of ours that
- * exits is counted through the reaped time less what was counted of it
- * before (postgresUsedMs): counted in full, a pool connection closed
- * after minutes of work put its whole life in one minute of the 10-minute
- * run (PostgreSQL at 210 µs a delivery, more than the two cores had).
+ * that connect during a window are counted from zero; one that exits is
+ * counted as postgresUsedMs says.
  */
 function postgresCpuMs(database: string): Map<number, number> | null {
   try {
@@ -131,13 +128,21 @@ function postgresCpuMs(database: string): Map<number, number> | null {
  * connected meanwhile), less, for each process of ours that exited in the
  * window, what it had used by the start. The postmaster's reaped entry grew
  * by the whole life of such a process, and its part before the window was
- * counted before (an earlier lap, or outside the window).
+ * counted before (an earlier lap, or outside the window). Counted in full,
+ * a pool connection closed after minutes of work put its whole life into
+ * one minute of the 10-minute run (210 µs a delivery, more than two cores).
  */
 export function postgresUsedMs(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): number {
-  let used = 0;
-  for (const [pid, end] of b) used += end - (a.get(pid) ?? 0);
+  let used = growth(a, b);
   for (const [pid, start] of a) if (pid > 0 && !b.has(pid)) used -= start;
   return used;
+}
+
+/** What each pid's counter grew by from `a` to `b` (from zero for a pid new in `b`), summed. */
+function growth(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): number {
+  let sum = 0;
+  for (const [pid, end] of b) sum += end - (a.get(pid) ?? 0);
+  return sum;
 }
 
 /** Busy and total CPU milliseconds of the whole machine (all cores). */
@@ -254,9 +259,7 @@ export class CpuSampler {
     let postgresWaiting: number | null = null;
     if (a.postgres && b.postgres && ms > 0) {
       postgres = (postgresUsedMs(a.postgres, b.postgres) / ms) * 100;
-      let waited = 0;
-      for (const [pid, end] of b.postgresWaits) waited += end - (a.postgresWaits.get(pid) ?? 0);
-      postgresWaiting = (waited / ms) * 100;
+      postgresWaiting = (growth(a.postgresWaits, b.postgresWaits) / ms) * 100;
     }
     let other: number | null = null;
     if (machine !== null) {
